@@ -1,0 +1,109 @@
+import {
+  ChangeMessageVisibilityCommand,
+  CreateQueueCommand,
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { ActivationMessage } from '../model/activation';
+
+export interface ReceivedMessage {
+  body: string;
+  receiptHandle: string;
+  receiveCount: number;
+}
+
+/**
+ * Messages stay invisible this long after a receive. It must outlast the longest action
+ * (5 min) plus init and slack; an invoker that dies leaves the message to reappear after it.
+ */
+export const DEFAULT_VISIBILITY_TIMEOUT_S = 360;
+/** Deliveries before a message moves to the dead-letter queue. */
+export const DEFAULT_MAX_RECEIVE_COUNT = 3;
+
+/** The SQS invocation queue: controllers send activation messages, invokers receive them. */
+export class InvocationQueue {
+  private url: Promise<string> | undefined;
+
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly queueName: string,
+  ) {}
+
+  queueUrl(): Promise<string> {
+    this.url ??= this.sqs
+      .send(new GetQueueUrlCommand({ QueueName: this.queueName }))
+      .then((r) => r.QueueUrl!)
+      .catch((error: unknown) => {
+        this.url = undefined;
+        throw error;
+      });
+    return this.url;
+  }
+
+  async send(message: ActivationMessage): Promise<void> {
+    await this.sendRaw(JSON.stringify(message));
+  }
+
+  async sendRaw(body: string): Promise<void> {
+    await this.sqs.send(new SendMessageCommand({ QueueUrl: await this.queueUrl(), MessageBody: body }));
+  }
+
+  async receive(maxMessages: number, waitTimeSeconds: number, abortSignal?: AbortSignal): Promise<ReceivedMessage[]> {
+    const result = await this.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: await this.queueUrl(),
+        MaxNumberOfMessages: Math.min(10, Math.max(1, maxMessages)),
+        WaitTimeSeconds: waitTimeSeconds,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+      }),
+      { abortSignal },
+    );
+    return (result.Messages ?? []).map((m) => ({
+      body: m.Body ?? '',
+      receiptHandle: m.ReceiptHandle!,
+      receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1'),
+    }));
+  }
+
+  async delete(receiptHandle: string): Promise<void> {
+    await this.sqs.send(new DeleteMessageCommand({ QueueUrl: await this.queueUrl(), ReceiptHandle: receiptHandle }));
+  }
+
+  /** Makes a received message visible again at once (used when an invoker gives work back). */
+  async release(receiptHandle: string): Promise<void> {
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: await this.queueUrl(), ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }),
+    );
+  }
+}
+
+/** Creates the invocation queue and its dead-letter queue with a redrive policy (local mode). */
+export async function ensureQueues(
+  sqs: SQSClient,
+  names: { invoke: string; invokeDeadLetter: string },
+  options: { visibilityTimeoutS?: number; maxReceiveCount?: number } = {},
+): Promise<void> {
+  const dlq = await sqs.send(
+    new CreateQueueCommand({ QueueName: names.invokeDeadLetter, Attributes: { MessageRetentionPeriod: '1209600' } }),
+  );
+  const dlqArn = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }),
+  );
+  await sqs.send(
+    new CreateQueueCommand({
+      QueueName: names.invoke,
+      Attributes: {
+        VisibilityTimeout: String(options.visibilityTimeoutS ?? DEFAULT_VISIBILITY_TIMEOUT_S),
+        MessageRetentionPeriod: '1209600',
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: dlqArn.Attributes!.QueueArn,
+          maxReceiveCount: options.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
+        }),
+      },
+    }),
+  );
+}

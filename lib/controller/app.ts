@@ -1,0 +1,72 @@
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import pino from 'pino';
+import { SYSTEM_LIMITS, userLimits } from '../model/limits';
+import { registerActionRoutes } from './actions';
+import { registerActivationRoutes } from './activations';
+import { basicAuth } from './auth';
+import type { ControllerDeps, ControllerEnv } from './context';
+import { Messages, WhiskError } from './errors';
+import { apiInfo, platformInfo } from './info';
+import { newTransactionId } from './invoke';
+import { resolveNamespace } from './request';
+
+const log = pino({ name: 'controller', level: process.env.SKYWHISK_LOG_LEVEL ?? 'info' });
+
+const CORS_HEADERS: Record<string, string> = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Methods': 'GET, DELETE, POST, PUT, HEAD',
+  'Access-Control-Allow-Headers': 'Authorization, Origin, X-Requested-With, Content-Type, Accept, User-Agent',
+};
+
+function errorResponse(c: Context<ControllerEnv>, status: number, message: string): Response {
+  return c.json({ error: message, code: c.get('transactionId') ?? newTransactionId() }, status as 400);
+}
+
+/**
+ * The controller: OpenWhisk's REST API v1 as one Hono app. The same app serves a Node HTTP server
+ * (local) and API Gateway proxy events (functions/controller/handler.ts).
+ */
+export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
+  const app = new Hono<ControllerEnv>();
+
+  app.use('*', async (c, next) => {
+    const requested = c.req.header('x-request-id');
+    c.set('transactionId', requested && /^[\w-]{1,64}$/.test(requested) ? requested : newTransactionId());
+    for (const [name, value] of Object.entries(CORS_HEADERS)) c.header(name, value);
+    if (c.req.method === 'OPTIONS') return c.body(null, 200);
+    await next();
+  });
+
+  app.get('/', (c) => c.json(platformInfo()));
+  app.get('/api/v1', (c) => c.json(apiInfo()));
+
+  const api = new Hono<ControllerEnv>();
+  api.use(
+    '*',
+    bodyLimit({
+      maxSize: SYSTEM_LIMITS.maxPayloadSize,
+      onError: () => {
+        throw new WhiskError(413, Messages.tooLarge);
+      },
+    }),
+  );
+  api.use('/namespaces', basicAuth(deps.subjects));
+  api.use('/namespaces/*', basicAuth(deps.subjects));
+  api.get('/namespaces', (c) => c.json([c.get('identity').namespace]));
+  api.get('/namespaces/:ns/limits', (c) => {
+    resolveNamespace(c);
+    return c.json(userLimits(c.get('identity').limits));
+  });
+  registerActionRoutes(api, deps);
+  registerActivationRoutes(api, deps);
+  app.route('/api/v1', api);
+
+  app.notFound((c) => errorResponse(c, 404, Messages.notFound));
+  app.onError((error, c) => {
+    if (error instanceof WhiskError) return errorResponse(c, error.status, error.message);
+    log.error({ err: error, transactionId: c.get('transactionId') }, 'request failed');
+    return errorResponse(c, 500, Messages.internal);
+  });
+  return app;
+}

@@ -1,0 +1,21 @@
+import type { InvocationQueue } from '../bus/invocation-queue';
+import type { ActivationsRepository } from '../store/activations';
+import type { EntitiesRepository } from '../store/entities';
+import type { Identity, SubjectsRepository } from '../store/subjects';
+
+/** What the controller needs from its edge: repositories, the bus, and a few settings. */
+export interface ControllerDeps {
+  subjects: SubjectsRepository;
+  entities: EntitiesRepository;
+  activations: ActivationsRepository;
+  queue: InvocationQueue;
+  /** Upper bound of a blocking wait: 60 s locally, below API Gateway's 29 s in AWS. */
+  maxBlockingWaitMs: number;
+}
+
+export type ControllerEnv = {
+  Variables: {
+    identity: Identity;
+    transactionId: string;
+  };
+};

@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import type { Context } from 'hono';
+import { waitForRecord } from '../bus/result-waiter';
+import { newActivationId } from '../model/activation-id';
+import type { ActivationMessage, ActivationRecord } from '../model/activation';
+import { annotationValue, type StoredAction } from '../model/entity';
+import { formatEntityPath, type EntityPath } from '../model/names';
+import { publicRecord } from './activations';
+import type { ControllerDeps, ControllerEnv } from './context';
+import { Messages, WhiskError } from './errors';
+import { booleanParam, jsonObjectBody } from './request';
+
+type Ctx = Context<ControllerEnv>;
+
+export const ACTIVATION_ID_HEADER = 'x-openwhisk-activation-id';
+
+function blockingTimeout(c: Ctx, maxWaitMs: number): number {
+  const raw = c.req.query('timeout');
+  if (raw === undefined || raw === '') return maxWaitMs;
+  if (!/^\d+$/.test(raw)) throw new WhiskError(400, Messages.badTimeout);
+  const value = Number(raw);
+  if (value < 1 || value > 60_000) throw new WhiskError(400, Messages.badTimeout);
+  return Math.min(value, maxWaitMs);
+}
+
+/** Payload keys may not override parameters fixed by a `final` annotation. */
+function checkFinalParameters(action: StoredAction, payload: Record<string, unknown>): void {
+  if (!annotationValue(action.annotations, 'final')) return;
+  const fixed = action.parameters.filter((p) => p.value !== null && p.value !== undefined).map((p) => p.key);
+  if (fixed.some((key) => key in payload)) throw new WhiskError(400, Messages.finalParams);
+}
+
+/** HTTP status of a finished blocking invoke: 200 success, 502 application/developer error, 500 whisk error. */
+function statusOf(record: ActivationRecord): 200 | 500 | 502 {
+  if (record.response.statusCode === 0) return 200;
+  return record.response.statusCode === 3 ? 500 : 502;
+}
+
+export async function invokeAction(
+  c: Ctx,
+  deps: ControllerDeps,
+  namespace: string,
+  path: EntityPath,
+  action: StoredAction,
+): Promise<Response> {
+  const blocking = booleanParam(c, 'blocking', false);
+  const resultOnly = booleanParam(c, 'result', false);
+  const waitMs = blocking ? blockingTimeout(c, deps.maxBlockingWaitMs) : 0;
+  const payload = await jsonObjectBody(c);
+  checkFinalParameters(action, payload);
+
+  const identity = c.get('identity');
+  const activationId = newActivationId();
+  const message: ActivationMessage = {
+    activationId,
+    transactionId: c.get('transactionId'),
+    namespace: identity.namespace,
+    subject: identity.subject,
+    action: { namespace, path: formatEntityPath(path), revision: action.revision },
+    params: payload,
+    blocking,
+    acceptedAt: Date.now(),
+    ...(annotationValue(action.annotations, 'provide-api-key') ? { apiKey: apiKeyOf(c) } : {}),
+  };
+  await deps.queue.send(message);
+  c.header(ACTIVATION_ID_HEADER, activationId);
+  if (!blocking) return c.json({ activationId }, 202);
+
+  const record = await waitForRecord(deps.activations, identity.namespace, activationId, waitMs);
+  if (!record) return c.json({ activationId }, 202);
+  const status = statusOf(record);
+  if (resultOnly) return c.json(record.response.result ?? {}, status);
+  return c.json(publicRecord(record), status);
+}
+
+function apiKeyOf(c: Ctx): string | undefined {
+  const header = c.req.header('authorization') ?? '';
+  const encoded = header.replace(/^Basic\s+/i, '');
+  return encoded ? Buffer.from(encoded, 'base64').toString('utf8') : undefined;
+}
+
+export function newTransactionId(): string {
+  return randomUUID().replaceAll('-', '');
+}

@@ -1,0 +1,51 @@
+/**
+ * What the invoker needs from an action container, whatever runs it (a sandboxed process here,
+ * Docker in the next step). A container speaks OpenWhisk's `/init` and `/run` protocol and frames
+ * its stdout/stderr with the end-of-activation sentinel.
+ */
+export interface ContainerSpec {
+  /** Exec kind, resolved (`nodejs:20`). */
+  kind: string;
+  memoryMb: number;
+  /** Environment the container starts with (`__OW_API_HOST`). */
+  env: Record<string, string>;
+  /** A label for logs and process titles. */
+  name: string;
+}
+
+export interface RuntimeResponse {
+  statusCode: number;
+  /** The parsed JSON body, or undefined when the body was not JSON. */
+  body: unknown;
+  /** The body as received, for error messages. */
+  text: string;
+}
+
+export interface CollectedLogs {
+  lines: string[];
+  truncated: boolean;
+}
+
+/** The request did not finish within its time limit. */
+export class ContainerTimeoutError extends Error {
+  override name = 'ContainerTimeoutError';
+}
+
+/** The container went away (exited, crashed, or refused the connection) during a request. */
+export class ContainerGoneError extends Error {
+  override name = 'ContainerGoneError';
+}
+
+export interface ActionContainer {
+  readonly id: string;
+  init(payload: object, timeoutMs: number): Promise<RuntimeResponse>;
+  run(payload: object, timeoutMs: number): Promise<RuntimeResponse>;
+  /** Log lines written since the last collection, once both streams reached the sentinel (or `waitMs` passed). */
+  collectLogs(limitBytes: number, waitMs: number): Promise<CollectedLogs>;
+  destroy(): Promise<void>;
+}
+
+export interface ContainerFactory {
+  readonly name: 'process' | 'docker';
+  create(spec: ContainerSpec): Promise<ActionContainer>;
+}

@@ -1,0 +1,215 @@
+import type { Logger } from 'pino';
+import type { InvocationQueue, ReceivedMessage } from '../bus/invocation-queue';
+import { activationMessageSchema, activationResponse, recordLimits, type ActivationMessage, type ActivationRecord } from '../model/activation';
+import type { StoredAction } from '../model/entity';
+import type { ActivationsRepository } from '../store/activations';
+import type { EntitiesRepository } from '../store/entities';
+import { execute, type Execution } from './execute';
+import { buildInitPayload, buildRunPayload, splitParameters } from './payloads';
+import type { WarmPool } from './warm-pool';
+
+export interface InvokerOptions {
+  id: string;
+  /** Activations run at once by this invoker. */
+  maxConcurrent: number;
+  /** Long-poll wait; shorter means a faster stop, longer means fewer empty receives. */
+  pollWaitSeconds: number;
+  /** `__OW_API_HOST` handed to action containers. */
+  apiHost: string;
+}
+
+/** Time to wait for both log sentinels after a run before giving up on framing. */
+const LOG_FRAME_WAIT_MS = 2000;
+
+/**
+ * Consumes the invocation queue. Every message is claimed in the activations table before the
+ * action runs (a conditional write only the first delivery wins), so SQS's at-least-once delivery
+ * never runs an action body twice; the message is deleted only after the record is stored.
+ */
+export class Invoker {
+  private inFlight = 0;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private slotFreed: (() => void) | undefined;
+  private readonly running = new Set<Promise<void>>();
+  private readonly actionCache = new Map<string, StoredAction>();
+
+  constructor(
+    private readonly options: InvokerOptions,
+    private readonly queue: InvocationQueue,
+    private readonly entities: EntitiesRepository,
+    private readonly activations: ActivationsRepository,
+    private readonly pool: WarmPool,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.loop = this.pollLoop();
+  }
+
+  /** Stops taking messages, finishes the activations in flight, and removes every container. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.slotFreed?.();
+    await this.loop;
+    await Promise.all(this.running);
+    await this.pool.shutdown();
+  }
+
+  status(): { inFlight: number; containers: { idle: number; busy: number } } {
+    return { inFlight: this.inFlight, containers: this.pool.counts() };
+  }
+
+  private async pollLoop(): Promise<void> {
+    while (!this.stopping) {
+      const capacity = this.options.maxConcurrent - this.inFlight;
+      if (capacity <= 0) {
+        await new Promise<void>((resolve) => (this.slotFreed = resolve));
+        continue;
+      }
+      let messages: ReceivedMessage[];
+      try {
+        messages = await this.queue.receive(capacity, this.options.pollWaitSeconds);
+      } catch (error) {
+        this.log.error({ err: error }, 'receive failed');
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      for (const message of messages) {
+        if (this.stopping) {
+          // Received after stop was asked: hand it straight back to the queue.
+          await this.queue.release(message.receiptHandle).catch(() => undefined);
+          continue;
+        }
+        this.dispatch(message);
+      }
+    }
+  }
+
+  private dispatch(message: ReceivedMessage): void {
+    this.inFlight++;
+    const task = this.handle(message)
+      .catch((error: unknown) => this.log.error({ err: error }, 'activation failed inside the invoker'))
+      .finally(() => {
+        this.inFlight--;
+        this.running.delete(task);
+        const wake = this.slotFreed;
+        this.slotFreed = undefined;
+        wake?.();
+      });
+    this.running.add(task);
+  }
+
+  private async handle(received: ReceivedMessage): Promise<void> {
+    let message: ActivationMessage;
+    try {
+      message = activationMessageSchema.parse(JSON.parse(received.body));
+    } catch {
+      // Not ours to run: left undeleted, it reaches the dead-letter queue after maxReceiveCount.
+      this.log.warn({ body: received.body.slice(0, 200) }, 'malformed activation message');
+      return;
+    }
+    const claimed = await this.activations.claim(message.namespace, message.activationId, this.options.id);
+    if (!claimed) {
+      if (await this.activations.get(message.namespace, message.activationId)) {
+        this.log.info({ activationId: message.activationId }, 'duplicate delivery of a finished activation; dropped');
+        await this.queue.delete(received.receiptHandle);
+      }
+      return;
+    }
+    const record = await this.runClaimed(message);
+    await this.activations.complete(record, message.action.path);
+    await this.queue.delete(received.receiptHandle);
+  }
+
+  private async loadAction(message: ActivationMessage): Promise<StoredAction | undefined> {
+    const cacheKey = `${message.action.namespace}/${message.action.path}@${message.action.revision}`;
+    const cached = this.actionCache.get(cacheKey);
+    if (cached) return cached;
+    const stored = await this.entities.get<StoredAction>(message.action.namespace, 'actions', message.action.path);
+    if (!stored) return undefined;
+    const action = { ...stored.doc, revision: stored.revision };
+    if (stored.revision === message.action.revision) {
+      if (this.actionCache.size > 1000) this.actionCache.clear();
+      this.actionCache.set(cacheKey, action);
+    }
+    return action;
+  }
+
+  private async runClaimed(message: ActivationMessage): Promise<ActivationRecord> {
+    const action = await this.loadAction(message);
+    const pathAnnotation = `${message.action.namespace}/${message.action.path}`;
+    if (!action) {
+      const now = Date.now();
+      return {
+        activationId: message.activationId,
+        namespace: message.namespace,
+        name: message.action.path.split('/').pop()!,
+        version: '0.0.0',
+        subject: message.subject,
+        publish: false,
+        start: now,
+        end: now,
+        duration: 0,
+        response: activationResponse('whiskError', { error: 'The requested resource does not exist.' }),
+        logs: [],
+        annotations: [{ key: 'path', value: pathAnnotation }],
+        ...(message.cause ? { cause: message.cause } : {}),
+      };
+    }
+    const warmKey = `${message.namespace}|${message.action.namespace}/${message.action.path}|${action.revision}`;
+    const acquiredAt = Date.now();
+    const { container, warm } = await this.pool.acquire(warmKey, {
+      kind: action.exec.kind,
+      memoryMb: action.limits.memory,
+      env: { __OW_API_HOST: this.options.apiHost },
+      name: pathAnnotation,
+    });
+    const { initParams, runParams } = splitParameters(action.parameters);
+    const args = { ...runParams, ...message.params };
+    const deadline = acquiredAt + action.limits.timeout;
+    let execution: Execution;
+    try {
+      execution = await execute(
+        container,
+        !warm,
+        () => buildInitPayload(action, message, initParams, deadline),
+        buildRunPayload(action, message, args, deadline),
+        action.limits.timeout,
+      );
+    } catch (error) {
+      await this.pool.discard(container);
+      throw error;
+    }
+    const logs = await container.collectLogs(action.limits.logs * 1024 * 1024, execution.keepContainer ? LOG_FRAME_WAIT_MS : 200);
+    if (execution.keepContainer) this.pool.release(warmKey, container);
+    else await this.pool.discard(container);
+
+    const start = warm ? execution.runStart : acquiredAt;
+    const end = execution.runEnd;
+    const annotations = [
+      { key: 'path', value: pathAnnotation },
+      { key: 'waitTime', value: Math.max(0, start - message.acceptedAt) },
+      { key: 'kind', value: action.exec.kind },
+      { key: 'timeout', value: execution.timedOut },
+      { key: 'limits', value: recordLimits(action.limits) },
+      ...(execution.initTimeMs !== undefined ? [{ key: 'initTime', value: execution.initTimeMs }] : []),
+    ];
+    return {
+      activationId: message.activationId,
+      namespace: message.namespace,
+      name: action.name,
+      version: action.version,
+      subject: message.subject,
+      publish: false,
+      start,
+      end,
+      duration: end - start,
+      response: execution.response,
+      logs: logs.lines,
+      annotations,
+      ...(message.cause ? { cause: message.cause } : {}),
+    };
+  }
+}
+

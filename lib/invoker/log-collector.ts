@@ -1,0 +1,86 @@
+import type { Readable } from 'node:stream';
+import type { CollectedLogs } from './container';
+
+export const LOG_SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
+
+type StreamName = 'stdout' | 'stderr';
+
+/**
+ * Collects a container's stdout and stderr as timestamped lines, framed per activation by the
+ * sentinel each stream prints after every activation (OpenWhisk's log protocol).
+ */
+export class LogCollector {
+  private lines: string[] = [];
+  private readonly pending: Record<StreamName, string> = { stdout: '', stderr: '' };
+  private readonly sentinels: Record<StreamName, number> = { stdout: 0, stderr: 0 };
+  private waiters: Array<() => void> = [];
+  private closed = false;
+
+  attach(stream: Readable, name: StreamName): void {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => this.onData(name, chunk));
+    stream.on('end', () => {
+      if (this.pending[name]) this.push(name, this.pending[name]);
+      this.pending[name] = '';
+      this.closed = true;
+      this.wake();
+    });
+  }
+
+  private onData(name: StreamName, chunk: string): void {
+    const text = this.pending[name] + chunk;
+    const parts = text.split('\n');
+    this.pending[name] = parts.pop() ?? '';
+    for (const line of parts) this.push(name, line);
+    this.wake();
+  }
+
+  private push(name: StreamName, line: string): void {
+    if (line === LOG_SENTINEL) this.sentinels[name]++;
+    else this.lines.push(`${new Date().toISOString()} ${name}: ${line}`);
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  private framed(): boolean {
+    return this.closed || (this.sentinels.stdout > 0 && this.sentinels.stderr > 0);
+  }
+
+  /** Takes the lines of the activation that just ended. */
+  async collect(limitBytes: number, waitMs: number): Promise<CollectedLogs> {
+    const deadline = Date.now() + waitMs;
+    while (!this.framed() && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    if (this.sentinels.stdout > 0) this.sentinels.stdout--;
+    if (this.sentinels.stderr > 0) this.sentinels.stderr--;
+    const taken = this.lines;
+    this.lines = [];
+    return truncateLogs(taken, limitBytes);
+  }
+}
+
+export function truncateLogs(lines: string[], limitBytes: number): CollectedLogs {
+  let used = 0;
+  const kept: string[] = [];
+  for (const line of lines) {
+    const size = Buffer.byteLength(line);
+    if (used + size > limitBytes) {
+      kept.push(`Logs were truncated because the total bytes size exceeds the limit of ${limitBytes} bytes.`);
+      return { lines: kept, truncated: true };
+    }
+    used += size;
+    kept.push(line);
+  }
+  return { lines: kept, truncated: false };
+}

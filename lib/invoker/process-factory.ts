@@ -1,0 +1,146 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
+import { ContainerGoneError } from './container';
+import { LogCollector } from './log-collector';
+import { RuntimeClient } from './runtime-client';
+
+const RUNTIMES_DIR = resolve(__dirname, '../../runtimes');
+
+/** The proxy that implements each kind's runtime protocol, run by the host's interpreter. */
+function runtimeCommand(kind: string): { command: string; args: string[]; bind: string[] } {
+  const family = kind.split(':')[0];
+  if (family === 'nodejs') {
+    const node = process.execPath;
+    return { command: node, args: [join(RUNTIMES_DIR, 'nodejs', 'proxy.js')], bind: [dirname(dirname(node)), join(RUNTIMES_DIR, 'nodejs')] };
+  }
+  throw new Error(`The process factory has no runtime for kind '${kind}'.`);
+}
+
+/** Whether bubblewrap can build a sandbox here (it needs user namespaces or root). */
+export function bubblewrapWorks(): boolean {
+  const probe = spawnSync('bwrap', ['--ro-bind', '/', '/', '--unshare-pid', '--die-with-parent', 'true'], { stdio: 'ignore', timeout: 5000 });
+  return probe.status === 0;
+}
+
+function bwrapArgs(workDir: string, bind: string[], env: Record<string, string>): string[] {
+  const args = [
+    '--ro-bind', '/usr', '/usr',
+    '--symlink', 'usr/bin', '/bin',
+    '--symlink', 'usr/lib', '/lib',
+    '--symlink', 'usr/lib64', '/lib64',
+    '--symlink', 'usr/sbin', '/sbin',
+    '--ro-bind-try', '/etc/resolv.conf', '/etc/resolv.conf',
+    '--ro-bind-try', '/etc/hosts', '/etc/hosts',
+    '--ro-bind-try', '/etc/ssl', '/etc/ssl',
+    '--ro-bind-try', '/etc/ca-certificates', '/etc/ca-certificates',
+    '--proc', '/proc',
+    '--dev', '/dev',
+    '--tmpfs', '/tmp',
+    '--bind', workDir, workDir,
+    '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
+    '--hostname', 'action',
+    '--die-with-parent', '--new-session',
+    '--clearenv',
+    '--chdir', '/tmp',
+  ];
+  for (const dir of bind) if (!dir.startsWith('/usr/')) args.push('--ro-bind', dir, dir);
+  for (const [key, value] of Object.entries(env)) args.push('--setenv', key, value);
+  return args;
+}
+
+class ProcessContainer implements ActionContainer {
+  private readonly logs = new LogCollector();
+  private readonly client: RuntimeClient;
+  private exited = false;
+
+  constructor(
+    readonly id: string,
+    private readonly child: ChildProcess,
+    private readonly workDir: string,
+    socketPath: string,
+  ) {
+    this.client = new RuntimeClient({ socketPath });
+    this.logs.attach(child.stdout!, 'stdout');
+    this.logs.attach(child.stderr!, 'stderr');
+    child.once('exit', () => {
+      this.exited = true;
+    });
+  }
+
+  async init(payload: object, timeoutMs: number): Promise<RuntimeResponse> {
+    return this.request('/init', payload, timeoutMs, true);
+  }
+
+  async run(payload: object, timeoutMs: number): Promise<RuntimeResponse> {
+    return this.request('/run', payload, timeoutMs, false);
+  }
+
+  private async request(path: '/init' | '/run', payload: object, timeoutMs: number, retry: boolean): Promise<RuntimeResponse> {
+    if (this.exited) throw new ContainerGoneError('the action process has exited');
+    return this.client.post(path, payload, timeoutMs, retry);
+  }
+
+  collectLogs(limitBytes: number, waitMs: number): Promise<CollectedLogs> {
+    return this.logs.collect(limitBytes, this.exited ? 0 : waitMs);
+  }
+
+  async destroy(): Promise<void> {
+    this.client.close();
+    if (!this.exited) {
+      const gone = new Promise((r) => this.child.once('exit', r));
+      this.child.kill('SIGKILL');
+      await gone;
+    }
+    rmSync(this.workDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs each action container as a sandboxed process: the runtime proxy under bubblewrap (own pid,
+ * ipc and uts namespaces, read-only system, private /tmp, no inherited environment), or as a plain
+ * child process with a scrubbed environment where bubblewrap cannot run. It talks to the runtime
+ * over a unix socket, so no ports are shared. This is what Fargate invokers use.
+ */
+export class ProcessContainerFactory implements ContainerFactory {
+  readonly name = 'process' as const;
+  private readonly root: string;
+  private counter = 0;
+
+  constructor(private readonly options: { sandbox: boolean; workRoot?: string }) {
+    const base = options.workRoot ?? tmpdir();
+    mkdirSync(base, { recursive: true });
+    this.root = mkdtempSync(join(base, 'skywhisk-containers-'));
+  }
+
+  get sandboxed(): boolean {
+    return this.options.sandbox;
+  }
+
+  async create(spec: ContainerSpec): Promise<ActionContainer> {
+    const id = `${process.pid}-${++this.counter}`;
+    const workDir = join(this.root, id);
+    mkdirSync(workDir, { recursive: true });
+    const socketPath = join(workDir, 'runtime.sock');
+    const runtime = runtimeCommand(spec.kind);
+    const env: Record<string, string> = {
+      PATH: '/usr/local/bin:/usr/bin:/bin',
+      HOME: '/tmp',
+      NODE_OPTIONS: `--max-old-space-size=${spec.memoryMb}`,
+      __OW_LISTEN: socketPath,
+      ...spec.env,
+    };
+    const child = this.options.sandbox
+      ? spawn('bwrap', [...bwrapArgs(workDir, runtime.bind, env), runtime.command, ...runtime.args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(runtime.command, runtime.args, { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: workDir });
+    child.on('error', () => undefined);
+    return new ProcessContainer(id, child, workDir, socketPath);
+  }
+
+  /** Removes the work directories of every container this factory made. */
+  dispose(): void {
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}

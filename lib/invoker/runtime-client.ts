@@ -1,0 +1,78 @@
+import { Agent, request } from 'node:http';
+import { ContainerGoneError, ContainerTimeoutError, type RuntimeResponse } from './container';
+
+/** Where a runtime listens: a unix socket path, or a loopback TCP port. */
+export type RuntimeAddress = { socketPath: string } | { host: string; port: number };
+
+const RETRYABLE_CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
+
+/** An HTTP client for one runtime's `/init` and `/run`, over a kept-alive connection. */
+export class RuntimeClient {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+
+  constructor(private readonly address: RuntimeAddress) {}
+
+  /**
+   * POSTs JSON. With `retryConnect`, connection failures are retried until the deadline (the
+   * runtime may still be starting, as OpenWhisk's invoker retries `/init`); `/run` is never retried.
+   */
+  async post(path: '/init' | '/run', payload: object, timeoutMs: number, retryConnect = false): Promise<RuntimeResponse> {
+    const deadline = Date.now() + timeoutMs;
+    const body = JSON.stringify(payload);
+    for (;;) {
+      try {
+        return await this.once(path, body, Math.max(1, deadline - Date.now()));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (!retryConnect || !code || !RETRYABLE_CONNECT_ERRORS.has(code)) {
+          if (error instanceof ContainerTimeoutError) throw error;
+          throw new ContainerGoneError(`${path} failed: ${(error as Error).message}`);
+        }
+        if (Date.now() + 5 >= deadline) throw new ContainerTimeoutError(`${path} not reachable in time`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  }
+
+  private once(path: string, body: string, timeoutMs: number): Promise<RuntimeResponse> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        {
+          ...this.address,
+          path,
+          method: 'POST',
+          agent: this.agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => {
+            clearTimeout(timer);
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              parsed = undefined;
+            }
+            resolve({ statusCode: res.statusCode ?? 0, body: parsed, text });
+          });
+        },
+      );
+      const timer = setTimeout(() => {
+        req.destroy(new ContainerTimeoutError(`${path} exceeded ${timeoutMs} ms`));
+      }, timeoutMs);
+      req.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

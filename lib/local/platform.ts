@@ -1,0 +1,119 @@
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { awsClients } from '../aws-clients';
+import { ensureQueues } from '../bus/invocation-queue';
+import { configFromEnv } from '../config';
+import { ensureTables } from '../store/tables';
+import { SubjectsRepository } from '../store/subjects';
+import { startProcess, stopProcess, type ManagedProcess } from './processes';
+
+/** OpenWhisk standalone's well-known guest key, so existing wskprops keep working. */
+export const OPENWHISK_GUEST_AUTH =
+  '23bc46b1-71f6-4ed5-8c54-816aa4f8c502:123zO3xZCLrMN6v2BKK1dXYFpXlPkccOFqm12CdAsMgRU4VrNZ9lyGVCGuMDGIwP';
+
+export interface PlatformOptions {
+  dataDir: string;
+  /** Controller port; 0 picks a free one. */
+  port: number;
+  host: string;
+  guestAuth: string;
+  guestNamespace: string;
+  /** Extra environment for every child (tests shorten timeouts with it). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningPlatform {
+  apiHost: string;
+  auth: string;
+  namespace: string;
+  /** The embedded endpoint's URL, or the external one when `AWS_ENDPOINT_URL` was given. */
+  endpointUrl: string;
+  processes: { endpoint?: ManagedProcess; controller: ManagedProcess; invoker: ManagedProcess };
+  wskpropsFile: string;
+  /** Stops in order: controller (no new work), invoker (drains), endpoint (saves queues). */
+  stop(): Promise<void>;
+  /** Restarts one process (controller or invoker) with the same settings. */
+  restart(name: 'controller' | 'invoker'): Promise<void>;
+}
+
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformOptions {
+  return {
+    dataDir: resolve(env.SKYWHISK_DATA_DIR ?? '.skywhisk'),
+    port: Number(env.SKYWHISK_PORT ?? 3233),
+    host: env.SKYWHISK_HOST ?? '127.0.0.1',
+    guestAuth: env.SKYWHISK_GUEST_AUTH ?? OPENWHISK_GUEST_AUTH,
+    guestNamespace: env.SKYWHISK_GUEST_NAMESPACE ?? 'guest',
+  };
+}
+
+/**
+ * Starts the embedded platform: the AWS-compatible endpoint (unless `AWS_ENDPOINT_URL` points at
+ * one already, such as LocalStack), the tables, queues and guest subject, the controller, and the
+ * invoker, each its own process.
+ */
+export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
+  const logDir = join(options.dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  let endpoint: ManagedProcess | undefined;
+  let endpointUrl = baseEnv.AWS_ENDPOINT_URL;
+  if (!endpointUrl) {
+    endpoint = await startProcess('endpoint', 'local/endpoint-main.ts', { ...baseEnv, SKYWHISK_DATA_DIR: join(options.dataDir, 'endpoint') }, logDir);
+    endpointUrl = `http://127.0.0.1:${endpoint.ready.port}`;
+    // The emulator accepts any credentials; the SDK still wants some.
+    baseEnv.AWS_ACCESS_KEY_ID ??= 'skywhisk';
+    baseEnv.AWS_SECRET_ACCESS_KEY ??= 'skywhisk';
+  }
+  baseEnv.AWS_ENDPOINT_URL = endpointUrl;
+  baseEnv.AWS_REGION ??= 'us-east-1';
+  // The supervisor itself bootstraps through the same SDK configuration.
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: baseEnv.AWS_ENDPOINT_URL,
+    AWS_REGION: baseEnv.AWS_REGION,
+    AWS_ACCESS_KEY_ID: baseEnv.AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: baseEnv.AWS_SECRET_ACCESS_KEY,
+  });
+  const config = configFromEnv(baseEnv);
+  const { dynamo, sqs } = awsClients();
+  await ensureTables(dynamo, config);
+  await ensureQueues(sqs, config.queues);
+  const [uuid, key] = options.guestAuth.split(':');
+  await new SubjectsRepository(dynamo, config.tables.subjects).put({ uuid, key, subject: options.guestNamespace, namespace: options.guestNamespace });
+
+  const controllerEnv = { ...baseEnv, SKYWHISK_PORT: String(options.port), SKYWHISK_HOST: options.host };
+  let controller = await startProcess('controller', 'local/controller-main.ts', controllerEnv, logDir);
+  const apiHost = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${controller.ready.port}`;
+  // Later restarts reuse the port the controller got, so clients keep working.
+  controllerEnv.SKYWHISK_PORT = String(controller.ready.port);
+  const invokerEnv = { ...baseEnv, SKYWHISK_API_HOST: apiHost, SKYWHISK_POLL_WAIT_S: baseEnv.SKYWHISK_POLL_WAIT_S ?? '2' };
+  let invoker = await startProcess('invoker', 'invoker/main.ts', invokerEnv, logDir);
+
+  const wskpropsFile = join(options.dataDir, 'wskprops');
+  writeFileSync(wskpropsFile, `APIHOST=${apiHost}\nAUTH=${options.guestAuth}\nNAMESPACE=${options.guestNamespace}\n`);
+
+  const platform: RunningPlatform = {
+    apiHost,
+    auth: options.guestAuth,
+    namespace: options.guestNamespace,
+    endpointUrl,
+    processes: { endpoint, controller, invoker },
+    wskpropsFile,
+    async stop() {
+      await stopProcess(platform.processes.controller, 70_000);
+      await stopProcess(platform.processes.invoker, 330_000);
+      if (platform.processes.endpoint) await stopProcess(platform.processes.endpoint, 10_000);
+    },
+    async restart(name) {
+      if (name === 'controller') {
+        await stopProcess(controller, 70_000);
+        controller = await startProcess('controller', 'local/controller-main.ts', controllerEnv, logDir);
+        platform.processes.controller = controller;
+      } else {
+        await stopProcess(invoker, 330_000);
+        invoker = await startProcess('invoker', 'invoker/main.ts', invokerEnv, logDir);
+        platform.processes.invoker = invoker;
+      }
+    },
+  };
+  return platform;
+}

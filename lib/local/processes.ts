@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { ReadyMessage } from './child';
+
+const LIB_DIR = resolve(__dirname, '..');
+
+/** A platform process started by the supervisor, with its output in `<logDir>/<name>.log`. */
+export interface ManagedProcess {
+  name: string;
+  child: ChildProcess;
+  ready: ReadyMessage;
+  /** Resolves with the exit code (or signal) once the process has ended. */
+  exited: Promise<number | string>;
+}
+
+/**
+ * Starts a TypeScript entry under lib/ with tsx, in its own process group (so a terminal's Ctrl-C
+ * reaches only the supervisor, which then stops children in order), and waits for it to report ready.
+ */
+export async function startProcess(
+  name: string,
+  entry: string,
+  env: NodeJS.ProcessEnv,
+  logDir: string,
+  readyTimeoutMs = 30_000,
+): Promise<ManagedProcess> {
+  mkdirSync(logDir, { recursive: true });
+  const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(LIB_DIR, entry)], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    detached: true,
+  });
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+  const exited = new Promise<number | string>((done) => {
+    child.once('exit', (code, signal) => {
+      log.end();
+      done(code ?? signal ?? 'unknown');
+    });
+  });
+  const ready = await new Promise<ReadyMessage>((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${readyTimeoutMs} ms (see ${join(logDir, `${name}.log`)})`)), readyTimeoutMs);
+    child.on('message', (message: ReadyMessage) => {
+      if (message?.type === 'ready') {
+        clearTimeout(timer);
+        resolveReady(message);
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code}) before it was ready (see ${join(logDir, `${name}.log`)})`));
+    });
+  });
+  return { name, child, ready, exited };
+}
+
+/** Asks a process to stop (SIGTERM) and waits; SIGKILL after `graceMs`. */
+export async function stopProcess(proc: ManagedProcess, graceMs: number): Promise<void> {
+  if (proc.child.exitCode !== null || proc.child.signalCode !== null) return;
+  proc.child.kill('SIGTERM');
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), graceMs);
+  await proc.exited;
+  clearTimeout(timer);
+}

@@ -1,0 +1,57 @@
+import { optionsFromEnv, startPlatform } from './platform';
+
+/** `npm start`: the whole platform on one machine, like OpenWhisk's standalone server. */
+async function main(): Promise<void> {
+  // The SDK warns on every process that Node 20 support ends in 2027; the README says so once.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const options = optionsFromEnv();
+  console.log(`Starting Skywhisk (data in ${options.dataDir})...`);
+  const platform = await startPlatform(options);
+  console.log(
+    [
+      '',
+      `Skywhisk is ready.`,
+      `  API host:   ${platform.apiHost}`,
+      `  Auth:       ${platform.auth}`,
+      `  Namespace:  ${platform.namespace}`,
+      `  Endpoint:   ${platform.endpointUrl} (DynamoDB + SQS)`,
+      `  Logs:       ${options.dataDir}/logs`,
+      '',
+      'Point the CLI at it:',
+      `  wsk property set --apihost '${platform.apiHost}' --auth '${platform.auth}'`,
+      `  (or: export WSK_CONFIG_FILE=${platform.wskpropsFile})`,
+      '',
+      'Press Ctrl-C to stop.',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping: finishing work in flight...');
+    platform
+      .stop()
+      .then(() => {
+        console.log('Stopped.');
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  for (const proc of [platform.processes.controller, platform.processes.invoker, platform.processes.endpoint]) {
+    void proc?.exited.then((code) => {
+      if (stopping) return;
+      console.error(`${proc.name} exited unexpectedly (${code}); stopping the platform. See ${options.dataDir}/logs/${proc.name}.log`);
+      stop();
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

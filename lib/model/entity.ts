@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { SYSTEM_LIMITS, type ActionLimits } from './limits';
+
+export const keyValueSchema = z.object({ key: z.string().min(1), value: z.unknown() });
+export const parameterSchema = keyValueSchema.extend({ init: z.boolean().optional() });
+
+export type KeyValue = z.infer<typeof keyValueSchema>;
+export type Parameter = z.infer<typeof parameterSchema>;
+
+const semver = z.string().regex(/^\d+\.\d+\.\d+$/, 'version must be a semantic version like 0.0.1');
+
+export const execSchema = z.object({
+  kind: z.string().min(1),
+  code: z.string().optional(),
+  binary: z.boolean().optional(),
+  main: z.string().min(1).optional(),
+  image: z.string().min(1).optional(),
+});
+
+function range(name: string, min: number, max: number) {
+  return z
+    .number({ error: `${name} must be a number` })
+    .int(`${name} must be an integer`)
+    .min(min, `${name} ${'$'}{value} below allowed threshold of ${min}`)
+    .max(max, `${name} exceeds allowed threshold of ${max}`);
+}
+
+export const limitsSchema = z.object({
+  timeout: range('timeout', SYSTEM_LIMITS.timeout.min, SYSTEM_LIMITS.timeout.max).optional(),
+  memory: range('memory', SYSTEM_LIMITS.memory.min, SYSTEM_LIMITS.memory.max).optional(),
+  logs: range('logs', SYSTEM_LIMITS.logs.min, SYSTEM_LIMITS.logs.max).optional(),
+  concurrency: range('concurrency', SYSTEM_LIMITS.concurrency.min, SYSTEM_LIMITS.concurrency.max).optional(),
+});
+
+/** The body of `PUT .../actions/{name}`. Unknown fields are ignored, as OpenWhisk's JSON reader does. */
+export const actionPutSchema = z.object({
+  namespace: z.string().optional(),
+  name: z.string().optional(),
+  version: semver.optional(),
+  publish: z.boolean().optional(),
+  exec: execSchema.optional(),
+  annotations: z.array(keyValueSchema).optional(),
+  parameters: z.array(parameterSchema).optional(),
+  limits: limitsSchema.optional(),
+  delAnnotations: z.array(z.string()).optional(),
+});
+
+export type ActionPut = z.infer<typeof actionPutSchema>;
+
+export interface ActionExec {
+  kind: string;
+  code: string;
+  binary: boolean;
+  main?: string;
+  image?: string;
+}
+
+/** An action as the API returns it. */
+export interface Action {
+  namespace: string;
+  name: string;
+  version: string;
+  publish: boolean;
+  exec: ActionExec;
+  annotations: KeyValue[];
+  parameters: Parameter[];
+  limits: ActionLimits;
+  updated: number;
+}
+
+/** An action as stored: the API document plus an opaque revision that changes on every write. */
+export interface StoredAction extends Action {
+  revision: string;
+}
+
+export function annotationValue(annotations: KeyValue[], key: string): unknown {
+  return annotations.find((a) => a.key === key)?.value;
+}
+
+export function setAnnotation(annotations: KeyValue[], key: string, value: unknown): KeyValue[] {
+  return [...annotations.filter((a) => a.key !== key), { key, value }];
+}
+
+/** Merges parameter lists; later lists override earlier ones key by key. */
+export function mergeParameters(...lists: KeyValue[][]): KeyValue[] {
+  const merged = new Map<string, KeyValue>();
+  for (const list of lists) for (const p of list) merged.set(p.key, p);
+  return [...merged.values()];
+}
+
+export function bumpPatch(version: string): string {
+  const [major, minor, patch] = version.split('.').map(Number);
+  return `${major}.${minor}.${patch + 1}`;
+}

@@ -1,0 +1,69 @@
+/** System limits and defaults, as OpenWhisk ships them (see shared/reference/openwhisk-api.md §7). */
+export const SYSTEM_LIMITS = {
+  timeout: { min: 100, max: 300_000, default: 60_000 },
+  memory: { min: 128, max: 512, default: 256 },
+  /** Log limit in MB, as the action `limits.logs` field carries it. */
+  logs: { min: 0, max: 10, default: 10 },
+  concurrency: { min: 1, max: 1, default: 1 },
+  invocationsPerMinute: 60,
+  concurrentInvocations: 30,
+  firesPerMinute: 60,
+  sequenceMaxLength: 50,
+  /** Bytes. */
+  maxParameterSize: 1024 * 1024,
+  maxPayloadSize: 1024 * 1024,
+  maxResultSize: 1024 * 1024,
+  maxCodeSize: 48 * 1024 * 1024,
+  /** Longest a blocking invoke waits before answering 202. */
+  maxBlockingWaitMs: 60_000,
+  listLimitDefault: 30,
+  listLimitMax: 200,
+} as const;
+
+export interface ActionLimits {
+  timeout: number;
+  memory: number;
+  logs: number;
+  concurrency: number;
+}
+
+export const DEFAULT_ACTION_LIMITS: ActionLimits = {
+  timeout: SYSTEM_LIMITS.timeout.default,
+  memory: SYSTEM_LIMITS.memory.default,
+  logs: SYSTEM_LIMITS.logs.default,
+  concurrency: SYSTEM_LIMITS.concurrency.default,
+};
+
+/** The `GET /namespaces/{ns}/limits` document: system defaults, overridden per subject. */
+export interface UserLimits {
+  invocationsPerMinute: number;
+  concurrentInvocations: number;
+  firesPerMinute: number;
+  minActionMemory: number;
+  maxActionMemory: number;
+  minActionTimeout: number;
+  maxActionTimeout: number;
+  minActionLogs: number;
+  maxActionLogs: number;
+  minActionConcurrency: number;
+  maxActionConcurrency: number;
+  maxParameterSize: number;
+}
+
+export function userLimits(overrides: Partial<UserLimits> = {}): UserLimits {
+  return {
+    invocationsPerMinute: SYSTEM_LIMITS.invocationsPerMinute,
+    concurrentInvocations: SYSTEM_LIMITS.concurrentInvocations,
+    firesPerMinute: SYSTEM_LIMITS.firesPerMinute,
+    minActionMemory: SYSTEM_LIMITS.memory.min,
+    maxActionMemory: SYSTEM_LIMITS.memory.max,
+    minActionTimeout: SYSTEM_LIMITS.timeout.min,
+    maxActionTimeout: SYSTEM_LIMITS.timeout.max,
+    minActionLogs: SYSTEM_LIMITS.logs.min,
+    maxActionLogs: SYSTEM_LIMITS.logs.max,
+    minActionConcurrency: SYSTEM_LIMITS.concurrency.min,
+    maxActionConcurrency: SYSTEM_LIMITS.concurrency.max,
+    maxParameterSize: SYSTEM_LIMITS.maxParameterSize,
+    ...overrides,
+  };
+}

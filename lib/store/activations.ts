@@ -1,0 +1,187 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { highestIdAt, lowestIdAt } from '../model/activation-id';
+import type { ActivationRecord } from '../model/activation';
+import { ACTIVATIONS_BY_NAME_INDEX } from './tables';
+
+/**
+ * One item per activation id. An invoker first *claims* the id (a conditional put that only the
+ * first delivery of a message wins), then replaces the claim with the finished record. Reads only
+ * ever show finished records.
+ */
+type ActivationItem =
+  | { namespace: string; activationId: string; state: 'running'; invoker: string; claimedAt: number; expiresAt: number }
+  | {
+      namespace: string;
+      activationId: string;
+      state: 'done';
+      nameKey: string;
+      start: number;
+      expiresAt: number;
+      /** The record as a map, or gzipped JSON when the map would not fit in a 400 KB item. */
+      record?: ActivationRecord;
+      recordGz?: Uint8Array;
+    };
+
+/** Keep well under DynamoDB's 400 KB item limit (attribute names and the index copy count too). */
+const MAX_PLAIN_RECORD_BYTES = 300 * 1024;
+
+export interface ListActivationsQuery {
+  /** `name` or `pkg/name` of the action. */
+  name?: string;
+  since?: number;
+  upto?: number;
+  limit: number;
+  skip: number;
+}
+
+export function nameKeyOf(namespace: string, actionPath: string): string {
+  return `${namespace}#${actionPath}`;
+}
+
+function decode(item: ActivationItem): ActivationRecord | undefined {
+  if (item.state !== 'done') return undefined;
+  if (item.record) return item.record;
+  if (item.recordGz) return JSON.parse(gunzipSync(item.recordGz).toString('utf8')) as ActivationRecord;
+  return undefined;
+}
+
+export class ActivationsRepository {
+  constructor(
+    private readonly dynamo: DynamoDBDocumentClient,
+    private readonly table: string,
+    private readonly retentionDays: number,
+  ) {}
+
+  private expiresAt(fromMs: number): number {
+    return Math.floor(fromMs / 1000) + Math.round(this.retentionDays * 86_400);
+  }
+
+  /** Claims an activation id for one invoker; false when any claim or record already exists. */
+  async claim(namespace: string, activationId: string, invoker: string): Promise<boolean> {
+    const now = Date.now();
+    try {
+      await this.dynamo.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { namespace, activationId, state: 'running', invoker, claimedAt: now, expiresAt: this.expiresAt(now) },
+          ConditionExpression: 'attribute_not_exists(activationId)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Stores the finished record, replacing the claim. Never overwrites a finished record, so a
+   * record written by recovery and a late invoker cannot both land.
+   */
+  async complete(record: ActivationRecord, actionPath: string): Promise<boolean> {
+    const base = {
+      namespace: record.namespace,
+      activationId: record.activationId,
+      state: 'done' as const,
+      nameKey: nameKeyOf(record.namespace, actionPath),
+      start: record.start,
+      expiresAt: this.expiresAt(record.end || record.start),
+    };
+    const json = JSON.stringify(record);
+    const item: ActivationItem =
+      Buffer.byteLength(json) <= MAX_PLAIN_RECORD_BYTES ? { ...base, record } : { ...base, recordGz: gzipSync(json) };
+    try {
+      await this.dynamo.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(activationId) OR #s = :running',
+          ExpressionAttributeNames: { '#s': 'state' },
+          ExpressionAttributeValues: { ':running': 'running' },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async get(namespace: string, activationId: string): Promise<ActivationRecord | undefined> {
+    const { Item } = await this.dynamo.send(
+      new GetCommand({ TableName: this.table, Key: { namespace, activationId }, ConsistentRead: true }),
+    );
+    return Item ? decode(Item as ActivationItem) : undefined;
+  }
+
+  /** Finished records, newest first, paged with limit and skip. */
+  async list(namespace: string, query: ListActivationsQuery): Promise<ActivationRecord[]> {
+    const wanted = query.skip + query.limit;
+    const found: ActivationRecord[] = [];
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new QueryCommand({ ...this.rangeQuery(namespace, query), ExclusiveStartKey: exclusiveStartKey }),
+      );
+      for (const item of page.Items ?? []) {
+        const record = decode(item as ActivationItem);
+        if (record) found.push(record);
+      }
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey && found.length < wanted);
+    return found.slice(query.skip, wanted);
+  }
+
+  async count(namespace: string, query: Omit<ListActivationsQuery, 'limit' | 'skip'>): Promise<number> {
+    let total = 0;
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new QueryCommand({
+          ...this.rangeQuery(namespace, { ...query, limit: 0, skip: 0 }),
+          Select: 'COUNT',
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      total += page.Count ?? 0;
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    return total;
+  }
+
+  /**
+   * `since`/`upto` filter on the record's start time. An id is issued before its activation starts,
+   * so `upto` bounds the key exactly and `since` bounds the key loosely (start - 10 min of queueing);
+   * the filter on `start` makes both exact.
+   */
+  private rangeQuery(namespace: string, query: ListActivationsQuery) {
+    const low = lowestIdAt(query.since === undefined ? 0 : query.since - 600_000);
+    const high = highestIdAt(query.upto ?? 0xffffffffffff);
+    const names: Record<string, string> = { '#id': 'activationId', '#s': 'state' };
+    const values: Record<string, unknown> = { ':low': low, ':high': high, ':done': 'done' };
+    const filters = ['#s = :done'];
+    if (query.since !== undefined) {
+      filters.push('#start >= :since');
+      values[':since'] = query.since;
+    }
+    if (query.upto !== undefined) {
+      filters.push('#start <= :upto');
+      values[':upto'] = query.upto;
+    }
+    if (filters.length > 1) names['#start'] = 'start';
+    const byName = query.name !== undefined;
+    names['#pk'] = byName ? 'nameKey' : 'namespace';
+    values[':pk'] = byName ? nameKeyOf(namespace, query.name!) : namespace;
+    return {
+      TableName: this.table,
+      IndexName: byName ? ACTIVATIONS_BY_NAME_INDEX : undefined,
+      KeyConditionExpression: '#pk = :pk AND #id BETWEEN :low AND :high',
+      FilterExpression: filters.join(' AND '),
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ScanIndexForward: false,
+    };
+  }
+}

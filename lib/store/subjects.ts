@@ -1,0 +1,62 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { UserLimits } from '../model/limits';
+
+/** The identity a key authenticates: one key, one namespace (as in OpenWhisk). */
+export interface Identity {
+  subject: string;
+  namespace: string;
+  uuid: string;
+  limits: Partial<UserLimits>;
+}
+
+interface SubjectItem {
+  uuid: string;
+  subject: string;
+  namespace: string;
+  /** sha256 of the key: keys are 64 random characters, so a fast hash is enough and none is stored in clear. */
+  keyHash: string;
+  limits?: Partial<UserLimits>;
+}
+
+function hashKey(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
+const KEY_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A fresh `uuid:key` pair in OpenWhisk's format (64 alphanumeric characters). */
+export function generateCredentials(): { uuid: string; key: string } {
+  const bytes = randomBytes(64);
+  const key = Array.from(bytes, (b) => KEY_ALPHABET[b % KEY_ALPHABET.length]).join('');
+  return { uuid: randomUUID(), key };
+}
+
+export class SubjectsRepository {
+  constructor(
+    private readonly dynamo: DynamoDBDocumentClient,
+    private readonly table: string,
+  ) {}
+
+  async put(params: { uuid: string; key: string; subject: string; namespace: string; limits?: Partial<UserLimits> }): Promise<void> {
+    const item: SubjectItem = {
+      uuid: params.uuid,
+      subject: params.subject,
+      namespace: params.namespace,
+      keyHash: hashKey(params.key).toString('hex'),
+      limits: params.limits,
+    };
+    await this.dynamo.send(new PutCommand({ TableName: this.table, Item: item }));
+  }
+
+  /** The identity for `uuid:key`, or undefined when the pair does not authenticate. */
+  async authenticate(uuid: string, key: string): Promise<Identity | undefined> {
+    const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.table, Key: { uuid } }));
+    const item = Item as SubjectItem | undefined;
+    // Hash even when the subject is missing so both paths cost the same.
+    const presented = hashKey(key);
+    const stored = item ? Buffer.from(item.keyHash, 'hex') : hashKey(randomUUID());
+    if (!item || !timingSafeEqual(presented, stored)) return undefined;
+    return { subject: item.subject, namespace: item.namespace, uuid: item.uuid, limits: item.limits ?? {} };
+  }
+}

@@ -1,0 +1,78 @@
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  ResourceNotFoundException,
+  type CreateTableCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { PlatformConfig } from '../config';
+
+/** Index of activations by `namespace/path` of the action, newest first by id. */
+export const ACTIVATIONS_BY_NAME_INDEX = 'byName';
+
+/**
+ * Table layouts. In AWS the CDK creates these tables; locally they are created at start when
+ * missing. Keys:
+ * - subjects: `uuid`.
+ * - entities: `namespace` + `key` (`actions/name`, `actions/pkg/name`, ...): listing a type is a
+ *   Query on the partition with a key prefix.
+ * - activations: `namespace` + `activationId` (time-ordered ids, so newest-first is a descending
+ *   Query and since/upto are key ranges), plus an index on `nameKey` for "activations of one action".
+ */
+export function tableDefinitions(config: PlatformConfig): CreateTableCommandInput[] {
+  return [
+    {
+      TableName: config.tables.subjects,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'uuid', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'uuid', KeyType: 'HASH' }],
+    },
+    {
+      TableName: config.tables.entities,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'namespace', AttributeType: 'S' },
+        { AttributeName: 'key', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'namespace', KeyType: 'HASH' },
+        { AttributeName: 'key', KeyType: 'RANGE' },
+      ],
+    },
+    {
+      TableName: config.tables.activations,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'namespace', AttributeType: 'S' },
+        { AttributeName: 'activationId', AttributeType: 'S' },
+        { AttributeName: 'nameKey', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'namespace', KeyType: 'HASH' },
+        { AttributeName: 'activationId', KeyType: 'RANGE' },
+      ],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: ACTIVATIONS_BY_NAME_INDEX,
+          KeySchema: [
+            { AttributeName: 'nameKey', KeyType: 'HASH' },
+            { AttributeName: 'activationId', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    },
+  ];
+}
+
+/** Creates each table that does not exist yet (local mode only). */
+export async function ensureTables(dynamo: DynamoDBDocumentClient, config: PlatformConfig): Promise<void> {
+  for (const definition of tableDefinitions(config)) {
+    try {
+      await dynamo.send(new DescribeTableCommand({ TableName: definition.TableName }));
+    } catch (error) {
+      if (!(error instanceof ResourceNotFoundException)) throw error;
+      await dynamo.send(new CreateTableCommand(definition));
+    }
+  }
+}

@@ -1,0 +1,138 @@
+'use strict';
+// Skywhisk's nodejs action runtime: OpenWhisk's action protocol (POST /init once, POST /run per
+// activation) over HTTP on port 8080, or on the unix socket named by __OW_LISTEN.
+// It has no dependencies so the same file runs in a sandboxed process or in a container image.
+const http = require('node:http');
+const Module = require('node:module');
+const path = require('node:path');
+
+const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
+const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+let actionMain;
+let initialized = false;
+
+function markEndOfActivation() {
+  process.stdout.write(`${SENTINEL}\n`);
+  process.stderr.write(`${SENTINEL}\n`);
+}
+
+function reply(res, status, body) {
+  const json = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) });
+  res.end(json);
+}
+
+function readJson(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) reject(new Error('request body too large'));
+      else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}'));
+      } catch (error) {
+        reject(error);
+      }
+    });
+    req.on('error', reject);
+  });
+}
+
+/** Evaluates action source as a CommonJS module and finds its entry point. */
+function loadAction(code, mainName) {
+  const filename = path.join(process.cwd(), 'action.js');
+  const mod = new Module(filename, module);
+  mod.filename = filename;
+  mod.paths = Module._nodeModulePaths(process.cwd());
+  // The action may define `function main` at top level (OpenWhisk's classic form) or export it.
+  const probe = /^[A-Za-z_$][\w$]*$/.test(mainName)
+    ? `\n;module.exports.__skywhiskTopLevelMain = typeof ${mainName} === 'function' ? ${mainName} : undefined;`
+    : '';
+  mod._compile(code + probe, filename);
+  const exported = mod.exports;
+  const topLevel = exported.__skywhiskTopLevelMain;
+  delete exported.__skywhiskTopLevelMain;
+  if (typeof exported[mainName] === 'function') return exported[mainName];
+  if (typeof topLevel === 'function') return topLevel;
+  if (typeof exported === 'function' && mainName === 'main') return exported;
+  throw new Error(`Action entrypoint '${mainName}' is not a function.`);
+}
+
+async function handleInit(req, res) {
+  if (initialized) {
+    reply(res, 403, { error: 'Cannot initialize the action more than once.' });
+    return;
+  }
+  const message = await readJson(req);
+  const value = message.value || {};
+  try {
+    if (value.binary) throw new Error('zipped nodejs actions are not supported by this runtime yet.');
+    if (typeof value.code !== 'string') throw new Error('Missing main/no code to execute.');
+    for (const [key, v] of Object.entries(value.env || {})) process.env[key] = typeof v === 'string' ? v : JSON.stringify(v);
+    actionMain = loadAction(value.code, value.main || 'main');
+    initialized = true;
+    reply(res, 200, { ok: true });
+  } catch (error) {
+    console.error(`Initialization has failed due to: ${error && error.stack ? error.stack : error}`);
+    reply(res, 502, { error: `Initialization has failed due to: ${error && error.message ? error.message : error}` });
+    markEndOfActivation();
+  }
+}
+
+function isDictionary(value) {
+  return value !== null && typeof value === 'object';
+}
+
+async function handleRun(req, res) {
+  const message = await readJson(req);
+  if (!initialized) {
+    reply(res, 403, { error: 'System not ready, status is not initialized.' });
+    markEndOfActivation();
+    return;
+  }
+  for (const [key, v] of Object.entries(message)) {
+    if (key !== 'value' && typeof v === 'string') process.env[`__OW_${key.toUpperCase()}`] = v;
+  }
+  let result;
+  try {
+    result = actionMain(message.value || {});
+  } catch (error) {
+    // A synchronous throw is a developer error in OpenWhisk's nodejs runtime.
+    console.error(error);
+    reply(res, 502, { error: `An error has occurred: ${error}` });
+    markEndOfActivation();
+    return;
+  }
+  try {
+    result = await result;
+  } catch (error) {
+    // A rejected promise is an application error: it is the action's own answer.
+    const reason = error instanceof Error ? error.message : error;
+    result = { error: reason === undefined ? 'The action rejected without a reason.' : reason };
+  }
+  if (isDictionary(result)) reply(res, 200, result);
+  else reply(res, 502, { error: 'The action did not return a dictionary.' });
+  markEndOfActivation();
+}
+
+const server = http.createServer((req, res) => {
+  const route = req.method === 'POST' ? req.url : undefined;
+  const handler = route === '/init' ? handleInit : route === '/run' ? handleRun : undefined;
+  if (!handler) {
+    reply(res, 404, { error: 'Not found.' });
+    return;
+  }
+  handler(req, res).catch((error) => {
+    if (!res.headersSent) reply(res, 400, { error: `Bad request: ${error.message}` });
+  });
+});
+server.keepAliveTimeout = 0;
+
+const listen = process.env.__OW_LISTEN || '8080';
+if (/^\d+$/.test(listen)) server.listen(Number(listen), process.env.__OW_LISTEN_HOST || '0.0.0.0');
+else server.listen(listen);
