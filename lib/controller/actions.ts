@@ -77,7 +77,7 @@ function buildAction(namespace: string, path: EntityPath, put: ActionPut, existi
   const exec = put.exec ? resolveExec(put.exec) : existing!.exec;
   let annotations = existing ? mergeParameters(existing.annotations, put.annotations ?? []) : (put.annotations ?? []);
   if (put.delAnnotations) annotations = annotations.filter((a) => !put.delAnnotations!.includes(a.key));
-  annotations = setAnnotation(annotations, 'exec', exec.kind.split(':')[0]);
+  annotations = setAnnotation(annotations, 'exec', exec.kind);
   if (!annotations.some((a) => a.key === 'provide-api-key')) annotations.push({ key: 'provide-api-key', value: false });
   return {
     namespace: actionNamespace(namespace, path),
