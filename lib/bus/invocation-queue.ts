@@ -73,10 +73,10 @@ export class InvocationQueue {
     await this.sqs.send(new DeleteMessageCommand({ QueueUrl: await this.queueUrl(), ReceiptHandle: receiptHandle }));
   }
 
-  /** Makes a received message visible again at once (used when an invoker gives work back). */
-  async release(receiptHandle: string): Promise<void> {
+  /** Makes a received message visible again after `seconds` (0: at once, to give work back). */
+  async release(receiptHandle: string, seconds = 0): Promise<void> {
     await this.sqs.send(
-      new ChangeMessageVisibilityCommand({ QueueUrl: await this.queueUrl(), ReceiptHandle: receiptHandle, VisibilityTimeout: 0 }),
+      new ChangeMessageVisibilityCommand({ QueueUrl: await this.queueUrl(), ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
     );
   }
 }

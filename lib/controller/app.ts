@@ -20,6 +20,8 @@ const CORS_HEADERS: Record<string, string> = {
 };
 
 function errorResponse(c: Context<ControllerEnv>, status: number, message: string): Response {
+  // A 413 is sent before the body is read: the connection cannot be reused for another request.
+  if (status === 413) c.header('Connection', 'close');
   return c.json({ error: message, code: c.get('transactionId') ?? newTransactionId() }, status as 400);
 }
 

@@ -20,6 +20,8 @@ export interface InvokerOptions {
 
 /** Time to wait for both log sentinels after a run before giving up on framing. */
 const LOG_FRAME_WAIT_MS = 2000;
+/** A duplicate whose activation another invoker holds is looked at again after this long. */
+const DUPLICATE_RECHECK_S = 30;
 
 /**
  * Consumes the invocation queue. Every message is claimed in the activations table before the
@@ -33,6 +35,8 @@ export class Invoker {
   private slotFreed: (() => void) | undefined;
   private readonly running = new Set<Promise<void>>();
   private readonly actionCache = new Map<string, StoredAction>();
+  /** Activations this invoker is claiming or running, by id, so a duplicate delivery can wait for them. */
+  private readonly activeById = new Map<string, Promise<void>>();
 
   constructor(
     private readonly options: InvokerOptions,
@@ -109,17 +113,44 @@ export class Invoker {
       this.log.warn({ body: received.body.slice(0, 200) }, 'malformed activation message');
       return;
     }
+    const active = this.activeById.get(message.activationId);
+    if (active) {
+      // Another delivery of an activation running here: it ends when that one does.
+      await active.catch(() => undefined);
+      await this.dropDuplicate(received, message);
+      return;
+    }
+    const work = this.claimAndRun(received, message);
+    this.activeById.set(message.activationId, work);
+    try {
+      await work;
+    } finally {
+      this.activeById.delete(message.activationId);
+    }
+  }
+
+  private async claimAndRun(received: ReceivedMessage, message: ActivationMessage): Promise<void> {
     const claimed = await this.activations.claim(message.namespace, message.activationId, this.options.id);
     if (!claimed) {
-      if (await this.activations.get(message.namespace, message.activationId)) {
-        this.log.info({ activationId: message.activationId }, 'duplicate delivery of a finished activation; dropped');
-        await this.queue.delete(received.receiptHandle);
-      }
+      await this.dropDuplicate(received, message);
       return;
     }
     const record = await this.runClaimed(message);
     await this.activations.complete(record, message.action.path);
     await this.queue.delete(received.receiptHandle);
+  }
+
+  /**
+   * A delivery that lost the claim: deleted once the activation has its record, else looked at
+   * again later (the claim holder may still be running it).
+   */
+  private async dropDuplicate(received: ReceivedMessage, message: ActivationMessage): Promise<void> {
+    if (await this.activations.get(message.namespace, message.activationId)) {
+      this.log.info({ activationId: message.activationId }, 'duplicate delivery of a finished activation; dropped');
+      await this.queue.delete(received.receiptHandle);
+      return;
+    }
+    await this.queue.release(received.receiptHandle, DUPLICATE_RECHECK_S);
   }
 
   private async loadAction(message: ActivationMessage): Promise<StoredAction | undefined> {

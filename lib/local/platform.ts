@@ -1,6 +1,6 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { awsClients } from '../aws-clients';
+import { createAwsClients } from '../aws-clients';
 import { ensureQueues } from '../bus/invocation-queue';
 import { configFromEnv } from '../config';
 import { ensureTables } from '../store/tables';
@@ -66,15 +66,18 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   }
   baseEnv.AWS_ENDPOINT_URL = endpointUrl;
   baseEnv.AWS_REGION ??= 'us-east-1';
-  // The supervisor itself bootstraps through the same SDK configuration.
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: baseEnv.AWS_ENDPOINT_URL,
-    AWS_REGION: baseEnv.AWS_REGION,
-    AWS_ACCESS_KEY_ID: baseEnv.AWS_ACCESS_KEY_ID,
-    AWS_SECRET_ACCESS_KEY: baseEnv.AWS_SECRET_ACCESS_KEY,
-  });
   const config = configFromEnv(baseEnv);
-  const { dynamo, sqs } = awsClients();
+  // The supervisor bootstraps with the same settings its children get from their environment.
+  const { dynamo, sqs } = createAwsClients(
+    {
+      endpoint: endpointUrl,
+      region: baseEnv.AWS_REGION,
+      ...(baseEnv.AWS_ACCESS_KEY_ID && baseEnv.AWS_SECRET_ACCESS_KEY
+        ? { credentials: { accessKeyId: baseEnv.AWS_ACCESS_KEY_ID, secretAccessKey: baseEnv.AWS_SECRET_ACCESS_KEY } }
+        : {}),
+    },
+    baseEnv,
+  );
   await ensureTables(dynamo, config);
   await ensureQueues(sqs, config.queues);
   const [uuid, key] = options.guestAuth.split(':');

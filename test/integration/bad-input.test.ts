@@ -1,0 +1,101 @@
+import { basicAuthHeader, dumpStore, startTestPlatform, type TestPlatform } from '../helpers/platform';
+
+// Bad input at the boundary: each request gets the right 4xx in OpenWhisk's error shape and the
+// store and queues are exactly as before (no entity, no message, no record).
+
+let env: TestPlatform;
+
+beforeAll(async () => {
+  env = await startTestPlatform();
+  await env.wsk().actions.create({ name: 'existing', action: 'function main(p) { return p; }' });
+  await env.wsk().actions.invoke({ name: 'existing', blocking: true });
+});
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+interface BadRequest {
+  title: string;
+  method: string;
+  path: string;
+  body?: string;
+  headers?: Record<string, string>;
+  /** Omit auth, or send this Authorization header instead of the guest's. */
+  auth?: string | null;
+  status: number;
+  error?: RegExp;
+}
+
+const ACTION = '/api/v1/namespaces/_/actions';
+const validExec = { kind: 'nodejs:default', code: 'function main() { return {}; }' };
+const put = (path: string, body: unknown): Pick<BadRequest, 'method' | 'path' | 'body'> => ({
+  method: 'PUT',
+  path,
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+const cases: BadRequest[] = [
+  { title: 'malformed JSON body', ...put(`${ACTION}/a1`, '{"exec": '), status: 400, error: /malformed/ },
+  { title: 'a JSON array instead of an object', ...put(`${ACTION}/a1`, '[]'), status: 400 },
+  { title: 'exec.kind of the wrong type', ...put(`${ACTION}/a1`, { exec: { kind: 7, code: 'x' } }), status: 400 },
+  { title: 'limits.timeout of the wrong type', ...put(`${ACTION}/a1`, { exec: validExec, limits: { timeout: 'long' } }), status: 400 },
+  { title: 'parameters not an array', ...put(`${ACTION}/a1`, { exec: validExec, parameters: { a: 1 } }), status: 400 },
+  { title: 'publish not a boolean', ...put(`${ACTION}/a1`, { exec: validExec, publish: 'yes' }), status: 400 },
+  { title: 'an invalid version', ...put(`${ACTION}/a1`, { exec: validExec, version: '1.x' }), status: 400 },
+  { title: 'an unknown exec kind', ...put(`${ACTION}/a1`, { exec: { kind: 'cobol:85', code: 'x' } }), status: 400, error: /not supported/ },
+  { title: 'no exec on create', ...put(`${ACTION}/a1`, {}), status: 400, error: /exec undefined/ },
+  { title: 'no code', ...put(`${ACTION}/a1`, { exec: { kind: 'nodejs:20' } }), status: 400 },
+  { title: 'timeout below the minimum', ...put(`${ACTION}/a1`, { exec: validExec, limits: { timeout: 50 } }), status: 400 },
+  { title: 'memory above the maximum', ...put(`${ACTION}/a1`, { exec: validExec, limits: { memory: 4096 } }), status: 400 },
+  { title: 'a name starting with a dash', ...put(`${ACTION}/-bad`, { exec: validExec }), status: 400 },
+  { title: 'a name with three parts', ...put(`${ACTION}/a/b/c`, { exec: validExec }), status: 400 },
+  { title: 'a name of 300 characters', ...put(`${ACTION}/${'n'.repeat(300)}`, { exec: validExec }), status: 400 },
+  { title: 'a name ending in a space', ...put(`${ACTION}/abc%20`, { exec: validExec }), status: 400 },
+  { title: 'a name with a non-ASCII letter', ...put(`${ACTION}/h%C3%A9llo`, { exec: validExec }), status: 400 },
+  { title: 'a name with a NUL byte', ...put(`${ACTION}/a%00b`, { exec: validExec }), status: 400 },
+  { title: 'an action body over 1 MB', ...put(`${ACTION}/big`, { exec: { ...validExec, code: 'x'.repeat(1_100_000) } }), status: 413 },
+  {
+    title: 'an invoke payload over 1 MB',
+    method: 'POST',
+    path: `${ACTION}/existing?blocking=true`,
+    body: JSON.stringify({ blob: 'x'.repeat(1_100_000) }),
+    status: 413,
+  },
+  { title: 'an invoke payload that is a JSON array', method: 'POST', path: `${ACTION}/existing`, body: '[1,2]', status: 400 },
+  { title: 'an invoke payload that is not JSON', method: 'POST', path: `${ACTION}/existing`, body: 'name=x', status: 400 },
+  { title: 'a non-numeric blocking timeout', method: 'POST', path: `${ACTION}/existing?blocking=true&timeout=soon`, status: 400, error: /Timeout must be/ },
+  { title: 'a blocking timeout over 60000 ms', method: 'POST', path: `${ACTION}/existing?blocking=true&timeout=70000`, status: 400 },
+  { title: 'a zero blocking timeout', method: 'POST', path: `${ACTION}/existing?blocking=true&timeout=0`, status: 400 },
+  { title: 'blocking that is not a boolean', method: 'POST', path: `${ACTION}/existing?blocking=maybe`, status: 400 },
+  { title: 'invoking an action that does not exist', method: 'POST', path: `${ACTION}/ghost?blocking=true`, status: 404 },
+  { title: 'a list limit over 200', method: 'GET', path: `${ACTION}?limit=201`, status: 400, error: /not in the range of 0 to 200/ },
+  { title: 'a negative skip', method: 'GET', path: `${ACTION}?skip=-1`, status: 400 },
+  { title: 'a non-numeric activation since', method: 'GET', path: '/api/v1/namespaces/_/activations?since=yesterday', status: 400 },
+  { title: 'count and docs together', method: 'GET', path: '/api/v1/namespaces/_/activations?count=true&docs=true', status: 400 },
+  { title: 'no credentials', ...put(`${ACTION}/a1`, { exec: validExec }), auth: null, status: 401 },
+  { title: 'a wrong key', ...put(`${ACTION}/a1`, { exec: validExec }), auth: basicAuthHeader('23bc46b1-71f6-4ed5-8c54-816aa4f8c502:wrong'), status: 401 },
+  { title: 'an unknown subject', method: 'POST', path: `${ACTION}/existing`, auth: basicAuthHeader('nobody:nothing'), status: 401 },
+  { title: 'a malformed Authorization header', method: 'GET', path: ACTION, auth: 'Basic !!!not-base64', status: 401 },
+  { title: 'a bearer token instead of basic auth', method: 'GET', path: ACTION, auth: 'Bearer abc', status: 401 },
+  { title: 'another namespace: create', ...put('/api/v1/namespaces/someone-else/actions/a1', { exec: validExec }), status: 403 },
+  { title: 'another namespace: list', method: 'GET', path: '/api/v1/namespaces/someone-else/actions', status: 403 },
+  { title: 'another namespace: invoke', method: 'POST', path: '/api/v1/namespaces/someone-else/actions/existing', status: 403 },
+  { title: 'another namespace: activations', method: 'GET', path: '/api/v1/namespaces/someone-else/activations', status: 403 },
+  { title: 'an unknown route', method: 'GET', path: '/api/v1/namespaces/_/nothing-here', status: 404 },
+];
+
+test.each(cases)('$title → $status, nothing written', async ({ method, path, body, auth, status, error, headers }) => {
+  const before = await dumpStore(env.clients);
+  const authorization = auth === undefined ? basicAuthHeader(env.platform.auth) : auth;
+  const response = await fetch(`${env.platform.apiHost}${path}`, {
+    method,
+    body,
+    headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}), ...headers },
+  });
+  const payload = (await response.json()) as { error: unknown; code: unknown };
+  expect(response.status).toBe(status);
+  expect(payload).toEqual({ error: expect.any(String), code: expect.any(String) });
+  if (error) expect(payload.error).toMatch(error);
+  expect(await dumpStore(env.clients)).toEqual(before);
+});

@@ -1,0 +1,304 @@
+import { basicAuthHeader, startTestPlatform, type TestPlatform } from '../helpers/platform';
+
+// The embedded platform (endpoint, controller, invoker as real processes) driven by the official
+// `openwhisk` npm client, configured only with the apihost and auth the platform printed.
+
+const HELLO = `function main(params) {
+  console.log('hello to', params.name);
+  console.error('a line on stderr');
+  return { greeting: 'Hello ' + (params.name || 'stranger') };
+}`;
+
+let env: TestPlatform;
+
+beforeAll(async () => {
+  env = await startTestPlatform({ SKYWHISK_ACTIVATION_RETENTION_DAYS: '1' });
+});
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+type Record_ = {
+  activationId: string;
+  name: string;
+  start: number;
+  end: number;
+  duration: number;
+  logs: string[];
+  response: { status: string; success: boolean; result: Record<string, unknown>; statusCode?: number };
+  annotations: Array<{ key: string; value: unknown }>;
+};
+
+/** The rejection of an invoke that answered 502: its status and the activation record it carried. */
+async function invokeFailure(invoke: Promise<unknown>): Promise<{ statusCode: number; record: Record_ }> {
+  try {
+    await invoke;
+  } catch (error) {
+    const { statusCode, error: record } = error as { statusCode: number; error: Record_ };
+    return { statusCode, record };
+  }
+  throw new Error('the invoke was expected to fail');
+}
+
+function annotation(record: Record_, key: string): unknown {
+  return record.annotations.find((a) => a.key === key)?.value;
+}
+
+describe('actions', () => {
+  test('create, get, list, update and delete an action', async () => {
+    const wsk = env.wsk();
+    const created = await wsk.actions.create({ name: 'crud', action: HELLO });
+    expect(created).toMatchObject({ name: 'crud', namespace: 'guest', version: '0.0.1', exec: { kind: 'nodejs:20', binary: false } });
+    expect(created.annotations).toEqual(
+      expect.arrayContaining([
+        { key: 'exec', value: 'nodejs:20' },
+        { key: 'provide-api-key', value: false },
+      ]),
+    );
+    expect(created.limits).toEqual({ timeout: 60000, memory: 256, logs: 10, concurrency: 1 });
+
+    const fetched = await wsk.actions.get({ name: 'crud' });
+    expect((fetched.exec as { code?: string }).code).toBe(HELLO);
+    const withoutCode = await wsk.actions.get({ name: 'crud', code: false } as never);
+    expect(withoutCode.exec).not.toHaveProperty('code');
+
+    const listed = await wsk.actions.list();
+    expect(listed.map((a: { name?: string }) => a.name)).toContain('crud');
+    expect(listed.find((a: { name?: string }) => a.name === 'crud')).not.toHaveProperty('exec.code');
+
+    const updated = await wsk.actions.update({ name: 'crud', action: 'function main() { return { v: 2 }; }', limits: { timeout: 5000 } } as never);
+    expect(updated.version).toBe('0.0.2');
+    expect(updated.limits).toMatchObject({ timeout: 5000, memory: 256 });
+
+    const deleted = await wsk.actions.delete({ name: 'crud' });
+    expect(deleted.name).toBe('crud');
+    await expect(wsk.actions.get({ name: 'crud' })).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  test('creating an action that exists is a 409 and leaves it unchanged', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'dup', action: HELLO });
+    await expect(wsk.actions.create({ name: 'dup', action: 'function main() { return {}; }' })).rejects.toMatchObject({
+      statusCode: 409,
+      message: expect.stringContaining('resource already exists'),
+    });
+    expect(((await wsk.actions.get({ name: 'dup' })).exec as { code?: string }).code).toBe(HELLO);
+  });
+
+  test('list supports limit, skip and count', async () => {
+    const wsk = env.wsk();
+    for (const name of ['page-a', 'page-b', 'page-c']) await wsk.actions.create({ name, action: HELLO });
+    const all = await wsk.actions.list({ limit: 200 });
+    const firstTwo = await wsk.actions.list({ limit: 2 });
+    const skipped = await wsk.actions.list({ limit: 2, skip: 1 });
+    expect(firstTwo).toHaveLength(2);
+    expect(skipped[0].name).toBe(all[1].name);
+    // Newest update first.
+    expect(all[0].name).toBe('page-c');
+    const count = await wsk.actions.list({ count: true } as never);
+    expect(count).toEqual({ actions: all.length });
+  });
+
+  test('a packaged action name is stored under its package', async () => {
+    const wsk = env.wsk();
+    const created = await wsk.actions.create({ name: 'tools/echo', action: 'function main(p) { return p; }' });
+    expect(created.namespace).toBe('guest/tools');
+    const result = await wsk.actions.invoke({ name: 'tools/echo', blocking: true, result: true, params: { a: 1 } });
+    expect(result).toEqual({ a: 1 });
+  });
+});
+
+describe('invoking', () => {
+  beforeAll(async () => {
+    await env.wsk().actions.create({ name: 'hello', action: HELLO });
+  });
+
+  test('a blocking invoke returns the activation record with result, logs and annotations', async () => {
+    const record = (await env.wsk().actions.invoke({ name: 'hello', blocking: true, params: { name: 'World' } })) as Record_;
+    expect(record.activationId).toMatch(/^[0-9a-f]{32}$/);
+    expect(record.response).toEqual({ status: 'success', success: true, result: { greeting: 'Hello World' }, size: expect.any(Number) });
+    expect(record.response).not.toHaveProperty('statusCode');
+    expect(record.logs).toEqual([
+      expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z stdout: hello to World$/),
+      expect.stringMatching(/ stderr: a line on stderr$/),
+    ]);
+    expect(annotation(record, 'path')).toBe('guest/hello');
+    expect(annotation(record, 'kind')).toBe('nodejs:20');
+    expect(annotation(record, 'limits')).toEqual({ timeout: 60000, memory: 256, logs: 10, concurrency: 1 });
+    expect(annotation(record, 'waitTime')).toEqual(expect.any(Number));
+    expect(record.duration).toBe(record.end - record.start);
+  });
+
+  test('the first invoke is cold (initTime) and the next reuses the warm container (no initTime)', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'warmth', action: 'let n = 0; function main() { n += 1; return { n }; }' });
+    const first = (await wsk.actions.invoke({ name: 'warmth', blocking: true })) as Record_;
+    const second = (await wsk.actions.invoke({ name: 'warmth', blocking: true })) as Record_;
+    expect(annotation(first, 'initTime')).toEqual(expect.any(Number));
+    expect(annotation(second, 'initTime')).toBeUndefined();
+    expect(second.response.result).toEqual({ n: 2 });
+  });
+
+  test('an updated action never runs in the old revision container', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'revisions', action: 'function main() { return { v: 1 }; }' });
+    expect(await wsk.actions.invoke({ name: 'revisions', blocking: true, result: true })).toEqual({ v: 1 });
+    await wsk.actions.update({ name: 'revisions', action: 'function main() { return { v: 2 }; }' });
+    expect(await wsk.actions.invoke({ name: 'revisions', blocking: true, result: true })).toEqual({ v: 2 });
+  });
+
+  test('result=true returns only the result', async () => {
+    const result = await env.wsk().actions.invoke({ name: 'hello', blocking: true, result: true, params: { name: 'R' } });
+    expect(result).toEqual({ greeting: 'Hello R' });
+  });
+
+  test('a non-blocking invoke answers 202 with an id whose record appears later', async () => {
+    const wsk = env.wsk();
+    const accepted = await wsk.actions.invoke({ name: 'hello', params: { name: 'later' } });
+    expect(Object.keys(accepted)).toEqual(['activationId']);
+    let record: Record_ | undefined;
+    for (let i = 0; i < 100 && !record; i++) {
+      record = (await wsk.activations.get({ name: accepted.activationId }).catch(() => undefined)) as Record_ | undefined;
+      if (!record) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(record?.response.result).toEqual({ greeting: 'Hello later' });
+    const logs = await wsk.activations.logs({ name: accepted.activationId });
+    expect(logs.logs[0]).toMatch(/stdout: hello to later$/);
+    const result = await wsk.activations.result({ name: accepted.activationId });
+    expect(result).toEqual({ status: 'success', success: true, result: { greeting: 'Hello later' }, size: expect.any(Number) });
+  });
+
+  test('default parameters merge under the invoke payload', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'defaults', action: 'function main(p) { return p; }', params: { a: 'default', b: 'default' } });
+    expect(await wsk.actions.invoke({ name: 'defaults', blocking: true, result: true, params: { b: 'payload' } })).toEqual({ a: 'default', b: 'payload' });
+  });
+
+  test('an {error} result is an application error: 502 with the record, container kept warm', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'apperr', action: 'function main() { return { error: "bad input" }; }' });
+    const failure = await invokeFailure(wsk.actions.invoke({ name: 'apperr', blocking: true }));
+    expect(failure.statusCode).toBe(502);
+    expect(failure.record.response).toMatchObject({ status: 'application error', success: false, result: { error: 'bad input' } });
+    const again = await invokeFailure(wsk.actions.invoke({ name: 'apperr', blocking: true }));
+    expect(annotation(again.record, 'initTime')).toBeUndefined();
+  });
+
+  test('a thrown error is a developer error and the next invoke gets a fresh container', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'thrower', action: 'function main() { throw new Error("boom"); }' });
+    const failure = await invokeFailure(wsk.actions.invoke({ name: 'thrower', blocking: true }));
+    expect(failure.statusCode).toBe(502);
+    expect(failure.record.response.status).toBe('action developer error');
+    expect(JSON.stringify(failure.record.response.result)).toContain('boom');
+    const second = await invokeFailure(wsk.actions.invoke({ name: 'thrower', blocking: true }));
+    expect(annotation(second.record, 'initTime')).toEqual(expect.any(Number));
+  });
+
+  test('an action that exceeds its time limit is stopped and recorded as a developer error', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'sleeper', action: 'function main() { return new Promise(() => {}); }', limits: { timeout: 500 } } as never);
+    const failure = await invokeFailure(wsk.actions.invoke({ name: 'sleeper', blocking: true }));
+    expect(failure.statusCode).toBe(502);
+    const record = failure.record;
+    expect(record.response).toMatchObject({
+      status: 'action developer error',
+      result: { error: 'The action exceeded its time limits of 500 milliseconds.' },
+    });
+    expect(annotation(record, 'timeout')).toBe(true);
+  });
+
+  test('a blocking invoke that outlasts ?timeout answers 202 and the record arrives later', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'slow', action: 'function main() { return new Promise((r) => setTimeout(() => r({ done: true }), 1500)); }' });
+    // The openwhisk client does not forward `timeout`, so this request is plain HTTP.
+    const response = await fetch(`${env.platform.apiHost}/api/v1/namespaces/_/actions/slow?blocking=true&timeout=200`, {
+      method: 'POST',
+      headers: { authorization: basicAuthHeader(env.platform.auth) },
+    });
+    expect(response.status).toBe(202);
+    const answer = (await response.json()) as { activationId: string };
+    expect(Object.keys(answer)).toEqual(['activationId']);
+    expect(response.headers.get('x-openwhisk-activation-id')).toBe(answer.activationId);
+    let record: Record_ | undefined;
+    for (let i = 0; i < 100 && !record; i++) {
+      record = (await wsk.activations.get({ name: answer.activationId }).catch(() => undefined)) as Record_ | undefined;
+      if (!record) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(record?.response.result).toEqual({ done: true });
+  });
+
+  test('a missing action is a 404 and nothing is queued', async () => {
+    await expect(env.wsk().actions.invoke({ name: 'no-such-action', blocking: true })).rejects.toMatchObject({ statusCode: 404 });
+  });
+});
+
+describe('activations', () => {
+  test('list is newest first and filters by name, since/upto, limit, skip, count and docs', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'listed', action: 'function main(p) { return { i: p.i }; }' });
+    const ids: string[] = [];
+    const before = Date.now();
+    for (let i = 0; i < 4; i++) {
+      const record = (await wsk.actions.invoke({ name: 'listed', blocking: true, params: { i } })) as Record_;
+      ids.push(record.activationId);
+    }
+    const after = Date.now();
+    const listed = (await wsk.activations.list({ name: 'listed', limit: 10 })) as Array<{ activationId: string; statusCode: number }>;
+    expect(listed.map((a) => a.activationId)).toEqual([...ids].reverse());
+    expect(listed[0].statusCode).toBe(0);
+
+    const page = (await wsk.activations.list({ name: 'listed', limit: 2, skip: 1 })) as Array<{ activationId: string }>;
+    expect(page.map((a) => a.activationId)).toEqual([ids[2], ids[1]]);
+
+    const windowed = (await wsk.activations.list({ since: before, upto: after, limit: 200 } as never)) as Array<{ activationId: string; name: string }>;
+    expect(windowed.filter((a) => a.name === 'listed').map((a) => a.activationId)).toEqual([...ids].reverse());
+    const none = (await wsk.activations.list({ name: 'listed', since: after + 60_000 } as never)) as unknown[];
+    expect(none).toEqual([]);
+
+    const count = await wsk.activations.list({ name: 'listed', count: true } as never);
+    expect(count).toEqual({ activations: 4 });
+
+    const docs = (await wsk.activations.list({ name: 'listed', docs: true, limit: 1 } as never)) as Record_[];
+    expect(docs[0].response.result).toEqual({ i: 3 });
+    expect(docs[0].logs).toEqual([]);
+  });
+
+  test('an activation id that is not 32 hex characters is a 400; an unknown one a 404', async () => {
+    const wsk = env.wsk();
+    await expect(wsk.activations.get({ name: 'not-an-id' })).rejects.toMatchObject({ statusCode: 400 });
+    await expect(wsk.activations.get({ name: 'f'.repeat(32) })).rejects.toMatchObject({ statusCode: 404 });
+  });
+});
+
+describe('auth and namespaces', () => {
+  test('a wrong key is a 401, with no access to anything', async () => {
+    const wsk = (await import('openwhisk')).default({ apihost: env.platform.apiHost, api_key: `${env.platform.auth.split(':')[0]}:wrong` });
+    await expect(wsk.actions.list()).rejects.toMatchObject({ statusCode: 401 });
+    await expect(wsk.actions.invoke({ name: 'hello' })).rejects.toMatchObject({ statusCode: 401 });
+  });
+
+  test('namespaces and limits describe the caller', async () => {
+    const wsk = env.wsk();
+    expect(await wsk.namespaces.list()).toEqual(['guest']);
+    const response = await fetch(`${env.platform.apiHost}/api/v1/namespaces/_/limits`, {
+      headers: { authorization: basicAuthHeader(env.platform.auth) },
+    });
+    expect(await response.json()).toMatchObject({ invocationsPerMinute: 60, concurrentInvocations: 30, firesPerMinute: 60, maxActionTimeout: 300000 });
+  });
+});
+
+describe('restart', () => {
+  test('after a restart every action and activation is found again', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'durable', action: HELLO });
+    const record = (await wsk.actions.invoke({ name: 'durable', blocking: true, params: { name: 'before' } })) as Record_;
+    const actionsBefore = (await wsk.actions.list({ limit: 200 })).map((a: { name?: string }) => a.name).sort();
+    await env.restart();
+    const after = env.wsk();
+    expect((await after.actions.list({ limit: 200 })).map((a: { name?: string }) => a.name).sort()).toEqual(actionsBefore);
+    expect(((await after.activations.get({ name: record.activationId })) as Record_).response.result).toEqual({ greeting: 'Hello before' });
+    expect(await after.actions.invoke({ name: 'durable', blocking: true, result: true, params: { name: 'after' } })).toEqual({ greeting: 'Hello after' });
+  });
+});
