@@ -12,13 +12,18 @@ export async function runCli(argv: string[]): Promise<void> {
   const pairs = extractKeyValuePairs(argv.slice(2));
   const program = new Command('skywhisk')
     .description('Skywhisk command line: the wsk grammar for actions, activations and properties')
-    .option('--apihost <host>', 'whisk API host')
-    .option('-u, --auth <key>', 'authorization key (uuid:key)')
+    // Values are optional so that `property get --apihost` (a bare flag) parses as wsk's does.
+    .option('--apihost [host]', 'whisk API host')
+    .option('-u, --auth [key]', 'authorization key (uuid:key)')
     .option('-i, --insecure', 'bypass certificate checking')
     .option('--json', 'print JSON only')
     .showHelpAfterError();
-  const globals = () => program.opts<{ apihost?: string; auth?: string; json?: boolean }>();
-  const api = () => new Api(resolveConfig(globals()));
+  const globals = () => program.opts<{ apihost?: string | true; auth?: string | true; json?: boolean }>();
+  const api = () => {
+    const { apihost, auth } = globals();
+    if (apihost === true || auth === true) throw new Error('--apihost and --auth need a value.');
+    return new Api(resolveConfig({ apihost, auth }));
+  };
   const out = (): Output => ({ json: Boolean(globals().json) });
   registerActionCommands(program, { api, out, pairs });
   registerActivationCommands(program, { api, out });

@@ -12,11 +12,10 @@ export function registerPropertyCommands(program: Command): void {
 
   const set = property.command('set').description('set properties');
   const get = property.command('get').description('get properties').option('--all', 'all properties');
-  for (const [flag, , label] of PROPERTIES) {
-    set.option(`--${flag} <value>`, label);
-    get.option(`--${flag}`, label);
-  }
-  // `--auth`/`--apihost` are also global options; commander hands them to the root program.
+  // `--apihost` and `--auth` are the root program's options (wsk accepts them anywhere); only
+  // `--namespace` belongs to these commands.
+  set.option('--namespace <value>', 'whisk namespace');
+  get.option('--namespace', 'whisk namespace');
   set.action((_flags: Record<string, string>, command: Command) => {
     const flags = command.optsWithGlobals<Record<string, string | undefined>>();
     const file = wskpropsPath();
@@ -24,6 +23,7 @@ export function registerPropertyCommands(program: Command): void {
     for (const [flag, key, label] of PROPERTIES) {
       const value = flags[flag];
       if (value === undefined) continue;
+      if (typeof value !== 'string') throw new Error(`--${flag} needs a value.`);
       props[key] = value;
       console.log(`ok: ${label} set to ${value}`);
     }

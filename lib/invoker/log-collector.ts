@@ -10,9 +10,12 @@ type StreamName = 'stdout' | 'stderr';
  * sentinel each stream prints after every activation (OpenWhisk's log protocol).
  */
 export class LogCollector {
-  private lines: string[] = [];
+  /** Each line with the number of sentinels its stream had printed before it: its activation's frame. */
+  private lines: Array<{ frame: number; text: string }> = [];
   private readonly pending: Record<StreamName, string> = { stdout: '', stderr: '' };
   private readonly sentinels: Record<StreamName, number> = { stdout: 0, stderr: 0 };
+  /** Frames handed out so far; the next collection takes frame `collected`. */
+  private collected = 0;
   private waiters: Array<() => void> = [];
   private closed = false;
 
@@ -37,7 +40,7 @@ export class LogCollector {
 
   private push(name: StreamName, line: string): void {
     if (line === LOG_SENTINEL) this.sentinels[name]++;
-    else this.lines.push(`${new Date().toISOString()} ${name}: ${line}`);
+    else this.lines.push({ frame: this.sentinels[name], text: `${new Date().toISOString()} ${name}: ${line}` });
   }
 
   private wake(): void {
@@ -47,10 +50,10 @@ export class LogCollector {
   }
 
   private framed(): boolean {
-    return this.closed || (this.sentinels.stdout > 0 && this.sentinels.stderr > 0);
+    return this.closed || (this.sentinels.stdout > this.collected && this.sentinels.stderr > this.collected);
   }
 
-  /** Takes the lines of the activation that just ended. */
+  /** Takes the lines of the activation that just ended; later lines stay for the next one. */
   async collect(limitBytes: number, waitMs: number): Promise<CollectedLogs> {
     const deadline = Date.now() + waitMs;
     while (!this.framed() && Date.now() < deadline) {
@@ -62,10 +65,9 @@ export class LogCollector {
         });
       });
     }
-    if (this.sentinels.stdout > 0) this.sentinels.stdout--;
-    if (this.sentinels.stderr > 0) this.sentinels.stderr--;
-    const taken = this.lines;
-    this.lines = [];
+    const frame = this.collected++;
+    const taken = this.lines.filter((l) => l.frame <= frame).map((l) => l.text);
+    this.lines = this.lines.filter((l) => l.frame > frame);
     return truncateLogs(taken, limitBytes);
   }
 }

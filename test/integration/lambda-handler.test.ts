@@ -22,7 +22,9 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: 'skywhisk',
     SKYWHISK_MAX_BLOCKING_WAIT_MS: '25000',
   });
-  handler = (await import('../../functions/controller/handler')).handler as unknown as Handler;
+  // Loaded only now: the handler builds its clients from the environment when its module loads.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  handler = (require('../../functions/controller/handler') as { handler: Handler }).handler;
   auth = { Authorization: basicAuthHeader(env.platform.auth) };
 });
 

@@ -1,0 +1,18 @@
+import { isValidEntityName, parseEntityPath } from '../../lib/model/names';
+
+describe('entity names follow OpenWhisk rules', () => {
+  test.each(['a', 'hello', 'hello-world', 'with space.in@middle&more', 'x'.repeat(256), '_private'])('%s is valid', (name) => {
+    expect(isValidEntityName(name)).toBe(true);
+  });
+
+  test.each(['', '-dash', ' lead', 'trail ', 'x'.repeat(257), 'héllo', 'a/b', 'a\u0000b', 'semi;colon'])('%j is invalid', (name) => {
+    expect(isValidEntityName(name)).toBe(false);
+  });
+
+  test('paths are a name or package/name', () => {
+    expect(parseEntityPath('hello')).toEqual({ name: 'hello' });
+    expect(parseEntityPath('utils/echo')).toEqual({ pkg: 'utils', name: 'echo' });
+    expect(parseEntityPath('a/b/c')).toBeUndefined();
+    expect(parseEntityPath('utils/')).toBeUndefined();
+  });
+});
