@@ -90,7 +90,18 @@ async function restoreQueues(app: FastifyLike, snapshots: QueueSnapshot[]): Prom
   }
 }
 
-export async function startEndpoint(options: { dataDir: string; port?: number; host?: string }): Promise<EmbeddedEndpoint> {
+/**
+ * Whether a request is signed with the platform's access key id. The emulators accept any
+ * credentials, and action code runs on the same loopback, so the endpoint itself refuses requests
+ * that do not name the key the supervisor generated (SigV4 `Credential=<key id>/...`). The
+ * signature is not verified; the key id is random and never given to actions.
+ */
+export function signedWith(authorization: string | undefined, accessKeyId: string): boolean {
+  const match = /Credential=([^/,\s]+)\//.exec(authorization ?? '');
+  return match?.[1] === accessKeyId;
+}
+
+export async function startEndpoint(options: { dataDir: string; port?: number; host?: string; accessKeyId?: string }): Promise<EmbeddedEndpoint> {
   const host = options.host ?? '127.0.0.1';
   mkdirSync(options.dataDir, { recursive: true });
   // dynalite is CommonJS without types; it returns an http.Server whose request handler we reuse.
@@ -110,6 +121,11 @@ export async function startEndpoint(options: { dataDir: string; port?: number; h
   }
 
   const server = createServer((req, res) => {
+    if (options.accessKeyId && !signedWith(req.headers.authorization, options.accessKeyId)) {
+      res.writeHead(403, { 'content-type': 'application/x-amz-json-1.0' });
+      res.end(JSON.stringify({ __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' }));
+      return;
+    }
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string' && target.startsWith('DynamoDB_')) dynamo.emit('request', req, res);
     else sqs.routing(req, res);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createAwsClients } from '../aws-clients';
@@ -28,6 +29,8 @@ export interface RunningPlatform {
   namespace: string;
   /** The embedded endpoint's URL, or the external one when `AWS_ENDPOINT_URL` was given. */
   endpointUrl: string;
+  /** The credentials the embedded endpoint accepts (undefined with an external endpoint). */
+  endpointCredentials?: { accessKeyId: string; secretAccessKey: string };
   processes: { endpoint?: ManagedProcess; controller: ManagedProcess; invoker: ManagedProcess };
   wskpropsFile: string;
   /** Stops in order: controller (no new work), invoker (drains), endpoint (saves queues). */
@@ -57,12 +60,22 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   let endpoint: ManagedProcess | undefined;
   let endpointUrl = baseEnv.AWS_ENDPOINT_URL;
+  let endpointCredentials: RunningPlatform['endpointCredentials'];
   if (!endpointUrl) {
-    endpoint = await startProcess('endpoint', 'local/endpoint-main.ts', { ...baseEnv, SKYWHISK_DATA_DIR: join(options.dataDir, 'endpoint') }, logDir);
+    // Fresh credentials each start: the endpoint accepts only these, so action code on the same
+    // loopback cannot reach the tables and queues.
+    endpointCredentials = { accessKeyId: `SKYWHISK${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(20).toString('hex') };
+    endpoint = await startProcess(
+      'endpoint',
+      'local/endpoint-main.ts',
+      { ...baseEnv, SKYWHISK_DATA_DIR: join(options.dataDir, 'endpoint'), SKYWHISK_ENDPOINT_ACCESS_KEY_ID: endpointCredentials.accessKeyId },
+      logDir,
+    );
     endpointUrl = `http://127.0.0.1:${endpoint.ready.port}`;
-    // The emulator accepts any credentials; the SDK still wants some.
-    baseEnv.AWS_ACCESS_KEY_ID ??= 'skywhisk';
-    baseEnv.AWS_SECRET_ACCESS_KEY ??= 'skywhisk';
+    baseEnv.AWS_ACCESS_KEY_ID = endpointCredentials.accessKeyId;
+    baseEnv.AWS_SECRET_ACCESS_KEY = endpointCredentials.secretAccessKey;
+    delete baseEnv.AWS_SESSION_TOKEN;
+    delete baseEnv.AWS_PROFILE;
   }
   baseEnv.AWS_ENDPOINT_URL = endpointUrl;
   baseEnv.AWS_REGION ??= 'us-east-1';
@@ -99,6 +112,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     auth: options.guestAuth,
     namespace: options.guestNamespace,
     endpointUrl,
+    endpointCredentials,
     processes: { endpoint, controller, invoker },
     wskpropsFile,
     async stop() {

@@ -32,8 +32,7 @@ export async function startTestPlatform(env: NodeJS.ProcessEnv = {}, dataDir?: s
     env: { ...QUIET_ENV, AWS_ENDPOINT_URL: undefined, ...env },
   };
   const state = { platform: await startPlatform(options) };
-  const clientsFor = (p: RunningPlatform) =>
-    createAwsClients({ endpoint: p.endpointUrl, region: 'us-east-1', credentials: { accessKeyId: 'skywhisk', secretAccessKey: 'skywhisk' } });
+  const clientsFor = (p: RunningPlatform) => createAwsClients({ endpoint: p.endpointUrl, region: 'us-east-1', credentials: p.endpointCredentials });
   const test: TestPlatform = {
     platform: state.platform,
     dataDir: dir,

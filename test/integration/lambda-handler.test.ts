@@ -18,8 +18,8 @@ beforeAll(async () => {
   Object.assign(process.env, {
     AWS_ENDPOINT_URL: env.platform.endpointUrl,
     AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'skywhisk',
-    AWS_SECRET_ACCESS_KEY: 'skywhisk',
+    AWS_ACCESS_KEY_ID: env.platform.endpointCredentials!.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: env.platform.endpointCredentials!.secretAccessKey,
     SKYWHISK_MAX_BLOCKING_WAIT_MS: '25000',
   });
   // Loaded only now: the handler builds its clients from the environment when its module loads.
