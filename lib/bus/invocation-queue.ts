@@ -99,6 +99,8 @@ export async function ensureQueues(
       Attributes: {
         VisibilityTimeout: String(options.visibilityTimeoutS ?? DEFAULT_VISIBILITY_TIMEOUT_S),
         MessageRetentionPeriod: '1209600',
+        // OpenWhisk accepts 1 MB payloads; SQS allows 1 MiB messages (LocalStack defaults lower).
+        MaximumMessageSize: '1048576',
         RedrivePolicy: JSON.stringify({
           deadLetterTargetArn: dlqArn.Attributes!.QueueArn,
           maxReceiveCount: options.maxReceiveCount ?? DEFAULT_MAX_RECEIVE_COUNT,
