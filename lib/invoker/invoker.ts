@@ -9,7 +9,10 @@ import { buildInitPayload, buildRunPayload, splitParameters } from './payloads';
 import type { WarmPool } from './warm-pool';
 
 export interface InvokerOptions {
+  /** Stable name of this invoker (one process at a time may use it). */
   id: string;
+  /** This process's instance of the invoker; claims are made as `id/instance`. */
+  instance: string;
   /** Activations run at once by this invoker. */
   maxConcurrent: number;
   /** Long-poll wait; shorter means a faster stop, longer means fewer empty receives. */
@@ -130,7 +133,7 @@ export class Invoker {
   }
 
   private async claimAndRun(received: ReceivedMessage, message: ActivationMessage): Promise<void> {
-    const claimed = await this.activations.claim(message.namespace, message.activationId, this.options.id);
+    const claimed = await this.activations.claim(message.namespace, message.activationId, this.claimant());
     if (!claimed) {
       await this.dropDuplicate(received, message);
       return;
@@ -140,13 +143,26 @@ export class Invoker {
     await this.queue.delete(received.receiptHandle);
   }
 
+  private claimant(): string {
+    return `${this.options.id}/${this.options.instance}`;
+  }
+
   /**
    * A delivery that lost the claim: deleted once the activation has its record, else looked at
-   * again later (the claim holder may still be running it).
+   * again later (the claim holder may still be running it). A claim made by an earlier instance
+   * of this same invoker belongs to a process that is gone: the action may have started, so it is
+   * not run again; the activation ends in a whisk internal error record instead.
    */
   private async dropDuplicate(received: ReceivedMessage, message: ActivationMessage): Promise<void> {
     if (await this.activations.get(message.namespace, message.activationId)) {
       this.log.info({ activationId: message.activationId }, 'duplicate delivery of a finished activation; dropped');
+      await this.queue.delete(received.receiptHandle);
+      return;
+    }
+    const holder = await this.activations.claimHolder(message.namespace, message.activationId);
+    if (holder && holder.invoker.startsWith(`${this.options.id}/`) && holder.invoker !== this.claimant()) {
+      this.log.warn({ activationId: message.activationId, holder: holder.invoker }, 'activation claimed by a previous instance of this invoker; recording it as failed');
+      await this.activations.complete(abandonedRecord(message, holder.claimedAt), message.action.path);
       await this.queue.delete(received.receiptHandle);
       return;
     }
@@ -170,24 +186,7 @@ export class Invoker {
   private async runClaimed(message: ActivationMessage): Promise<ActivationRecord> {
     const action = await this.loadAction(message);
     const pathAnnotation = `${message.action.namespace}/${message.action.path}`;
-    if (!action) {
-      const now = Date.now();
-      return {
-        activationId: message.activationId,
-        namespace: message.namespace,
-        name: message.action.path.split('/').pop()!,
-        version: '0.0.0',
-        subject: message.subject,
-        publish: false,
-        start: now,
-        end: now,
-        duration: 0,
-        response: activationResponse('whiskError', { error: 'The requested resource does not exist.' }),
-        logs: [],
-        annotations: [{ key: 'path', value: pathAnnotation }],
-        ...(message.cause ? { cause: message.cause } : {}),
-      };
-    }
+    if (!action) return failedRecord(message, Date.now(), 'The requested resource does not exist.');
     const warmKey = `${message.namespace}|${message.action.namespace}/${message.action.path}|${action.revision}`;
     const acquiredAt = Date.now();
     const { container, warm } = await this.pool.acquire(warmKey, {
@@ -244,3 +243,26 @@ export class Invoker {
   }
 }
 
+/** A whisk internal error record for an activation the invoker could not run. */
+function failedRecord(message: ActivationMessage, start: number, error: string): ActivationRecord {
+  const end = Math.max(start, Date.now());
+  return {
+    activationId: message.activationId,
+    namespace: message.namespace,
+    name: message.action.path.split('/').pop()!,
+    version: '0.0.0',
+    subject: message.subject,
+    publish: false,
+    start,
+    end,
+    duration: end - start,
+    response: activationResponse('whiskError', { error }),
+    logs: [],
+    annotations: [{ key: 'path', value: `${message.action.namespace}/${message.action.path}` }],
+    ...(message.cause ? { cause: message.cause } : {}),
+  };
+}
+
+function abandonedRecord(message: ActivationMessage, claimedAt: number): ActivationRecord {
+  return failedRecord(message, claimedAt, 'The invoker running this activation stopped before it finished; it was not run again.');
+}

@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   const invoker = new Invoker(
     {
       id: process.env.SKYWHISK_INVOKER_ID ?? 'invoker0',
+      instance: `${process.pid}-${Date.now().toString(36)}`,
       maxConcurrent: Number(process.env.SKYWHISK_INVOKER_CONCURRENCY ?? 16),
       pollWaitSeconds: Number(process.env.SKYWHISK_POLL_WAIT_S ?? 20),
       apiHost: process.env.SKYWHISK_API_HOST ?? 'http://127.0.0.1:3233',

@@ -92,7 +92,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     baseEnv,
   );
   await ensureTables(dynamo, config);
-  await ensureQueues(sqs, config.queues);
+  await ensureQueues(sqs, config.queues, {
+    visibilityTimeoutS: baseEnv.SKYWHISK_QUEUE_VISIBILITY_S ? Number(baseEnv.SKYWHISK_QUEUE_VISIBILITY_S) : undefined,
+    maxReceiveCount: baseEnv.SKYWHISK_QUEUE_MAX_RECEIVE ? Number(baseEnv.SKYWHISK_QUEUE_MAX_RECEIVE) : undefined,
+  });
   const [uuid, key] = options.guestAuth.split(':');
   await new SubjectsRepository(dynamo, config.tables.subjects).put({ uuid, key, subject: options.guestNamespace, namespace: options.guestNamespace });
 

@@ -109,6 +109,15 @@ export class ActivationsRepository {
     }
   }
 
+  /** Who holds the claim of an activation that has no record yet. */
+  async claimHolder(namespace: string, activationId: string): Promise<{ invoker: string; claimedAt: number } | undefined> {
+    const { Item } = await this.dynamo.send(
+      new GetCommand({ TableName: this.table, Key: { namespace, activationId }, ConsistentRead: true }),
+    );
+    const item = Item as ActivationItem | undefined;
+    return item?.state === 'running' ? { invoker: item.invoker, claimedAt: item.claimedAt } : undefined;
+  }
+
   async get(namespace: string, activationId: string): Promise<ActivationRecord | undefined> {
     const { Item } = await this.dynamo.send(
       new GetCommand({ TableName: this.table, Key: { namespace, activationId }, ConsistentRead: true }),
