@@ -19,9 +19,6 @@ import { Messages, WhiskError } from './errors';
 import { invokeAction } from './invoke';
 import { booleanParam, entityPathParam, jsonObjectBody, listParams, resolveNamespace } from './request';
 
-/** DynamoDB holds at most 400 KB per item; actions larger than this need chunked code (not yet). */
-export const MAX_STORED_ACTION_BYTES = 350 * 1024;
-
 type Ctx = Context<ControllerEnv>;
 
 export function newRevision(): string {
@@ -132,10 +129,6 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
     const existing = await deps.entities.get<StoredAction>(namespace, 'actions', key);
     if (existing && !overwrite) throw new WhiskError(409, Messages.exists);
     const action = buildAction(namespace, path, parsed.data, existing && { ...existing.doc, revision: existing.revision });
-    const size = Buffer.byteLength(JSON.stringify(action));
-    if (size > MAX_STORED_ACTION_BYTES) {
-      throw new WhiskError(413, `The action is ${size} bytes; the most this platform stores is ${MAX_STORED_ACTION_BYTES} bytes.`);
-    }
     const { revision, ...doc } = action;
     try {
       await deps.entities.put(namespace, 'actions', key, doc, revision, action.updated, existing?.revision);

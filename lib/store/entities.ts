@@ -22,10 +22,20 @@ export class EntityExistsError extends Error {
 interface EntityItem<T> {
   namespace: string;
   key: string;
-  doc: T;
+  /** The document, or absent when it is stored in `docChunks` chunk items. */
+  doc?: T;
+  docChunks?: number;
   revision: string;
   updated: number;
 }
+
+/**
+ * A DynamoDB item holds 400 KB. A document whose JSON is larger (an action with big code) is
+ * stored as chunk items under `chunk/<type>/<path>/<revision>/<n>`, written before the entity item
+ * that names them, so a reader never sees an entity whose chunks are missing.
+ */
+const MAX_INLINE_DOC_BYTES = 300 * 1024;
+const CHUNK_BYTES = 300 * 1024;
 
 export interface StoredEntity<T> {
   doc: T;
@@ -35,6 +45,10 @@ export interface StoredEntity<T> {
 
 function entityKey(type: EntityType, path: string): string {
   return `${type}/${path}`;
+}
+
+function chunkPrefix(type: EntityType, path: string, revision: string): string {
+  return `chunk/${type}/${path}/${revision}/`;
 }
 
 /**
@@ -53,8 +67,57 @@ export class EntitiesRepository {
       new GetCommand({ TableName: this.table, Key: { namespace, key: entityKey(type, path) } }),
     );
     if (!Item) return undefined;
-    const item = Item as EntityItem<T>;
-    return { doc: item.doc, revision: item.revision, updated: item.updated };
+    return this.stored(namespace, type, path, Item as EntityItem<T>);
+  }
+
+  private async stored<T>(namespace: string, type: EntityType, path: string, item: EntityItem<T>): Promise<StoredEntity<T>> {
+    const doc = item.docChunks ? await this.readChunks<T>(namespace, chunkPrefix(type, path, item.revision)) : item.doc!;
+    return { doc, revision: item.revision, updated: item.updated };
+  }
+
+  private async chunkItems(namespace: string, prefix: string): Promise<Array<{ key: string; data: Uint8Array }>> {
+    const items: Array<{ key: string; data: Uint8Array }> = [];
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: '#ns = :ns AND begins_with(#k, :prefix)',
+          ExpressionAttributeNames: { '#ns': 'namespace', '#k': 'key' },
+          ExpressionAttributeValues: { ':ns': namespace, ':prefix': prefix },
+          ConsistentRead: true,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      items.push(...((page.Items ?? []) as Array<{ key: string; data: Uint8Array }>));
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    return items;
+  }
+
+  private async readChunks<T>(namespace: string, prefix: string): Promise<T> {
+    const chunks = await this.chunkItems(namespace, prefix);
+    return JSON.parse(Buffer.concat(chunks.map((c) => c.data)).toString('utf8')) as T;
+  }
+
+  private async writeChunks(namespace: string, prefix: string, json: Buffer): Promise<number> {
+    const count = Math.ceil(json.length / CHUNK_BYTES);
+    await Promise.all(
+      Array.from({ length: count }, (_, n) =>
+        this.dynamo.send(
+          new PutCommand({
+            TableName: this.table,
+            Item: { namespace, key: `${prefix}${String(n).padStart(4, '0')}`, data: json.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES) },
+          }),
+        ),
+      ),
+    );
+    return count;
+  }
+
+  private async deleteChunks(namespace: string, prefix: string): Promise<void> {
+    const chunks = await this.chunkItems(namespace, prefix);
+    await Promise.all(chunks.map((c) => this.dynamo.send(new DeleteCommand({ TableName: this.table, Key: { namespace, key: c.key } }))));
   }
 
   /**
@@ -70,7 +133,11 @@ export class EntitiesRepository {
     updated: number,
     expectedRevision?: string,
   ): Promise<void> {
-    const item: EntityItem<T> = { namespace, key: entityKey(type, path), doc, revision, updated };
+    const json = Buffer.from(JSON.stringify(doc), 'utf8');
+    const chunked = json.length > MAX_INLINE_DOC_BYTES;
+    const item: EntityItem<T> = chunked
+      ? { namespace, key: entityKey(type, path), docChunks: await this.writeChunks(namespace, chunkPrefix(type, path, revision), json), revision, updated }
+      : { namespace, key: entityKey(type, path), doc, revision, updated };
     try {
       await this.dynamo.send(
         new PutCommand({
@@ -86,11 +153,13 @@ export class EntitiesRepository {
         }),
       );
     } catch (error) {
+      if (chunked) await this.deleteChunks(namespace, chunkPrefix(type, path, revision));
       if (error instanceof ConditionalCheckFailedException) {
         throw expectedRevision === undefined ? new EntityExistsError(path) : new ConcurrentUpdateError(path);
       }
       throw error;
     }
+    if (expectedRevision !== undefined) await this.deleteChunks(namespace, chunkPrefix(type, path, expectedRevision));
   }
 
   /** Deletes exactly the revision read; returns false when it had already changed or gone. */
@@ -105,6 +174,7 @@ export class EntitiesRepository {
           ExpressionAttributeValues: { ':r': expectedRevision },
         }),
       );
+      await this.deleteChunks(namespace, chunkPrefix(type, path, expectedRevision));
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
@@ -130,8 +200,7 @@ export class EntitiesRepository {
       items.push(...((page.Items ?? []) as EntityItem<T>[]));
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey);
-    return items
-      .sort((a, b) => b.updated - a.updated)
-      .map((item) => ({ doc: item.doc, revision: item.revision, updated: item.updated }));
+    items.sort((a, b) => b.updated - a.updated);
+    return Promise.all(items.map((item) => this.stored(namespace, type, item.key.slice(type.length + 1), item)));
   }
 }

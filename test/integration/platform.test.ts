@@ -1,3 +1,4 @@
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { basicAuthHeader, startTestPlatform, type TestPlatform } from '../helpers/platform';
 
 // The embedded platform (endpoint, controller, invoker as real processes) driven by the official
@@ -98,6 +99,22 @@ describe('actions', () => {
     expect(all[0].name).toBe('page-c');
     const count = await wsk.actions.list({ count: true } as never);
     expect(count).toEqual({ actions: all.length });
+  });
+
+  test('an action far larger than one DynamoDB item is stored, run, updated and deleted whole', async () => {
+    const wsk = env.wsk();
+    // About 800 KB of code: a table the action returns a checksum of (multi-byte characters included).
+    const table = Array.from({ length: 50_000 }, (_, i) => `"k${i}é":${i}`).join(',');
+    const big = `const table = {${table}};\nfunction main() { return { entries: Object.keys(table).length, last: table['k49999é'] }; }`;
+    expect(Buffer.byteLength(big)).toBeGreaterThan(400 * 1024);
+    await wsk.actions.create({ name: 'big', action: big });
+    expect(((await wsk.actions.get({ name: 'big' })).exec as { code?: string }).code).toBe(big);
+    expect(await wsk.actions.invoke({ name: 'big', blocking: true, result: true })).toEqual({ entries: 50000, last: 49999 });
+    await wsk.actions.update({ name: 'big', action: big.replace('entries:', 'count:') });
+    expect(await wsk.actions.invoke({ name: 'big', blocking: true, result: true })).toEqual({ count: 50000, last: 49999 });
+    await wsk.actions.delete({ name: 'big' });
+    const { Items } = await env.clients.dynamo.send(new ScanCommand({ TableName: 'skywhisk-entities' }));
+    expect((Items ?? []).filter((item) => String(item.key).includes('big'))).toEqual([]);
   });
 
   test('a packaged action name is stored under its package', async () => {
