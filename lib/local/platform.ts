@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { createAwsClients } from '../aws-clients';
 import { ensureQueues } from '../bus/invocation-queue';
 import { configFromEnv } from '../config';
+import { isValidEntityName } from '../model/names';
 import { ensureTables } from '../store/tables';
 import { SubjectsRepository } from '../store/subjects';
 import { startProcess, stopProcess, type ManagedProcess } from './processes';
@@ -55,6 +56,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformOp
  * invoker, each its own process.
  */
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
+  if (!/^[^:\s]+:[^:\s]+$/.test(options.guestAuth)) throw new Error('The guest auth must have the form uuid:key (SKYWHISK_GUEST_AUTH).');
+  if (!isValidEntityName(options.guestNamespace)) throw new Error(`'${options.guestNamespace}' is not a valid namespace name (SKYWHISK_GUEST_NAMESPACE).`);
   const logDir = join(options.dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...options.env };
@@ -108,7 +111,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   let invoker = await startProcess('invoker', 'invoker/main.ts', invokerEnv, logDir);
 
   const wskpropsFile = join(options.dataDir, 'wskprops');
-  writeFileSync(wskpropsFile, `APIHOST=${apiHost}\nAUTH=${options.guestAuth}\nNAMESPACE=${options.guestNamespace}\n`);
+  // It holds a key: readable by its owner only.
+  writeFileSync(wskpropsFile, `APIHOST=${apiHost}\nAUTH=${options.guestAuth}\nNAMESPACE=${options.guestNamespace}\n`, { mode: 0o600 });
 
   const platform: RunningPlatform = {
     apiHost,

@@ -306,6 +306,29 @@ describe('auth and namespaces', () => {
   });
 });
 
+describe('platform documents and CORS', () => {
+  test('GET / and GET /api/v1 describe the platform without auth', async () => {
+    const root = (await (await fetch(`${env.platform.apiHost}/`)).json()) as Record<string, unknown>;
+    expect(root).toMatchObject({
+      description: 'OpenWhisk',
+      api_paths: ['/api/v1'],
+      limits: { actions_per_minute: 60, concurrent_actions: 30, max_action_duration: 300000, max_action_memory: 512 * 1024 * 1024 },
+      runtimes: { nodejs: [expect.objectContaining({ kind: 'nodejs:20', default: true })] },
+    });
+    expect(await (await fetch(`${env.platform.apiHost}/api/v1`)).json()).toMatchObject({ api_version: '1.0.0', api_version_path: 'v1' });
+  });
+
+  test('OPTIONS answers 200 with OpenWhisk CORS headers, and every answer carries them', async () => {
+    const preflight = await fetch(`${env.platform.apiHost}/api/v1/namespaces/_/actions/hello`, { method: 'OPTIONS' });
+    expect(preflight.status).toBe(200);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('GET, DELETE, POST, PUT, HEAD');
+    const denied = await fetch(`${env.platform.apiHost}/api/v1/namespaces/_/actions`);
+    expect(denied.status).toBe(401);
+    expect(denied.headers.get('access-control-allow-headers')).toContain('Authorization');
+  });
+});
+
 describe('restart', () => {
   test('after a restart every action and activation is found again', async () => {
     const wsk = env.wsk();
