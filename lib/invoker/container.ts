@@ -43,6 +43,8 @@ export interface ActionContainer {
   /** Log lines written since the last collection, once both streams reached the sentinel (or `waitMs` passed). */
   collectLogs(limitBytes: number, waitMs: number): Promise<CollectedLogs>;
   destroy(): Promise<void>;
+  /** Whether the container was killed for exceeding its memory limit (where the factory can tell). */
+  oomKilled?(): Promise<boolean>;
 }
 
 export interface ContainerFactory {

@@ -96,8 +96,11 @@ export async function execute(
       return { response: activationResponse('developerError', { error: timeLimitMessage(timeoutMs, 'run') }), initTimeMs, runStart, runEnd, timedOut: true, keepContainer: false };
     }
     if (error instanceof ContainerGoneError) {
+      const outOfMemory = (await container.oomKilled?.()) ?? false;
       return {
-        response: activationResponse('developerError', { error: 'The action did not produce a valid response and exited unexpectedly.' }),
+        response: activationResponse('developerError', {
+          error: outOfMemory ? 'The action exhausted its memory and was aborted.' : 'The action did not produce a valid response and exited unexpectedly.',
+        }),
         initTimeMs,
         runStart,
         runEnd,

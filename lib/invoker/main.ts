@@ -1,4 +1,6 @@
+import Docker from 'dockerode';
 import pino from 'pino';
+import { buildImages } from '../images/build';
 import { awsClients } from '../aws-clients';
 import { InvocationQueue } from '../bus/invocation-queue';
 import { configFromEnv } from '../config';
@@ -18,10 +20,16 @@ async function main(): Promise<void> {
   const log = pino({ name: 'invoker', level: process.env.SKYWHISK_LOG_LEVEL ?? 'info' });
   const config = configFromEnv();
   const { dynamo, sqs } = awsClients();
-  const factory = createContainerFactory(process.env);
+  const invokerId = process.env.SKYWHISK_INVOKER_ID ?? 'invoker0';
+  const factory = await createContainerFactory(process.env, invokerId);
+  if (factory.name === 'docker') {
+    await buildImages(new Docker(), { log: (line) => log.info(line) });
+    const removed = await factory.removeOrphans();
+    if (removed) log.warn({ removed }, 'removed containers left by an earlier instance of this invoker');
+  }
   const invoker = new Invoker(
     {
-      id: process.env.SKYWHISK_INVOKER_ID ?? 'invoker0',
+      id: invokerId,
       instance: `${process.pid}-${Date.now().toString(36)}`,
       maxConcurrent: Number(process.env.SKYWHISK_INVOKER_CONCURRENCY ?? 16),
       pollWaitSeconds: Number(process.env.SKYWHISK_POLL_WAIT_S ?? 20),

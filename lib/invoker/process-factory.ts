@@ -16,6 +16,10 @@ function runtimeCommand(kind: string): { command: string; args: string[]; bind: 
     const node = process.execPath;
     return { command: node, args: [join(RUNTIMES_DIR, 'nodejs', 'proxy.js')], bind: [dirname(dirname(node)), join(RUNTIMES_DIR, 'nodejs')] };
   }
+  if (family === 'python') {
+    // The system interpreter (under /usr, visible in the sandbox), not a user's pyenv shim.
+    return { command: '/usr/bin/python3', args: [join(RUNTIMES_DIR, 'python', 'proxy.py')], bind: [join(RUNTIMES_DIR, 'python')] };
+  }
   throw new Error(`The process factory has no runtime for kind '${kind}'.`);
 }
 
@@ -80,7 +84,7 @@ class ProcessContainer implements ActionContainer {
 
   private async request(path: '/init' | '/run', payload: object, timeoutMs: number, retry: boolean): Promise<RuntimeResponse> {
     if (this.exited) throw new ContainerGoneError('the action process has exited');
-    return this.client.post(path, payload, timeoutMs, retry);
+    return this.client.post(path, payload, timeoutMs, retry, () => !this.exited);
   }
 
   collectLogs(limitBytes: number, waitMs: number): Promise<CollectedLogs> {

@@ -16,7 +16,13 @@ export class RuntimeClient {
    * POSTs JSON. With `retryConnect`, connection failures are retried until the deadline (the
    * runtime may still be starting, as OpenWhisk's invoker retries `/init`); `/run` is never retried.
    */
-  async post(path: '/init' | '/run', payload: object, timeoutMs: number, retryConnect = false): Promise<RuntimeResponse> {
+  async post(
+    path: '/init' | '/run',
+    payload: object,
+    timeoutMs: number,
+    retryConnect = false,
+    stillRunning: () => boolean = () => true,
+  ): Promise<RuntimeResponse> {
     const deadline = Date.now() + timeoutMs;
     const body = JSON.stringify(payload);
     for (;;) {
@@ -24,7 +30,7 @@ export class RuntimeClient {
         return await this.once(path, body, Math.max(1, deadline - Date.now()));
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        if (!retryConnect || !code || !RETRYABLE_CONNECT_ERRORS.has(code)) {
+        if (!retryConnect || !code || !RETRYABLE_CONNECT_ERRORS.has(code) || !stillRunning()) {
           if (error instanceof ContainerTimeoutError) throw error;
           throw new ContainerGoneError(`${path} failed: ${(error as Error).message}`);
         }

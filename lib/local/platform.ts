@@ -22,6 +22,8 @@ export interface PlatformOptions {
   guestNamespace: string;
   /** Extra environment for every child (tests shorten timeouts with it). */
   env?: NodeJS.ProcessEnv;
+  /** Told what is starting when a step may take a while. */
+  onProgress?: (message: string) => void;
 }
 
 export interface RunningPlatform {
@@ -108,7 +110,10 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // Later restarts reuse the port the controller got, so clients keep working.
   controllerEnv.SKYWHISK_PORT = String(controller.ready.port);
   const invokerEnv = { ...baseEnv, SKYWHISK_API_HOST: apiHost, SKYWHISK_POLL_WAIT_S: baseEnv.SKYWHISK_POLL_WAIT_S ?? '2' };
-  let invoker = await startProcess('invoker', 'invoker/main.ts', invokerEnv, logDir);
+  // The first start with Docker builds the runtime images (about a minute) before it is ready.
+  const INVOKER_READY_MS = 600_000;
+  options.onProgress?.('Starting the invoker (with Docker, the first start builds the runtime images: about a minute)...');
+  let invoker = await startProcess('invoker', 'invoker/main.ts', invokerEnv, logDir, INVOKER_READY_MS);
 
   const wskpropsFile = join(options.dataDir, 'wskprops');
   // It holds a key: readable by its owner only.
@@ -134,7 +139,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
         platform.processes.controller = controller;
       } else {
         await stopProcess(invoker, 330_000);
-        invoker = await startProcess('invoker', 'invoker/main.ts', invokerEnv, logDir);
+        invoker = await startProcess('invoker', 'invoker/main.ts', invokerEnv, logDir, INVOKER_READY_MS);
         platform.processes.invoker = invoker;
       }
     },

@@ -6,7 +6,7 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const options = optionsFromEnv();
   console.log(`Starting Skywhisk (data in ${options.dataDir})...`);
-  const platform = await startPlatform(options);
+  const platform = await startPlatform({ ...options, onProgress: (message) => console.log(message) });
   console.log(
     [
       '',

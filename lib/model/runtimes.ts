@@ -13,12 +13,19 @@ export interface RuntimeKind {
 
 export const RUNTIME_KINDS: readonly RuntimeKind[] = [
   { kind: 'nodejs:20', family: 'nodejs', default: true, deprecated: false, image: 'skywhisk/action-nodejs-v20' },
+  { kind: 'python:3.11', family: 'python', default: true, deprecated: false, image: 'skywhisk/action-python-v3.11' },
 ];
 
 export function resolveKind(kind: string): RuntimeKind | undefined {
   const [family, version] = kind.split(':');
   if (version === 'default') return RUNTIME_KINDS.find((r) => r.family === family && r.default);
   return RUNTIME_KINDS.find((r) => r.kind === kind);
+}
+
+export function imageForKind(kind: string): string {
+  const runtime = resolveKind(kind);
+  if (!runtime) throw new Error(`no runtime image for kind '${kind}'`);
+  return runtime.image;
 }
 
 export function supportedKinds(): string[] {

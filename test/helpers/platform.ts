@@ -19,7 +19,8 @@ export interface TestPlatform {
   stop(): Promise<void>;
 }
 
-const QUIET_ENV = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', SKYWHISK_POLL_WAIT_S: '1' };
+// Suites run action containers as processes unless they ask for docker (test/docker).
+const QUIET_ENV = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', SKYWHISK_POLL_WAIT_S: '1', SKYWHISK_CONTAINER_FACTORY: 'process' };
 
 export async function startTestPlatform(env: NodeJS.ProcessEnv = {}, dataDir?: string): Promise<TestPlatform> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'skywhisk-test-'));

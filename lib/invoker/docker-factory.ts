@@ -1,0 +1,155 @@
+import { createServer } from 'node:net';
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
+import { ContainerGoneError } from './container';
+import { LogCollector } from './log-collector';
+import { RuntimeClient } from './runtime-client';
+
+const MIB = 1024 * 1024;
+export const INVOKER_LABEL = 'skywhisk.invoker';
+
+export interface DockerFactoryOptions {
+  /** Labels every container, so a restarted invoker can find and remove what it left. */
+  invokerId: string;
+  /** Image for an exec kind (the runtimes manifest). */
+  imageFor: (kind: string) => string;
+  /**
+   * `host`: the runtime listens on a free 127.0.0.1 port of the host network (local and tests).
+   * Anything else is a Docker network name; the runtime is reached on its address there, port 8080.
+   */
+  network: string;
+}
+
+/** A free loopback TCP port (the runtime binds it on the host network). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+class DockerContainer implements ActionContainer {
+  private readonly logs = new LogCollector();
+  private readonly client: RuntimeClient;
+  private exited = false;
+
+  constructor(
+    readonly id: string,
+    private readonly container: Docker.Container,
+    address: { host: string; port: number },
+    stdout: PassThrough,
+    stderr: PassThrough,
+  ) {
+    this.client = new RuntimeClient(address);
+    this.logs.attach(stdout, 'stdout');
+    this.logs.attach(stderr, 'stderr');
+    stdout.once('end', () => (this.exited = true));
+  }
+
+  init(payload: object, timeoutMs: number): Promise<RuntimeResponse> {
+    return this.request('/init', payload, timeoutMs, true);
+  }
+
+  run(payload: object, timeoutMs: number): Promise<RuntimeResponse> {
+    return this.request('/run', payload, timeoutMs, false);
+  }
+
+  private request(path: '/init' | '/run', payload: object, timeoutMs: number, retry: boolean): Promise<RuntimeResponse> {
+    if (this.exited) return Promise.reject(new ContainerGoneError('the container has exited'));
+    return this.client.post(path, payload, timeoutMs, retry, () => !this.exited);
+  }
+
+  collectLogs(limitBytes: number, waitMs: number): Promise<CollectedLogs> {
+    return this.logs.collect(limitBytes, this.exited ? 0 : waitMs);
+  }
+
+  /** Whether Docker killed the container for exceeding its memory limit. */
+  async oomKilled(): Promise<boolean> {
+    try {
+      // The connection can break before Docker has recorded the exit; let the container finish dying.
+      await Promise.race([this.container.wait(), new Promise((r) => setTimeout(r, 2000))]);
+      return Boolean((await this.container.inspect()).State.OOMKilled);
+    } catch {
+      return false;
+    }
+  }
+
+  async destroy(): Promise<void> {
+    this.client.close();
+    await this.container.remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * Runs each action container on Docker (the Engine API through dockerode): the runtime image of
+ * the action's kind, its memory limit enforced by Docker (swap included), no capabilities, no new
+ * privileges, a read-only root with a private /tmp, and pid and file limits. This is what ECS
+ * invokers on EC2 use, with the host's Docker socket.
+ */
+export class DockerContainerFactory implements ContainerFactory {
+  readonly name = 'docker' as const;
+  private counter = 0;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly options: DockerFactoryOptions,
+  ) {}
+
+  async create(spec: ContainerSpec): Promise<ActionContainer> {
+    const hostNetwork = this.options.network === 'host';
+    const port = hostNetwork ? await freePort() : 8080;
+    const env = { ...spec.env, __OW_LISTEN: String(port), ...(hostNetwork ? { __OW_LISTEN_HOST: '127.0.0.1' } : {}) };
+    const container = await this.docker.createContainer({
+      Image: this.options.imageFor(spec.kind),
+      name: `skywhisk-${this.options.invokerId}-${process.pid}-${++this.counter}`,
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      Labels: { [INVOKER_LABEL]: this.options.invokerId, 'skywhisk.action': spec.name },
+      HostConfig: {
+        NetworkMode: this.options.network,
+        Memory: spec.memoryMb * MIB,
+        MemorySwap: spec.memoryMb * MIB,
+        PidsLimit: 1024,
+        Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
+        CapDrop: ['ALL'],
+        SecurityOpt: ['no-new-privileges'],
+        ReadonlyRootfs: true,
+        Tmpfs: { '/tmp': 'rw,exec,size=64m' },
+      },
+    });
+    try {
+      // Attach before start so no line of output is missed.
+      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const stdout = new PassThrough();
+      const stderr = new PassThrough();
+      this.docker.modem.demuxStream(stream, stdout, stderr);
+      stream.on('end', () => {
+        stdout.end();
+        stderr.end();
+      });
+      await container.start();
+      let host = '127.0.0.1';
+      if (!hostNetwork) {
+        const info = await container.inspect();
+        const address = info.NetworkSettings.Networks[this.options.network]?.IPAddress;
+        if (!address) throw new Error(`container ${container.id} has no address on network '${this.options.network}'`);
+        host = address;
+      }
+      return new DockerContainer(container.id, container, { host, port }, stdout, stderr);
+    } catch (error) {
+      await container.remove({ force: true }).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Removes every container labelled with this invoker's id (left by a crashed predecessor). */
+  async removeOrphans(): Promise<number> {
+    const leftovers = await this.docker.listContainers({ all: true, filters: { label: [`${INVOKER_LABEL}=${this.options.invokerId}`] } });
+    await Promise.all(leftovers.map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    return leftovers.length;
+  }
+}

@@ -1,0 +1,148 @@
+"""Skywhisk's python action runtime: OpenWhisk's action protocol (POST /init once, POST /run per
+activation) over HTTP on port 8080, or the port or unix socket named by __OW_LISTEN.
+Standard library only, so the same file runs in any python 3.9+ image."""
+import base64
+import io
+import json
+import os
+import socketserver
+import sys
+import threading
+import traceback
+import zipfile
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+SENTINEL = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
+ACTION_DIR = os.environ.get("__OW_ACTION_DIR", "/tmp/action")
+
+state = {"main": None, "initialized": False}
+run_lock = threading.Lock()
+
+
+def end_of_activation():
+    sys.stdout.write(SENTINEL + "\n")
+    sys.stdout.flush()
+    sys.stderr.write(SENTINEL + "\n")
+    sys.stderr.flush()
+
+
+def load_action(value):
+    main_name = value.get("main") or "main"
+    code = value.get("code")
+    if not isinstance(code, str):
+        raise ValueError("Missing main/no code to execute.")
+    namespace = {"__name__": "__main__"}
+    if value.get("binary"):
+        os.makedirs(ACTION_DIR, exist_ok=True)
+        with zipfile.ZipFile(io.BytesIO(base64.b64decode(code))) as archive:
+            archive.extractall(ACTION_DIR)
+        entry = os.path.join(ACTION_DIR, "__main__.py")
+        if not os.path.exists(entry):
+            raise ValueError("Zip file does not include __main__.py")
+        sys.path.insert(0, ACTION_DIR)
+        with open(entry, "r", encoding="utf-8") as source:
+            exec(compile(source.read(), entry, "exec"), namespace)
+    else:
+        exec(compile(code, "__main__.py", "exec"), namespace)
+    main = namespace.get(main_name)
+    if not callable(main):
+        raise ValueError("Action entrypoint '%s' is not a function." % main_name)
+    return main
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):  # keep the action's stdout for the action
+        pass
+
+    def reply(self, status, body):
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def read_json(self):
+        length = int(self.headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        return json.loads(raw.decode("utf-8") or "{}")
+
+    def do_POST(self):
+        try:
+            message = self.read_json()
+        except Exception as error:  # malformed body
+            self.reply(400, {"error": "Bad request: %s" % error})
+            return
+        if self.path == "/init":
+            self.init(message)
+        elif self.path == "/run":
+            self.run(message)
+        else:
+            self.reply(404, {"error": "Not found."})
+
+    def init(self, message):
+        if state["initialized"]:
+            self.reply(403, {"error": "Cannot initialize the action more than once."})
+            return
+        value = message.get("value") or {}
+        try:
+            for key, v in (value.get("env") or {}).items():
+                os.environ[key] = v if isinstance(v, str) else json.dumps(v)
+            state["main"] = load_action(value)
+            state["initialized"] = True
+            self.reply(200, {"ok": True})
+        except Exception as error:
+            traceback.print_exc()
+            self.reply(502, {"error": "Initialization has failed due to: %s" % error})
+            end_of_activation()
+
+    def run(self, message):
+        if not state["initialized"]:
+            self.reply(403, {"error": "System not ready, status is not initialized."})
+            end_of_activation()
+            return
+        with run_lock:
+            for key, v in message.items():
+                if key != "value" and isinstance(v, str):
+                    os.environ["__OW_" + key.upper()] = v
+            try:
+                result = state["main"](message.get("value") or {})
+            except Exception as error:
+                traceback.print_exc()
+                self.reply(502, {"error": "An error has occurred: %s" % error})
+                end_of_activation()
+                return
+            sys.stdout.flush()
+            sys.stderr.flush()
+            if isinstance(result, (dict, list)):
+                self.reply(200, result)
+            else:
+                self.reply(502, {"error": "The action did not return a dictionary."})
+            end_of_activation()
+
+
+class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+    def get_request(self):
+        request, _ = super().get_request()
+        return request, ("local", 0)
+
+
+class TCPServer(socketserver.ThreadingMixIn, HTTPServer):
+    daemon_threads = True
+
+
+def main():
+    listen = os.environ.get("__OW_LISTEN", "8080")
+    if listen.isdigit():
+        server = TCPServer((os.environ.get("__OW_LISTEN_HOST", "0.0.0.0"), int(listen)), Handler)
+    else:
+        server = UnixHTTPServer(listen, Handler)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
