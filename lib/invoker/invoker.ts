@@ -138,8 +138,20 @@ export class Invoker {
       await this.dropDuplicate(received, message);
       return;
     }
-    const record = await this.runClaimed(message);
-    await this.activations.complete(record, message.action.path);
+    let record: ActivationRecord;
+    try {
+      record = await this.runClaimed(message);
+    } catch (error) {
+      // Whatever failed, a claimed activation ends in a record; it is not run again.
+      this.log.error({ err: error, activationId: message.activationId }, 'activation failed inside the invoker');
+      record = failedRecord(message, message.acceptedAt, 'Failed to provision resources to run the action.');
+    }
+    try {
+      await this.activations.complete(record, message.action.path);
+    } catch (error) {
+      this.log.error({ err: error, activationId: message.activationId }, 'the activation record could not be stored');
+      await this.activations.complete(failedRecord(message, record.start, 'The activation record could not be stored.'), message.action.path);
+    }
     await this.queue.delete(received.receiptHandle);
   }
 
@@ -149,9 +161,9 @@ export class Invoker {
 
   /**
    * A delivery that lost the claim: deleted once the activation has its record, else looked at
-   * again later (the claim holder may still be running it). A claim made by an earlier instance
-   * of this same invoker belongs to a process that is gone: the action may have started, so it is
-   * not run again; the activation ends in a whisk internal error record instead.
+   * again later (the claim holder may still be running it). A claim of this invoker's id that is
+   * not running here was abandoned (an earlier instance died, or this one failed to finish it):
+   * the action may have started, so it is not run again; it ends in a whisk internal error record.
    */
   private async dropDuplicate(received: ReceivedMessage, message: ActivationMessage): Promise<void> {
     if (await this.activations.get(message.namespace, message.activationId)) {
@@ -160,7 +172,9 @@ export class Invoker {
       return;
     }
     const holder = await this.activations.claimHolder(message.namespace, message.activationId);
-    if (holder && holder.invoker.startsWith(`${this.options.id}/`) && holder.invoker !== this.claimant()) {
+    // Claimed under this invoker's id: when this runs, nothing in this process is running it
+    // (another delivery here was awaited first), so the claim was abandoned.
+    if (holder && holder.invoker.startsWith(`${this.options.id}/`)) {
       this.log.warn({ activationId: message.activationId, holder: holder.invoker }, 'activation claimed by a previous instance of this invoker; recording it as failed');
       await this.activations.complete(abandonedRecord(message, holder.claimedAt), message.action.path);
       await this.queue.delete(received.receiptHandle);

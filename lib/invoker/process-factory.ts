@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
@@ -29,6 +29,19 @@ export function bubblewrapWorks(): boolean {
   return probe.status === 0;
 }
 
+/**
+ * `--dir` for every ancestor of the bind targets: directories bwrap creates implicitly are not
+ * traversable by the unprivileged action user.
+ */
+function ancestorDirs(paths: string[]): string[] {
+  const dirs = new Set<string>();
+  for (const path of paths) {
+    const parts = path.split('/').filter(Boolean);
+    for (let i = 1; i < parts.length; i++) dirs.add(`/${parts.slice(0, i).join('/')}`);
+  }
+  return [...dirs].filter((d) => d !== '/usr' && !d.startsWith('/usr/')).sort().flatMap((d) => ['--perms', '0755', '--dir', d]);
+}
+
 function bwrapArgs(workDir: string, bind: string[], env: Record<string, string>): string[] {
   const args = [
     '--ro-bind', '/usr', '/usr',
@@ -36,13 +49,16 @@ function bwrapArgs(workDir: string, bind: string[], env: Record<string, string>)
     '--symlink', 'usr/lib', '/lib',
     '--symlink', 'usr/lib64', '/lib64',
     '--symlink', 'usr/sbin', '/sbin',
+    // Directories bwrap makes for binds are not traversable by the unprivileged action user otherwise.
+    '--perms', '0755', '--dir', '/etc',
     '--ro-bind-try', '/etc/resolv.conf', '/etc/resolv.conf',
     '--ro-bind-try', '/etc/hosts', '/etc/hosts',
     '--ro-bind-try', '/etc/ssl', '/etc/ssl',
     '--ro-bind-try', '/etc/ca-certificates', '/etc/ca-certificates',
     '--proc', '/proc',
     '--dev', '/dev',
-    '--tmpfs', '/tmp',
+    '--perms', '1777', '--tmpfs', '/tmp',
+    ...ancestorDirs([workDir, ...bind]),
     '--bind', workDir, workDir,
     '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
     '--hostname', 'action',
@@ -55,10 +71,25 @@ function bwrapArgs(workDir: string, bind: string[], env: Record<string, string>)
   return args;
 }
 
+/** The user action processes run as when the invoker is root (nobody). */
+const ACTION_UID = 65534;
+
+/**
+ * The wrapper that starts a runtime: as root, drop to an unprivileged user (so action code cannot
+ * read the invoker's environment or files) and have the kernel kill it if the invoker dies; as
+ * another user, only the latter.
+ */
+function privilegeWrapper(): string[] {
+  const dropUser = process.getuid?.() === 0 ? [`--reuid=${ACTION_UID}`, `--regid=${ACTION_UID}`, '--clear-groups'] : [];
+  return ['setpriv', ...dropUser, '--pdeathsig=KILL', '--'];
+}
+
 class ProcessContainer implements ActionContainer {
   private readonly logs = new LogCollector();
   private readonly client: RuntimeClient;
   private exited = false;
+  /** Settles when the process has exited, or never started (a spawn error emits no 'exit'). */
+  private readonly ended: Promise<void>;
 
   constructor(
     readonly id: string,
@@ -69,8 +100,13 @@ class ProcessContainer implements ActionContainer {
     this.client = new RuntimeClient({ socketPath });
     this.logs.attach(child.stdout!, 'stdout');
     this.logs.attach(child.stderr!, 'stderr');
-    child.once('exit', () => {
-      this.exited = true;
+    this.ended = new Promise((resolve) => {
+      const end = () => {
+        this.exited = true;
+        resolve();
+      };
+      child.once('exit', end);
+      child.once('error', end);
     });
   }
 
@@ -93,11 +129,8 @@ class ProcessContainer implements ActionContainer {
 
   async destroy(): Promise<void> {
     this.client.close();
-    if (!this.exited) {
-      const gone = new Promise((r) => this.child.once('exit', r));
-      this.child.kill('SIGKILL');
-      await gone;
-    }
+    if (!this.exited && this.child.pid !== undefined) this.child.kill('SIGKILL');
+    await this.ended;
     rmSync(this.workDir, { recursive: true, force: true });
   }
 }
@@ -113,10 +146,12 @@ export class ProcessContainerFactory implements ContainerFactory {
   private readonly root: string;
   private counter = 0;
 
-  constructor(private readonly options: { sandbox: boolean; workRoot?: string }) {
+  constructor(private readonly options: { sandbox: boolean; workRoot?: string; bwrapPath?: string }) {
     const base = options.workRoot ?? tmpdir();
     mkdirSync(base, { recursive: true });
     this.root = mkdtempSync(join(base, 'skywhisk-containers-'));
+    // Traversable (not listable) by the unprivileged action user, who owns its own work dir.
+    chmodSync(this.root, 0o711);
   }
 
   get sandboxed(): boolean {
@@ -127,19 +162,24 @@ export class ProcessContainerFactory implements ContainerFactory {
     const id = `${process.pid}-${++this.counter}`;
     const workDir = join(this.root, id);
     mkdirSync(workDir, { recursive: true });
+    // The runtime, running as the action user, creates its socket here.
+    if (process.getuid?.() === 0) chownSync(workDir, ACTION_UID, ACTION_UID);
     const socketPath = join(workDir, 'runtime.sock');
     const runtime = runtimeCommand(spec.kind);
+    const home = this.options.sandbox ? '/tmp' : workDir;
     const env: Record<string, string> = {
       PATH: '/usr/local/bin:/usr/bin:/bin',
-      HOME: '/tmp',
+      HOME: home,
+      TMPDIR: home,
       NODE_OPTIONS: `--max-old-space-size=${spec.memoryMb}`,
       __OW_LISTEN: socketPath,
       ...spec.env,
     };
+    const [wrapper, ...wrapperArgs] = privilegeWrapper();
+    const command = [wrapper, ...wrapperArgs, runtime.command, ...runtime.args];
     const child = this.options.sandbox
-      ? spawn('bwrap', [...bwrapArgs(workDir, runtime.bind, env), runtime.command, ...runtime.args], { stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn(runtime.command, runtime.args, { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: workDir });
-    child.on('error', () => undefined);
+      ? spawn(this.options.bwrapPath ?? 'bwrap', [...bwrapArgs(workDir, runtime.bind, env), ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: workDir });
     return new ProcessContainer(id, child, workDir, socketPath);
   }
 

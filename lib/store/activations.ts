@@ -19,13 +19,22 @@ type ActivationItem =
       nameKey: string;
       start: number;
       expiresAt: number;
-      /** The record as a map, or gzipped JSON when the map would not fit in a 400 KB item. */
+      /**
+       * The record as a map; or gzipped JSON when the map would not fit in a 400 KB item; or, when
+       * even that is too big, gzipped JSON in `recordChunks` chunk items (`<id>.c0000`, ...).
+       */
       record?: ActivationRecord;
       recordGz?: Uint8Array;
+      recordChunks?: number;
     };
 
 /** Keep well under DynamoDB's 400 KB item limit (attribute names and the index copy count too). */
 const MAX_PLAIN_RECORD_BYTES = 300 * 1024;
+const CHUNK_BYTES = 300 * 1024;
+
+function chunkKey(activationId: string, n: number): string {
+  return `${activationId}.c${String(n).padStart(4, '0')}`;
+}
 
 export interface ListActivationsQuery {
   /** `name` or `pkg/name` of the action. */
@@ -40,11 +49,8 @@ export function nameKeyOf(namespace: string, actionPath: string): string {
   return `${namespace}#${actionPath}`;
 }
 
-function decode(item: ActivationItem): ActivationRecord | undefined {
-  if (item.state !== 'done') return undefined;
-  if (item.record) return item.record;
-  if (item.recordGz) return JSON.parse(gunzipSync(item.recordGz).toString('utf8')) as ActivationRecord;
-  return undefined;
+function fromGzip(gz: Uint8Array): ActivationRecord {
+  return JSON.parse(gunzipSync(gz).toString('utf8')) as ActivationRecord;
 }
 
 export class ActivationsRepository {
@@ -81,17 +87,39 @@ export class ActivationsRepository {
    * record written by recovery and a late invoker cannot both land.
    */
   async complete(record: ActivationRecord, actionPath: string): Promise<boolean> {
+    const expiresAt = this.expiresAt(record.end || record.start);
     const base = {
       namespace: record.namespace,
       activationId: record.activationId,
       state: 'done' as const,
       nameKey: nameKeyOf(record.namespace, actionPath),
       start: record.start,
-      expiresAt: this.expiresAt(record.end || record.start),
+      expiresAt,
     };
     const json = JSON.stringify(record);
-    const item: ActivationItem =
-      Buffer.byteLength(json) <= MAX_PLAIN_RECORD_BYTES ? { ...base, record } : { ...base, recordGz: gzipSync(json) };
+    let item: ActivationItem;
+    if (Buffer.byteLength(json) <= MAX_PLAIN_RECORD_BYTES) {
+      item = { ...base, record };
+    } else {
+      const gz = gzipSync(json);
+      if (gz.length <= MAX_PLAIN_RECORD_BYTES) {
+        item = { ...base, recordGz: gz };
+      } else {
+        // Chunks first, so the record never names chunks that are not there.
+        const count = Math.ceil(gz.length / CHUNK_BYTES);
+        await Promise.all(
+          Array.from({ length: count }, (_, n) =>
+            this.dynamo.send(
+              new PutCommand({
+                TableName: this.table,
+                Item: { namespace: record.namespace, activationId: chunkKey(record.activationId, n), data: gz.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES), expiresAt },
+              }),
+            ),
+          ),
+        );
+        item = { ...base, recordChunks: count };
+      }
+    }
     try {
       await this.dynamo.send(
         new PutCommand({
@@ -122,7 +150,24 @@ export class ActivationsRepository {
     const { Item } = await this.dynamo.send(
       new GetCommand({ TableName: this.table, Key: { namespace, activationId }, ConsistentRead: true }),
     );
-    return Item ? decode(Item as ActivationItem) : undefined;
+    return Item ? this.decode(Item as ActivationItem) : undefined;
+  }
+
+  private async decode(item: ActivationItem): Promise<ActivationRecord | undefined> {
+    if (item.state !== 'done') return undefined;
+    if (item.record) return item.record;
+    if (item.recordGz) return fromGzip(item.recordGz);
+    if (item.recordChunks) {
+      const chunks = await Promise.all(
+        Array.from({ length: item.recordChunks }, (_, n) =>
+          this.dynamo.send(
+            new GetCommand({ TableName: this.table, Key: { namespace: item.namespace, activationId: chunkKey(item.activationId, n) }, ConsistentRead: true }),
+          ),
+        ),
+      );
+      return fromGzip(Buffer.concat(chunks.map((c) => Buffer.from((c.Item as { data: Uint8Array }).data))));
+    }
+    return undefined;
   }
 
   /** Finished records, newest first, paged with limit and skip. */
@@ -135,7 +180,7 @@ export class ActivationsRepository {
         new QueryCommand({ ...this.rangeQuery(namespace, query), ExclusiveStartKey: exclusiveStartKey }),
       );
       for (const item of page.Items ?? []) {
-        const record = decode(item as ActivationItem);
+        const record = await this.decode(item as ActivationItem);
         if (record) found.push(record);
       }
       exclusiveStartKey = page.LastEvaluatedKey;

@@ -47,6 +47,20 @@ test('the embedded endpoint refuses an action that guesses credentials', async (
   expect(result.body).not.toContain('keyHash');
 });
 
+test('an action runs as an unprivileged user with a writable /tmp', async () => {
+  const wsk = env.wsk();
+  await wsk.actions.create({
+    name: 'whoami',
+    action: `function main() {
+      const fs = require('fs'); const file = require('os').tmpdir() + '/scratch';
+      fs.writeFileSync(file, 'kept'); return { uid: process.getuid(), scratch: fs.readFileSync(file, 'utf8') };
+    }`,
+  });
+  const result = (await wsk.actions.invoke({ name: 'whoami', blocking: true, result: true })) as { uid: number; scratch: string };
+  expect(result.scratch).toBe('kept');
+  if (process.getuid?.() === 0) expect(result.uid).toBe(65534);
+});
+
 (bubblewrapWorks() ? test : test.skip)('a sandboxed action cannot read the platform data directory', async () => {
   const wsk = env.wsk();
   await wsk.actions.create({
@@ -57,4 +71,28 @@ test('the embedded endpoint refuses an action that guesses credentials', async (
   });
   const result = await wsk.actions.invoke({ name: 'snoop', blocking: true, result: true, params: { dir: env.dataDir } });
   expect(result).toEqual({ refused: 'ENOENT' });
+});
+
+describe('without bubblewrap', () => {
+  let bare: TestPlatform;
+
+  beforeAll(async () => {
+    bare = await startTestPlatform({ SKYWHISK_SANDBOX: 'none' });
+  });
+
+  afterAll(async () => {
+    await bare?.stop();
+  });
+
+  (process.getuid?.() === 0 ? test : test.skip)('an action cannot read the invoker environment, which holds the endpoint credentials', async () => {
+    const wsk = bare.wsk();
+    await wsk.actions.create({
+      name: 'peek',
+      action: `function main() {
+        try { return { environ: require('fs').readFileSync('/proc/' + process.ppid + '/environ', 'utf8') }; }
+        catch (error) { return { refused: error.code }; }
+      }`,
+    });
+    expect(await wsk.actions.invoke({ name: 'peek', blocking: true, result: true })).toEqual({ refused: 'EACCES' });
+  });
 });
