@@ -14,13 +14,15 @@ export async function waitForRecord(
   namespace: string,
   activationId: string,
   timeoutMs: number,
+  /** Ends the wait early (the caller went away). */
+  signal?: AbortSignal,
 ): Promise<ActivationRecord | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (let attempt = 0; ; attempt++) {
     const record = await activations.get(namespace, activationId);
     if (record) return record;
     const remaining = deadline - Date.now();
-    if (remaining <= 0) return undefined;
+    if (remaining <= 0 || signal?.aborted) return undefined;
     const interval = POLL_SCHEDULE_MS[Math.min(attempt, POLL_SCHEDULE_MS.length - 1)];
     await sleep(Math.min(interval, remaining));
   }

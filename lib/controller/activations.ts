@@ -18,7 +18,6 @@ function brief(record: ActivationRecord): object {
     namespace: record.namespace,
     name: record.name,
     version: record.version,
-    subject: record.subject,
     publish: record.publish,
     start: record.start,
     end: record.end,

@@ -62,6 +62,10 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
   });
   registerActionRoutes(api, deps);
   registerActivationRoutes(api, deps);
+  // A known resource with a method it does not take: 405, as OpenWhisk answers.
+  api.on(['PATCH'], ['/namespaces/:ns/actions/*', '/namespaces/:ns/activations/*'], () => {
+    throw new WhiskError(405, 'HTTP method not allowed, supported methods: GET, PUT, POST, DELETE');
+  });
   app.route('/api/v1', api);
 
   app.notFound((c) => errorResponse(c, 404, Messages.notFound));

@@ -7,7 +7,13 @@ import { EntitiesRepository } from '../store/entities';
 import { SubjectsRepository } from '../store/subjects';
 import type { ControllerDeps } from './context';
 
-/** Controller dependencies from the environment; `SKYWHISK_MAX_BLOCKING_WAIT_MS` bounds blocking waits. */
+/** Inside Lambda behind API Gateway, whose integration times out at 29 s, waits end before that. */
+const LAMBDA_BLOCKING_WAIT_MS = 25_000;
+
+/**
+ * Controller dependencies from the environment; `SKYWHISK_MAX_BLOCKING_WAIT_MS` bounds blocking
+ * waits (60 s locally, 25 s in Lambda unless set).
+ */
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerDeps {
   const config = configFromEnv(env);
   const { dynamo, sqs } = awsClients();
@@ -16,6 +22,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerDep
     entities: new EntitiesRepository(dynamo, config.tables.entities),
     activations: new ActivationsRepository(dynamo, config.tables.activations, config.activationRetentionDays),
     queue: new InvocationQueue(sqs, config.queues.invoke),
-    maxBlockingWaitMs: Number(env.SKYWHISK_MAX_BLOCKING_WAIT_MS ?? SYSTEM_LIMITS.maxBlockingWaitMs),
+    maxBlockingWaitMs: Number(
+      env.SKYWHISK_MAX_BLOCKING_WAIT_MS ?? (env.AWS_LAMBDA_FUNCTION_NAME ? LAMBDA_BLOCKING_WAIT_MS : SYSTEM_LIMITS.maxBlockingWaitMs),
+    ),
   };
 }

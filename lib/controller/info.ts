@@ -25,7 +25,7 @@ export function platformInfo(): object {
   };
   return {
     description: 'OpenWhisk',
-    support: { github: 'https://github.com/apache/openwhisk/issues' },
+    support: { github: 'https://github.com/apache/openwhisk/issues', slack: 'http://slack.openwhisk.org' },
     api_paths: ['/api/v1'],
     limits,
     runtimes: runtimesDocument(),

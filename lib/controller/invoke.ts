@@ -4,6 +4,7 @@ import { waitForRecord } from '../bus/result-waiter';
 import { newActivationId } from '../model/activation-id';
 import type { ActivationMessage, ActivationRecord } from '../model/activation';
 import { annotationValue, type StoredAction } from '../model/entity';
+import { SYSTEM_LIMITS } from '../model/limits';
 import { formatEntityPath, type EntityPath } from '../model/names';
 import { publicRecord } from './activations';
 import type { ControllerDeps, ControllerEnv } from './context';
@@ -13,6 +14,8 @@ import { booleanParam, jsonObjectBody } from './request';
 type Ctx = Context<ControllerEnv>;
 
 export const ACTIVATION_ID_HEADER = 'x-openwhisk-activation-id';
+/** The largest message SQS carries. */
+const MAX_MESSAGE_BYTES = 1024 * 1024;
 
 function blockingTimeout(c: Ctx, maxWaitMs: number): number {
   const raw = c.req.query('timeout');
@@ -62,11 +65,17 @@ export async function invokeAction(
     acceptedAt: Date.now(),
     ...(annotationValue(action.annotations, 'provide-api-key') ? { apiKey: apiKeyOf(c) } : {}),
   };
+  // OpenWhisk counts the payload with the action's bound parameters against its 1 MB limit; the
+  // message (payload plus envelope) must also fit in one SQS message.
+  const payloadBytes = Buffer.byteLength(JSON.stringify(payload)) + Buffer.byteLength(JSON.stringify(action.parameters));
+  if (payloadBytes > SYSTEM_LIMITS.maxPayloadSize || Buffer.byteLength(JSON.stringify(message)) > MAX_MESSAGE_BYTES) {
+    throw new WhiskError(413, Messages.tooLarge);
+  }
   await deps.queue.send(message);
   c.header(ACTIVATION_ID_HEADER, activationId);
   if (!blocking) return c.json({ activationId }, 202);
 
-  const record = await waitForRecord(deps.activations, identity.namespace, activationId, waitMs);
+  const record = await waitForRecord(deps.activations, identity.namespace, activationId, waitMs, c.req.raw.signal);
   if (!record) return c.json({ activationId }, 202);
   const status = statusOf(record);
   if (resultOnly) return c.json(record.response.result ?? {}, status);

@@ -3,6 +3,11 @@ import type { CollectedLogs } from './container';
 
 export const LOG_SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 
+/** Most log bytes held for uncollected activations: the largest `limits.logs` (10 MB). */
+const MAX_BUFFERED_BYTES = 10 * 1024 * 1024;
+/** A partial line longer than this is cut into lines, so output without newlines cannot grow unbounded. */
+const MAX_LINE_BYTES = 256 * 1024;
+
 type StreamName = 'stdout' | 'stderr';
 
 /**
@@ -12,6 +17,9 @@ type StreamName = 'stdout' | 'stderr';
 export class LogCollector {
   /** Each line with the number of sentinels its stream had printed before it: its activation's frame. */
   private lines: Array<{ frame: number; text: string }> = [];
+  private bufferedBytes = 0;
+  /** Frames that lost lines to the buffer cap. */
+  private readonly overflowed = new Set<number>();
   private readonly pending: Record<StreamName, string> = { stdout: '', stderr: '' };
   private readonly sentinels: Record<StreamName, number> = { stdout: 0, stderr: 0 };
   /** Frames handed out so far; the next collection takes frame `collected`. */
@@ -33,14 +41,29 @@ export class LogCollector {
   private onData(name: StreamName, chunk: string): void {
     const text = this.pending[name] + chunk;
     const parts = text.split('\n');
-    this.pending[name] = parts.pop() ?? '';
+    let rest = parts.pop() ?? '';
     for (const line of parts) this.push(name, line);
+    while (rest.length > MAX_LINE_BYTES) {
+      this.push(name, rest.slice(0, MAX_LINE_BYTES));
+      rest = rest.slice(MAX_LINE_BYTES);
+    }
+    this.pending[name] = rest;
     this.wake();
   }
 
   private push(name: StreamName, line: string): void {
-    if (line === LOG_SENTINEL) this.sentinels[name]++;
-    else this.lines.push({ frame: this.sentinels[name], text: `${new Date().toISOString()} ${name}: ${line}` });
+    if (line === LOG_SENTINEL) {
+      this.sentinels[name]++;
+      return;
+    }
+    const frame = this.sentinels[name];
+    const text = `${new Date().toISOString()} ${name}: ${line}`;
+    if (this.bufferedBytes + text.length > MAX_BUFFERED_BYTES) {
+      this.overflowed.add(frame);
+      return;
+    }
+    this.bufferedBytes += text.length;
+    this.lines.push({ frame, text });
   }
 
   private wake(): void {
@@ -68,21 +91,27 @@ export class LogCollector {
     const frame = this.collected++;
     const taken = this.lines.filter((l) => l.frame <= frame).map((l) => l.text);
     this.lines = this.lines.filter((l) => l.frame > frame);
-    return truncateLogs(taken, limitBytes);
+    this.bufferedBytes = this.lines.reduce((sum, l) => sum + l.text.length, 0);
+    const lost = [...this.overflowed].some((f) => f <= frame);
+    for (const f of [...this.overflowed]) if (f <= frame) this.overflowed.delete(f);
+    return truncateLogs(taken, limitBytes, lost);
   }
 }
 
-export function truncateLogs(lines: string[], limitBytes: number): CollectedLogs {
+/** Keeps lines up to `limitBytes`; past it (or when lines were already lost) ends with OpenWhisk's truncation message. */
+export function truncateLogs(lines: string[], limitBytes: number, alreadyTruncated = false): CollectedLogs {
   let used = 0;
   const kept: string[] = [];
+  let truncated = alreadyTruncated;
   for (const line of lines) {
     const size = Buffer.byteLength(line);
     if (used + size > limitBytes) {
-      kept.push(`Logs were truncated because the total bytes size exceeds the limit of ${limitBytes} bytes.`);
-      return { lines: kept, truncated: true };
+      truncated = true;
+      break;
     }
     used += size;
     kept.push(line);
   }
-  return { lines: kept, truncated: false };
+  if (truncated) kept.push(`Logs were truncated because the total bytes size exceeds the limit of ${limitBytes} bytes.`);
+  return { lines: kept, truncated };
 }

@@ -48,6 +48,8 @@ export interface UserLimits {
   minActionConcurrency: number;
   maxActionConcurrency: number;
   maxParameterSize: number;
+  /** Containers one action may use; the namespace's concurrency when not set per action. */
+  maxActionInstances: number;
 }
 
 export function userLimits(overrides: Partial<UserLimits> = {}): UserLimits {
@@ -64,6 +66,7 @@ export function userLimits(overrides: Partial<UserLimits> = {}): UserLimits {
     minActionConcurrency: SYSTEM_LIMITS.concurrency.min,
     maxActionConcurrency: SYSTEM_LIMITS.concurrency.max,
     maxParameterSize: SYSTEM_LIMITS.maxParameterSize,
+    maxActionInstances: overrides.concurrentInvocations ?? SYSTEM_LIMITS.concurrentInvocations,
     ...overrides,
   };
 }

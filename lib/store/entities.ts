@@ -14,6 +14,11 @@ export class ConcurrentUpdateError extends Error {
   override name = 'ConcurrentUpdateError';
 }
 
+/** The chunks an entity item names are gone: a concurrent update replaced them. */
+class MissingChunksError extends Error {
+  override name = 'MissingChunksError';
+}
+
 /** A create found the entity already there. */
 export class EntityExistsError extends Error {
   override name = 'EntityExistsError';
@@ -63,15 +68,23 @@ export class EntitiesRepository {
   ) {}
 
   async get<T>(namespace: string, type: EntityType, path: string): Promise<StoredEntity<T> | undefined> {
-    const { Item } = await this.dynamo.send(
-      new GetCommand({ TableName: this.table, Key: { namespace, key: entityKey(type, path) } }),
-    );
-    if (!Item) return undefined;
-    return this.stored(namespace, type, path, Item as EntityItem<T>);
+    // An update may replace the chunks between reading the entity and reading its chunks; then
+    // the entity is read again, and names the new chunks.
+    for (let attempt = 0; ; attempt++) {
+      const { Item } = await this.dynamo.send(
+        new GetCommand({ TableName: this.table, Key: { namespace, key: entityKey(type, path) }, ConsistentRead: true }),
+      );
+      if (!Item) return undefined;
+      try {
+        return await this.stored(namespace, type, path, Item as EntityItem<T>);
+      } catch (error) {
+        if (!(error instanceof MissingChunksError) || attempt >= 3) throw error;
+      }
+    }
   }
 
   private async stored<T>(namespace: string, type: EntityType, path: string, item: EntityItem<T>): Promise<StoredEntity<T>> {
-    const doc = item.docChunks ? await this.readChunks<T>(namespace, chunkPrefix(type, path, item.revision)) : item.doc!;
+    const doc = item.docChunks ? await this.readChunks<T>(namespace, chunkPrefix(type, path, item.revision), item.docChunks) : item.doc!;
     return { doc, revision: item.revision, updated: item.updated };
   }
 
@@ -95,8 +108,9 @@ export class EntitiesRepository {
     return items;
   }
 
-  private async readChunks<T>(namespace: string, prefix: string): Promise<T> {
+  private async readChunks<T>(namespace: string, prefix: string, expected: number): Promise<T> {
     const chunks = await this.chunkItems(namespace, prefix);
+    if (chunks.length !== expected) throw new MissingChunksError(prefix);
     return JSON.parse(Buffer.concat(chunks.map((c) => c.data)).toString('utf8')) as T;
   }
 

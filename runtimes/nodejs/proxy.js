@@ -88,6 +88,14 @@ function isDictionary(value) {
   return value !== null && typeof value === 'object';
 }
 
+/** An Error as plain JSON (name, message, stack and its own fields), as OpenWhisk's runner sends it. */
+function serializeError(error) {
+  if (!(error instanceof Error)) return error;
+  const plain = { name: error.name, message: error.message, stack: error.stack };
+  for (const key of Object.keys(error)) plain[key] = error[key];
+  return plain;
+}
+
 async function handleRun(req, res) {
   const message = await readJson(req);
   if (!initialized) {
@@ -110,10 +118,11 @@ async function handleRun(req, res) {
   }
   try {
     result = await result;
+    // `return;` (or no return at all) is an empty, successful result.
+    if (result === undefined) result = {};
   } catch (error) {
     // A rejected promise is an application error: it is the action's own answer.
-    const reason = error instanceof Error ? error.message : error;
-    result = { error: reason === undefined ? 'The action rejected without a reason.' : reason };
+    result = { error: error ? serializeError(error) : {} };
   }
   if (isDictionary(result)) reply(res, 200, result);
   else reply(res, 502, { error: 'The action did not return a dictionary.' });

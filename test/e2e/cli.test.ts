@@ -58,6 +58,24 @@ test('create, invoke with -r and -p, list, and read the activation back', async 
   expect(JSON.parse((await cli('--json', 'activation', 'get', id!)).stdout)).toMatchObject({ activationId: id, name: 'hello' });
 });
 
+test('create flags set kind, main, limits and parameters; -b prints the record', async () => {
+  writeFileSync(join(work, 'entry.js'), 'function entry(p) { return { a: p.a, b: p.b, c: p.c }; }\n');
+  writeFileSync(join(work, 'params.json'), JSON.stringify({ a: 'from-file', b: 'from-file' }));
+  const created = await cli(
+    'action', 'create', 'flags', join(work, 'entry.js'),
+    '--kind', 'nodejs:20', '--main', 'entry', '-t', '5000', '-m', '128', '-P', join(work, 'params.json'), '-p', 'b', 'from-flag',
+  );
+  expect(created.code).toBe(0);
+  const action = JSON.parse((await cli('--json', 'action', 'get', 'flags')).stdout);
+  expect(action.exec).toMatchObject({ kind: 'nodejs:20', main: 'entry' });
+  expect(action.limits).toMatchObject({ timeout: 5000, memory: 128 });
+  expect(action.parameters).toEqual(expect.arrayContaining([{ key: 'a', value: 'from-file' }, { key: 'b', value: 'from-flag' }]));
+  const blocking = await cli('action', 'invoke', 'flags', '-b', '-p', 'c', '3');
+  expect(blocking.stdout).toMatch(/^ok: invoked \/flags with id [0-9a-f]{32}\n/);
+  const record = JSON.parse(blocking.stdout.slice(blocking.stdout.indexOf('\n') + 1));
+  expect(record.response.result).toEqual({ a: 'from-file', b: 'from-flag', c: 3 });
+});
+
 test('an error from the API is printed and sets a non-zero exit code', async () => {
   await cli('action', 'create', 'twice', join(work, 'hello.js'));
   const again = await cli('action', 'create', 'twice', join(work, 'hello.js'));

@@ -83,6 +83,15 @@ const cases: BadRequest[] = [
   { title: 'another namespace: invoke', method: 'POST', path: '/api/v1/namespaces/someone-else/actions/existing', status: 403 },
   { title: 'another namespace: activations', method: 'GET', path: '/api/v1/namespaces/someone-else/activations', status: 403 },
   { title: 'an unknown route', method: 'GET', path: '/api/v1/namespaces/_/nothing-here', status: 404 },
+  { title: 'a method an action does not take', method: 'PATCH', path: `${ACTION}/existing`, status: 405 },
+  { title: 'a namespace name that breaks the rules', method: 'GET', path: '/api/v1/namespaces/bad%20ns%20/actions', status: 400 },
+  {
+    title: 'an invoke payload just under 1 MiB, too big with its envelope',
+    method: 'POST',
+    path: `${ACTION}/existing`,
+    body: JSON.stringify({ blob: 'x'.repeat(1_048_560) }),
+    status: 413,
+  },
 ];
 
 test.each(cases)('$title → $status, nothing written', async ({ method, path, body, auth, status, error, headers }) => {

@@ -22,7 +22,7 @@ async function startEndpoint(port = 0): Promise<void> {
 }
 
 async function queuePair(name: string): Promise<{ main: InvocationQueue; dead: InvocationQueue }> {
-  await ensureQueues(clients.sqs, { invoke: name, invokeDeadLetter: `${name}-dlq` }, { visibilityTimeoutS: 1, maxReceiveCount: 2 });
+  await ensureQueues(clients.sqs, { invoke: name, invokeDeadLetter: `${name}-dlq` }, { visibilityTimeoutS: 2, maxReceiveCount: 2 });
   return { main: new InvocationQueue(clients.sqs, name), dead: new InvocationQueue(clients.sqs, `${name}-dlq`) };
 }
 

@@ -91,3 +91,11 @@ test('two deliveries of one message at the same time run the action once', async
   expect(channel.hits.get(m.activationId)).toBe(1);
   expect(await recordsWithId(m.activationId)).toBe(1);
 });
+
+test('when two invokers race to claim one activation in the table, exactly one wins', async () => {
+  for (let i = 0; i < 20; i++) {
+    const id = newActivationId();
+    const wins = await Promise.all([activations.claim('guest', id, 'invoker-a/1'), activations.claim('guest', id, 'invoker-b/1')]);
+    expect(wins.filter(Boolean)).toHaveLength(1);
+  }
+});

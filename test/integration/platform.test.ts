@@ -202,6 +202,28 @@ describe('invoking', () => {
     expect(annotation(again.record, 'initTime')).toBeUndefined();
   });
 
+  test('results follow OpenWhisk’s nodejs runner: no return is {}, a rejection is {error}', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'silent', action: 'function main(p) { console.log("no result"); }' });
+    expect(await wsk.actions.invoke({ name: 'silent', blocking: true, result: true })).toEqual({});
+    await wsk.actions.create({ name: 'rejects', action: 'async function main() { throw new TypeError("nope"); }' });
+    const rejected = await invokeFailure(wsk.actions.invoke({ name: 'rejects', blocking: true }));
+    expect(rejected.record.response).toMatchObject({
+      status: 'application error',
+      result: { error: { name: 'TypeError', message: 'nope', stack: expect.stringContaining('TypeError: nope') } },
+    });
+    await wsk.actions.create({ name: 'bare-reject', action: 'function main() { return Promise.reject(); }' });
+    expect((await invokeFailure(wsk.actions.invoke({ name: 'bare-reject', blocking: true }))).record.response.result).toEqual({ error: {} });
+  });
+
+  test('a runtime that exits while loading the code is a developer error at once, not a timeout', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'quitter', action: 'process.exit(3); function main() { return {}; }', limits: { timeout: 60000 } } as never);
+    const failure = await invokeFailure(wsk.actions.invoke({ name: 'quitter', blocking: true }));
+    expect(failure.record.response).toMatchObject({ status: 'action developer error', result: { error: 'The action did not initialize and exited unexpectedly.' } });
+    expect(annotation(failure.record, 'timeout')).toBe(false);
+  });
+
   test('a thrown error is a developer error and the next invoke gets a fresh container', async () => {
     const wsk = env.wsk();
     await wsk.actions.create({ name: 'thrower', action: 'function main() { throw new Error("boom"); }' });
@@ -248,6 +270,28 @@ describe('invoking', () => {
 
   test('a missing action is a 404 and nothing is queued', async () => {
     await expect(env.wsk().actions.invoke({ name: 'no-such-action', blocking: true })).rejects.toMatchObject({ statusCode: 404 });
+  });
+});
+
+describe('large records', () => {
+  test('a result and logs too big for one DynamoDB item are stored whole', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({
+      name: 'bulky',
+      action: `function main() {
+        const noise = require('crypto').randomBytes(450 * 1024).toString('base64');
+        for (let i = 0; i < 300; i++) console.log(require('crypto').randomBytes(700).toString('hex'));
+        return { noise };
+      }`,
+    });
+    const record = (await wsk.actions.invoke({ name: 'bulky', blocking: true })) as Record_;
+    expect(String(record.response.result.noise).length).toBeGreaterThan(600_000);
+    expect(record.logs).toHaveLength(300);
+    const again = (await wsk.activations.get({ name: record.activationId })) as Record_;
+    expect(again.response.result).toEqual(record.response.result);
+    expect(again.logs).toEqual(record.logs);
+    const listed = (await wsk.activations.list({ name: 'bulky', docs: true } as never)) as Record_[];
+    expect(listed.map((r) => r.activationId)).toEqual([record.activationId]);
   });
 });
 
@@ -330,6 +374,17 @@ describe('platform documents and CORS', () => {
 });
 
 describe('restart', () => {
+  test('stopping the platform lets an activation in flight finish first', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'finisher', action: 'function main() { return new Promise((r) => setTimeout(() => r({ finished: true }), 1500)); }' });
+    const { activationId } = await wsk.actions.invoke({ name: 'finisher' });
+    // Give the invoker time to take the message, then stop everything.
+    await new Promise((r) => setTimeout(r, 500));
+    await env.restart();
+    const record = (await env.wsk().activations.get({ name: activationId })) as Record_;
+    expect(record.response).toMatchObject({ status: 'success', result: { finished: true } });
+  });
+
   test('after a restart every action and activation is found again', async () => {
     const wsk = env.wsk();
     await wsk.actions.create({ name: 'durable', action: HELLO });

@@ -39,3 +39,25 @@ test('logs over the limit are cut with OpenWhisk’s truncation message', () => 
   expect(truncated).toBe(true);
   expect(lines).toEqual(['aaaaaa', 'Logs were truncated because the total bytes size exceeds the limit of 10 bytes.']);
 });
+
+test('output beyond what any log limit keeps is dropped while it arrives, and the activation says so', async () => {
+  const { collector, stdout, stderr } = collectorWithStreams();
+  const line = 'x'.repeat(1000);
+  // 20 MB of output, twice the largest log limit, written before anything is collected.
+  for (let i = 0; i < 20_000; i++) stdout.write(`${line}\n`);
+  stdout.write(`${LOG_SENTINEL}\n`);
+  stderr.write(`${LOG_SENTINEL}\n`);
+  const { lines, truncated } = await collector.collect(20 * 1024 * 1024, 5000);
+  expect(truncated).toBe(true);
+  expect(lines.length).toBeLessThan(11_000);
+  expect(lines[lines.length - 1]).toMatch(/^Logs were truncated/);
+});
+
+test('a line without a newline is cut into pieces instead of growing without bound', async () => {
+  const { collector, stdout, stderr } = collectorWithStreams();
+  stdout.write('y'.repeat(600 * 1024));
+  stdout.write(`\n${LOG_SENTINEL}\n`);
+  stderr.write(`${LOG_SENTINEL}\n`);
+  const { lines } = await collector.collect(10 * 1024 * 1024, 5000);
+  expect(lines).toHaveLength(3);
+});
