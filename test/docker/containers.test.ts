@@ -1,5 +1,5 @@
 import { containersOf, containersOfAction, dockerTestsEnabled } from '../helpers/docker';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { startTestPlatform, withInvokerLog, type TestPlatform } from '../helpers/platform';
 
 // Action containers on real Docker, from the locally built runtime images.
 
@@ -35,78 +35,87 @@ describeDocker('docker container factory', () => {
     await env?.stop();
   });
 
-  test('a nodejs action runs cold in a container, then warm in the same one', async () => {
-    const wsk = env.wsk();
-    await wsk.actions.create({
-      name: 'where',
-      action: `let calls = 0;
-function main() { calls += 1; console.log('call', calls); return { calls, uid: process.getuid(), hostname: require('os').hostname() }; }`,
-    });
-    const cold = (await wsk.actions.invoke({ name: 'where', blocking: true })) as Record_;
-    const warm = (await wsk.actions.invoke({ name: 'where', blocking: true })) as Record_;
-    expect(annotation(cold, 'initTime')).toEqual(expect.any(Number));
-    expect(annotation(warm, 'initTime')).toBeUndefined();
-    expect(warm.response.result).toMatchObject({ calls: 2, uid: 1000 });
-    expect(cold.logs).toEqual([expect.stringMatching(/stdout: call 1$/)]);
-    expect(containersOf(INVOKER_ID).length).toBeGreaterThanOrEqual(1);
-  });
+  test('a nodejs action runs cold in a container, then warm in the same one', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({
+        name: 'where',
+        action: `let calls = 0;
+  function main() { calls += 1; console.log('call', calls); return { calls, uid: process.getuid(), hostname: require('os').hostname() }; }`,
+      });
+      const cold = (await wsk.actions.invoke({ name: 'where', blocking: true })) as Record_;
+      const warm = (await wsk.actions.invoke({ name: 'where', blocking: true })) as Record_;
+      expect(annotation(cold, 'initTime')).toEqual(expect.any(Number));
+      expect(annotation(warm, 'initTime')).toBeUndefined();
+      expect(warm.response.result).toMatchObject({ calls: 2, uid: 1000 });
+      expect(cold.logs).toEqual([expect.stringMatching(/stdout: call 1$/)]);
+      expect(containersOf(INVOKER_ID).length).toBeGreaterThanOrEqual(1);
+    }),
+  );
 
-  test('a python action runs in the python runtime image', async () => {
-    const wsk = env.wsk();
-    await wsk.actions.create({
-      name: 'py',
-      kind: 'python:default',
-      action: `import sys
-def main(args):
-    print("hello from python")
-    return {"version": "%d.%d" % sys.version_info[:2], "doubled": args.get("n", 0) * 2}`,
-    } as never);
-    const record = (await wsk.actions.invoke({ name: 'py', blocking: true, params: { n: 21 } })) as Record_;
-    expect(record.response.result).toEqual({ version: '3.11', doubled: 42 });
-    expect(annotation(record, 'kind')).toBe('python:3.11');
-    expect(record.logs).toEqual([expect.stringMatching(/stdout: hello from python$/)]);
-  });
+  test('a python action runs in the python runtime image', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({
+        name: 'py',
+        kind: 'python:default',
+        action: ['import sys', 'def main(args):', '    print("hello from python")', '    return {"version": "%d.%d" % sys.version_info[:2], "doubled": args.get("n", 0) * 2}'].join('\n'),
+      } as never);
+      const record = (await wsk.actions.invoke({ name: 'py', blocking: true, params: { n: 21 } })) as Record_;
+      expect(record.response.result).toEqual({ version: '3.11', doubled: 42 });
+      expect(annotation(record, 'kind')).toBe('python:3.11');
+      expect(record.logs).toEqual([expect.stringMatching(/stdout: hello from python$/)]);
+    }),
+  );
 
-  test('a timeout kills the container and records a developer error', async () => {
-    const wsk = env.wsk();
-    await wsk.actions.create({ name: 'hang', action: 'function main() { return new Promise(() => {}); }', limits: { timeout: 1000 } } as never);
-    const record = await failure(wsk.actions.invoke({ name: 'hang', blocking: true }));
-    expect(record.response).toMatchObject({ status: 'action developer error', result: { error: 'The action exceeded its time limits of 1000 milliseconds.' } });
-    expect(containersOfAction(INVOKER_ID, 'guest/hang')).toEqual([]);
-  });
+  test('a timeout kills the container and records a developer error', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({ name: 'hang', action: 'function main() { return new Promise(() => {}); }', limits: { timeout: 1000 } } as never);
+      const record = await failure(wsk.actions.invoke({ name: 'hang', blocking: true }));
+      expect(record.response).toMatchObject({ status: 'action developer error', result: { error: 'The action exceeded its time limits of 1000 milliseconds.' } });
+      expect(containersOfAction(INVOKER_ID, 'guest/hang')).toEqual([]);
+    }),
+  );
 
-  test('an action over its memory limit is stopped by Docker and recorded as out of memory', async () => {
-    const wsk = env.wsk();
-    await wsk.actions.create({
-      name: 'hog',
-      action: `function main() {
-        const hoard = [];
-        for (let i = 0; i < 64; i++) hoard.push(Buffer.alloc(16 * 1024 * 1024, i));
-        return { held: hoard.length };
-      }`,
-      limits: { memory: 128 },
-    } as never);
-    const record = await failure(wsk.actions.invoke({ name: 'hog', blocking: true }));
-    expect(record.response).toMatchObject({ status: 'action developer error', result: { error: 'The action exhausted its memory and was aborted.' } });
-  });
+  test('an action over its memory limit is stopped by Docker and recorded as out of memory', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({
+        name: 'hog',
+        action: `function main() {
+          const hoard = [];
+          for (let i = 0; i < 64; i++) hoard.push(Buffer.alloc(16 * 1024 * 1024, i));
+          return { held: hoard.length };
+        }`,
+        limits: { memory: 128 },
+      } as never);
+      const record = await failure(wsk.actions.invoke({ name: 'hog', blocking: true }));
+      expect(record.response).toMatchObject({ status: 'action developer error', result: { error: 'The action exhausted its memory and was aborted.' } });
+    }),
+  );
 
-  test('containers left by a SIGKILLed invoker are removed when it starts again', async () => {
-    const wsk = env.wsk();
-    await wsk.actions.create({ name: 'leftover', action: 'function main() { return {}; }' });
-    await wsk.actions.invoke({ name: 'leftover', blocking: true });
-    expect(containersOf(INVOKER_ID).length).toBeGreaterThanOrEqual(1);
-    env.platform.processes.invoker.child.kill('SIGKILL');
-    await env.platform.processes.invoker.exited;
-    expect(containersOf(INVOKER_ID).length).toBeGreaterThanOrEqual(1);
-    await env.platform.restart('invoker');
-    expect(containersOf(INVOKER_ID)).toEqual([]);
-    expect(await wsk.actions.invoke({ name: 'leftover', blocking: true, result: true })).toEqual({});
-  });
+  test('containers left by a SIGKILLed invoker are removed when it starts again', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({ name: 'leftover', action: 'function main() { return {}; }' });
+      await wsk.actions.invoke({ name: 'leftover', blocking: true });
+      expect(containersOf(INVOKER_ID).length).toBeGreaterThanOrEqual(1);
+      env.platform.processes.invoker.child.kill('SIGKILL');
+      await env.platform.processes.invoker.exited;
+      expect(containersOf(INVOKER_ID).length).toBeGreaterThanOrEqual(1);
+      await env.platform.restart('invoker');
+      expect(containersOf(INVOKER_ID)).toEqual([]);
+      expect(await wsk.actions.invoke({ name: 'leftover', blocking: true, result: true })).toEqual({});
+    }),
+  );
 
-  test('stopping the invoker removes its containers', async () => {
-    await env.wsk().actions.invoke({ name: 'where', blocking: true });
-    expect(containersOf(INVOKER_ID).length).toBeGreaterThanOrEqual(1);
-    await env.platform.restart('invoker');
-    expect(containersOf(INVOKER_ID)).toEqual([]);
-  });
+  test('stopping the invoker removes its containers', () =>
+    withInvokerLog(env, async () => {
+      await env.wsk().actions.invoke({ name: 'where', blocking: true });
+      expect(containersOf(INVOKER_ID).length).toBeGreaterThanOrEqual(1);
+      await env.platform.restart('invoker');
+      expect(containersOf(INVOKER_ID)).toEqual([]);
+    }),
+  );
 });

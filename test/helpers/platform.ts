@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
@@ -72,4 +72,20 @@ export async function dumpStore(clients: AwsClients): Promise<Record<string, unk
 
 export function basicAuthHeader(auth: string): string {
   return `Basic ${Buffer.from(auth).toString('base64')}`;
+}
+
+/** The last lines of one platform process's log. */
+export function logTail(test: TestPlatform, name: 'controller' | 'invoker' | 'endpoint', lines = 40): string {
+  const file = join(test.dataDir, 'logs', `${name}.log`);
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n') : '(no log)';
+}
+
+/** Runs a test body; a failure carries the invoker's recent log, for failures seen only on CI. */
+export async function withInvokerLog(test: TestPlatform, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (error) {
+    if (error instanceof Error) error.message += `\n--- invoker log ---\n${logTail(test, 'invoker')}`;
+    throw error;
+  }
 }
