@@ -12,8 +12,9 @@ export interface BusProps {
 }
 
 /**
- * The invocation queue and its dead-letter queue: encrypted, TLS only, with a visibility timeout
- * above the longest action (5 min) plus slack, and OpenWhisk's 1 MB payloads (SQS allows 1 MiB).
+ * The invocation queue and its dead-letter queue: encrypted, TLS only, and OpenWhisk's 1 MB
+ * payloads (SQS allows 1 MiB). The visibility timeout is short (30 s) because invokers extend it
+ * while they work on a message; it bounds how long a message stays hidden after its consumer died.
  */
 export class Bus extends Construct {
   public readonly invocationQueue: Queue;

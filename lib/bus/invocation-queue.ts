@@ -17,10 +17,11 @@ export interface ReceivedMessage {
 }
 
 /**
- * Messages stay invisible this long after a receive. It must outlast the longest action
- * (5 min) plus init and slack; an invoker that dies leaves the message to reappear after it.
+ * Messages stay invisible this long after a receive. An invoker keeps the messages it works on
+ * invisible (it extends them every third of this), so the timeout bounds how long a message stays
+ * hidden after its consumer died: also one handed to a long poll whose connection was already gone.
  */
-export const DEFAULT_VISIBILITY_TIMEOUT_S = 360;
+export const DEFAULT_VISIBILITY_TIMEOUT_S = 30;
 /** Deliveries before a message moves to the dead-letter queue. */
 export const DEFAULT_MAX_RECEIVE_COUNT = 3;
 
@@ -74,7 +75,7 @@ export class InvocationQueue {
   }
 
   /** Makes a received message visible again after `seconds` (0: at once, to give work back). */
-  async release(receiptHandle: string, seconds = 0): Promise<void> {
+  async setVisibility(receiptHandle: string, seconds: number): Promise<void> {
     await this.sqs.send(
       new ChangeMessageVisibilityCommand({ QueueUrl: await this.queueUrl(), ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
     );

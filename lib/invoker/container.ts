@@ -45,6 +45,9 @@ export interface ActionContainer {
   destroy(): Promise<void>;
   /** Whether the container was killed for exceeding its memory limit (where the factory can tell). */
   oomKilled?(): Promise<boolean>;
+  /** Freezes an idle container and thaws it for reuse (where the factory can). */
+  pause?(): Promise<void>;
+  resume?(): Promise<void>;
 }
 
 export interface ContainerFactory {

@@ -79,6 +79,14 @@ class DockerContainer implements ActionContainer {
     }
   }
 
+  async pause(): Promise<void> {
+    await this.container.pause();
+  }
+
+  async resume(): Promise<void> {
+    await this.container.unpause();
+  }
+
   async destroy(): Promise<void> {
     this.client.close();
     await this.container.remove({ force: true }).catch(() => undefined);
@@ -108,7 +116,7 @@ export class DockerContainerFactory implements ContainerFactory {
       Image: this.options.imageFor(spec.kind),
       name: `skywhisk-${this.options.invokerId}-${process.pid}-${++this.counter}`,
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      Labels: { [INVOKER_LABEL]: this.options.invokerId, 'skywhisk.action': spec.name },
+      Labels: { [INVOKER_LABEL]: this.options.invokerId, 'skywhisk.kind': spec.kind },
       HostConfig: {
         NetworkMode: this.options.network,
         Memory: spec.memoryMb * MIB,

@@ -59,6 +59,7 @@ export async function execute(
   initPayload: () => object,
   runPayload: object,
   timeoutMs: number,
+  onInitialised: () => void = () => undefined,
 ): Promise<Execution> {
   let initTimeMs: number | undefined;
   if (cold) {
@@ -73,6 +74,7 @@ export async function execute(
       return { response: activationResponse('developerError', { error: message }), initTimeMs: now - initStart, runStart: initStart, runEnd: now, timedOut, keepContainer: false };
     }
     initTimeMs = Date.now() - initStart;
+    if (init.statusCode === 200) onInitialised();
     if (init.statusCode !== 200) {
       const now = Date.now();
       return {

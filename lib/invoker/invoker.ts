@@ -6,7 +6,7 @@ import type { ActivationsRepository } from '../store/activations';
 import type { EntitiesRepository } from '../store/entities';
 import { execute, type Execution } from './execute';
 import { buildInitPayload, buildRunPayload, splitParameters } from './payloads';
-import type { WarmPool } from './warm-pool';
+import type { ContainerPool, PoolStatus } from './container-pool';
 
 export interface InvokerOptions {
   /** Stable name of this invoker (one process at a time may use it). */
@@ -19,6 +19,8 @@ export interface InvokerOptions {
   pollWaitSeconds: number;
   /** `__OW_API_HOST` handed to action containers. */
   apiHost: string;
+  /** The queue's visibility timeout; messages being worked on are extended every third of it. */
+  visibilityTimeoutS: number;
 }
 
 /** Time to wait for both log sentinels after a run before giving up on framing. */
@@ -46,11 +48,12 @@ export class Invoker {
     private readonly queue: InvocationQueue,
     private readonly entities: EntitiesRepository,
     private readonly activations: ActivationsRepository,
-    private readonly pool: WarmPool,
+    private readonly pool: ContainerPool,
     private readonly log: Logger,
   ) {}
 
   start(): void {
+    this.pool.start();
     this.loop = this.pollLoop();
   }
 
@@ -63,8 +66,8 @@ export class Invoker {
     await this.pool.shutdown();
   }
 
-  status(): { inFlight: number; containers: { idle: number; busy: number } } {
-    return { inFlight: this.inFlight, containers: this.pool.counts() };
+  status(): { id: string; instance: string; inFlight: number; pool: PoolStatus } {
+    return { id: this.options.id, instance: this.options.instance, inFlight: this.inFlight, pool: this.pool.status() };
   }
 
   private async pollLoop(): Promise<void> {
@@ -85,7 +88,7 @@ export class Invoker {
       for (const message of messages) {
         if (this.stopping) {
           // Received after stop was asked: hand it straight back to the queue.
-          await this.queue.release(message.receiptHandle).catch(() => undefined);
+          await this.queue.setVisibility(message.receiptHandle, 0).catch(() => undefined);
           continue;
         }
         this.dispatch(message);
@@ -95,9 +98,14 @@ export class Invoker {
 
   private dispatch(message: ReceivedMessage): void {
     this.inFlight++;
+    // Keep the message invisible while it is worked on, however long that takes.
+    const heartbeat = setInterval(() => {
+      this.queue.setVisibility(message.receiptHandle, this.options.visibilityTimeoutS).catch(() => undefined);
+    }, (this.options.visibilityTimeoutS * 1000) / 3);
     const task = this.handle(message)
       .catch((error: unknown) => this.log.error({ err: error }, 'activation failed inside the invoker'))
       .finally(() => {
+        clearInterval(heartbeat);
         this.inFlight--;
         this.running.delete(task);
         const wake = this.slotFreed;
@@ -180,7 +188,7 @@ export class Invoker {
       await this.queue.delete(received.receiptHandle);
       return;
     }
-    await this.queue.release(received.receiptHandle, DUPLICATE_RECHECK_S);
+    await this.queue.setVisibility(received.receiptHandle, DUPLICATE_RECHECK_S);
   }
 
   private async loadAction(message: ActivationMessage): Promise<StoredAction | undefined> {
@@ -202,13 +210,15 @@ export class Invoker {
     const pathAnnotation = `${message.action.namespace}/${message.action.path}`;
     if (!action) return failedRecord(message, Date.now(), 'The requested resource does not exist.');
     const warmKey = `${message.namespace}|${message.action.namespace}/${message.action.path}|${action.revision}`;
+    const lease = await this.pool.acquire(
+      warmKey,
+      { kind: action.exec.kind, memoryMb: action.limits.memory, env: {}, name: pathAnnotation },
+      action.limits.concurrency,
+    );
+    // The activation starts once it has a container: queueing and creation count as waitTime.
     const acquiredAt = Date.now();
-    const { container, warm } = await this.pool.acquire(warmKey, {
-      kind: action.exec.kind,
-      memoryMb: action.limits.memory,
-      env: { __OW_API_HOST: this.options.apiHost },
-      name: pathAnnotation,
-    });
+    const { container } = lease;
+    const warm = lease.start === 'warm';
     const { initParams, runParams } = splitParameters(action.parameters);
     const args = { ...runParams, ...message.params };
     const deadline = acquiredAt + action.limits.timeout;
@@ -220,14 +230,14 @@ export class Invoker {
         () => buildInitPayload(action, message, initParams, deadline),
         buildRunPayload(action, message, args, deadline),
         action.limits.timeout,
+        lease.initialised,
       );
     } catch (error) {
-      await this.pool.discard(container);
+      this.pool.release(container, false);
       throw error;
     }
     const logs = await container.collectLogs(action.limits.logs * 1024 * 1024, execution.keepContainer ? LOG_FRAME_WAIT_MS : 200);
-    if (execution.keepContainer) this.pool.release(warmKey, container);
-    else await this.pool.discard(container);
+    this.pool.release(container, execution.keepContainer);
 
     const start = warm ? execution.runStart : acquiredAt;
     const end = execution.runEnd;

@@ -2,14 +2,15 @@ import Docker from 'dockerode';
 import pino from 'pino';
 import { buildImages } from '../images/build';
 import { awsClients } from '../aws-clients';
-import { InvocationQueue } from '../bus/invocation-queue';
+import { DEFAULT_VISIBILITY_TIMEOUT_S, InvocationQueue } from '../bus/invocation-queue';
 import { configFromEnv } from '../config';
 import { announceReady, onShutdown } from '../local/child';
 import { ActivationsRepository } from '../store/activations';
 import { EntitiesRepository } from '../store/entities';
 import { createContainerFactory } from './factory';
 import { Invoker } from './invoker';
-import { WarmPool } from './warm-pool';
+import { ContainerPool, parseStemCells } from './container-pool';
+import { startStatusServer } from './status-server';
 
 /**
  * Invoker process entry, the same locally and on ECS. Environment: the platform config (see
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
   const config = configFromEnv();
   const { dynamo, sqs } = awsClients();
   const invokerId = process.env.SKYWHISK_INVOKER_ID ?? 'invoker0';
+  const apiHost = process.env.SKYWHISK_API_HOST ?? 'http://127.0.0.1:3233';
   const factory = await createContainerFactory(process.env, invokerId);
   if (factory.name === 'docker') {
     await buildImages(new Docker(), { log: (line) => log.info(line) });
@@ -33,23 +35,44 @@ async function main(): Promise<void> {
       instance: `${process.pid}-${Date.now().toString(36)}`,
       maxConcurrent: Number(process.env.SKYWHISK_INVOKER_CONCURRENCY ?? 16),
       pollWaitSeconds: Number(process.env.SKYWHISK_POLL_WAIT_S ?? 20),
-      apiHost: process.env.SKYWHISK_API_HOST ?? 'http://127.0.0.1:3233',
+      apiHost,
+      visibilityTimeoutS: Number(process.env.SKYWHISK_QUEUE_VISIBILITY_S ?? DEFAULT_VISIBILITY_TIMEOUT_S),
     },
     new InvocationQueue(sqs, config.queues.invoke),
     new EntitiesRepository(dynamo, config.tables.entities),
     new ActivationsRepository(dynamo, config.tables.activations, config.activationRetentionDays),
-    new WarmPool(factory, Number(process.env.SKYWHISK_IDLE_CONTAINER_MS ?? 600_000)),
+    new ContainerPool(
+      factory,
+      {
+        memoryBudgetMb: Number(process.env.SKYWHISK_MEMORY_BUDGET_MB ?? 2048),
+        pauseGraceMs: Number(process.env.SKYWHISK_PAUSE_GRACE_MS ?? 10_000),
+        idleTimeoutMs: Number(process.env.SKYWHISK_IDLE_CONTAINER_MS ?? 600_000),
+        stemCells: parseStemCells(process.env.SKYWHISK_STEM_CELLS, [{ kind: 'nodejs:20', memoryMb: 256, count: 2 }]),
+      },
+      { __OW_API_HOST: apiHost },
+      (error, what) => log.warn({ err: error }, `container pool could not ${what}`),
+    ),
     log,
   );
   invoker.start();
   log.info({ factory: factory.describe }, 'invoker started');
+  const statusServer = await startStatusServer(() => ({ factory: factory.describe, ...invoker.status() }), Number(process.env.SKYWHISK_INVOKER_STATUS_PORT ?? 0));
+  // The pool's state in the log, whenever it changed in the last minute.
+  let lastLogged = '';
+  const poolLog = setInterval(() => {
+    const state = JSON.stringify(invoker.status().pool);
+    if (state !== lastLogged) log.info({ pool: invoker.status().pool }, 'pool state');
+    lastLogged = state;
+  }, 60_000);
+  poolLog.unref();
   onShutdown(async () => {
     log.info('invoker stopping: finishing activations in flight');
     await invoker.stop();
+    statusServer.close();
     factory.dispose();
     log.info('invoker stopped');
   });
-  announceReady();
+  announceReady({ port: (statusServer.address() as { port: number }).port });
 }
 
 main().catch((error: unknown) => {

@@ -36,6 +36,8 @@ export interface RunningPlatform {
   endpointCredentials?: { accessKeyId: string; secretAccessKey: string };
   processes: { endpoint?: ManagedProcess; controller: ManagedProcess; invoker: ManagedProcess };
   wskpropsFile: string;
+  /** The invoker's pool status endpoint (it moves when the invoker restarts). */
+  invokerStatusUrl(): string;
   /** Stops in order: controller (no new work), invoker (drains), endpoint (saves queues). */
   stop(): Promise<void>;
   /** Restarts one process (controller or invoker) with the same settings. */
@@ -127,6 +129,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     endpointCredentials,
     processes: { endpoint, controller, invoker },
     wskpropsFile,
+    invokerStatusUrl: () => `http://127.0.0.1:${platform.processes.invoker.ready.port}/status`,
     async stop() {
       await stopProcess(platform.processes.controller, 70_000);
       await stopProcess(platform.processes.invoker, 330_000);

@@ -17,12 +17,8 @@ export function containersOf(invokerId: string): string[] {
   return out.stdout.split('\n').filter(Boolean);
 }
 
-/** Containers running one action (`namespace/path`). */
-export function containersOfAction(invokerId: string, actionPath: string): string[] {
-  const out = spawnSync(
-    'docker',
-    ['ps', '-aq', '--filter', `label=skywhisk.invoker=${invokerId}`, '--filter', `label=skywhisk.action=${actionPath}`],
-    { encoding: 'utf8' },
-  );
-  return out.stdout.split('\n').filter(Boolean);
+/** Whether Docker has a container paused. */
+export function isPaused(containerId: string): boolean {
+  const out = spawnSync('docker', ['inspect', '--format', '{{.State.Paused}}', containerId], { encoding: 'utf8' });
+  return out.stdout.trim() === 'true';
 }

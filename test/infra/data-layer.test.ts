@@ -50,11 +50,11 @@ describe('Store', () => {
 });
 
 describe('Bus', () => {
-  test('the invocation queue redrives to a dead-letter queue and outlasts the longest action', () => {
+  test('the invocation queue redrives to a dead-letter queue, with the visibility timeout invokers extend', () => {
     const template = synth();
     template.resourceCountIs('AWS::SQS::Queue', 2);
     template.hasResourceProperties('AWS::SQS::Queue', {
-      VisibilityTimeout: 360,
+      VisibilityTimeout: 30,
       MaximumMessageSize: 1048576,
       SqsManagedSseEnabled: true,
       RedrivePolicy: { deadLetterTargetArn: Match.anyValue(), maxReceiveCount: 3 },

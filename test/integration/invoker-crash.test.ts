@@ -1,3 +1,5 @@
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { configFromEnv } from '../../lib/config';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { SideChannel } from '../helpers/side-channel';
 
@@ -11,7 +13,7 @@ const channel = new SideChannel();
 beforeAll(async () => {
   await channel.start();
   // A short visibility timeout so the orphaned message comes back within the test.
-  env = await startTestPlatform({ SKYWHISK_QUEUE_VISIBILITY_S: '2' });
+  env = await startTestPlatform({ SKYWHISK_QUEUE_VISIBILITY_S: '2', SKYWHISK_QUEUE_MAX_RECEIVE: '2' });
 });
 
 afterAll(async () => {
@@ -47,4 +49,14 @@ test('an activation interrupted by an invoker crash ends in one whisk error reco
   // Long enough for a second run to have reported itself, had there been one.
   await new Promise((r) => setTimeout(r, 1000));
   expect(channel.hits.get(activationId)).toBe(1);
+});
+
+test('an activation running longer than the visibility timeout keeps its message hidden and out of the dead-letter queue', async () => {
+  const wsk = env.wsk();
+  await wsk.actions.create({ name: 'marathon', action: 'function main() { return new Promise((r) => setTimeout(() => r({ done: true }), 5000)); }' });
+  const record = (await wsk.actions.invoke({ name: 'marathon', blocking: true })) as { response: { result: unknown } };
+  expect(record.response.result).toEqual({ done: true });
+  const { QueueUrl } = await env.clients.sqs.send(new GetQueueUrlCommand({ QueueName: configFromEnv({}).queues.invokeDeadLetter }));
+  const { Attributes } = await env.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+  expect(Attributes?.ApproximateNumberOfMessages).toBe('0');
 });

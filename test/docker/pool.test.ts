@@ -1,0 +1,143 @@
+import type { PoolStatus } from '../../lib/invoker/container-pool';
+import { containersOf, dockerTestsEnabled, isPaused } from '../helpers/docker';
+import { startTestPlatform, withInvokerLog, type TestPlatform } from '../helpers/platform';
+
+// The container pool's paths on real Docker: stem cells, pausing and resuming, idle removal,
+// eviction under the memory budget, and queueing when every container is busy.
+
+const describeDocker = dockerTestsEnabled() ? describe : describe.skip;
+
+type Record_ = { activationId: string; start: number; end: number; response: { result: unknown }; annotations: Array<{ key: string; value: unknown }> };
+const initTime = (record: Record_) => record.annotations.find((a) => a.key === 'initTime')?.value;
+
+async function poolOf(env: TestPlatform): Promise<PoolStatus> {
+  const status = (await (await fetch(env.platform.invokerStatusUrl())).json()) as { pool: PoolStatus };
+  return status.pool;
+}
+
+/** Container ids the pool holds for one action (`guest/name`). */
+async function containersFor(env: TestPlatform, action: string): Promise<string[]> {
+  return (await poolOf(env)).containers.filter((c) => c.action === action).map((c) => c.id!);
+}
+
+/** Polls until `check` holds (or fails the test with what was last seen). */
+async function eventually<T>(what: string, read: () => Promise<T> | T, check: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let value = await read();
+  while (!check(value)) {
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    value = await read();
+  }
+  return value;
+}
+
+describeDocker('stem cells, pausing and idle removal', () => {
+  const invokerId = `pool-a-${process.pid}`;
+  let env: TestPlatform;
+
+  beforeAll(async () => {
+    env = await startTestPlatform({
+      SKYWHISK_CONTAINER_FACTORY: 'docker',
+      SKYWHISK_INVOKER_ID: invokerId,
+      SKYWHISK_PAUSE_GRACE_MS: '300',
+      SKYWHISK_IDLE_CONTAINER_MS: '4000',
+    });
+  }, 600_000);
+
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  test('a new nodejs action takes a prewarmed stem cell, which is then replaced', () =>
+    withInvokerLog(env, async () => {
+      await eventually('stem cells', () => poolOf(env), (p) => p.states.prewarmed === 2);
+      const wsk = env.wsk();
+      await wsk.actions.create({ name: 'stem', action: 'function main() { return { ok: true }; }' });
+      const record = (await wsk.actions.invoke({ name: 'stem', blocking: true })) as Record_;
+      expect(record.response.result).toEqual({ ok: true });
+      // A stem cell is started but not initialised: the action still pays /init, not container creation.
+      expect(initTime(record)).toEqual(expect.any(Number));
+      const pool = await poolOf(env);
+      expect(pool.counters).toMatchObject({ prewarmed: 1, cold: 0 });
+      await eventually('stem cells refilled', () => poolOf(env), (p) => p.states.prewarmed === 2);
+    }));
+
+  test('an idle container is paused after the grace period and resumed for the next activation', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({ name: 'sleepy', action: 'let n = 0; function main() { n += 1; return { n }; }' });
+      await wsk.actions.invoke({ name: 'sleepy', blocking: true });
+      const [containerId] = await containersFor(env, 'guest/sleepy');
+      expect(containerId).toEqual(expect.any(String));
+      await eventually('paused by Docker', () => isPaused(containerId), (paused) => paused);
+      expect((await poolOf(env)).states.paused).toBeGreaterThanOrEqual(1);
+      const resumed = (await wsk.actions.invoke({ name: 'sleepy', blocking: true })) as Record_;
+      expect(resumed.response.result).toEqual({ n: 2 });
+      expect(initTime(resumed)).toBeUndefined();
+      expect((await poolOf(env)).counters.resumed).toBeGreaterThanOrEqual(1);
+    }));
+
+  test('an idle container is removed after the idle timeout', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({ name: 'fleeting', action: 'function main() { return {}; }' });
+      await wsk.actions.invoke({ name: 'fleeting', blocking: true });
+      const [containerId] = await containersFor(env, 'guest/fleeting');
+      expect(containerId).toEqual(expect.any(String));
+      await eventually('idle container removed', () => containersFor(env, 'guest/fleeting'), (ids) => ids.length === 0);
+      await eventually('removed from Docker', () => containersOf(invokerId), (ids) => !ids.some((id) => containerId.startsWith(id)));
+      expect((await poolOf(env)).counters.idleRemoved).toBeGreaterThanOrEqual(1);
+    }));
+});
+
+describeDocker('the memory budget', () => {
+  const invokerId = `pool-b-${process.pid}`;
+  let env: TestPlatform;
+
+  beforeAll(async () => {
+    env = await startTestPlatform({
+      SKYWHISK_CONTAINER_FACTORY: 'docker',
+      SKYWHISK_INVOKER_ID: invokerId,
+      SKYWHISK_MEMORY_BUDGET_MB: '512',
+      SKYWHISK_STEM_CELLS: '',
+    });
+  }, 600_000);
+
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  test('when the budget is full, the least recently used idle container of another action is evicted', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      for (const name of ['first', 'second', 'third']) await wsk.actions.create({ name, action: 'function main() { return {}; }' });
+      await wsk.actions.invoke({ name: 'first', blocking: true });
+      await wsk.actions.invoke({ name: 'second', blocking: true });
+      expect((await poolOf(env)).memoryUsedMb).toBe(512);
+      const third = (await wsk.actions.invoke({ name: 'third', blocking: true })) as Record_;
+      expect(initTime(third)).toEqual(expect.any(Number));
+      const pool = await poolOf(env);
+      expect(pool.counters.evicted).toBe(1);
+      expect(pool.memoryUsedMb).toBe(512);
+      expect(await containersFor(env, 'guest/first')).toEqual([]);
+      expect(await containersFor(env, 'guest/second')).toHaveLength(1);
+    }));
+
+  test('when every container is busy, an activation waits for memory instead of failing', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      const slow = 'function main() { return new Promise((r) => setTimeout(() => r({ slow: true }), 1500)); }';
+      await wsk.actions.create({ name: 'slow-a', action: slow });
+      await wsk.actions.create({ name: 'slow-b', action: slow });
+      await wsk.actions.create({ name: 'quick', action: 'function main() { return { quick: true }; }' });
+      const a = await wsk.actions.invoke({ name: 'slow-a' });
+      const b = await wsk.actions.invoke({ name: 'slow-b' });
+      await eventually('both slow actions running', () => poolOf(env), (p) => p.states.running + p.states.initialising === 2);
+      const quick = (await wsk.actions.invoke({ name: 'quick', blocking: true })) as Record_;
+      expect(quick.response.result).toEqual({ quick: true });
+      const ends = await Promise.all([a, b].map(async ({ activationId }) => ((await wsk.activations.get({ name: activationId })) as Record_).end));
+      expect(quick.start).toBeGreaterThanOrEqual(Math.min(...ends));
+      expect((await poolOf(env)).counters.queued).toBeGreaterThanOrEqual(1);
+    }));
+});
