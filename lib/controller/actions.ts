@@ -55,12 +55,22 @@ function actionBrief(action: StoredAction): object {
   };
 }
 
+/** A Docker image reference: `[registry[:port]/]name[:tag][@digest]`. */
+const IMAGE_REFERENCE = /^[a-z0-9][a-z0-9._-]*(?::\d+)?(?:\/[a-z0-9][a-z0-9._-]*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
 function resolveExec(exec: NonNullable<ActionPut['exec']>): StoredAction['exec'] {
+  if (exec.kind === 'blackbox') {
+    // Any image speaking the action protocol on port 8080; code is optional (the image may bring its own).
+    if (!exec.image || !IMAGE_REFERENCE.test(exec.image) || exec.image.length > 255) {
+      throw new WhiskError(400, `${Messages.malformed}: exec.image must name a Docker image for kind 'blackbox'.`);
+    }
+    return { kind: 'blackbox', image: exec.image, code: exec.code ?? '', binary: exec.binary ?? false, ...(exec.main ? { main: exec.main } : {}) };
+  }
   const runtime = resolveKind(exec.kind);
   if (!runtime) {
     throw new WhiskError(
       400,
-      `The specified runtime '${exec.kind}' is not supported by this platform. Valid values are: ${supportedKinds().join(', ')}.`,
+      `The specified runtime '${exec.kind}' is not supported by this platform. Valid values are: ${[...supportedKinds(), 'blackbox'].join(', ')}.`,
     );
   }
   if (runtime.deprecated) throw new WhiskError(400, `The '${runtime.kind}' runtime is no longer supported. You may read and delete but not update or invoke this action.`);

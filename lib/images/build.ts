@@ -31,7 +31,7 @@ export const RUNTIME_IMAGES: RuntimeImage[] = [
 /** Images carry the hash of what they were built from; a different hash means rebuild. */
 export const RECIPE_LABEL = 'skywhisk.recipe';
 
-const DEBIAN_PACKAGES = 'python3,ca-certificates';
+const DEBIAN_PACKAGES = 'python3,ca-certificates,unzip';
 
 /** The recipe hash an image has, or undefined when the image is missing. */
 async function recipeOf(docker: Docker, name: string): Promise<string | undefined> {
@@ -89,7 +89,7 @@ async function followBuild(docker: Docker, stream: NodeJS.ReadableStream): Promi
   });
 }
 
-/** A minimal Debian bookworm (with python3 3.11, its standard library, and CA certificates) imported from debootstrap. */
+/** A minimal Debian bookworm (with python3 3.11, its standard library, CA certificates and unzip) imported from debootstrap. */
 export async function buildDebianBase(docker: Docker, log: (line: string) => void): Promise<void> {
   const rootfs = mkdtempSync(join(tmpdir(), 'skywhisk-rootfs-'));
   try {

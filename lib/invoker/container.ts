@@ -4,8 +4,10 @@
  * its stdout/stderr with the end-of-activation sentinel.
  */
 export interface ContainerSpec {
-  /** Exec kind, resolved (`nodejs:20`). */
+  /** Exec kind, resolved (`nodejs:20`, or `blackbox`). */
   kind: string;
+  /** The image of a blackbox action (any image speaking the action protocol on port 8080). */
+  image?: string;
   memoryMb: number;
   /** Environment the container starts with (`__OW_API_HOST`). */
   env: Record<string, string>;

@@ -1,10 +1,16 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
 import { ContainerGoneError } from './container';
 import { LogCollector } from './log-collector';
-import { RuntimeClient } from './runtime-client';
+import { RuntimeClient, type RuntimeAddress } from './runtime-client';
+
+const FORWARDER = join(__dirname, 'netns-forwarder.js');
 
 const MIB = 1024 * 1024;
 export const INVOKER_LABEL = 'skywhisk.invoker';
@@ -41,9 +47,10 @@ class DockerContainer implements ActionContainer {
   constructor(
     readonly id: string,
     private readonly container: Docker.Container,
-    address: { host: string; port: number },
+    address: RuntimeAddress,
     stdout: PassThrough,
     stderr: PassThrough,
+    private readonly forwarder?: { process: ChildProcess; dir: string },
   ) {
     this.client = new RuntimeClient(address);
     this.logs.attach(stdout, 'stdout');
@@ -89,6 +96,8 @@ class DockerContainer implements ActionContainer {
 
   async destroy(): Promise<void> {
     this.client.close();
+    this.forwarder?.process.kill('SIGKILL');
+    if (this.forwarder) rmSync(this.forwarder.dir, { recursive: true, force: true });
     await this.container.remove({ force: true }).catch(() => undefined);
   }
 }
@@ -108,17 +117,37 @@ export class DockerContainerFactory implements ContainerFactory {
     private readonly options: DockerFactoryOptions,
   ) {}
 
+  /** The image, pulled when it is not here (a blackbox image; runtime images are built locally). */
+  private async ensureImage(image: string): Promise<void> {
+    try {
+      await this.docker.getImage(image).inspect();
+      return;
+    } catch {
+      // not here: pull it
+    }
+    const stream = await this.docker.pull(image);
+    await new Promise<void>((resolve, reject) =>
+      this.docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(new Error(`Failed to pull container image '${image}'.`)) : resolve())),
+    );
+  }
+
   async create(spec: ContainerSpec): Promise<ActionContainer> {
     const hostNetwork = this.options.network === 'host';
-    const port = hostNetwork ? await freePort() : 8080;
-    const env = { ...spec.env, __OW_LISTEN: String(port), ...(hostNetwork ? { __OW_LISTEN_HOST: '127.0.0.1' } : {}) };
+    // A blackbox image listens on 8080 as it likes: on the host network it gets no network of its
+    // own and is reached through a forwarder in its namespace; our runtimes take a loopback port.
+    const blackbox = spec.image !== undefined;
+    const isolated = blackbox && hostNetwork;
+    const port = hostNetwork && !blackbox ? await freePort() : 8080;
+    const env = { ...spec.env, ...(blackbox ? {} : { __OW_LISTEN: String(port) }), ...(hostNetwork && !blackbox ? { __OW_LISTEN_HOST: '127.0.0.1' } : {}) };
+    const image = spec.image ?? this.options.imageFor(spec.kind);
+    if (blackbox) await this.ensureImage(image);
     const container = await this.docker.createContainer({
-      Image: this.options.imageFor(spec.kind),
+      Image: image,
       name: `skywhisk-${this.options.invokerId}-${process.pid}-${++this.counter}`,
       Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
       Labels: { [INVOKER_LABEL]: this.options.invokerId, 'skywhisk.kind': spec.kind },
       HostConfig: {
-        NetworkMode: this.options.network,
+        NetworkMode: isolated ? 'none' : this.options.network,
         Memory: spec.memoryMb * MIB,
         MemorySwap: spec.memoryMb * MIB,
         PidsLimit: 1024,
@@ -140,6 +169,16 @@ export class DockerContainerFactory implements ContainerFactory {
         stderr.end();
       });
       await container.start();
+      if (isolated) {
+        const { State } = await container.inspect();
+        const dir = mkdtempSync(join(tmpdir(), 'skywhisk-forward-'));
+        const socketPath = join(dir, 'runtime.sock');
+        const forwarder = spawn('setpriv', ['--pdeathsig=KILL', '--', 'nsenter', '-t', String(State.Pid), '-n', process.execPath, FORWARDER, socketPath, String(port)], {
+          stdio: 'ignore',
+        });
+        forwarder.on('error', () => undefined);
+        return new DockerContainer(container.id, container, { socketPath }, stdout, stderr, { process: forwarder, dir });
+      }
       let host = '127.0.0.1';
       if (!hostNetwork) {
         const info = await container.inspect();

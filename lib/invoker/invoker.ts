@@ -212,7 +212,7 @@ export class Invoker {
     const warmKey = `${message.namespace}|${message.action.namespace}/${message.action.path}|${action.revision}`;
     const lease = await this.pool.acquire(
       warmKey,
-      { kind: action.exec.kind, memoryMb: action.limits.memory, env: {}, name: pathAnnotation },
+      { kind: action.exec.kind, image: action.exec.image, memoryMb: action.limits.memory, env: {}, name: pathAnnotation },
       action.limits.concurrency,
     );
     // The activation starts once it has a container: queueing and creation count as waitTime.

@@ -25,8 +25,10 @@ export function buildInitPayload(action: StoredAction, message: ActivationMessag
     __OW_DEADLINE: String(deadline),
     ...(message.apiKey ? { __OW_API_KEY: message.apiKey } : {}),
   });
+  // A blackbox action may have no code: then /init carries none, as in OpenWhisk.
+  const code = action.exec.code ? { code: action.exec.code } : {};
   return {
-    value: { name: action.name, main: action.exec.main ?? 'main', code: action.exec.code, binary: action.exec.binary, env },
+    value: { name: action.name, main: action.exec.main ?? 'main', ...code, binary: action.exec.binary, env },
   };
 }
 

@@ -5,6 +5,8 @@
 const http = require('node:http');
 const Module = require('node:module');
 const path = require('node:path');
+const fs = require('node:fs');
+const { execFileSync } = require('node:child_process');
 
 const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -63,6 +65,26 @@ function loadAction(code, mainName) {
   throw new Error(`Action entrypoint '${mainName}' is not a function.`);
 }
 
+/**
+ * A zipped action: unpacked (with `unzip`, as OpenWhisk's runtime does) into a directory, whose
+ * package.json `main` (or index.js) is loaded as a module.
+ */
+function loadZippedAction(base64, mainName) {
+  const dir = path.join(process.env.__OW_ACTION_DIR || require('node:os').tmpdir(), 'action');
+  fs.mkdirSync(dir, { recursive: true });
+  const archive = path.join(dir, '..', 'action.zip');
+  fs.writeFileSync(archive, Buffer.from(base64, 'base64'));
+  execFileSync('unzip', ['-qq', '-o', archive, '-d', dir]);
+  fs.rmSync(archive);
+  let entry = 'index.js';
+  const manifest = path.join(dir, 'package.json');
+  if (fs.existsSync(manifest)) entry = JSON.parse(fs.readFileSync(manifest, 'utf8')).main || entry;
+  const exported = require(path.resolve(dir, entry));
+  if (typeof exported[mainName] === 'function') return exported[mainName];
+  if (typeof exported === 'function' && mainName === 'main') return exported;
+  throw new Error(`Action entrypoint '${mainName}' is not a function.`);
+}
+
 async function handleInit(req, res) {
   if (initialized) {
     reply(res, 403, { error: 'Cannot initialize the action more than once.' });
@@ -71,10 +93,9 @@ async function handleInit(req, res) {
   const message = await readJson(req);
   const value = message.value || {};
   try {
-    if (value.binary) throw new Error('zipped nodejs actions are not supported by this runtime yet.');
     if (typeof value.code !== 'string') throw new Error('Missing main/no code to execute.');
     for (const [key, v] of Object.entries(value.env || {})) process.env[key] = typeof v === 'string' ? v : JSON.stringify(v);
-    actionMain = loadAction(value.code, value.main || 'main');
+    actionMain = value.binary ? loadZippedAction(value.code, value.main || 'main') : loadAction(value.code, value.main || 'main');
     initialized = true;
     reply(res, 200, { ok: true });
   } catch (error) {

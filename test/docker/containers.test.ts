@@ -1,10 +1,16 @@
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { buildFromFolder } from '../../lib/images/build';
 import { containersOf, dockerTestsEnabled } from '../helpers/docker';
+import { basicAuthHeader } from '../helpers/platform';
+import { zipBase64 } from '../helpers/zip';
 import { startTestPlatform, withInvokerLog, type TestPlatform } from '../helpers/platform';
 
 // Action containers on real Docker, from the locally built runtime images.
 
 const describeDocker = dockerTestsEnabled() ? describe : describe.skip;
 const INVOKER_ID = `docker-test-${process.pid}`;
+const BLACKBOX_IMAGE = 'skywhisk/test-blackbox';
 
 type Record_ = {
   activationId: string;
@@ -30,7 +36,18 @@ describeDocker('docker container factory', () => {
   beforeAll(async () => {
     // A short visibility timeout: a message handed to the long poll of a SIGKILLed invoker comes back soon.
     env = await startTestPlatform({ SKYWHISK_CONTAINER_FACTORY: 'docker', SKYWHISK_INVOKER_ID: INVOKER_ID, SKYWHISK_QUEUE_VISIBILITY_S: '5' });
+    await buildFromFolder(new Docker(), join(__dirname, '../fixtures/blackbox'), BLACKBOX_IMAGE);
   }, 600_000);
+
+  /** PUT an action with a raw exec (the openwhisk client has no blackbox form). */
+  async function putBlackbox(name: string, exec: Record<string, unknown>): Promise<void> {
+    const response = await fetch(`${env.platform.apiHost}/api/v1/namespaces/_/actions/${name}`, {
+      method: 'PUT',
+      headers: { authorization: basicAuthHeader(env.platform.auth), 'content-type': 'application/json' },
+      body: JSON.stringify({ exec }),
+    });
+    expect(response.status).toBe(200);
+  }
 
   afterAll(async () => {
     await env?.stop();
@@ -66,6 +83,55 @@ describeDocker('docker container factory', () => {
       expect(record.response.result).toEqual({ version: '3.11', doubled: 42 });
       expect(annotation(record, 'kind')).toBe('python:3.11');
       expect(record.logs).toEqual([expect.stringMatching(/stdout: hello from python$/)]);
+    }),
+  );
+
+  test('a blackbox image with its own server runs, several at once, each on its own port 8080', () =>
+    withInvokerLog(env, async () => {
+      await putBlackbox('box-a', { kind: 'blackbox', image: BLACKBOX_IMAGE });
+      await putBlackbox('box-b', { kind: 'blackbox', image: BLACKBOX_IMAGE });
+      const wsk = env.wsk();
+      const [a, b] = (await Promise.all([
+        wsk.actions.invoke({ name: 'box-a', blocking: true, params: { who: 'a' } }),
+        wsk.actions.invoke({ name: 'box-b', blocking: true, params: { who: 'b' } }),
+      ])) as Record_[];
+      expect(a.response.result).toEqual({ blackbox: true, args: { who: 'a' }, port: 8080 });
+      expect(b.response.result).toEqual({ blackbox: true, args: { who: 'b' }, port: 8080 });
+      expect(a.logs).toEqual([expect.stringMatching(/stdout: blackbox ran$/)]);
+      expect(annotation(a, 'kind')).toBe('blackbox');
+    }),
+  );
+
+  test('zipped nodejs and python actions are unpacked and run', () =>
+    withInvokerLog(env, async () => {
+      const nodeZip = await zipBase64({
+        'package.json': JSON.stringify({ main: 'lib/entry.js' }),
+        'lib/entry.js': "const helper = require('./helper'); exports.main = (p) => ({ zipped: helper.twice(p.n) });",
+        'lib/helper.js': 'exports.twice = (n) => n * 2;',
+      });
+      await putBlackbox('zipped-node', { kind: 'nodejs:20', code: nodeZip, binary: true });
+      expect(await env.wsk().actions.invoke({ name: 'zipped-node', blocking: true, result: true, params: { n: 21 } })).toEqual({ zipped: 42 });
+      const pythonZip = await zipBase64({
+        '__main__.py': 'from helper import twice\ndef main(args):\n    return {"zipped": twice(args["n"])}\n',
+        'helper.py': 'def twice(n):\n    return n * 2\n',
+      });
+      await putBlackbox('zipped-python', { kind: 'python:3.11', code: pythonZip, binary: true });
+      expect(await env.wsk().actions.invoke({ name: 'zipped-python', blocking: true, result: true, params: { n: 4 } })).toEqual({ zipped: 8 });
+    }),
+  );
+
+  test('a blackbox action can bring code for an image that runs it', () =>
+    withInvokerLog(env, async () => {
+      await putBlackbox('box-code', { kind: 'blackbox', image: 'skywhisk/action-nodejs-v20', code: 'function main(p) { return { via: "blackbox", n: p.n + 1 }; }' });
+      expect(await env.wsk().actions.invoke({ name: 'box-code', blocking: true, result: true, params: { n: 1 } })).toEqual({ via: 'blackbox', n: 2 });
+    }),
+  );
+
+  test('a blackbox image that is not here and cannot be pulled ends in a whisk internal error', () =>
+    withInvokerLog(env, async () => {
+      await putBlackbox('box-missing', { kind: 'blackbox', image: 'skywhisk/no-such-image:1' });
+      const record = await failure(env.wsk().actions.invoke({ name: 'box-missing', blocking: true }));
+      expect(record.response.status).toBe('whisk internal error');
     }),
   );
 

@@ -1,0 +1,176 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import type { PoolStatus } from '../lib/invoker/container-pool';
+import { RuntimeClient } from '../lib/invoker/runtime-client';
+import { OPENWHISK_GUEST_AUTH, startPlatform, type RunningPlatform } from '../lib/local/platform';
+import { imageForKind } from '../lib/model/runtimes';
+import { formatRow, HEADER, summarize } from './stats';
+
+/**
+ * The Docker container pool against its floors, measured in one run on this machine:
+ * bare `docker run` of the runtime image to its first /run, a direct /run on a warm container, and
+ * through Skywhisk a cold start, a prewarmed start, a warm invoke and a resume from paused.
+ *   npx tsx bench/docker-pool.ts [samples=20] [warm samples=300]
+ */
+const SAMPLES = Number(process.argv[2] ?? 20);
+const WARM_SAMPLES = Number(process.argv[3] ?? 300);
+const NOOP = 'function main() { return {}; }';
+const IMAGE = imageForKind('nodejs:20');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function time(fn: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+}
+
+/** `docker run` of the runtime image (host network), then /init and the first /run. */
+async function bareDockerRun(docker: Docker): Promise<{ total: number[]; warmRun: number[] }> {
+  const total: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const port = await freePort();
+    const client = new RuntimeClient({ host: '127.0.0.1', port });
+    let container: Docker.Container | undefined;
+    total.push(
+      await time(async () => {
+        container = await docker.createContainer({
+          Image: IMAGE,
+          Env: [`__OW_LISTEN=${port}`, '__OW_LISTEN_HOST=127.0.0.1'],
+          HostConfig: { NetworkMode: 'host', Memory: 256 * 1024 * 1024 },
+        });
+        await container.start();
+        await client.post('/init', { value: { name: 'noop', main: 'main', code: NOOP, binary: false, env: {} } }, 30_000, true);
+        await client.post('/run', { value: {} }, 30_000);
+      }),
+    );
+    client.close();
+    await container?.remove({ force: true });
+  }
+  // The floor: /run on one warm container.
+  const port = await freePort();
+  const container = await docker.createContainer({ Image: IMAGE, Env: [`__OW_LISTEN=${port}`, '__OW_LISTEN_HOST=127.0.0.1'], HostConfig: { NetworkMode: 'host' } });
+  await container.start();
+  const client = new RuntimeClient({ host: '127.0.0.1', port });
+  await client.post('/init', { value: { name: 'noop', main: 'main', code: NOOP, binary: false, env: {} } }, 30_000, true);
+  const warmRun: number[] = [];
+  for (let i = 0; i < WARM_SAMPLES + 50; i++) {
+    const sample = await time(() => client.post('/run', { value: {} }, 30_000));
+    if (i >= 50) warmRun.push(sample);
+  }
+  client.close();
+  await container.remove({ force: true });
+  return { total, warmRun };
+}
+
+async function platformWith(env: NodeJS.ProcessEnv): Promise<{ platform: RunningPlatform; dataDir: string }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'skywhisk-bench-pool-'));
+  const platform = await startPlatform({
+    dataDir,
+    port: 0,
+    host: '127.0.0.1',
+    guestAuth: OPENWHISK_GUEST_AUTH,
+    guestNamespace: 'guest',
+    env: { AWS_ENDPOINT_URL: undefined, SKYWHISK_LOG_LEVEL: 'warn', SKYWHISK_CONTAINER_FACTORY: 'docker', SKYWHISK_POLL_WAIT_S: '1', ...env },
+  });
+  return { platform, dataDir };
+}
+
+function api(platform: RunningPlatform) {
+  const headers = { authorization: `Basic ${Buffer.from(platform.auth).toString('base64')}`, 'content-type': 'application/json' };
+  const url = (name: string) => `${platform.apiHost}/api/v1/namespaces/_/actions/${name}`;
+  return {
+    create: async (name: string) => {
+      await fetch(url(name), { method: 'PUT', headers, body: JSON.stringify({ exec: { kind: 'nodejs:20', code: NOOP } }) });
+    },
+    invoke: async (name: string) => {
+      const response = await fetch(`${url(name)}?blocking=true`, { method: 'POST', headers, body: '{}' });
+      await response.text();
+      if (response.status !== 200) throw new Error(`invoke answered ${response.status}`);
+    },
+    pool: async () => ((await (await fetch(platform.invokerStatusUrl())).json()) as { pool: PoolStatus }).pool,
+  };
+}
+
+async function until(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((r) => setTimeout(r, 20));
+}
+
+async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const docker = new Docker();
+  await docker.ping();
+  const bare = await bareDockerRun(docker);
+
+  // Cold and warm: no stem cells; long pause grace.
+  const a = await platformWith({ SKYWHISK_STEM_CELLS: '' });
+  const cold: number[] = [];
+  const warm: number[] = [];
+  try {
+    const calls = api(a.platform);
+    for (let i = 0; i < SAMPLES; i++) {
+      await calls.create(`cold${i}`);
+      cold.push(await time(() => calls.invoke(`cold${i}`)));
+    }
+    await calls.create('warm');
+    for (let i = 0; i < WARM_SAMPLES + 50; i++) {
+      const sample = await time(() => calls.invoke('warm'));
+      if (i >= 50) warm.push(sample);
+    }
+  } finally {
+    await a.platform.stop();
+    rmSync(a.dataDir, { recursive: true, force: true });
+  }
+
+  // Prewarmed and resume: two stem cells; pause after 100 ms idle.
+  const b = await platformWith({ SKYWHISK_STEM_CELLS: 'nodejs:20:256:2', SKYWHISK_PAUSE_GRACE_MS: '100' });
+  const prewarmed: number[] = [];
+  const resumed: number[] = [];
+  try {
+    const calls = api(b.platform);
+    for (let i = 0; i < SAMPLES; i++) {
+      await until(async () => (await calls.pool()).states.prewarmed === 2);
+      await calls.create(`stem${i}`);
+      prewarmed.push(await time(() => calls.invoke(`stem${i}`)));
+    }
+    await calls.create('napper');
+    await calls.invoke('napper');
+    for (let i = 0; i < SAMPLES; i++) {
+      await until(async () => (await calls.pool()).containers.some((c) => c.action === 'guest/napper' && c.state === 'paused'));
+      resumed.push(await time(() => calls.invoke('napper')));
+    }
+  } finally {
+    await b.platform.stop();
+    rmSync(b.dataDir, { recursive: true, force: true });
+  }
+
+  const p50 = (samples: number[]) => summarize(samples).p50;
+  console.log(`Docker container pool, nodejs:20 no-op, ${SAMPLES} samples (warm: ${WARM_SAMPLES}), one client, blocking invokes`);
+  console.log(HEADER);
+  console.log(formatRow('bare docker run + /init + first /run', bare.total));
+  console.log(formatRow('floor: direct /run on a warm container', bare.warmRun));
+  console.log(formatRow('Skywhisk cold start (container created)', cold));
+  console.log(formatRow('Skywhisk prewarmed start (stem cell)', prewarmed));
+  console.log(formatRow('Skywhisk warm invoke', warm));
+  console.log(formatRow('Skywhisk resume from paused', resumed));
+  console.log('p50 against the targets:');
+  console.log(`  warm overhead over the floor: ${(p50(warm) - p50(bare.warmRun)).toFixed(1)} ms (target <= 3 ms); ratio ${(p50(warm) / p50(bare.warmRun)).toFixed(1)}x`);
+  console.log(`  prewarmed over warm:          ${(p50(prewarmed) - p50(warm)).toFixed(1)} ms (target <= 20 ms)`);
+  console.log(`  cold / bare run + init:       ${(p50(cold) / p50(bare.total)).toFixed(2)}x (target <= 1.2x)`);
+  console.log(`  resume over warm:             ${(p50(resumed) - p50(warm)).toFixed(1)} ms (target <= 40 ms)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
