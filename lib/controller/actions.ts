@@ -86,6 +86,10 @@ function buildAction(namespace: string, path: EntityPath, put: ActionPut, existi
   if (put.delAnnotations) annotations = annotations.filter((a) => !put.delAnnotations!.includes(a.key));
   annotations = setAnnotation(annotations, 'exec', exec.kind);
   if (!annotations.some((a) => a.key === 'provide-api-key')) annotations.push({ key: 'provide-api-key', value: false });
+  const limits = { ...DEFAULT_ACTION_LIMITS, ...existing?.limits, ...put.limits };
+  if (limits.concurrency > 1 && !exec.kind.startsWith('nodejs:')) {
+    throw new WhiskError(400, `The kind '${exec.kind}' does not support a concurrency limit above 1.`);
+  }
   return {
     namespace: actionNamespace(namespace, path),
     name: path.name,
@@ -94,7 +98,7 @@ function buildAction(namespace: string, path: EntityPath, put: ActionPut, existi
     exec,
     annotations,
     parameters: put.parameters ?? existing?.parameters ?? [],
-    limits: { ...DEFAULT_ACTION_LIMITS, ...existing?.limits, ...put.limits },
+    limits,
     updated: Date.now(),
     revision: newRevision(),
   };

@@ -236,7 +236,11 @@ export class Invoker {
       this.pool.release(container, false);
       throw error;
     }
-    const logs = await container.collectLogs(action.limits.logs * 1024 * 1024, execution.keepContainer ? LOG_FRAME_WAIT_MS : 200);
+    // Activations sharing a container interleave their output: as in OpenWhisk, their records carry
+    // no logs (what was printed is drained and dropped).
+    let logLines: string[] = [];
+    if (action.limits.concurrency > 1) await container.collectLogs(0, 0);
+    else logLines = (await container.collectLogs(action.limits.logs * 1024 * 1024, execution.keepContainer ? LOG_FRAME_WAIT_MS : 200)).lines;
     this.pool.release(container, execution.keepContainer);
 
     const start = warm ? execution.runStart : acquiredAt;
@@ -260,7 +264,7 @@ export class Invoker {
       end,
       duration: end - start,
       response: execution.response,
-      logs: logs.lines,
+      logs: logLines,
       annotations,
       ...(message.cause ? { cause: message.cause } : {}),
     };

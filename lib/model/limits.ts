@@ -4,7 +4,8 @@ export const SYSTEM_LIMITS = {
   memory: { min: 128, max: 512, default: 256 },
   /** Log limit in MB, as the action `limits.logs` field carries it. */
   logs: { min: 0, max: 10, default: 10 },
-  concurrency: { min: 1, max: 1, default: 1 },
+  /** Activations one container runs at once (nodejs only above 1; OpenWhisk ships max 1 and deployments raise it). */
+  concurrency: { min: 1, max: 500, default: 1 },
   invocationsPerMinute: 60,
   concurrentInvocations: 30,
   firesPerMinute: 60,

@@ -135,6 +135,20 @@ describeDocker('docker container factory', () => {
     }),
   );
 
+  test('logs are capped at limits.logs with OpenWhisk’s truncation message', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({
+        name: 'chatty',
+        action: "function main() { for (let i = 0; i < 3000; i++) console.log('x'.repeat(500)); return {}; }",
+        limits: { logs: 1 },
+      } as never);
+      const record = (await wsk.actions.invoke({ name: 'chatty', blocking: true })) as Record_;
+      expect(record.logs.length).toBeLessThan(3000);
+      expect(record.logs[record.logs.length - 1]).toBe('Logs were truncated because the total bytes size exceeds the limit of 1048576 bytes.');
+    }),
+  );
+
   test('a timeout kills the container and records a developer error', () =>
     withInvokerLog(env, async () => {
       const wsk = env.wsk();

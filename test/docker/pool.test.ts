@@ -78,6 +78,24 @@ describeDocker('stem cells, pausing and idle removal', () => {
       expect((await poolOf(env)).counters.resumed).toBeGreaterThanOrEqual(1);
     }));
 
+  test('with limits.concurrency above 1, one container serves several activations at once', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({
+        name: 'shared',
+        action: 'function main() { console.log("dropped"); return new Promise((r) => setTimeout(() => r({ pid: process.pid }), 1000)); }',
+        limits: { concurrency: 4 },
+      } as never);
+      await wsk.actions.invoke({ name: 'shared', blocking: true });
+      const records = (await Promise.all(Array.from({ length: 4 }, () => wsk.actions.invoke({ name: 'shared', blocking: true })))) as Array<
+        Record_ & { logs: string[] }
+      >;
+      expect(new Set(records.map((r) => (r.response.result as { pid: number }).pid)).size).toBe(1);
+      expect(Math.max(...records.map((r) => r.start))).toBeLessThan(Math.min(...records.map((r) => r.end)));
+      expect(await containersFor(env, 'guest/shared')).toHaveLength(1);
+      expect(records.every((r) => r.logs.length === 0)).toBe(true);
+    }));
+
   test('an idle container is removed after the idle timeout', () =>
     withInvokerLog(env, async () => {
       const wsk = env.wsk();
