@@ -102,15 +102,27 @@ function api(platform: RunningPlatform) {
   };
 }
 
-async function until(check: () => Promise<boolean>): Promise<void> {
-  while (!(await check())) await new Promise((r) => setTimeout(r, 20));
+async function until(what: string, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`bench: waited 30 s for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function progress(message: string): void {
+  process.stderr.write(`${message}\n`);
 }
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const docker = new Docker();
-  await docker.ping();
+  await docker.ping().catch(() => {
+    throw new Error('this benchmark needs a Docker engine (and `npm run images`)');
+  });
+  progress('bare docker run and the warm floor...');
   const bare = await bareDockerRun(docker);
+  progress('cold and warm through Skywhisk...');
 
   // Cold and warm: no stem cells; long pause grace.
   const a = await platformWith({ SKYWHISK_STEM_CELLS: '' });
@@ -132,21 +144,23 @@ async function main(): Promise<void> {
     rmSync(a.dataDir, { recursive: true, force: true });
   }
 
-  // Prewarmed and resume: two stem cells; pause after 100 ms idle.
-  const b = await platformWith({ SKYWHISK_STEM_CELLS: 'nodejs:20:256:2', SKYWHISK_PAUSE_GRACE_MS: '100' });
+  // Prewarmed and resume: two stem cells; pause after 100 ms idle. Each sample leaves a warm
+  // container behind, so the budget is large enough that stem cells can always be refilled.
+  progress('prewarmed and resumed through Skywhisk...');
+  const b = await platformWith({ SKYWHISK_STEM_CELLS: 'nodejs:20:256:2', SKYWHISK_PAUSE_GRACE_MS: '100', SKYWHISK_MEMORY_BUDGET_MB: String(256 * (SAMPLES + 4)) });
   const prewarmed: number[] = [];
   const resumed: number[] = [];
   try {
     const calls = api(b.platform);
     for (let i = 0; i < SAMPLES; i++) {
-      await until(async () => (await calls.pool()).states.prewarmed === 2);
+      await until('two stem cells', async () => (await calls.pool()).states.prewarmed === 2);
       await calls.create(`stem${i}`);
       prewarmed.push(await time(() => calls.invoke(`stem${i}`)));
     }
     await calls.create('napper');
     await calls.invoke('napper');
     for (let i = 0; i < SAMPLES; i++) {
-      await until(async () => (await calls.pool()).containers.some((c) => c.action === 'guest/napper' && c.state === 'paused'));
+      await until('a paused container', async () => (await calls.pool()).containers.some((c) => c.action === 'guest/napper' && c.state === 'paused'));
       resumed.push(await time(() => calls.invoke('napper')));
     }
   } finally {

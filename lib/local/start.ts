@@ -7,6 +7,7 @@ async function main(): Promise<void> {
   const options = optionsFromEnv();
   console.log(`Starting Skywhisk (data in ${options.dataDir})...`);
   const platform = await startPlatform({ ...options, onProgress: (message) => console.log(message) });
+  const invoker = (await (await fetch(platform.invokerStatusUrl())).json()) as { factory: string };
   console.log(
     [
       '',
@@ -15,6 +16,7 @@ async function main(): Promise<void> {
       `  Auth:       ${platform.auth}`,
       `  Namespace:  ${platform.namespace}`,
       `  Endpoint:   ${platform.endpointUrl} (DynamoDB + SQS)`,
+      `  Containers: ${invoker.factory} (status: ${platform.invokerStatusUrl()})`,
       `  Logs:       ${options.dataDir}/logs`,
       '',
       'Point the CLI at it:',

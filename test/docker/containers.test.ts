@@ -135,6 +135,31 @@ describeDocker('docker container factory', () => {
     }),
   );
 
+  test('a new revision never runs in the container of the old one', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({ name: 'revised', action: 'function main() { return { v: 1, pid: process.pid }; }' });
+      const first = (await wsk.actions.invoke({ name: 'revised', blocking: true, result: true })) as { v: number };
+      await wsk.actions.update({ name: 'revised', action: 'function main() { return { v: 2, pid: process.pid }; }' });
+      const second = (await wsk.actions.invoke({ name: 'revised', blocking: true })) as Record_;
+      expect(first.v).toBe(1);
+      expect(second.response.result).toMatchObject({ v: 2 });
+      expect(annotation(second, 'initTime')).toEqual(expect.any(Number));
+    }),
+  );
+
+  test('a failing /init is a developer error and its container is removed', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({ name: 'broken', action: 'function main( { return {}; }' });
+      const record = await failure(wsk.actions.invoke({ name: 'broken', blocking: true }));
+      expect(record.response.status).toBe('action developer error');
+      expect(JSON.stringify(record.response.result)).toContain('Initialization has failed');
+      const status = (await (await fetch(env.platform.invokerStatusUrl())).json()) as { pool: { containers: Array<{ action?: string }> } };
+      expect(status.pool.containers.filter((c) => c.action === 'guest/broken')).toEqual([]);
+    }),
+  );
+
   test('logs are capped at limits.logs with OpenWhisk’s truncation message', () =>
     withInvokerLog(env, async () => {
       const wsk = env.wsk();
