@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { PoolStatus } from '../lib/invoker/container-pool';
 import { RuntimeClient } from '../lib/invoker/runtime-client';
-import { OPENWHISK_GUEST_AUTH, startPlatform, type RunningPlatform } from '../lib/local/platform';
+import type { RunningPlatform } from '../lib/local/platform';
 import { imageForKind } from '../lib/model/runtimes';
+import { startBenchPlatform } from './platform';
 import { formatRow, HEADER, summarize } from './stats';
 
 /**
@@ -73,17 +71,8 @@ async function bareDockerRun(docker: Docker): Promise<{ total: number[]; warmRun
   return { total, warmRun };
 }
 
-async function platformWith(env: NodeJS.ProcessEnv): Promise<{ platform: RunningPlatform; dataDir: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'skywhisk-bench-pool-'));
-  const platform = await startPlatform({
-    dataDir,
-    port: 0,
-    host: '127.0.0.1',
-    guestAuth: OPENWHISK_GUEST_AUTH,
-    guestNamespace: 'guest',
-    env: { AWS_ENDPOINT_URL: undefined, SKYWHISK_LOG_LEVEL: 'warn', SKYWHISK_CONTAINER_FACTORY: 'docker', SKYWHISK_POLL_WAIT_S: '1', ...env },
-  });
-  return { platform, dataDir };
+function platformWith(env: NodeJS.ProcessEnv) {
+  return startBenchPlatform({ SKYWHISK_CONTAINER_FACTORY: 'docker', SKYWHISK_POLL_WAIT_S: '1', ...env });
 }
 
 function api(platform: RunningPlatform) {
@@ -140,8 +129,7 @@ async function main(): Promise<void> {
       if (i >= 50) warm.push(sample);
     }
   } finally {
-    await a.platform.stop();
-    rmSync(a.dataDir, { recursive: true, force: true });
+    await a.dispose();
   }
 
   // Prewarmed and resume: two stem cells; pause after 100 ms idle. Each sample leaves a warm
@@ -164,8 +152,7 @@ async function main(): Promise<void> {
       resumed.push(await time(() => calls.invoke('napper')));
     }
   } finally {
-    await b.platform.stop();
-    rmSync(b.dataDir, { recursive: true, force: true });
+    await b.dispose();
   }
 
   const p50 = (samples: number[]) => summarize(samples).p50;

@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { bubblewrapWorks, ProcessContainerFactory } from '../lib/invoker/process-factory';
-import { OPENWHISK_GUEST_AUTH, startPlatform } from '../lib/local/platform';
+import { startBenchPlatform } from './platform';
 import { formatRow, HEADER } from './stats';
 
 /**
@@ -32,15 +29,8 @@ async function floor(): Promise<number[]> {
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const dataDir = mkdtempSync(join(tmpdir(), 'skywhisk-bench-'));
-  const platform = await startPlatform({
-    dataDir,
-    port: 0,
-    host: '127.0.0.1',
-    guestAuth: OPENWHISK_GUEST_AUTH,
-    guestNamespace: 'guest',
-    env: { AWS_ENDPOINT_URL: undefined, SKYWHISK_LOG_LEVEL: 'warn' },
-  });
+  // The process factory: this benchmark measures the platform path, not Docker.
+  const { platform, dispose } = await startBenchPlatform({ SKYWHISK_CONTAINER_FACTORY: 'process' });
   const headers = { authorization: `Basic ${Buffer.from(platform.auth).toString('base64')}`, 'content-type': 'application/json' };
   const actionUrl = `${platform.apiHost}/api/v1/namespaces/_/actions/noop`;
   try {
@@ -76,8 +66,7 @@ async function main(): Promise<void> {
     console.log(formatRow('  run (record start..end)', phases.run));
     console.log(formatRow('  run end -> client has the answer', phases.reply));
   } finally {
-    await platform.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await dispose();
   }
 }
 

@@ -88,8 +88,9 @@ export class EntitiesRepository {
     return { doc, revision: item.revision, updated: item.updated };
   }
 
-  private async chunkItems(namespace: string, prefix: string): Promise<Array<{ key: string; data: Uint8Array }>> {
-    const items: Array<{ key: string; data: Uint8Array }> = [];
+  /** Every item of a namespace whose key starts with `prefix`, all pages. */
+  private async queryPrefix<I>(namespace: string, prefix: string, consistent = false): Promise<I[]> {
+    const items: I[] = [];
     let exclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await this.dynamo.send(
@@ -98,14 +99,18 @@ export class EntitiesRepository {
           KeyConditionExpression: '#ns = :ns AND begins_with(#k, :prefix)',
           ExpressionAttributeNames: { '#ns': 'namespace', '#k': 'key' },
           ExpressionAttributeValues: { ':ns': namespace, ':prefix': prefix },
-          ConsistentRead: true,
+          ConsistentRead: consistent,
           ExclusiveStartKey: exclusiveStartKey,
         }),
       );
-      items.push(...((page.Items ?? []) as Array<{ key: string; data: Uint8Array }>));
+      items.push(...((page.Items ?? []) as I[]));
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey);
     return items;
+  }
+
+  private chunkItems(namespace: string, prefix: string): Promise<Array<{ key: string; data: Uint8Array }>> {
+    return this.queryPrefix(namespace, prefix, true);
   }
 
   private async readChunks<T>(namespace: string, prefix: string, expected: number): Promise<T> {
@@ -199,21 +204,7 @@ export class EntitiesRepository {
   /** Every entity of a type in a namespace (optionally inside one package), newest update first. */
   async list<T>(namespace: string, type: EntityType, pkg?: string): Promise<StoredEntity<T>[]> {
     const prefix = pkg ? `${type}/${pkg}/` : `${type}/`;
-    const items: EntityItem<T>[] = [];
-    let exclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.dynamo.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: '#ns = :ns AND begins_with(#k, :prefix)',
-          ExpressionAttributeNames: { '#ns': 'namespace', '#k': 'key' },
-          ExpressionAttributeValues: { ':ns': namespace, ':prefix': prefix },
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      items.push(...((page.Items ?? []) as EntityItem<T>[]));
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
+    const items = await this.queryPrefix<EntityItem<T>>(namespace, prefix);
     items.sort((a, b) => b.updated - a.updated);
     return Promise.all(items.map((item) => this.stored(namespace, type, item.key.slice(type.length + 1), item)));
   }

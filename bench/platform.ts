@@ -1,0 +1,24 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OPENWHISK_GUEST_AUTH, startPlatform, type RunningPlatform } from '../lib/local/platform';
+
+/** An embedded platform in a temporary data dir for a benchmark; `dispose` stops it and removes the dir. */
+export async function startBenchPlatform(env: NodeJS.ProcessEnv = {}): Promise<{ platform: RunningPlatform; dispose(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'skywhisk-bench-'));
+  const platform = await startPlatform({
+    dataDir,
+    port: 0,
+    host: '127.0.0.1',
+    guestAuth: OPENWHISK_GUEST_AUTH,
+    guestNamespace: 'guest',
+    env: { AWS_ENDPOINT_URL: undefined, SKYWHISK_LOG_LEVEL: 'warn', ...env },
+  });
+  return {
+    platform,
+    async dispose() {
+      await platform.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
