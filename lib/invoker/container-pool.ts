@@ -105,6 +105,10 @@ export class ContainerPool {
 
   /** A container for `key`: warm if one is free, else a stem cell, else a new one. */
   async acquire(key: string, spec: ContainerSpec, maxConcurrency: number): Promise<Lease> {
+    if (spec.memoryMb > this.options.memoryBudgetMb) {
+      // It could never fit: waiting would hold the activation forever.
+      throw new Error(`an action of ${spec.memoryMb} MB cannot run in a container pool of ${this.options.memoryBudgetMb} MB`);
+    }
     let waited = false;
     for (;;) {
       if (this.stopped) throw new Error('the container pool is shut down');
