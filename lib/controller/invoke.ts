@@ -67,11 +67,13 @@ export async function invokeAction(
   };
   // OpenWhisk counts the payload with the action's bound parameters against its 1 MB limit; the
   // message (payload plus envelope) must also fit in one SQS message.
+  const body = JSON.stringify(message);
   const payloadBytes = Buffer.byteLength(JSON.stringify(payload)) + Buffer.byteLength(JSON.stringify(action.parameters));
-  if (payloadBytes > SYSTEM_LIMITS.maxPayloadSize || Buffer.byteLength(JSON.stringify(message)) > MAX_MESSAGE_BYTES) {
+  if (payloadBytes > SYSTEM_LIMITS.maxPayloadSize || Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
     throw new WhiskError(413, Messages.tooLarge);
   }
-  await deps.queue.send(message);
+  // The message is serialized once: for the size check and for the queue.
+  await deps.queue.sendRaw(body);
   c.header(ACTIVATION_ID_HEADER, activationId);
   if (!blocking) return c.json({ activationId }, 202);
 
