@@ -3,6 +3,7 @@ import Docker from 'dockerode';
 import { buildFromFolder } from '../../lib/images/build';
 import { containersOf, dockerTestsEnabled } from '../helpers/docker';
 import { basicAuthHeader } from '../helpers/platform';
+import { containersFor, eventually } from '../helpers/pool';
 import { zipBase64 } from '../helpers/zip';
 import { startTestPlatform, withInvokerLog, type TestPlatform } from '../helpers/platform';
 
@@ -155,8 +156,7 @@ describeDocker('docker container factory', () => {
       const record = await failure(wsk.actions.invoke({ name: 'broken', blocking: true }));
       expect(record.response.status).toBe('action developer error');
       expect(JSON.stringify(record.response.result)).toContain('Initialization has failed');
-      const status = (await (await fetch(env.platform.invokerStatusUrl())).json()) as { pool: { containers: Array<{ action?: string }> } };
-      expect(status.pool.containers.filter((c) => c.action === 'guest/broken')).toEqual([]);
+      expect(await containersFor(env, 'guest/broken')).toEqual([]);
     }),
   );
 
@@ -180,22 +180,11 @@ describeDocker('docker container factory', () => {
       await wsk.actions.create({ name: 'hang', action: 'function main() { return new Promise(() => {}); }', limits: { timeout: 1000 } } as never);
       const pending = failure(wsk.actions.invoke({ name: 'hang', blocking: true }));
       // While it hangs, find the container that runs it.
-      let running: string | undefined;
-      for (let i = 0; i < 50 && !running; i++) {
-        const status = (await (await fetch(env.platform.invokerStatusUrl())).json()) as { pool: { containers: Array<{ id?: string; action?: string }> } };
-        running = status.pool.containers.find((c) => c.action === 'guest/hang')?.id;
-        if (!running) await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(running).toEqual(expect.any(String));
+      const [running] = await eventually('a container running hang', () => containersFor(env, 'guest/hang'), (ids) => ids.length === 1, 2500);
       const record = await pending;
       expect(record.response).toMatchObject({ status: 'action developer error', result: { error: 'The action exceeded its time limits of 1000 milliseconds.' } });
       // Removal runs after the record is written; it happens within moments.
-      let stillThere = true;
-      for (let i = 0; i < 100 && stillThere; i++) {
-        stillThere = containersOf(INVOKER_ID).some((id) => running!.startsWith(id));
-        if (stillThere) await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(stillThere).toBe(false);
+      await eventually('the container removed from Docker', () => containersOf(INVOKER_ID), (ids) => !ids.some((id) => running.startsWith(id)), 5000);
     }),
   );
 

@@ -1,6 +1,6 @@
-import type { PoolStatus } from '../../lib/invoker/container-pool';
 import { containersOf, dockerTestsEnabled, isPaused } from '../helpers/docker';
 import { startTestPlatform, withInvokerLog, type TestPlatform } from '../helpers/platform';
+import { containersFor, eventually, poolOf } from '../helpers/pool';
 
 // The container pool's paths on real Docker: stem cells, pausing and resuming, idle removal,
 // eviction under the memory budget, and queueing when every container is busy.
@@ -9,28 +9,6 @@ const describeDocker = dockerTestsEnabled() ? describe : describe.skip;
 
 type Record_ = { activationId: string; start: number; end: number; response: { result: unknown }; annotations: Array<{ key: string; value: unknown }> };
 const initTime = (record: Record_) => record.annotations.find((a) => a.key === 'initTime')?.value;
-
-async function poolOf(env: TestPlatform): Promise<PoolStatus> {
-  const status = (await (await fetch(env.platform.invokerStatusUrl())).json()) as { pool: PoolStatus };
-  return status.pool;
-}
-
-/** Container ids the pool holds for one action (`guest/name`). */
-async function containersFor(env: TestPlatform, action: string): Promise<string[]> {
-  return (await poolOf(env)).containers.filter((c) => c.action === action).map((c) => c.id!);
-}
-
-/** Polls until `check` holds (or fails the test with what was last seen). */
-async function eventually<T>(what: string, read: () => Promise<T> | T, check: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!check(value)) {
-    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    value = await read();
-  }
-  return value;
-}
 
 describeDocker('stem cells, pausing and idle removal', () => {
   const invokerId = `pool-a-${process.pid}`;
