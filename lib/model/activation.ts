@@ -29,8 +29,9 @@ export interface ActivationRecord {
   subject: string;
   publish: boolean;
   start: number;
-  end: number;
-  duration: number;
+  /** Absent on trigger activations, as in OpenWhisk. */
+  end?: number;
+  duration?: number;
   response: ActivationResponse;
   logs: string[];
   annotations: KeyValue[];
@@ -62,7 +63,14 @@ export const activationMessageSchema = z.object({
   acceptedAt: z.number(),
   /** Present only when the action's `provide-api-key` annotation is truthy. */
   apiKey: z.string().optional(),
+  /** The activation that caused this one: a trigger fire, a sequence, or a conductor. */
   cause: z.string().optional(),
+  /** `sequence` on the components of a sequence or conductor (the `causedBy` annotation). */
+  causedBy: z.literal('sequence').optional(),
+  /** Run a conductor action's own code instead of its composition (one conductor step). */
+  conductorStep: z.boolean().optional(),
+  /** `ns/binding` when the action was reached through a package binding. */
+  binding: z.string().optional(),
 });
 
 export type ActivationMessage = z.infer<typeof activationMessageSchema>;

@@ -15,6 +15,7 @@ export const execSchema = z.object({
   binary: z.boolean().optional(),
   main: z.string().min(1).optional(),
   image: z.string().min(1).optional(),
+  components: z.array(z.string()).optional(),
 });
 
 function range(name: string, min: number, max: number) {
@@ -53,6 +54,8 @@ export interface ActionExec {
   binary: boolean;
   main?: string;
   image?: string;
+  /** Fully qualified component names of a `sequence`. */
+  components?: string[];
 }
 
 /** An action as the API returns it. */

@@ -38,3 +38,35 @@ export function formatEntityPath(path: EntityPath): string {
 export function fullyQualifiedName(namespace: string, path: EntityPath): string {
   return `/${namespace}/${formatEntityPath(path)}`;
 }
+
+/** A resolved reference to an entity: its namespace and its path inside it. */
+export interface EntityReference {
+  namespace: string;
+  path: EntityPath;
+}
+
+/**
+ * Parses a name as OpenWhisk accepts it in rules, sequences and conductor continuations:
+ * `/ns/name`, `/ns/pkg/name`, `ns/pkg/name`, `pkg/name` or `name`; names without a namespace,
+ * and the `_` namespace, mean `defaultNamespace`. Undefined when invalid.
+ */
+export function parseQualifiedName(raw: string, defaultNamespace: string): EntityReference | undefined {
+  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 1024) return undefined;
+  const absolute = raw.startsWith('/');
+  const parts = (absolute ? raw.slice(1) : raw).split('/');
+  let namespace = defaultNamespace;
+  let rest = parts;
+  if (absolute || parts.length === 3) {
+    if (parts.length < 2 || parts.length > 3) return undefined;
+    namespace = parts[0] === DEFAULT_NAMESPACE_ALIAS ? defaultNamespace : parts[0];
+    rest = parts.slice(1);
+    if (!isValidEntityName(namespace)) return undefined;
+  }
+  const path = parseEntityPath(rest.join('/'));
+  return path ? { namespace, path } : undefined;
+}
+
+/** `/ns/pkg/name` of a reference. */
+export function formatReference(reference: EntityReference): string {
+  return fullyQualifiedName(reference.namespace, reference.path);
+}
