@@ -1,35 +1,25 @@
-import { randomBytes } from 'node:crypto';
 import type { Context, Hono } from 'hono';
-import { z } from 'zod';
 import {
   actionPutSchema,
   bumpPatch,
-  mergeParameters,
   setAnnotation,
   type Action,
   type ActionPut,
   type StoredAction,
 } from '../model/entity';
-import { DEFAULT_ACTION_LIMITS } from '../model/limits';
-import { formatEntityPath, type EntityPath } from '../model/names';
+import { boundPackage, loadPackage, readablePackage, resolveAction, sequenceAtomicCount } from '../catalog/resolve';
+import { mergeAnnotations } from '../model/common';
+import { DEFAULT_ACTION_LIMITS, SYSTEM_LIMITS } from '../model/limits';
+import { bindingOf } from '../model/packages';
+import { formatEntityPath, formatReference, fullyQualifiedName, parseQualifiedName, type EntityPath } from '../model/names';
 import { resolveKind, supportedKinds } from '../model/runtimes';
-import { ConcurrentUpdateError, EntityExistsError } from '../store/entities';
+import { deleteEntity, loadEntity, newRevision, saveEntity } from './entity-store';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
 import { invokeAction } from './invoke';
-import { booleanParam, entityPathParam, jsonObjectBody, listParams, resolveNamespace } from './request';
+import { booleanParam, checkParameterSize, entityPathParam, listParams, parsedBody, requestedNamespace, resolveNamespace } from './request';
 
 type Ctx = Context<ControllerEnv>;
-
-export function newRevision(): string {
-  return randomBytes(8).toString('hex');
-}
-
-function zodMessage(error: z.ZodError): string {
-  const issue = error.issues[0];
-  const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
-  return `${Messages.malformed}: ${where}${issue.message}`;
-}
 
 function actionNamespace(namespace: string, path: EntityPath): string {
   return path.pkg ? `${namespace}/${path.pkg}` : namespace;
@@ -37,12 +27,13 @@ function actionNamespace(namespace: string, path: EntityPath): string {
 
 function publicAction(action: StoredAction, includeCode = true): Action {
   const { revision: _revision, ...doc } = action;
+  if (action.exec.kind === 'sequence') return { ...doc, exec: { kind: 'sequence', components: action.exec.components } as Action['exec'] };
   if (includeCode) return doc;
   const { code: _code, ...exec } = doc.exec;
   return { ...doc, exec: exec as Action['exec'] };
 }
 
-function actionBrief(action: StoredAction): object {
+export function actionBrief(action: StoredAction): object {
   return {
     namespace: action.namespace,
     name: action.name,
@@ -79,11 +70,10 @@ function resolveExec(exec: NonNullable<ActionPut['exec']>): StoredAction['exec']
 }
 
 /** Builds the stored action from a PUT body, merged over the existing action on update. */
-function buildAction(namespace: string, path: EntityPath, put: ActionPut, existing: StoredAction | undefined): StoredAction {
+function buildAction(namespace: string, path: EntityPath, put: ActionPut, existing: StoredAction | undefined, sequenceExec?: StoredAction['exec']): StoredAction {
   if (!existing && !put.exec) throw new WhiskError(400, 'exec undefined');
-  const exec = put.exec ? resolveExec(put.exec) : existing!.exec;
-  let annotations = existing ? mergeParameters(existing.annotations, put.annotations ?? []) : (put.annotations ?? []);
-  if (put.delAnnotations) annotations = annotations.filter((a) => !put.delAnnotations!.includes(a.key));
+  const exec = sequenceExec ?? (put.exec ? resolveExec(put.exec) : existing!.exec);
+  let annotations = mergeAnnotations(existing?.annotations, put.annotations, put.delAnnotations);
   annotations = setAnnotation(annotations, 'exec', exec.kind);
   if (!annotations.some((a) => a.key === 'provide-api-key')) annotations.push({ key: 'provide-api-key', value: false });
   const limits = { ...DEFAULT_ACTION_LIMITS, ...existing?.limits, ...put.limits };
@@ -97,17 +87,38 @@ function buildAction(namespace: string, path: EntityPath, put: ActionPut, existi
     publish: put.publish ?? existing?.publish ?? false,
     exec,
     annotations,
-    parameters: put.parameters ?? existing?.parameters ?? [],
+    // A sequence's own parameters are discarded, as in OpenWhisk: only the invoke payload reaches its first component.
+    parameters: exec.kind === 'sequence' ? [] : (put.parameters ?? existing?.parameters ?? []),
     limits,
     updated: Date.now(),
     revision: newRevision(),
   };
 }
 
-async function loadAction(deps: ControllerDeps, namespace: string, path: EntityPath): Promise<StoredAction> {
-  const stored = await deps.entities.get<StoredAction>(namespace, 'actions', formatEntityPath(path));
-  if (!stored) throw new WhiskError(404, Messages.notFound);
-  return { ...stored.doc, revision: stored.revision };
+/**
+ * The exec of a sequence: its components fully qualified (`_` resolved), each one readable by the
+ * caller, no cycle, at most `sequenceMaxLength` atomic actions once nested sequences are inlined.
+ */
+async function sequenceExec(deps: ControllerDeps, namespace: string, path: EntityPath, components: unknown): Promise<StoredAction['exec']> {
+  if (!Array.isArray(components) || components.length === 0) {
+    throw new WhiskError(400, `${Messages.malformed}: exec.components must list at least one action.`);
+  }
+  const references = components.map((raw) => {
+    const reference = typeof raw === 'string' ? parseQualifiedName(raw, namespace) : undefined;
+    if (!reference) throw new WhiskError(400, `${Messages.malformed}: the sequence component '${String(raw)}' is not a valid action name.`);
+    return reference;
+  });
+  const count = await sequenceAtomicCount(deps.entities, namespace, references, fullyQualifiedName(namespace, path));
+  if (count > SYSTEM_LIMITS.sequenceMaxLength) throw new WhiskError(400, Messages.sequenceTooLong);
+  return { kind: 'sequence', code: '', binary: false, components: references.map(formatReference) };
+}
+
+/** Actions are written only in the caller's own packages, never inside a binding. */
+async function checkWritablePackage(deps: ControllerDeps, namespace: string, path: EntityPath): Promise<void> {
+  if (!path.pkg) return;
+  const pkg = await loadPackage(deps.entities, namespace, path.pkg);
+  if (!pkg) throw new WhiskError(404, Messages.notFound);
+  if (bindingOf(pkg)) throw new WhiskError(400, Messages.bindingOperation);
 }
 
 export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerDeps): void {
@@ -119,54 +130,54 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
     return c.json(all.slice(skip, skip + limit).map((e) => actionBrief({ ...e.doc, revision: e.revision })));
   });
 
-  // `GET .../actions/pkg/` lists the actions of one package.
+  // `GET .../actions/pkg/` lists the actions of one package (a binding lists its bound package's).
   app.get('/namespaces/:ns/actions/:pkg{[^/]+}/', async (c) => {
-    const namespace = resolveNamespace(c);
+    const namespace = requestedNamespace(c);
     const { limit, skip } = listParams(c, 'actions');
-    const all = await deps.entities.list<StoredAction>(namespace, 'actions', c.req.param('pkg'));
+    const pkg = await readablePackage(deps.entities, c.get('identity').namespace, namespace, c.req.param('pkg'));
+    const target = bindingOf(pkg) ? await boundPackage(deps.entities, namespace, pkg) : pkg;
+    const targetNamespace = bindingOf(pkg)?.namespace ?? namespace;
+    const all = await deps.entities.list<StoredAction>(targetNamespace, 'actions', target.name);
     return c.json(all.slice(skip, skip + limit).map((e) => actionBrief({ ...e.doc, revision: e.revision })));
   });
 
   app.get('/namespaces/:ns/actions/:name{.+}', async (c) => {
-    const namespace = resolveNamespace(c);
-    const action = await loadAction(deps, namespace, entityPathParam(c, 'actions'));
-    return c.json(publicAction(action, booleanParam(c, 'code', true)));
+    const namespace = requestedNamespace(c);
+    const resolved = await resolveAction(deps.entities, c.get('identity').namespace, { namespace, path: entityPathParam(c, 'actions') });
+    return c.json(publicAction({ ...resolved.action, parameters: resolved.parameters }, booleanParam(c, 'code', true)));
   });
 
   app.put('/namespaces/:ns/actions/:name{.+}', async (c: Ctx) => {
     const namespace = resolveNamespace(c);
     const path = entityPathParam(c, 'actions');
     const overwrite = booleanParam(c, 'overwrite', false);
-    const parsed = actionPutSchema.safeParse(await jsonObjectBody(c));
-    if (!parsed.success) throw new WhiskError(400, zodMessage(parsed.error));
+    const put = await parsedBody(c, actionPutSchema);
+    await checkWritablePackage(deps, namespace, path);
     const key = formatEntityPath(path);
     const existing = await deps.entities.get<StoredAction>(namespace, 'actions', key);
     if (existing && !overwrite) throw new WhiskError(409, Messages.exists);
-    const action = buildAction(namespace, path, parsed.data, existing && { ...existing.doc, revision: existing.revision });
-    const { revision, ...doc } = action;
-    try {
-      await deps.entities.put(namespace, 'actions', key, doc, revision, action.updated, existing?.revision);
-    } catch (error) {
-      if (error instanceof EntityExistsError) throw new WhiskError(409, Messages.exists);
-      if (error instanceof ConcurrentUpdateError) throw new WhiskError(409, Messages.concurrentUpdate);
-      throw error;
-    }
+    const seqExec = put.exec?.kind === 'sequence' ? await sequenceExec(deps, namespace, path, put.exec.components) : undefined;
+    const action = buildAction(namespace, path, put, existing && { ...existing.doc, revision: existing.revision }, seqExec);
+    checkParameterSize(action.parameters);
+    await saveEntity(deps.entities, namespace, 'actions', key, action, existing?.revision);
     return c.json(publicAction(action));
   });
 
   app.delete('/namespaces/:ns/actions/:name{.+}', async (c) => {
     const namespace = resolveNamespace(c);
     const path = entityPathParam(c, 'actions');
-    const action = await loadAction(deps, namespace, path);
-    const deleted = await deps.entities.delete(namespace, 'actions', formatEntityPath(path), action.revision);
-    if (!deleted) throw new WhiskError(409, Messages.concurrentUpdate);
+    await checkWritablePackage(deps, namespace, path).catch((error: unknown) => {
+      // A missing package just means a missing action; a binding is refused.
+      if (!(error instanceof WhiskError && error.status === 404)) throw error;
+    });
+    const action = await loadEntity<StoredAction>(deps.entities, namespace, 'actions', formatEntityPath(path));
+    await deleteEntity(deps.entities, namespace, 'actions', formatEntityPath(path), action.revision);
     return c.json(publicAction(action));
   });
 
   app.post('/namespaces/:ns/actions/:name{.+}', async (c) => {
-    const namespace = resolveNamespace(c);
-    const path = entityPathParam(c, 'actions');
-    const action = await loadAction(deps, namespace, path);
-    return invokeAction(c, deps, namespace, path, action);
+    const namespace = requestedNamespace(c);
+    const resolved = await resolveAction(deps.entities, c.get('identity').namespace, { namespace, path: entityPathParam(c, 'actions') });
+    return invokeAction(c, deps, resolved);
   });
 }

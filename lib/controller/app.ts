@@ -4,6 +4,9 @@ import pino from 'pino';
 import { SYSTEM_LIMITS, userLimits } from '../model/limits';
 import { registerActionRoutes } from './actions';
 import { registerActivationRoutes } from './activations';
+import { registerPackageRoutes } from './packages';
+import { registerRuleRoutes } from './rules';
+import { registerTriggerRoutes } from './triggers';
 import { basicAuth } from './auth';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
@@ -62,8 +65,12 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
   });
   registerActionRoutes(api, deps);
   registerActivationRoutes(api, deps);
+  registerPackageRoutes(api, deps);
+  registerTriggerRoutes(api, deps);
+  registerRuleRoutes(api, deps);
   // A known resource with a method it does not take: 405, as OpenWhisk answers.
-  api.on(['PATCH'], ['/namespaces/:ns/actions/*', '/namespaces/:ns/activations/*'], () => {
+  const collections = ['actions', 'activations', 'packages', 'triggers', 'rules'].map((name) => `/namespaces/:ns/${name}/*`);
+  api.on(['PATCH'], collections, () => {
     throw new WhiskError(405, 'HTTP method not allowed, supported methods: GET, PUT, POST, DELETE');
   });
   app.route('/api/v1', api);

@@ -3,9 +3,10 @@ import type { Context } from 'hono';
 import { waitForRecord } from '../bus/result-waiter';
 import { newActivationId } from '../model/activation-id';
 import type { ActivationMessage, ActivationRecord } from '../model/activation';
-import { annotationValue, type StoredAction } from '../model/entity';
+import { checkFinalParameters, invocationArgs, receivesApiKey, type ResolvedAction } from '../catalog/resolve';
 import { SYSTEM_LIMITS } from '../model/limits';
-import { formatEntityPath, type EntityPath } from '../model/names';
+import { formatEntityPath } from '../model/names';
+import type { Identity } from '../store/subjects';
 import { publicRecord } from './activations';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
@@ -26,54 +27,71 @@ function blockingTimeout(c: Ctx, maxWaitMs: number): number {
   return Math.min(value, maxWaitMs);
 }
 
-/** Payload keys may not override parameters fixed by a `final` annotation. */
-function checkFinalParameters(action: StoredAction, payload: Record<string, unknown>): void {
-  if (!annotationValue(action.annotations, 'final')) return;
-  const fixed = action.parameters.filter((p) => p.value !== null && p.value !== undefined).map((p) => p.key);
-  if (fixed.some((key) => key in payload)) throw new WhiskError(400, Messages.finalParams);
-}
-
 /** HTTP status of a finished blocking invoke: 200 success, 502 application/developer error, 500 whisk error. */
-function statusOf(record: ActivationRecord): 200 | 500 | 502 {
+export function statusOf(record: ActivationRecord): 200 | 500 | 502 {
   if (record.response.statusCode === 0) return 200;
   return record.response.statusCode === 3 ? 500 : 502;
 }
 
-export async function invokeAction(
-  c: Ctx,
-  deps: ControllerDeps,
-  namespace: string,
-  path: EntityPath,
-  action: StoredAction,
-): Promise<Response> {
-  const blocking = booleanParam(c, 'blocking', false);
-  const resultOnly = booleanParam(c, 'result', false);
-  const waitMs = blocking ? blockingTimeout(c, deps.maxBlockingWaitMs) : 0;
-  const payload = await jsonObjectBody(c);
-  checkFinalParameters(action, payload);
+export interface ActivationRequest {
+  identity: Identity;
+  transactionId: string;
+  resolved: ResolvedAction;
+  /** The invoke body; bound parameters are merged under it here. */
+  payload: Record<string, unknown>;
+  blocking: boolean;
+  /** The caller's `uuid:key`, handed to actions that ask for it (and to compositions, for their components). */
+  apiKey?: string;
+  cause?: string;
+}
 
-  const identity = c.get('identity');
+/**
+ * Puts one activation on the bus and returns its id. Every id returned here ends in a record:
+ * the invoker that claims the message writes one whatever happens.
+ */
+export async function enqueueActivation(deps: ControllerDeps, request: ActivationRequest): Promise<string> {
+  const { resolved, identity, payload } = request;
   const activationId = newActivationId();
   const message: ActivationMessage = {
     activationId,
-    transactionId: c.get('transactionId'),
+    transactionId: request.transactionId,
     namespace: identity.namespace,
     subject: identity.subject,
-    action: { namespace, path: formatEntityPath(path), revision: action.revision },
-    params: payload,
-    blocking,
+    action: { namespace: resolved.reference.namespace, path: formatEntityPath(resolved.reference.path), revision: resolved.action.revision },
+    params: invocationArgs(resolved.parameters, payload),
+    blocking: request.blocking,
     acceptedAt: Date.now(),
-    ...(annotationValue(action.annotations, 'provide-api-key') ? { apiKey: apiKeyOf(c) } : {}),
+    ...(request.apiKey && receivesApiKey(resolved.action) ? { apiKey: request.apiKey } : {}),
+    ...(request.cause ? { cause: request.cause } : {}),
+    ...(resolved.binding ? { binding: resolved.binding } : {}),
   };
   // OpenWhisk counts the payload with the action's bound parameters against its 1 MB limit; the
   // message (payload plus envelope) must also fit in one SQS message.
   const body = JSON.stringify(message);
-  const payloadBytes = Buffer.byteLength(JSON.stringify(payload)) + Buffer.byteLength(JSON.stringify(action.parameters));
+  const payloadBytes = Buffer.byteLength(JSON.stringify(payload)) + Buffer.byteLength(JSON.stringify(resolved.parameters));
   if (payloadBytes > SYSTEM_LIMITS.maxPayloadSize || Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
     throw new WhiskError(413, Messages.tooLarge);
   }
   // The message is serialized once: for the size check and for the queue.
   await deps.queue.sendRaw(body);
+  return activationId;
+}
+
+export async function invokeAction(c: Ctx, deps: ControllerDeps, resolved: ResolvedAction): Promise<Response> {
+  const blocking = booleanParam(c, 'blocking', false);
+  const resultOnly = booleanParam(c, 'result', false);
+  const waitMs = blocking ? blockingTimeout(c, deps.maxBlockingWaitMs) : 0;
+  const payload = await jsonObjectBody(c);
+  checkFinalParameters(resolved, payload);
+  const identity = c.get('identity');
+  const activationId = await enqueueActivation(deps, {
+    identity,
+    transactionId: c.get('transactionId'),
+    resolved,
+    payload,
+    blocking,
+    apiKey: apiKeyOf(c),
+  });
   c.header(ACTIVATION_ID_HEADER, activationId);
   if (!blocking) return c.json({ activationId }, 202);
 
@@ -84,7 +102,7 @@ export async function invokeAction(
   return c.json(publicRecord(record), status);
 }
 
-function apiKeyOf(c: Ctx): string | undefined {
+export function apiKeyOf(c: Ctx): string | undefined {
   const header = c.req.header('authorization') ?? '';
   const encoded = header.replace(/^Basic\s+/i, '');
   return encoded ? Buffer.from(encoded, 'base64').toString('utf8') : undefined;

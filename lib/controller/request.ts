@@ -1,21 +1,48 @@
 import type { Context } from 'hono';
+import type { z } from 'zod';
 import { SYSTEM_LIMITS } from '../model/limits';
-import { DEFAULT_NAMESPACE_ALIAS, isValidNamespace, parseEntityPath, type EntityPath } from '../model/names';
+import { DEFAULT_NAMESPACE_ALIAS, isValidEntityName, isValidNamespace, parseEntityPath, type EntityPath } from '../model/names';
 import type { ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
 
 type Ctx = Context<ControllerEnv>;
 
 /**
- * The namespace a path names, after `_` resolution. Only the caller's own namespace is
- * reachable for now (shared packages come with packages).
+ * The namespace a path names, after `_` resolution. Reads of published packages may name another
+ * namespace; the entitlement check is the caller's job then.
  */
-export function resolveNamespace(c: Ctx): string {
+export function requestedNamespace(c: Ctx): string {
   const requested = c.req.param('ns') ?? DEFAULT_NAMESPACE_ALIAS;
-  const own = c.get('identity').namespace;
   if (!isValidNamespace(requested)) throw new WhiskError(400, `The namespace '${requested}' is not a valid name.`);
-  if (requested !== DEFAULT_NAMESPACE_ALIAS && requested !== own) throw new WhiskError(403, Messages.notAuthorized);
-  return own;
+  return requested === DEFAULT_NAMESPACE_ALIAS ? c.get('identity').namespace : requested;
+}
+
+/** The caller's own namespace, when the path names it (or `_`); any other namespace is a 403. */
+export function resolveNamespace(c: Ctx): string {
+  const namespace = requestedNamespace(c);
+  if (namespace !== c.get('identity').namespace) throw new WhiskError(403, Messages.notAuthorized);
+  return namespace;
+}
+
+/** The first issue of a failed zod parse, as OpenWhisk words a malformed body. */
+export function zodMessage(error: z.ZodError): string {
+  const issue = error.issues[0];
+  const where = issue.path.length ? `${issue.path.join('.')}: ` : '';
+  return `${Messages.malformed}: ${where}${issue.message}`;
+}
+
+/** The JSON object body validated by `schema`; a 400 with the first issue otherwise. */
+export async function parsedBody<T>(c: Ctx, schema: z.ZodType<T>): Promise<T> {
+  const parsed = schema.safeParse(await jsonObjectBody(c));
+  if (!parsed.success) throw new WhiskError(400, zodMessage(parsed.error));
+  return parsed.data;
+}
+
+/** A plain entity name (triggers, rules, packages: never inside a package). */
+export function entityNameParam(c: Ctx, collection: string): string {
+  const raw = c.req.param('name') ?? '';
+  if (!isValidEntityName(raw)) throw new WhiskError(400, `The name '${raw}' of the ${collection.replace(/s$/, '')} is not valid.`);
+  return raw;
 }
 
 export function entityPathParam(c: Ctx, collection: string): EntityPath {
@@ -77,4 +104,9 @@ export async function jsonObjectBody(c: Ctx): Promise<Record<string, unknown>> {
     throw new WhiskError(400, `${Messages.malformed}: expected a JSON object.`);
   }
   return body as Record<string, unknown>;
+}
+
+/** Bound parameters of one entity are capped (413), as OpenWhisk's parameter size limit. */
+export function checkParameterSize(parameters: unknown): void {
+  if (Buffer.byteLength(JSON.stringify(parameters ?? [])) > SYSTEM_LIMITS.maxParameterSize) throw new WhiskError(413, Messages.tooLarge);
 }

@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
 import type { InvocationQueue, ReceivedMessage } from '../bus/invocation-queue';
 import { activationMessageSchema, activationResponse, recordLimits, type ActivationMessage, type ActivationRecord } from '../model/activation';
+import { isConductor, isSequence, resolveAction, type ResolvedAction } from '../catalog/resolve';
 import type { StoredAction } from '../model/entity';
+import { parseEntityPath } from '../model/names';
 import type { ActivationsRepository } from '../store/activations';
 import type { EntitiesRepository } from '../store/entities';
+import { newBudget, runConductor, runSequence, type CompositionBudget } from './compositions';
 import { execute, type Execution } from './execute';
 import { buildInitPayload, buildRunPayload, splitParameters } from './payloads';
 import type { ContainerPool, PoolStatus } from './container-pool';
@@ -146,11 +149,16 @@ export class Invoker {
       await this.dropDuplicate(received, message);
       return;
     }
+    await this.finishClaimed(message, newBudget());
+    await this.queue.delete(received.receiptHandle);
+  }
+
+  /** Runs a claimed activation and stores its record; whatever fails, a claimed activation ends in a record and is not run again. */
+  private async finishClaimed(message: ActivationMessage, budget: CompositionBudget): Promise<ActivationRecord> {
     let record: ActivationRecord;
     try {
-      record = await this.runClaimed(message);
+      record = await this.runClaimed(message, budget);
     } catch (error) {
-      // Whatever failed, a claimed activation ends in a record; it is not run again.
       this.log.error({ err: error, activationId: message.activationId }, 'activation failed inside the invoker');
       record = failedRecord(message, message.acceptedAt, 'Failed to provision resources to run the action.');
     }
@@ -158,9 +166,18 @@ export class Invoker {
       await this.activations.complete(record, message.action.path);
     } catch (error) {
       this.log.error({ err: error, activationId: message.activationId }, 'the activation record could not be stored');
-      await this.activations.complete(failedRecord(message, record.start, 'The activation record could not be stored.'), message.action.path);
+      record = failedRecord(message, record.start, 'The activation record could not be stored.');
+      await this.activations.complete(record, message.action.path);
     }
-    await this.queue.delete(received.receiptHandle);
+    return record;
+  }
+
+  /** A component of a sequence or conductor, run here to its record. */
+  private async runChild(message: ActivationMessage, budget: CompositionBudget): Promise<ActivationRecord> {
+    if (!(await this.activations.claim(message.namespace, message.activationId, this.claimant()))) {
+      throw new Error(`the fresh activation id ${message.activationId} was already claimed`);
+    }
+    return this.finishClaimed(message, budget);
   }
 
   private claimant(): string {
@@ -205,10 +222,21 @@ export class Invoker {
     return action;
   }
 
-  private async runClaimed(message: ActivationMessage): Promise<ActivationRecord> {
+  /** The action of a message with its bound parameters, resolved by the name the controller resolved. */
+  private resolveForMessage(message: ActivationMessage): Promise<ResolvedAction> {
+    const path = parseEntityPath(message.action.path)!;
+    if (!message.binding) return resolveAction(this.entities, message.namespace, { namespace: message.action.namespace, path });
+    const [namespace, binding] = message.binding.split('/');
+    return resolveAction(this.entities, message.namespace, { namespace, path: { pkg: binding, name: path.name } });
+  }
+
+  private async runClaimed(message: ActivationMessage, budget: CompositionBudget): Promise<ActivationRecord> {
     const action = await this.loadAction(message);
     const pathAnnotation = `${message.action.namespace}/${message.action.path}`;
     if (!action) return failedRecord(message, Date.now(), 'The requested resource does not exist.');
+    const runner = { entities: this.entities, runChild: (child: ActivationMessage, b: CompositionBudget) => this.runChild(child, b) };
+    if (isSequence(action)) return runSequence(runner, message, action, budget);
+    if (isConductor(action) && !message.conductorStep) return runConductor(runner, message, await this.resolveForMessage(message), budget);
     const warmKey = `${message.namespace}|${message.action.namespace}/${message.action.path}|${action.revision}`;
     const lease = await this.pool.acquire(
       warmKey,
@@ -219,8 +247,9 @@ export class Invoker {
     const acquiredAt = Date.now();
     const { container } = lease;
     const warm = lease.start === 'warm';
-    const { initParams, runParams } = splitParameters(action.parameters);
-    const args = { ...runParams, ...message.params };
+    // The controller merged the bound parameters under the payload; init parameters go to /init only.
+    const { initParams } = splitParameters(action.parameters);
+    const args = message.params;
     const deadline = acquiredAt + action.limits.timeout;
     let execution: Execution;
     try {
@@ -252,6 +281,8 @@ export class Invoker {
       { key: 'timeout', value: execution.timedOut },
       { key: 'limits', value: recordLimits(action.limits) },
       ...(execution.initTimeMs !== undefined ? [{ key: 'initTime', value: execution.initTimeMs }] : []),
+      ...(message.causedBy ? [{ key: 'causedBy', value: message.causedBy }] : []),
+      ...(message.binding ? [{ key: 'binding', value: message.binding }] : []),
     ];
     return {
       activationId: message.activationId,
