@@ -1,11 +1,12 @@
+import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { Command } from 'commander';
-import type { Api } from './api';
-import { printJson, report, table, type Output } from './output';
-import { readParamFile, toKeyValueList, type KeyValuePairs } from './params';
-
-type Context = { api: () => Api; out: () => Output; pairs: KeyValuePairs };
+import { Api, ApiError } from './api';
+import { fromList, type Context, type KeyValue } from './context';
+import { fetchList, printList, withListOptions, type ListFlags } from './listing';
+import { printJson, report } from './output';
+import { mergedParams, toKeyValueList } from './params';
 
 const KIND_BY_EXTENSION: Record<string, string> = { '.js': 'nodejs:default', '.cjs': 'nodejs:default', '.py': 'python:default' };
 
@@ -15,27 +16,108 @@ interface ActionFlags {
   timeout?: string;
   memory?: string;
   logsize?: string;
+  concurrency?: string;
   paramFile?: string;
+  sequence?: string;
+  docker?: string;
+  web?: string;
+  webSecure?: string;
 }
 
-function actionBody(file: string | undefined, flags: ActionFlags, pairs: KeyValuePairs, create: boolean): Record<string, unknown> {
-  const body: Record<string, unknown> = {};
+function readCode(file: string): { code: string; binary: boolean } {
+  const binary = extname(file) === '.zip';
+  return { code: binary ? readFileSync(file).toString('base64') : readFileSync(file, 'utf8'), binary };
+}
+
+/** `--sequence a,pkg/b,/ns/c`: every component fully qualified, in the caller's namespace unless named. */
+async function sequenceExec(api: Api, list: string): Promise<Record<string, unknown>> {
+  const names = list.split(',').map((n) => n.trim());
+  if (names.some((n) => !n)) throw new Error(`'${list}' is not a list of actions: give --sequence a,b,c.`);
+  const components: string[] = [];
+  for (const name of names) components.push(await api.fullyQualified(name));
+  return { kind: 'sequence', components };
+}
+
+async function actionExec(api: Api, file: string | undefined, flags: ActionFlags, create: boolean): Promise<Record<string, unknown> | undefined> {
+  const main = flags.main ? { main: flags.main } : {};
+  if (flags.sequence !== undefined) {
+    if (file || flags.docker || flags.kind) throw new Error('An action made with --sequence takes no file, --kind or --docker.');
+    return sequenceExec(api, flags.sequence);
+  }
+  if (flags.docker !== undefined) {
+    if (flags.kind) throw new Error('--docker and --kind do not go together: a docker action is of kind blackbox.');
+    return { kind: 'blackbox', image: flags.docker, ...(file ? readCode(file) : {}), ...main };
+  }
   if (file) {
     const kind = flags.kind ?? KIND_BY_EXTENSION[extname(file)];
     if (!kind) throw new Error(`Cannot tell the kind of '${file}' from its extension; give --kind.`);
-    const binary = extname(file) === '.zip';
-    const code = binary ? readFileSync(file).toString('base64') : readFileSync(file, 'utf8');
-    body.exec = { kind, code, binary, ...(flags.main ? { main: flags.main } : {}) };
-  } else if (create) {
-    throw new Error('An action needs code: give a file.');
+    return { kind, ...readCode(file), ...main };
   }
-  const params = { ...(flags.paramFile ? readParamFile(flags.paramFile) : {}), ...pairs.params };
+  if (create) throw new Error('An action needs code: give a file, --docker <image> or --sequence <actions>.');
+  return undefined;
+}
+
+/** wsk's `--web` values and the annotations each sets. */
+function webAnnotations(web: string): Record<string, boolean> {
+  switch (web.toLowerCase()) {
+    case 'true':
+    case 'yes':
+      return { 'web-export': true, 'raw-http': false, final: true };
+    case 'raw':
+      return { 'web-export': true, 'raw-http': true, final: true };
+    case 'false':
+    case 'no':
+      return { 'web-export': false, 'raw-http': false };
+    default:
+      throw new Error(`Invalid argument '${web}' for --web; give 'yes', 'true', 'raw', 'false' or 'no'.`);
+  }
+}
+
+/** `--web-secure true` draws a numeric secret as wsk does; `false` opens the action; anything else is the secret. */
+function webSecureValue(secret: string): unknown {
+  if (secret.toLowerCase() === 'true') return randomInt(2 ** 47, 2 ** 48 - 1);
+  if (secret.toLowerCase() === 'false') return false;
+  return secret;
+}
+
+/** The annotations an update starts from when --web or --web-secure changes some of them. */
+async function currentAnnotations(api: Api, name: string): Promise<Record<string, unknown>> {
+  try {
+    const { body } = await api.request('GET', api.entityPath('actions', name), { query: { code: false } });
+    return fromList((body as { annotations?: KeyValue[] }).annotations);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) return {};
+    throw error;
+  }
+}
+
+/** The action's annotations: (an update's current ones,) then --web's, then --web-secure, then -a pairs, which win. */
+async function actionAnnotations(ctx: Context, name: string, flags: ActionFlags, create: boolean): Promise<Record<string, unknown> | undefined> {
+  const user = ctx.pairs.annotations;
+  if (flags.web === undefined && flags.webSecure === undefined) return Object.keys(user).length ? user : undefined;
+  const annotations = create ? {} : await currentAnnotations(ctx.api(), name);
+  if (flags.web !== undefined) Object.assign(annotations, webAnnotations(flags.web));
+  if (flags.webSecure !== undefined) annotations['require-whisk-auth'] = webSecureValue(flags.webSecure);
+  Object.assign(annotations, user);
+  if (flags.webSecure !== undefined && annotations['web-export'] !== true) {
+    throw new Error('The --web-secure option is only valid when the --web option is enabled.');
+  }
+  return annotations;
+}
+
+async function actionBody(ctx: Context, name: string, file: string | undefined, flags: ActionFlags, create: boolean): Promise<Record<string, unknown>> {
+  const body: Record<string, unknown> = {};
+  const exec = await actionExec(ctx.api(), file, flags, create);
+  if (exec) body.exec = exec;
+  const params = mergedParams(flags.paramFile, ctx.pairs);
   if (Object.keys(params).length) body.parameters = toKeyValueList(params);
-  if (Object.keys(pairs.annotations).length) body.annotations = toKeyValueList(pairs.annotations);
+  const annotations = await actionAnnotations(ctx, name, flags, create);
+  if (annotations) body.annotations = toKeyValueList(annotations);
   const limits: Record<string, number> = {};
   if (flags.timeout) limits.timeout = Number(flags.timeout);
   if (flags.memory) limits.memory = Number(flags.memory);
   if (flags.logsize) limits.logs = Number(flags.logsize);
+  if (flags.concurrency) limits.concurrency = Number(flags.concurrency);
   if (Object.keys(limits).length) body.limits = limits;
   return body;
 }
@@ -44,9 +126,14 @@ function withActionOptions(command: Command): Command {
   return command
     .option('--kind <kind>', 'the runtime kind (nodejs:20, nodejs:default, ...)')
     .option('--main <name>', 'the name of the entry function')
+    .option('--docker <image>', 'a docker (blackbox) action running this image; a file is optional')
+    .option('--sequence <actions>', 'a sequence of these comma-separated actions (no file)')
+    .option('--web <value>', 'make it a web action: true, yes, raw, false or no')
+    .option('--web-secure <secret>', "a web action's secret (true: draw one; false: none)")
     .option('-t, --timeout <ms>', 'time limit in milliseconds')
     .option('-m, --memory <mb>', 'memory limit in MB')
     .option('-l, --logsize <mb>', 'log size limit in MB')
+    .option('-c, --concurrency <n>', 'how many activations one container may run at once')
     .option('-P, --param-file <file>', 'parameters from a JSON file')
     .option('-p, --param <key value>', 'a parameter (repeatable)')
     .option('-a, --annotation <key value>', 'an annotation (repeatable)');
@@ -56,9 +143,9 @@ export function registerActionCommands(program: Command, ctx: Context): void {
   const action = program.command('action').description('work with actions');
 
   for (const verb of ['create', 'update'] as const) {
-    withActionOptions(action.command(`${verb} <name> ${verb === 'create' ? '<file>' : '[file]'}`).description(`${verb} an action`)).action(
+    withActionOptions(action.command(`${verb} <name> [file]`).description(`${verb} an action`)).action(
       async (name: string, file: string | undefined, flags: ActionFlags) => {
-        const body = actionBody(file, flags, ctx.pairs, verb === 'create');
+        const body = await actionBody(ctx, name, file, flags, verb === 'create');
         const { body: result } = await ctx.api().request('PUT', ctx.api().entityPath('actions', name), {
           query: verb === 'update' ? { overwrite: true } : undefined,
           body,
@@ -77,22 +164,15 @@ export function registerActionCommands(program: Command, ctx: Context): void {
       report(ctx.out(), `got action ${name}`, body);
     });
 
-  action
-    .command('list [package]')
-    .description('list actions')
-    .option('--limit <n>', 'how many to list')
-    .option('--skip <n>', 'how many to skip')
-    .action(async (pkg: string | undefined, flags: { limit?: string; skip?: string }) => {
-      const path = pkg ? `${ctx.api().entityPath('actions', pkg)}/` : ctx.api().entityPath('actions');
-      const { body } = await ctx.api().request('GET', path, { query: { limit: flags.limit, skip: flags.skip } });
-      const actions = body as Array<{ namespace: string; name: string; publish: boolean; annotations: Array<{ key: string; value: unknown }> }>;
-      if (ctx.out().json) return printJson(actions);
-      console.log('actions');
-      if (actions.length === 0) return;
-      console.log(
-        table(actions.map((a) => [`/${a.namespace}/${a.name}`, a.publish ? 'shared' : 'private', String(a.annotations.find((x) => x.key === 'exec')?.value ?? '')])),
-      );
-    });
+  withListOptions(action.command('list [package]').description("list actions (a package's with 'pkg/' or '/ns/pkg/')")).action(
+    async (pkg: string | undefined, flags: ListFlags) => {
+      const api = ctx.api();
+      const path = pkg ? `${api.entityPath('actions', pkg.replace(/\/+$/, ''))}/` : undefined;
+      const list = await fetchList(api, 'actions', flags, { path });
+      if (ctx.out().json) return printJson(list);
+      printList('actions', list);
+    },
+  );
 
   action
     .command('delete <name>')
@@ -110,7 +190,7 @@ export function registerActionCommands(program: Command, ctx: Context): void {
     .option('-P, --param-file <file>', 'parameters from a JSON file')
     .option('-p, --param <key value>', 'a parameter (repeatable)')
     .action(async (name: string, flags: { blocking?: boolean; result?: boolean; paramFile?: string }) => {
-      const params = { ...(flags.paramFile ? readParamFile(flags.paramFile) : {}), ...ctx.pairs.params };
+      const params = mergedParams(flags.paramFile, ctx.pairs);
       const blocking = Boolean(flags.blocking || flags.result);
       const { status, body } = await ctx.api().request('POST', ctx.api().entityPath('actions', name), {
         query: { blocking, result: flags.result ? true : undefined },

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import type { Api } from './api';
-import { printJson, report, table, type Output } from './output';
-
-type Context = { api: () => Api; out: () => Output };
+import type { Context } from './context';
+import { printJson, report, table } from './output';
 
 interface Brief {
   activationId: string;
@@ -15,6 +14,48 @@ interface Brief {
 }
 
 const STATUS = ['success', 'application error', 'developer error', 'internal error'];
+
+interface PollFlags {
+  exit?: string;
+  sinceSeconds?: string;
+  sinceMinutes?: string;
+  sinceHours?: string;
+  sinceDays?: string;
+}
+
+const POLL_INTERVAL_MS = 2000;
+
+function sinceMs(flags: PollFlags): number {
+  const seconds = Number(flags.sinceSeconds ?? 0) + 60 * Number(flags.sinceMinutes ?? 0) + 3600 * Number(flags.sinceHours ?? 0) + 86400 * Number(flags.sinceDays ?? 0);
+  if (!Number.isFinite(seconds) || seconds < 0) throw new Error('--since-seconds, --since-minutes, --since-hours and --since-days take numbers of 0 or more.');
+  return Date.now() - seconds * 1000;
+}
+
+/**
+ * `activation poll`: every 2 s, the activations since the start (optionally of one action), each
+ * new one printed once, oldest first, with its logs; `--exit N` ends it after N seconds.
+ */
+async function poll(api: Api, name: string | undefined, flags: PollFlags): Promise<void> {
+  const exitAfter = flags.exit === undefined ? undefined : Number(flags.exit);
+  if (exitAfter !== undefined && !(exitAfter >= 0)) throw new Error('--exit takes a number of seconds.');
+  const deadline = exitAfter === undefined ? Infinity : Date.now() + exitAfter * 1000;
+  const since = sinceMs(flags);
+  const seen = new Set<string>();
+  console.log('Enter Ctrl-c to exit.');
+  console.log('Polling for activation logs');
+  for (;;) {
+    const { body } = await api.request('GET', api.entityPath('activations'), { query: { docs: true, since, name } });
+    for (const record of [...(body as Array<Brief & { logs?: string[] }>)].reverse()) {
+      if (seen.has(record.activationId)) continue;
+      seen.add(record.activationId);
+      console.log(`\nActivation: '${record.name}' (${record.activationId})`);
+      for (const line of record.logs ?? []) console.log(line);
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) return;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_INTERVAL_MS, left)));
+  }
+}
 
 async function latestId(api: Api): Promise<string> {
   const { body } = await api.request('GET', api.entityPath('activations'), { query: { limit: 1 } });
@@ -54,6 +95,16 @@ export function registerActivationCommands(program: Command, ctx: Context): void
       }
       console.log(table(rows));
     });
+
+  activation
+    .command('poll [name]')
+    .description('print the logs of new activations (of one action) as they arrive')
+    .option('--exit <seconds>', 'stop after this many seconds')
+    .option('--since-seconds <n>', 'start this many seconds ago')
+    .option('--since-minutes <n>', 'start this many minutes ago')
+    .option('--since-hours <n>', 'start this many hours ago')
+    .option('--since-days <n>', 'start this many days ago')
+    .action((name: string | undefined, flags: PollFlags) => poll(ctx.api(), name, flags));
 
   for (const [verb, suffix, what] of [
     ['get', '', 'got activation'],

@@ -57,16 +57,60 @@ export class Api {
     return { status: response.status, body };
   }
 
-  /** The API path of a collection, or of one entity named `name`, `pkg/name`, `/ns/name` or `/ns/pkg/name`. */
+  /** The namespace from the configuration (`_` stands for the caller's own). */
+  get namespace(): string {
+    return this.config.namespace;
+  }
+
+  /** The `uuid:key` the CLI authenticates with (feeds get it as `authKey`). */
+  get authKey(): string {
+    return this.config.auth;
+  }
+
+  private resolved?: Promise<string>;
+
+  /** The caller's namespace by name: the configured one, or when that is `_`, the one `GET /namespaces` names. */
+  resolvedNamespace(): Promise<string> {
+    if (this.config.namespace !== '_') return Promise.resolve(this.config.namespace);
+    this.resolved ??= this.request('GET', 'namespaces').then(({ body }) => {
+      const [namespace] = body as string[];
+      if (typeof namespace !== 'string') throw new Error('The API host did not name a namespace for this key.');
+      return namespace;
+    });
+    return this.resolved;
+  }
+
+  /**
+   * A fully qualified name `/ns/[pkg/]name`: `/ns/...` stays as it is, three parts without the
+   * leading slash are `ns/pkg/name`, anything else lives in `namespace`.
+   */
+  static qualify(name: string, namespace: string): string {
+    if (name.startsWith('/')) return name;
+    if (name.split('/').length === 3) return `/${name}`;
+    return `/${namespace}/${name}`;
+  }
+
+  /** `Api.qualify` in the caller's namespace, which is resolved only when the name needs it. */
+  async fullyQualified(name: string): Promise<string> {
+    return name.startsWith('/') || name.split('/').length === 3 ? Api.qualify(name, '_') : Api.qualify(name, await this.resolvedNamespace());
+  }
+
+  /** The API path of a collection in `namespace` (given as `ns` or `/ns`; the configured one when absent). */
+  collectionPath(collection: string, namespace?: string): string {
+    const ns = namespace?.replace(/^\/+|\/+$/g, '') || this.config.namespace;
+    return `namespaces/${encodeURIComponent(ns)}/${collection}`;
+  }
+
+  /** The API path of a collection, or of one entity named `name`, `pkg/name`, `/ns/name` or `[/]ns/pkg/name`. */
   entityPath(collection: string, name?: string): string {
     let namespace = this.config.namespace;
     let path = name;
-    if (name?.startsWith('/')) {
-      const [ns, ...rest] = name.slice(1).split('/');
+    if (name !== undefined && (name.startsWith('/') || name.split('/').length === 3)) {
+      const [ns, ...rest] = name.replace(/^\//, '').split('/');
       namespace = ns;
       path = rest.join('/');
     }
-    const base = `namespaces/${encodeURIComponent(namespace)}/${collection}`;
+    const base = this.collectionPath(collection, namespace);
     return path === undefined ? base : `${base}/${path.split('/').map(encodeURIComponent).join('/')}`;
   }
 }

@@ -4,14 +4,18 @@ import { registerActivationCommands } from './activation-commands';
 import { Api, ApiError } from './api';
 import { resolveConfig } from './config';
 import type { Output } from './output';
+import { registerNamespaceCommands } from './namespace-commands';
+import { registerPackageCommands } from './package-commands';
 import { extractKeyValuePairs } from './params';
 import { registerPropertyCommands } from './property-commands';
+import { registerRuleCommands } from './rule-commands';
+import { registerTriggerCommands } from './trigger-commands';
 
 /** `skywhisk`: the wsk command grammar against a Skywhisk (or OpenWhisk) API host. */
 export async function runCli(argv: string[]): Promise<void> {
   const pairs = extractKeyValuePairs(argv.slice(2));
   const program = new Command('skywhisk')
-    .description('Skywhisk command line: the wsk grammar for actions, activations and properties')
+    .description('Skywhisk command line: the wsk grammar for actions, activations, triggers, rules, packages, namespaces and properties')
     // Values are optional so that `property get --apihost` (a bare flag) parses as wsk's does.
     .option('--apihost [host]', 'whisk API host')
     .option('-u, --auth [key]', 'authorization key (uuid:key)')
@@ -19,14 +23,22 @@ export async function runCli(argv: string[]): Promise<void> {
     .option('--json', 'print JSON only')
     .showHelpAfterError();
   const globals = () => program.opts<{ apihost?: string | true; auth?: string | true; json?: boolean }>();
+  let client: Api | undefined;
+  // One client per run (it remembers the resolved namespace), made once the flags are parsed.
   const api = () => {
     const { apihost, auth } = globals();
     if (apihost === true || auth === true) throw new Error('--apihost and --auth need a value.');
-    return new Api(resolveConfig({ apihost, auth }));
+    client ??= new Api(resolveConfig({ apihost, auth }));
+    return client;
   };
   const out = (): Output => ({ json: Boolean(globals().json) });
-  registerActionCommands(program, { api, out, pairs });
-  registerActivationCommands(program, { api, out });
+  const ctx = { api, out, pairs };
+  registerActionCommands(program, ctx);
+  registerActivationCommands(program, ctx);
+  registerTriggerCommands(program, ctx);
+  registerRuleCommands(program, ctx);
+  registerPackageCommands(program, ctx);
+  registerNamespaceCommands(program, ctx);
   registerPropertyCommands(program);
   try {
     await program.parseAsync(['node', 'skywhisk', ...pairs.argv]);

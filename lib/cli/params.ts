@@ -47,3 +47,8 @@ export function readParamFile(file: string): Record<string, unknown> {
 export function toKeyValueList(values: Record<string, unknown>): Array<{ key: string; value: unknown }> {
   return Object.entries(values).map(([key, value]) => ({ key, value }));
 }
+
+/** `-P file` then `-p key value` pairs, the pairs winning, as wsk merges them. */
+export function mergedParams(paramFile: string | undefined, pairs: KeyValuePairs): Record<string, unknown> {
+  return { ...(paramFile ? readParamFile(paramFile) : {}), ...pairs.params };
+}
