@@ -18,7 +18,7 @@ export function basicAuth(subjects: SubjectsRepository): MiddlewareHandler<Contr
     const now = Date.now();
     let entry = cache.get(header);
     if (!entry || entry.expires < now) {
-      entry = { identity: await authenticate(subjects, header), expires: now + CACHE_TTL_MS };
+      entry = { identity: await authenticateHeader(subjects, header), expires: now + CACHE_TTL_MS };
       if (cache.size >= CACHE_MAX) cache.clear();
       cache.set(header, entry);
     }
@@ -28,7 +28,9 @@ export function basicAuth(subjects: SubjectsRepository): MiddlewareHandler<Contr
   };
 }
 
-async function authenticate(subjects: SubjectsRepository, header: string): Promise<Identity | undefined> {
+/** The identity a Basic `uuid:key` header authenticates, or undefined. */
+export async function authenticateHeader(subjects: SubjectsRepository, header: string | undefined): Promise<Identity | undefined> {
+  if (!header) return undefined;
   const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
   if (!match) return undefined;
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');

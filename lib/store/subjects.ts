@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { SUBJECTS_BY_NAMESPACE_INDEX } from './tables';
 import type { UserLimits } from '../model/limits';
 
 /** The identity a key authenticates: one key, one namespace (as in OpenWhisk). */
@@ -57,6 +58,32 @@ export class SubjectsRepository {
     const presented = hashKey(key);
     const stored = item ? Buffer.from(item.keyHash, 'hex') : hashKey(randomUUID());
     if (!item || !timingSafeEqual(presented, stored)) return undefined;
-    return { subject: item.subject, namespace: item.namespace, uuid: item.uuid, limits: item.limits ?? {} };
+    return identityOf(item);
   }
+
+  /** The identity that owns a namespace (web actions run as their owner); undefined when none does. */
+  async byNamespace(namespace: string): Promise<Identity | undefined> {
+    const { Items } = await this.dynamo.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: SUBJECTS_BY_NAMESPACE_INDEX,
+        KeyConditionExpression: '#ns = :ns',
+        ExpressionAttributeNames: { '#ns': 'namespace' },
+        ExpressionAttributeValues: { ':ns': namespace },
+        Limit: 1,
+      }),
+    );
+    const item = Items?.[0] as SubjectItem | undefined;
+    return item && identityOf(item);
+  }
+
+  /** The identity of a subject by its uuid, without a key (internal callers such as the alarm scheduler). */
+  async byUuid(uuid: string): Promise<Identity | undefined> {
+    const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.table, Key: { uuid } }));
+    return Item ? identityOf(Item as SubjectItem) : undefined;
+  }
+}
+
+function identityOf(item: SubjectItem): Identity {
+  return { subject: item.subject, namespace: item.namespace, uuid: item.uuid, limits: item.limits ?? {} };
 }

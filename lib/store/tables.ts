@@ -7,13 +7,16 @@ import {
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PlatformConfig } from '../config';
 
+/** Index of subjects by namespace. */
+export const SUBJECTS_BY_NAMESPACE_INDEX = 'byNamespace';
+
 /** Index of activations by `namespace/path` of the action, newest first by id. */
 export const ACTIVATIONS_BY_NAME_INDEX = 'byName';
 
 /**
  * Table layouts. In AWS the CDK creates these tables; locally they are created at start when
  * missing. Keys:
- * - subjects: `uuid`.
+ * - subjects: `uuid`, plus an index on `namespace` (the owner of a web action).
  * - entities: `namespace` + `key` (`actions/name`, `actions/pkg/name`, ...): listing a type is a
  *   Query on the partition with a key prefix.
  * - activations: `namespace` + `activationId` (time-ordered ids, so newest-first is a descending
@@ -24,8 +27,19 @@ export function tableDefinitions(config: PlatformConfig): CreateTableCommandInpu
     {
       TableName: config.tables.subjects,
       BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'uuid', AttributeType: 'S' }],
+      AttributeDefinitions: [
+        { AttributeName: 'uuid', AttributeType: 'S' },
+        { AttributeName: 'namespace', AttributeType: 'S' },
+      ],
       KeySchema: [{ AttributeName: 'uuid', KeyType: 'HASH' }],
+      // Web actions run as their owner: the identity is found from the namespace in the URL.
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: SUBJECTS_BY_NAMESPACE_INDEX,
+          KeySchema: [{ AttributeName: 'namespace', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
     },
     {
       TableName: config.tables.entities,

@@ -7,6 +7,7 @@ import openwhisk from 'openwhisk';
 import { createAwsClients, type AwsClients } from '../../lib/aws-clients';
 import { configFromEnv } from '../../lib/config';
 import { OPENWHISK_GUEST_AUTH, startPlatform, type RunningPlatform } from '../../lib/local/platform';
+import { generateCredentials, SubjectsRepository } from '../../lib/store/subjects';
 
 export interface TestPlatform {
   platform: RunningPlatform;
@@ -88,4 +89,13 @@ export async function withInvokerLog(test: TestPlatform, body: () => Promise<voi
     if (error instanceof Error) error.message += `\n--- invoker log ---\n${logTail(test, 'invoker')}`;
     throw error;
   }
+}
+
+/** Adds a subject owning `namespace` and returns an `openwhisk` client authenticated as it. */
+export async function clientForNewNamespace(test: TestPlatform, namespace: string): Promise<{ auth: string; wsk: ReturnType<typeof openwhisk> }> {
+  const { uuid, key } = generateCredentials();
+  const config = configFromEnv({});
+  await new SubjectsRepository(test.clients.dynamo, config.tables.subjects).put({ uuid, key, subject: namespace, namespace });
+  const auth = `${uuid}:${key}`;
+  return { auth, wsk: openwhisk({ apihost: test.platform.apiHost, api_key: auth }) };
 }
