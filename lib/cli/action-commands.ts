@@ -114,10 +114,16 @@ async function actionBody(ctx: Context, name: string, file: string | undefined, 
   const annotations = await actionAnnotations(ctx, name, flags, create);
   if (annotations) body.annotations = toKeyValueList(annotations);
   const limits: Record<string, number> = {};
-  if (flags.timeout) limits.timeout = Number(flags.timeout);
-  if (flags.memory) limits.memory = Number(flags.memory);
-  if (flags.logsize) limits.logs = Number(flags.logsize);
-  if (flags.concurrency) limits.concurrency = Number(flags.concurrency);
+  for (const [key, flag, value] of [
+    ['timeout', '--timeout', flags.timeout],
+    ['memory', '--memory', flags.memory],
+    ['logs', '--logsize', flags.logsize],
+    ['concurrency', '--concurrency', flags.concurrency],
+  ] as const) {
+    if (value === undefined) continue;
+    if (!/^\d+$/.test(value)) throw new Error(`${flag} takes a whole number, not '${value}'.`);
+    limits[key] = Number(value);
+  }
   if (Object.keys(limits).length) body.limits = limits;
   return body;
 }

@@ -405,6 +405,9 @@ describe('action flags', () => {
   test('--concurrency sets limits.concurrency; list of a package lists pkg/', async () => {
     await cli(['action', 'update', 'c', '-c', '4', '-m', '256']);
     expect(requests[0].body).toEqual({ limits: { memory: 256, concurrency: 4 } });
+    const notANumber = await cli(['action', 'update', 'c', '--concurrency', 'many']);
+    expect(notANumber).toMatchObject({ code: 1, stderr: "error: --concurrency takes a whole number, not 'many'.\n" });
+    requests = requests.slice(0, 1);
     handler = (r) => (r.method === 'GET' ? { status: 200, body: [{ namespace: 'guest/pkg', name: 'a', publish: false, annotations: [{ key: 'exec', value: 'nodejs:20' }] }] } : undefined);
     const listed = await cli(['action', 'list', 'pkg/', '--limit', '3', '--skip', '1']);
     expect(requests[1]).toEqual({ method: 'GET', path: 'namespaces/_/actions/pkg/', query: { limit: '3', skip: '1' }, body: undefined });
