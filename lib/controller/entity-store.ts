@@ -1,14 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { bumpPatch } from '../model/entity';
 import type { EntityDocument } from '../model/common';
-import { ConcurrentUpdateError, EntityExistsError, type EntitiesRepository, type EntityType } from '../store/entities';
+import { ConcurrentUpdateError, EntityExistsError, newRevision, type EntitiesRepository, type EntityType } from '../store/entities';
 import { Messages, WhiskError } from './errors';
 
 export type Revisioned<T> = T & { revision: string };
 
-export function newRevision(): string {
-  return randomBytes(8).toString('hex');
-}
+export { newRevision };
 
 /** An entity of the caller's namespace, or a 404. */
 export async function loadEntity<T>(entities: EntitiesRepository, namespace: string, type: EntityType, key: string): Promise<Revisioned<T>> {

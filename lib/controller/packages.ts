@@ -1,13 +1,21 @@
 import type { Hono } from 'hono';
 import { boundPackage, loadPackage, readablePackage, type StoredPackage } from '../catalog/resolve';
 import { mergeAnnotations } from '../model/common';
-import { mergeParameters, type StoredAction } from '../model/entity';
+import { annotationValue, mergeParameters, type StoredAction } from '../model/entity';
 import { DEFAULT_NAMESPACE_ALIAS, isValidEntityName } from '../model/names';
 import { bindingOf, packagePutSchema, type PackageBinding, type PackageDoc, type PackagePut } from '../model/packages';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { deleteEntity, loadEntity, nextCommonFields, saveEntity, withoutRevision } from './entity-store';
 import { Messages, WhiskError } from './errors';
 import { booleanParam, checkParameterSize, entityNameParam, listParams, parsedBody, requestedNamespace, resolveNamespace } from './request';
+
+function isFeed(action: StoredAction): boolean {
+  return Boolean(annotationValue(action.annotations, 'feed'));
+}
+
+function actionSummary(action: StoredAction): object {
+  return { name: action.name, version: action.version, annotations: action.annotations };
+}
 
 function packageBrief(pkg: PackageDoc): object {
   const { namespace, name, version, publish, annotations, binding, updated } = pkg;
@@ -70,8 +78,9 @@ export function registerPackageRoutes(app: Hono<ControllerEnv>, deps: Controller
       ...withoutRevision(pkg),
       // A binding shows its package's parameters with its own on top.
       parameters: binding ? mergeParameters(target.parameters, pkg.parameters) : pkg.parameters,
-      actions: actions.map(({ doc }) => ({ name: doc.name, version: doc.version, annotations: doc.annotations })),
-      feeds: [],
+      // Actions annotated `feed` are the package's feeds, listed apart as OpenWhisk does.
+      actions: actions.filter(({ doc }) => !isFeed(doc)).map(({ doc }) => actionSummary(doc)),
+      feeds: actions.filter(({ doc }) => isFeed(doc)).map(({ doc }) => actionSummary(doc)),
     });
   });
 

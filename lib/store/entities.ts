@@ -7,7 +7,14 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 
+import { randomBytes } from 'node:crypto';
+
 export type EntityType = 'actions' | 'triggers' | 'rules' | 'packages';
+
+/** A fresh opaque revision; every write of an entity carries a new one. */
+export function newRevision(): string {
+  return randomBytes(8).toString('hex');
+}
 
 /** A write lost a race with another writer (optimistic concurrency). */
 export class ConcurrentUpdateError extends Error {
