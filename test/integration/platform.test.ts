@@ -117,8 +117,10 @@ describe('actions', () => {
     expect((Items ?? []).filter((item) => String(item.key).includes('big'))).toEqual([]);
   });
 
-  test('a packaged action name is stored under its package', async () => {
+  test('a packaged action name is stored under its package, which must exist', async () => {
     const wsk = env.wsk();
+    await expect(wsk.actions.create({ name: 'tools/echo', action: 'function main(p) { return p; }' })).rejects.toMatchObject({ statusCode: 404 });
+    await wsk.packages.create({ name: 'tools' });
     const created = await wsk.actions.create({ name: 'tools/echo', action: 'function main(p) { return p; }' });
     expect(created.namespace).toBe('guest/tools');
     const result = await wsk.actions.invoke({ name: 'tools/echo', blocking: true, result: true, params: { a: 1 } });
