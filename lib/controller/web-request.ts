@@ -398,6 +398,12 @@ export class WebActionError extends Error {
   constructor(
     readonly status: 400 | 401 | 404 | 406 | 413 | 415,
     message: string,
+    /**
+     * True for a pekko rejection (malformed JSON or form body): OpenWhisk renders it outside the
+     * web-action directives, as compact `{"error","code"}` without CORS headers. False for
+     * OpenWhisk's own `terminate` (reserved/final parameters): pretty, with CORS headers.
+     */
+    readonly rejection = false,
   ) {
     super(message);
   }
@@ -424,7 +430,7 @@ function parseJsonBody(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(utf8(bytes));
   } catch {
-    throw new WebActionError(400, `${WebMessages.malformedContent}\n${sprayJsonError(bytes) ?? 'Unexpected end-of-input'}`);
+    throw new WebActionError(400, `${WebMessages.malformedContent}\n${sprayJsonError(bytes) ?? 'Unexpected end-of-input'}`, true);
   }
 }
 
@@ -448,7 +454,7 @@ function parseFormBody(bytes: Uint8Array): Record<string, string> {
         const escape = code === 0x25 && isHexDigit(segment.charCodeAt(j + 1)) && isHexDigit(segment.charCodeAt(j + 2));
         if (!visible || (code === 0x25 && !escape)) {
           const at = column + (i === 1 ? eq + 1 : 0) + j;
-          throw new WebActionError(400, `Illegal query: Invalid input '${segment[j]}' (line 1, column ${at}): ${text}`);
+          throw new WebActionError(400, `Illegal query: Invalid input '${segment[j]}' (line 1, column ${at}): ${text}`, true);
         }
         if (escape) j += 2;
       }

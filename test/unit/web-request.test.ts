@@ -238,7 +238,7 @@ describe('webActionArgs: raw mode', () => {
 describe('webActionArgs: reserved and final parameters', () => {
   test.each(['__ow_method', '__ow_headers', '__ow_path', '__ow_user', '__ow_query', '__ow_body'])('query parameter %s is refused', (key) => {
     const error = failure(() => args({ query: `${key}=YYY` }));
-    expect(error.status).toBe(400);
+    expect([error.status, error.rejection]).toEqual([400, false]);
     expect(error.message).toBe(NOT_ALLOWED);
   });
 
@@ -287,7 +287,7 @@ describe('webActionArgs: malformed bodies', () => {
     ['\uFEFF{}', "Unexpected character 'ï' at input index 0 (line 1, position 1), expected JSON Value:\n\uFEFF{}\n^\n"],
   ])('%j is a 400 with spray-json\'s message', (body, detail) => {
     const error = json(body);
-    expect(error.status).toBe(400);
+    expect([error.status, error.rejection]).toEqual([400, true]);
     expect(error.message).toBe(`The request content was malformed:\n${detail}`);
   });
 
@@ -297,8 +297,8 @@ describe('webActionArgs: malformed bodies', () => {
 
   test('a malformed form body is a 400', () => {
     const error = failure(() => args({ method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: bytes('a=1&b=x y') }));
-    expect(error.status).toBe(400);
-    expect(error.message).toMatch(/^Illegal query: Invalid input ' '/);
+    expect([error.status, error.rejection]).toEqual([400, true]);
+    expect(error.message).toBe("Illegal query: Invalid input ' ' (line 1, column 8): a=1&b=x y");
   });
 
   test.each(['a=%zz', 'a=#', 'a=é'])('form body %j is refused', (body) => {
