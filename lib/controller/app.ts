@@ -7,6 +7,7 @@ import { registerActivationRoutes } from './activations';
 import { registerPackageRoutes } from './packages';
 import { registerRuleRoutes } from './rules';
 import { registerTriggerRoutes } from './triggers';
+import { registerWebRoutes } from './web';
 import { basicAuth } from './auth';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
@@ -38,6 +39,8 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
   app.use('*', async (c, next) => {
     const requested = c.req.header('x-request-id');
     c.set('transactionId', requested && /^[\w-]{1,64}$/.test(requested) ? requested : newTransactionId());
+    // Web actions answer CORS and OPTIONS themselves (web-custom-options passes OPTIONS to the action).
+    if (c.req.path.startsWith('/api/v1/web/')) return next();
     for (const [name, value] of Object.entries(CORS_HEADERS)) c.header(name, value);
     if (c.req.method === 'OPTIONS') return c.body(null, 200);
     await next();
@@ -68,6 +71,7 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
   registerPackageRoutes(api, deps);
   registerTriggerRoutes(api, deps);
   registerRuleRoutes(api, deps);
+  registerWebRoutes(api, deps);
   // A known resource with a method it does not take: 405, as OpenWhisk answers.
   const collections = ['actions', 'activations', 'packages', 'triggers', 'rules'].map((name) => `/namespaces/:ns/${name}/*`);
   api.on(['PATCH'], collections, () => {
