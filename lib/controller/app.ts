@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit';
 import pino from 'pino';
 import { SYSTEM_LIMITS, userLimits } from '../model/limits';
 import { registerActionRoutes } from './actions';
+import { registerAlarmRoutes } from './alarm-routes';
 import { registerActivationRoutes } from './activations';
 import { registerPackageRoutes } from './packages';
 import { registerRuleRoutes } from './rules';
@@ -72,6 +73,9 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
   registerTriggerRoutes(api, deps);
   registerRuleRoutes(api, deps);
   registerWebRoutes(api, deps);
+  if (deps.alarms) {
+    registerAlarmRoutes(api, deps.alarms, async (namespace, name) => (await deps.entities.get(namespace, 'triggers', name)) !== undefined);
+  }
   // A known resource with a method it does not take: 405, as OpenWhisk answers.
   const collections = ['actions', 'activations', 'packages', 'triggers', 'rules'].map((name) => `/namespaces/:ns/${name}/*`);
   api.on(['PATCH'], collections, () => {

@@ -1,3 +1,4 @@
+import type { AlarmScheduler } from '../alarms/scheduler';
 import type { InvocationQueue } from '../bus/invocation-queue';
 import type { ActivationsRepository } from '../store/activations';
 import type { EntitiesRepository } from '../store/entities';
@@ -11,6 +12,8 @@ export interface ControllerDeps {
   queue: InvocationQueue;
   /** Upper bound of a blocking wait: 60 s locally, below API Gateway's 29 s in AWS. */
   maxBlockingWaitMs: number;
+  /** The alarms feed's scheduler; without one the provider routes are absent (the feed answers an error). */
+  alarms?: AlarmScheduler;
 }
 
 export type ControllerEnv = {

@@ -1,12 +1,26 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import pino from 'pino';
+import { AlarmsRepository } from '../alarms/store';
+import { LocalAlarmScheduler } from '../alarms/scheduler';
+import { awsClients } from '../aws-clients';
+import { configFromEnv } from '../config';
+import { alarmFireCallback } from '../controller/alarm-fire';
 import { createApp } from '../controller/app';
 import { depsFromEnv } from '../controller/deps';
 import { announceReady, onShutdown } from './child';
 
+const log = pino({ name: 'controller', level: process.env.SKYWHISK_LOG_LEVEL ?? 'info' });
+
 /** Local controller process: the controller app on a Node HTTP server (`SKYWHISK_PORT`, `SKYWHISK_HOST`). */
-function main(): void {
-  const app = createApp(depsFromEnv());
+async function main(): Promise<void> {
+  const deps = depsFromEnv();
+  // The embedded platform runs the alarms feed's scheduler in the controller process.
+  const config = configFromEnv();
+  const alarms = new LocalAlarmScheduler(new AlarmsRepository(awsClients().dynamo, config.tables.entities), log);
+  deps.alarms = alarms;
+  await alarms.start(alarmFireCallback(deps, alarms, log));
+  const app = createApp(deps);
   const server = serve(
     { fetch: app.fetch, port: Number(process.env.SKYWHISK_PORT ?? 3233), hostname: process.env.SKYWHISK_HOST ?? '127.0.0.1' },
     (info: AddressInfo) => announceReady({ port: info.port }),
@@ -18,6 +32,7 @@ function main(): void {
   onShutdown(
     () =>
       new Promise<void>((resolve) => {
+        void alarms.stop();
         // Stop accepting; requests in progress (blocking waits included) finish first.
         server.close(() => resolve());
         setTimeout(resolve, 65_000).unref();
@@ -25,4 +40,4 @@ function main(): void {
   );
 }
 
-main();
+void main();

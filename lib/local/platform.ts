@@ -7,6 +7,9 @@ import { configFromEnv } from '../config';
 import { isValidEntityName } from '../model/names';
 import { ensureTables } from '../store/tables';
 import { SubjectsRepository } from '../store/subjects';
+import { EntitiesRepository } from '../store/entities';
+import { installSystemPackage } from '../catalog/system-packages';
+import { alarmsPackage } from '../alarms/package';
 import { startProcess, stopProcess, type ManagedProcess } from './processes';
 
 /** OpenWhisk standalone's well-known guest key, so existing wskprops keep working. */
@@ -103,6 +106,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     visibilityTimeoutS: baseEnv.SKYWHISK_QUEUE_VISIBILITY_S ? Number(baseEnv.SKYWHISK_QUEUE_VISIBILITY_S) : undefined,
     maxReceiveCount: baseEnv.SKYWHISK_QUEUE_MAX_RECEIVE ? Number(baseEnv.SKYWHISK_QUEUE_MAX_RECEIVE) : undefined,
   });
+  // The system packages every namespace can use (the alarms feed), brought up to date at each start.
+  await installSystemPackage(new EntitiesRepository(dynamo, config.tables.entities), alarmsPackage());
   const [uuid, key] = options.guestAuth.split(':');
   await new SubjectsRepository(dynamo, config.tables.subjects).put({ uuid, key, subject: options.guestNamespace, namespace: options.guestNamespace });
 
