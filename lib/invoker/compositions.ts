@@ -7,7 +7,7 @@ import {
   type ResolvedAction,
 } from '../catalog/resolve';
 import { newActivationId } from '../model/activation-id';
-import { activationResponse, recordLimits, type ActivationMessage, type ActivationRecord, type ActivationResponse } from '../model/activation';
+import { activationResponse, recordEnvelope, recordLimits, type ActivationMessage, type ActivationRecord, type ActivationResponse } from '../model/activation';
 import type { KeyValue, StoredAction } from '../model/entity';
 import { Messages, WhiskError } from '../model/errors';
 import { SYSTEM_LIMITS } from '../model/limits';
@@ -67,19 +67,14 @@ function compositionRecord(
   const end = Math.max(start, Date.now());
   const memory = Math.max(action.limits.memory, ...children.map((r) => (r.annotations.find((a) => a.key === 'limits')?.value as { memory?: number })?.memory ?? 0));
   return {
-    activationId: message.activationId,
-    namespace: message.namespace,
-    name: action.name,
-    version: action.version,
-    subject: message.subject,
-    publish: false,
+    ...recordEnvelope(message, action.name, action.version),
     start,
     end,
     duration: children.reduce((sum, r) => sum + (r.duration ?? 0), 0),
     response,
     logs: children.map((r) => r.activationId),
     annotations: [
-      { key: 'topmost', value: !message.cause },
+      { key: 'topmost', value: !message.causedBy },
       { key: 'path', value: `${message.action.namespace}/${message.action.path}` },
       { key: 'waitTime', value: Math.max(0, start - message.acceptedAt) },
       { key: 'kind', value: 'sequence' },
@@ -88,7 +83,6 @@ function compositionRecord(
       ...(message.binding ? [{ key: 'binding', value: message.binding }] : []),
       ...extraAnnotations,
     ],
-    ...(message.cause ? { cause: message.cause } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { InvocationQueue, ReceivedMessage } from '../bus/invocation-queue';
-import { activationMessageSchema, activationResponse, recordLimits, type ActivationMessage, type ActivationRecord } from '../model/activation';
+import { activationMessageSchema, activationResponse, recordEnvelope, recordLimits, type ActivationMessage, type ActivationRecord } from '../model/activation';
 import { isConductor, isSequence, resolveAction, type ResolvedAction } from '../catalog/resolve';
 import type { StoredAction } from '../model/entity';
 import { parseEntityPath } from '../model/names';
@@ -284,21 +284,7 @@ export class Invoker {
       ...(message.causedBy ? [{ key: 'causedBy', value: message.causedBy }] : []),
       ...(message.binding ? [{ key: 'binding', value: message.binding }] : []),
     ];
-    return {
-      activationId: message.activationId,
-      namespace: message.namespace,
-      name: action.name,
-      version: action.version,
-      subject: message.subject,
-      publish: false,
-      start,
-      end,
-      duration: end - start,
-      response: execution.response,
-      logs: logLines,
-      annotations,
-      ...(message.cause ? { cause: message.cause } : {}),
-    };
+    return { ...recordEnvelope(message, action.name, action.version), start, end, duration: end - start, response: execution.response, logs: logLines, annotations };
   }
 }
 
@@ -306,19 +292,13 @@ export class Invoker {
 function failedRecord(message: ActivationMessage, start: number, error: string): ActivationRecord {
   const end = Math.max(start, Date.now());
   return {
-    activationId: message.activationId,
-    namespace: message.namespace,
-    name: message.action.path.split('/').pop()!,
-    version: '0.0.0',
-    subject: message.subject,
-    publish: false,
+    ...recordEnvelope(message, message.action.path.split('/').pop()!, '0.0.0'),
     start,
     end,
     duration: end - start,
     response: activationResponse('whiskError', { error }),
     logs: [],
     annotations: [{ key: 'path', value: `${message.action.namespace}/${message.action.path}` }],
-    ...(message.cause ? { cause: message.cause } : {}),
   };
 }
 

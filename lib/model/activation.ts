@@ -79,3 +79,20 @@ export function recordLimits(limits: ActionLimits): ActionLimits {
   const { timeout, memory, logs, concurrency } = limits;
   return { timeout, memory, logs, concurrency };
 }
+
+/** The fields every record of the activation `message` describes shares, whoever writes it. */
+export function recordEnvelope(
+  message: ActivationMessage,
+  name: string,
+  version: string,
+): Pick<ActivationRecord, 'activationId' | 'namespace' | 'name' | 'version' | 'subject' | 'publish' | 'cause'> {
+  return {
+    activationId: message.activationId,
+    namespace: message.namespace,
+    name,
+    version,
+    subject: message.subject,
+    publish: false,
+    ...(message.cause ? { cause: message.cause } : {}),
+  };
+}

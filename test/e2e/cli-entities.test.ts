@@ -1,34 +1,17 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { runCli, type CliRun } from '../helpers/cli';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 
 // The `skywhisk` CLI's trigger, rule, package, namespace and list commands, sequences, web
 // actions, feeds and `activation poll`, against a running platform, as a user would use them.
 
-const run = promisify(execFile);
-const BIN = resolve(__dirname, '../../bin/skywhisk.js');
 let env: TestPlatform;
 const work = mkdtempSync(join(tmpdir(), 'skywhisk-cli-entities-e2e-'));
 
-interface Run {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
-
-async function cli(...args: string[]): Promise<Run> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: work, WSK_CONFIG_FILE: env.platform.wskpropsFile },
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const failed = error as { stdout: string; stderr: string; code: number };
-    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
-  }
+function cli(...args: string[]): Promise<CliRun> {
+  return runCli(work, env.platform.wskpropsFile, args);
 }
 
 /** A command that must succeed; its failure shows what the CLI printed. */

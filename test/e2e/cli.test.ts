@@ -1,28 +1,17 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { runCli, type CliRun } from '../helpers/cli';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 
 // The `skywhisk` CLI as a user runs it (bin/skywhisk.js), configured only through the wskprops
 // file the platform wrote at start.
 
-const run = promisify(execFile);
-const BIN = resolve(__dirname, '../../bin/skywhisk.js');
 let env: TestPlatform;
 const work = mkdtempSync(join(tmpdir(), 'skywhisk-cli-e2e-'));
 
-async function cli(...args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH, HOME: work, WSK_CONFIG_FILE: env.platform.wskpropsFile },
-    });
-    return { stdout, stderr, code: 0 };
-  } catch (error) {
-    const failed = error as { stdout: string; stderr: string; code: number };
-    return { stdout: failed.stdout, stderr: failed.stderr, code: failed.code };
-  }
+function cli(...args: string[]): Promise<CliRun> {
+  return runCli(work, env.platform.wskpropsFile, args);
 }
 
 beforeAll(async () => {
@@ -85,10 +74,8 @@ test('an error from the API is printed and sets a non-zero exit code', async () 
 
 test('property set and get use WSK_CONFIG_FILE', async () => {
   const props = join(work, 'props');
-  const set = await run(process.execPath, [BIN, 'property', 'set', '--apihost', 'http://127.0.0.1:1', '--auth', 'u:k'], {
-    env: { PATH: process.env.PATH, HOME: work, WSK_CONFIG_FILE: props },
-  });
+  const set = await runCli(work, props, ['property', 'set', '--apihost', 'http://127.0.0.1:1', '--auth', 'u:k']);
   expect(set.stdout).toContain('ok: whisk API host set to http://127.0.0.1:1');
-  const got = await run(process.execPath, [BIN, 'property', 'get', '--apihost'], { env: { PATH: process.env.PATH, HOME: work, WSK_CONFIG_FILE: props } });
+  const got = await runCli(work, props, ['property', 'get', '--apihost']);
   expect(got.stdout.trim()).toBe('whisk API host          http://127.0.0.1:1');
 });

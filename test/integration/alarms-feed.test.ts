@@ -44,7 +44,7 @@ test('a once feed a few seconds ahead fires its trigger exactly once, with the t
   const created: any = await ow.feeds.create({ name: '/whisk.system/alarms/once', trigger: 'wakeup', params: { date, trigger_payload: { reason: 'alarm' } } });
   expect(created.response.success).toBe(true);
 
-  const read: any = await ow.feeds.get({ name: '/whisk.system/alarms/once', trigger: 'wakeup' });
+  const read: any = await (ow.feeds as any).get({ name: '/whisk.system/alarms/once', trigger: 'wakeup' });
   expect(read.response.result.config).toMatchObject({ date, payload: { reason: 'alarm' } });
 
   const [fired] = await eventually(async () => {
@@ -82,7 +82,7 @@ test('an alarm with a seconds cron fires repeatedly; PAUSE stops it; DELETE remo
 
   const deleted: any = await ow.feeds.delete({ name: '/whisk.system/alarms/alarm', trigger: 'tick' });
   expect(deleted.response.success).toBe(true);
-  const readAgain: any = await ow.feeds.get({ name: '/whisk.system/alarms/alarm', trigger: 'tick' }).catch((error: any) => error.error);
+  const readAgain: any = await (ow.feeds as any).get({ name: '/whisk.system/alarms/alarm', trigger: 'tick' }).catch((error: any) => error.error);
   expect(readAgain.response.success).toBe(false);
 });
 

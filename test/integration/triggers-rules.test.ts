@@ -81,6 +81,8 @@ test('a fire fans out to every active rule, with the trigger parameters under th
   const pipeline = await record(byRule['guest/toPipeline'].activationId);
   expect(pipeline).toMatchObject({ name: 'pipeline', cause: fired.body.activationId, response: { result: { tagged: true, order: 7 } } });
   expect(pipeline.logs).toHaveLength(2);
+  // Caused by the trigger, yet still the topmost composition.
+  expect(pipeline.annotations).toContainEqual({ key: 'topmost', value: true });
 });
 
 test('rules: status, enable and disable, update, and delete unlinking the trigger', async () => {
