@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerActionCommands } from './action-commands';
+import { registerAdminCommands } from './admin-commands';
 import { registerActivationCommands } from './activation-commands';
 import { Api, ApiError } from './api';
 import { resolveConfig } from './config';
@@ -40,6 +41,7 @@ export async function runCli(argv: string[]): Promise<void> {
   registerPackageCommands(program, ctx);
   registerNamespaceCommands(program, ctx);
   registerPropertyCommands(program);
+  registerAdminCommands(program);
   try {
     await program.parseAsync(['node', 'skywhisk', ...pairs.argv]);
   } catch (error) {

@@ -1,0 +1,89 @@
+import { createHash } from 'node:crypto';
+import { CfnOutput, CustomResource, Duration, Names, Stack } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Provider } from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { isValidEntityName } from '../../lib/model/names';
+
+export interface BootstrapProps {
+  /** The subjects table the guest key is installed in. */
+  readonly subjectsTable: ITableV2;
+  /** Where clients reach the API: goes into the `wsk property set` output. */
+  readonly apiHost: string;
+  /**
+   * The namespace the generated key owns.
+   * @default 'guest'
+   */
+  readonly namespace?: string;
+  /**
+   * Retention of the bootstrap function's logs.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/** A stable UUID for this deployment's guest subject (its uuid is an id, not a secret). */
+function deploymentUuid(seed: string): string {
+  const hex = createHash('sha256').update(seed).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * The first credentials of a deployment: a guest key generated into Secrets Manager (never in the
+ * template) and installed, hashed, in the subjects table by a custom resource at deploy time.
+ * Outputs the API URL, the secret, and the `wsk property set` line that reads the key.
+ */
+export class Bootstrap extends Construct {
+  public readonly guestSecret: Secret;
+  public readonly handler: NodejsFunction;
+
+  constructor(scope: Construct, id: string, props: BootstrapProps) {
+    super(scope, id);
+    const namespace = props.namespace ?? 'guest';
+    if (!isValidEntityName(namespace)) throw new Error(`Bootstrap: '${namespace}' is not a valid namespace name.`);
+
+    this.guestSecret = new Secret(this, 'GuestKey', {
+      description: `Skywhisk key of the '${namespace}' namespace (JSON: uuid, key)`,
+      generateSecretString: {
+        secretStringTemplate: JSON.stringify({ uuid: deploymentUuid(Names.uniqueId(this)) }),
+        generateStringKey: 'key',
+        passwordLength: 64,
+        excludePunctuation: true,
+        includeSpace: false,
+      },
+    });
+    this.handler = new NodejsFunction(this, 'Handler', {
+      entry: 'functions/bootstrap/handler.ts',
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      timeout: Duration.seconds(30),
+      logGroup: new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH }),
+      environment: { SKYWHISK_SUBJECTS_TABLE: props.subjectsTable.tableName, NODE_OPTIONS: '--enable-source-maps' },
+      bundling: { minify: true, sourceMap: true },
+    });
+    this.guestSecret.grantRead(this.handler);
+    props.subjectsTable.grantWriteData(this.handler);
+    const provider = new Provider(this, 'Provider', {
+      onEventHandler: this.handler,
+      logGroup: new LogGroup(this, 'ProviderLogs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH }),
+    });
+    new CustomResource(this, 'GuestSubject', {
+      serviceToken: provider.serviceToken,
+      properties: { SecretArn: this.guestSecret.secretArn, Namespace: namespace },
+    });
+
+    const region = Stack.of(this).region;
+    new CfnOutput(this, 'GuestSecretArn', { value: this.guestSecret.secretArn, description: 'Secrets Manager secret with the guest uuid and key' });
+    new CfnOutput(this, 'WskPropertySet', {
+      description: 'Points the skywhisk (or wsk) CLI at this deployment with the guest key',
+      value: [
+        `npx skywhisk property set --apihost ${props.apiHost} --auth "$(aws secretsmanager get-secret-value --region ${region}`,
+        `--secret-id ${this.guestSecret.secretArn} --query SecretString --output text | node -pe 'const s = JSON.parse(require(\"fs\").readFileSync(0, \"utf8\")); s.uuid + \":\" + s.key')"`,
+      ].join(' '),
+    });
+  }
+}
