@@ -82,7 +82,7 @@ export class Bootstrap extends Construct {
       description: 'Points the skywhisk (or wsk) CLI at this deployment with the guest key',
       value: [
         `npx skywhisk property set --apihost ${props.apiHost} --auth "$(aws secretsmanager get-secret-value --region ${region}`,
-        `--secret-id ${this.guestSecret.secretArn} --query SecretString --output text | node -pe 'const s = JSON.parse(require(\"fs\").readFileSync(0, \"utf8\")); s.uuid + \":\" + s.key')"`,
+        `--secret-id ${this.guestSecret.secretArn} --query SecretString --output text | node -pe 'const s = JSON.parse(require("fs").readFileSync(0, "utf8")); s.uuid + ":" + s.key')"`,
       ].join(' '),
     });
   }
