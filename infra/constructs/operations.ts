@@ -1,0 +1,78 @@
+import { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface OperationsProps {
+  /** Messages here are activations no invoker could take: each one is an alarm. */
+  readonly deadLetterQueue: IQueue;
+  /** The controller function: its errors are an alarm. */
+  readonly controller: IFunction;
+  /** The invoker fleet's log group: error lines (pino level 50 and above) are an alarm. */
+  readonly invokerLogGroup: ILogGroup;
+  /** The invoker fleet's cluster ARN: tasks stopping with a failure are reported. */
+  readonly invokerClusterArn: string;
+  /**
+   * Period over which each alarm evaluates.
+   * @default Duration.minutes(5)
+   */
+  readonly period?: Duration;
+}
+
+/**
+ * What an operator is told about: CloudWatch alarms on the dead-letter queue, controller errors and
+ * invoker error logs, plus invoker tasks that stop with a failure, all sent to one SNS topic
+ * (encrypted, TLS only) that the operator subscribes to.
+ */
+export class Operations extends Construct {
+  public readonly topic: Topic;
+  public readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: OperationsProps) {
+    super(scope, id);
+    const period = props.period ?? Duration.minutes(5);
+    // CloudWatch and EventBridge cannot publish to a topic under the AWS-managed SNS key: a key of our own, rotated.
+    const key = new Key(this, 'AlertsKey', { enableKeyRotation: true, description: 'Skywhisk operator alerts topic' });
+    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) key.grant(new ServicePrincipal(service), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.topic = new Topic(this, 'Alerts', { enforceSSL: true, masterKey: key });
+    const alarm = (name: string, metric: IMetric, description: string) => {
+      const created = new Alarm(this, name, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      created.addAlarmAction(new SnsAction(this.topic));
+      this.alarms.push(created);
+    };
+    alarm('DeadLetters', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }), 'Activation messages reached the dead-letter queue.');
+    alarm('ControllerErrors', props.controller.metricErrors({ period, statistic: 'Sum' }), 'The controller function failed.');
+    const invokerErrors = new MetricFilter(this, 'InvokerErrorLines', {
+      logGroup: props.invokerLogGroup,
+      filterPattern: FilterPattern.numberValue('$.level', '>=', 50),
+      metricNamespace: 'Skywhisk',
+      metricName: 'InvokerErrors',
+      metricValue: '1',
+    });
+    alarm('InvokerErrors', invokerErrors.metric({ period, statistic: 'Sum' }), 'An invoker logged an error.');
+    new Rule(this, 'InvokerTaskFailures', {
+      description: 'Invoker tasks that stopped because a container failed',
+      eventPattern: {
+        source: ['aws.ecs'],
+        detailType: ['ECS Task State Change'],
+        detail: { clusterArn: [props.invokerClusterArn], lastStatus: ['STOPPED'], stopCode: ['EssentialContainerExited', 'TaskFailedToStart'] },
+      },
+      targets: [new SnsTopic(this.topic)],
+    });
+  }
+}
