@@ -8,6 +8,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { isValidEntityName } from '../../lib/model/names';
+import { acknowledgeNag, LAMBDA_FINDINGS, wildcardFinding } from '../nag';
 
 export interface BootstrapProps {
   /** The subjects table the guest key is installed in. */
@@ -70,6 +71,17 @@ export class Bootstrap extends Construct {
     const provider = new Provider(this, 'Provider', {
       onEventHandler: this.handler,
       logGroup: new LogGroup(this, 'ProviderLogs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH }),
+    });
+    acknowledgeNag(this.guestSecret, {
+      'AwsSolutions-SMG4': 'Rotating the guest key would lock out every client using it; operators issue new keys with `skywhisk admin user create` and a redeploy reinstalls an updated secret.',
+    });
+    acknowledgeNag(this.handler, {
+      ...LAMBDA_FINDINGS,
+      [wildcardFinding(props.subjectsTable, '/index/*')]: "The L2 table grant includes the subjects table's own indexes; nothing else.",
+    });
+    acknowledgeNag(provider, {
+      ...LAMBDA_FINDINGS,
+      [wildcardFinding(this.handler, ':*')]: 'The custom-resources framework may invoke any version of the bootstrap function.',
     });
     new CustomResource(this, 'GuestSubject', {
       serviceToken: provider.serviceToken,

@@ -1,0 +1,24 @@
+import { Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/**
+ * Acknowledges cdk-nag AwsSolutions findings on `scope` and everything under it, each with the
+ * written reason it is accepted. `rule` is the id cdk-nag prints after `AwsSolutions::`, e.g.
+ * `AwsSolutions-IAM4` or a single finding `AwsSolutions-IAM5[Resource::...]`.
+ */
+export function acknowledgeNag(scope: IConstruct, findings: Record<string, string>): void {
+  for (const [rule, reason] of Object.entries(findings)) Validations.of(scope).acknowledge({ id: `AwsSolutions::${rule}`, reason });
+}
+
+/** Reasons shared by every Lambda function the stack creates. */
+export const LAMBDA_FINDINGS = {
+  'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]':
+    'AWSLambdaBasicExecutionRole only grants writing to CloudWatch Logs, which every function needs.',
+  'AwsSolutions-L1': 'Functions are pinned to nodejs22.x, the runtime Skywhisk is built and tested on; newer runtimes are adopted deliberately.',
+} as const;
+
+/** The IAM5 finding id of a wildcard on `resource`'s ARN, such as `<Table.Arn>/index/*`. */
+export function wildcardFinding(resource: IConstruct, suffix: string): string {
+  const logicalId = Stack.of(resource).getLogicalId(resource.node.defaultChild as CfnElement);
+  return `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>${suffix}]`;
+}
