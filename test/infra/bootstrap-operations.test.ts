@@ -1,0 +1,77 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Bootstrap } from '../../infra/constructs/bootstrap';
+import { Bus } from '../../infra/constructs/bus';
+import { Operations } from '../../infra/constructs/operations';
+import { Store } from '../../infra/constructs/store';
+import { acknowledgeNag, LAMBDA_FINDINGS } from '../../infra/nag';
+
+// The Bootstrap and Operations constructs: what they create, what they grant, and that cdk-nag's
+// AwsSolutions checks find nothing unacknowledged in them.
+
+function build(): { app: App; stack: Stack } {
+  // GIVEN an app that skips bundling (no esbuild run in these tests)
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+  const store = new Store(stack, 'Store');
+  const bus = new Bus(stack, 'Bus');
+  const controller = new LambdaFunction(stack, 'StandInController', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = () => {}') });
+  acknowledgeNag(controller, LAMBDA_FINDINGS);
+  // WHEN
+  new Bootstrap(stack, 'Bootstrap', { subjectsTable: store.subjects, apiHost: 'https://api.example.com/prod' });
+  new Operations(stack, 'Operations', {
+    deadLetterQueue: bus.deadLetterQueue,
+    controller,
+    invokerLogGroup: new LogGroup(stack, 'InvokerLogs'),
+    invokerClusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/invokers',
+  });
+  return { app, stack };
+}
+
+test('Bootstrap generates the guest key into Secrets Manager, never into the template, and installs it with a custom resource', () => {
+  const template = Template.fromStack(build().stack);
+  // THEN
+  template.hasResourceProperties('AWS::SecretsManager::Secret', {
+    GenerateSecretString: { GenerateStringKey: 'key', PasswordLength: 64, ExcludePunctuation: true, IncludeSpace: false, SecretStringTemplate: Match.stringLikeRegexp('^\\{"uuid":"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-8[0-9a-f]{3}-[0-9a-f]{12}"\\}$') },
+  });
+  template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], Environment: { Variables: Match.objectLike({ SKYWHISK_SUBJECTS_TABLE: Match.anyValue() }) } });
+  template.resourceCountIs('AWS::CloudFormation::CustomResource', 1);
+  template.hasResourceProperties('AWS::CloudFormation::CustomResource', { Namespace: 'guest', SecretArn: Match.anyValue() });
+  // The bootstrap function may read the secret and write subjects: exactly these actions.
+  template.hasResourceProperties('AWS::IAM::Policy', {
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow' }),
+        Match.objectLike({ Action: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:DescribeTable'], Effect: 'Allow' }),
+      ]),
+    },
+  });
+  const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+  expect(Object.keys(outputs).some((name) => name.includes('WskPropertySet'))).toBe(true);
+});
+
+test('Bootstrap refuses an invalid namespace', () => {
+  const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Bad');
+  const store = new Store(stack, 'Store');
+  expect(() => new Bootstrap(stack, 'Bootstrap', { subjectsTable: store.subjects, apiHost: 'https://x', namespace: '-bad' })).toThrow(/not a valid namespace/);
+});
+
+test('Operations alarms on dead letters, controller errors and invoker error lines, through one encrypted TLS-only topic', () => {
+  const template = Template.fromStack(build().stack);
+  template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda' });
+  template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.level >= 50 }', MetricTransformations: [Match.objectLike({ MetricName: 'InvokerErrors' })] });
+  template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+  template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+  template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ source: ['aws.ecs'], 'detail-type': ['ECS Task State Change'] }) });
+});
+
+test('cdk-nag AwsSolutions finds nothing unacknowledged in Bootstrap and Operations', () => {
+  const { app } = build();
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  expect(() => app.synth()).not.toThrow();
+});
