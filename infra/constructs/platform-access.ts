@@ -1,0 +1,39 @@
+import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { Bus } from './bus';
+import type { Store } from './store';
+
+/**
+ * The environment every Skywhisk process reads its tables and queues from (lib/config.ts). Endpoints
+ * are not set: the SDK's own configuration finds AWS, or LocalStack under cdklocal.
+ */
+export function platformEnvironment(store: Store, bus: Bus): Record<string, string> {
+  return {
+    SKYWHISK_SUBJECTS_TABLE: store.subjects.tableName,
+    SKYWHISK_ENTITIES_TABLE: store.entities.tableName,
+    SKYWHISK_ACTIVATIONS_TABLE: store.activations.tableName,
+    SKYWHISK_INVOKE_QUEUE: bus.invocationQueue.queueName,
+    SKYWHISK_INVOKE_DLQ: bus.deadLetterQueue.queueName,
+  };
+}
+
+/**
+ * What the controller side needs (controller and alarm-fire functions): read subjects, read and
+ * write entities and activations, send invocations.
+ */
+export function grantControllerAccess(grantee: IGrantable, store: Store, bus: Bus): void {
+  store.subjects.grantReadData(grantee);
+  store.entities.grantReadWriteData(grantee);
+  store.activations.grantReadWriteData(grantee);
+  bus.invocationQueue.grantSendMessages(grantee);
+}
+
+/**
+ * What an invoker needs: read entities (actions, packages of compositions), read and write
+ * activations (claims and records), consume invocations (receive, delete, and change visibility
+ * for the heartbeat, all in the L2 consume grant).
+ */
+export function grantInvokerAccess(grantee: IGrantable, store: Store, bus: Bus): void {
+  store.entities.grantReadData(grantee);
+  store.activations.grantReadWriteData(grantee);
+  bus.invocationQueue.grantConsumeMessages(grantee);
+}
