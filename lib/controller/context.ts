@@ -1,5 +1,6 @@
 import type { AlarmScheduler } from '../alarms/scheduler';
 import type { InvocationQueue } from '../bus/invocation-queue';
+import type { FleetWaker } from './fleet-waker';
 import type { ActivationsRepository } from '../store/activations';
 import type { EntitiesRepository } from '../store/entities';
 import type { Identity, SubjectsRepository } from '../store/subjects';
@@ -14,6 +15,8 @@ export interface ControllerDeps {
   maxBlockingWaitMs: number;
   /** The alarms feed's scheduler; without one the provider routes are absent (the feed answers an error). */
   alarms?: AlarmScheduler;
+  /** Wakes an invoker fleet that scaled to zero (ECS in AWS); absent where invokers always run. */
+  waker?: FleetWaker;
 }
 
 export type ControllerEnv = {

@@ -1,3 +1,5 @@
+import { ECSClient } from '@aws-sdk/client-ecs';
+import pino from 'pino';
 import { awsClients } from '../aws-clients';
 import { InvocationQueue } from '../bus/invocation-queue';
 import { configFromEnv } from '../config';
@@ -6,6 +8,7 @@ import { ActivationsRepository } from '../store/activations';
 import { EntitiesRepository } from '../store/entities';
 import { SubjectsRepository } from '../store/subjects';
 import type { ControllerDeps } from './context';
+import { EcsFleetWaker, type FleetWaker } from './fleet-waker';
 
 /** Inside Lambda behind API Gateway, whose integration times out at 29 s, waits end before that. */
 const LAMBDA_BLOCKING_WAIT_MS = 25_000;
@@ -25,5 +28,14 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerDep
     maxBlockingWaitMs: Number(
       env.SKYWHISK_MAX_BLOCKING_WAIT_MS ?? (env.AWS_LAMBDA_FUNCTION_NAME ? LAMBDA_BLOCKING_WAIT_MS : SYSTEM_LIMITS.maxBlockingWaitMs),
     ),
+    waker: fleetWakerFromEnv(env),
   };
+}
+
+/** The ECS waker when the invoker service is named (`SKYWHISK_INVOKER_CLUSTER`, `SKYWHISK_INVOKER_SERVICE`). */
+export function fleetWakerFromEnv(env: NodeJS.ProcessEnv): FleetWaker | undefined {
+  const cluster = env.SKYWHISK_INVOKER_CLUSTER;
+  const service = env.SKYWHISK_INVOKER_SERVICE;
+  if (!cluster || !service) return undefined;
+  return new EcsFleetWaker(new ECSClient({}), { cluster, service }, pino({ name: 'fleet-waker', level: env.SKYWHISK_LOG_LEVEL ?? 'info' }));
 }

@@ -73,7 +73,7 @@ export async function enqueueActivation(deps: ControllerDeps, request: Activatio
     throw new WhiskError(413, Messages.tooLarge);
   }
   // The message is serialized once: for the size check and for the queue.
-  await deps.queue.sendRaw(body);
+  await Promise.all([deps.queue.sendRaw(body), deps.waker?.wake()]);
   return activationId;
 }
 
