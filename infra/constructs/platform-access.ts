@@ -1,4 +1,6 @@
 import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { IConstruct } from 'constructs';
+import { acknowledgeNag, wildcardFinding } from '../nag';
 import type { Bus } from './bus';
 import type { Store } from './store';
 
@@ -20,7 +22,8 @@ export function platformEnvironment(store: Store, bus: Bus): Record<string, stri
  * What the controller side needs (controller and alarm-fire functions): read subjects, read and
  * write entities and activations, send invocations.
  */
-export function grantControllerAccess(grantee: IGrantable, store: Store, bus: Bus): void {
+export function grantControllerAccess(grantee: IGrantable & IConstruct, store: Store, bus: Bus): void {
+  acknowledgeIndexGrants(grantee, store);
   store.subjects.grantReadData(grantee);
   store.entities.grantReadWriteData(grantee);
   store.activations.grantReadWriteData(grantee);
@@ -32,8 +35,15 @@ export function grantControllerAccess(grantee: IGrantable, store: Store, bus: Bu
  * activations (claims and records), consume invocations (receive, delete, and change visibility
  * for the heartbeat, all in the L2 consume grant).
  */
-export function grantInvokerAccess(grantee: IGrantable, store: Store, bus: Bus): void {
+export function grantInvokerAccess(grantee: IGrantable & IConstruct, store: Store, bus: Bus): void {
+  acknowledgeIndexGrants(grantee, store);
   store.entities.grantReadData(grantee);
   store.activations.grantReadWriteData(grantee);
   bus.invocationQueue.grantConsumeMessages(grantee);
+}
+
+/** L2 table grants cover the table's own indexes (`<table>/index/*`): the queries the code makes. */
+function acknowledgeIndexGrants(grantee: IConstruct, store: Store): void {
+  const reason = "The L2 table grant includes that table's own secondary indexes, which the code queries; nothing else.";
+  acknowledgeNag(grantee, Object.fromEntries([store.subjects, store.entities, store.activations].map((table) => [wildcardFinding(table, '/index/*'), reason])));
 }

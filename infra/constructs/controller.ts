@@ -1,0 +1,155 @@
+import { Aws, CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledgeNag, LAMBDA_FINDINGS } from '../nag';
+import type { Bus } from './bus';
+import { grantControllerAccess, platformEnvironment } from './platform-access';
+import type { Store } from './store';
+
+/** API Gateway ends a REST integration at 29 s; a blocking wait must answer (202) before that. */
+export const API_GATEWAY_INTEGRATION_LIMIT_MS = 29_000;
+
+/** How the controller (and every function sharing its code) is bundled: offline esbuild, ESM-free CJS, source maps. */
+export const FUNCTION_BUNDLING: BundlingOptions = {
+  minify: true,
+  sourceMap: true,
+  target: 'node22',
+};
+
+export interface ControllerProps {
+  readonly store: Store;
+  readonly bus: Bus;
+  /**
+   * Longest blocking invoke before the controller answers 202 with the activation id, as OpenWhisk
+   * does after its own wait. Must stay below API Gateway's 29 s integration limit.
+   * @default 25_000
+   */
+  readonly blockingWaitMs?: number;
+  /**
+   * Memory of the controller function (also buys CPU).
+   * @default 1024
+   */
+  readonly memorySize?: number;
+  /**
+   * Steady-state requests per second the API stage accepts before answering 429.
+   * @default 1000
+   */
+  readonly throttlingRateLimit?: number;
+  /**
+   * Burst of requests the API stage accepts above the rate.
+   * @default 2000
+   */
+  readonly throttlingBurstLimit?: number;
+  /**
+   * Name of the API stage (the last part of the API host).
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+  /**
+   * Retention of the function's logs and the API's access logs.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/**
+ * The controller: OpenWhisk's REST API as one Lambda function (the same Hono app `npm start` serves)
+ * behind an API Gateway REST API: `GET /`, `GET /api/v1`, `/api/v1/{proxy+}` and the unauthenticated
+ * web actions under `/api/v1/web/{proxy+}`. Authentication is OpenWhisk's basic auth, checked by the
+ * function against the subjects table.
+ */
+export class Controller extends Construct {
+  public readonly function: NodejsFunction;
+  public readonly api: RestApi;
+  /** What clients use as `apihost`: the stage URL, without a trailing slash. */
+  public readonly apiHost: string;
+
+  constructor(scope: Construct, id: string, props: ControllerProps) {
+    super(scope, id);
+    const blockingWaitMs = props.blockingWaitMs ?? 25_000;
+    if (!Number.isInteger(blockingWaitMs) || blockingWaitMs < 1000 || blockingWaitMs >= API_GATEWAY_INTEGRATION_LIMIT_MS) {
+      throw new Error(`Controller: blockingWaitMs must be a whole number of ms from 1000 to ${API_GATEWAY_INTEGRATION_LIMIT_MS - 1} (API Gateway ends integrations at 29 s); got ${blockingWaitMs}.`);
+    }
+    const rate = props.throttlingRateLimit ?? 1000;
+    const burst = props.throttlingBurstLimit ?? 2000;
+    if (!(rate > 0) || !Number.isInteger(burst) || burst < 1) {
+      throw new Error(`Controller: throttling needs a positive rate and a burst of at least 1; got rate ${rate}, burst ${burst}.`);
+    }
+    const retention = props.logRetention ?? RetentionDays.ONE_MONTH;
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: 'functions/controller/handler.ts',
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize ?? 1024,
+      // Past the blocking wait, the function still writes its 202 and returns.
+      timeout: Duration.seconds(Math.ceil(API_GATEWAY_INTEGRATION_LIMIT_MS / 1000) + 1),
+      logGroup: new LogGroup(this, 'Logs', { retention }),
+      environment: {
+        ...platformEnvironment(props.store, props.bus),
+        SKYWHISK_MAX_BLOCKING_WAIT_MS: String(blockingWaitMs),
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: FUNCTION_BUNDLING,
+    });
+    grantControllerAccess(this.function, props.store, props.bus);
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention });
+    this.api = new RestApi(this, 'Api', {
+      description: 'Skywhisk: the OpenWhisk REST API',
+      endpointTypes: [EndpointType.REGIONAL],
+      // Web actions answer binary bodies (base64 from the function); every type passes through.
+      binaryMediaTypes: ['*/*'],
+      // API Gateway needs an account-level role to write logs; it is created with the API.
+      cloudWatchRole: true,
+      deployOptions: {
+        stageName: props.stageName ?? 'prod',
+        throttlingRateLimit: rate,
+        throttlingBurstLimit: burst,
+        loggingLevel: MethodLoggingLevel.ERROR,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields({
+          caller: false,
+          httpMethod: true,
+          ip: true,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: false,
+        }),
+      },
+    });
+    const integration = new LambdaIntegration(this.function, { timeout: Duration.millis(API_GATEWAY_INTEGRATION_LIMIT_MS) });
+    this.api.root.addMethod('GET', integration);
+    const v1 = this.api.root.addResource('api').addResource('v1');
+    v1.addMethod('GET', integration);
+    v1.addResource('{proxy+}').addMethod('ANY', integration);
+    v1.addResource('web').addResource('{proxy+}').addMethod('ANY', integration);
+
+    const stage = this.api.deploymentStage;
+    this.apiHost = `https://${this.api.restApiId}.execute-api.${Stack.of(this).region}.${Aws.URL_SUFFIX}/${stage.stageName}`;
+    new CfnOutput(this, 'ApiHost', { value: this.apiHost, description: 'The OpenWhisk API host: wsk property set --apihost <this>' });
+
+    acknowledgeNag(this.function, LAMBDA_FINDINGS);
+    acknowledgeNag(this.api, {
+      'AwsSolutions-APIG2': 'Every request is validated by the controller with zod, answering OpenWhisk-shaped 4xx errors that API Gateway models could not produce.',
+      'AwsSolutions-APIG3': 'WAF is an operator choice with its own cost; the stage is throttled and the controller enforces per-namespace limits.',
+      'AwsSolutions-APIG4': 'Authorization is OpenWhisk basic auth checked by the controller against hashed keys; web actions are public by OpenWhisk design.',
+      'AwsSolutions-COG4': 'OpenWhisk clients authenticate with uuid:key basic auth, not Cognito tokens.',
+      'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]':
+        "API Gateway's account role only writes access and error logs.",
+    });
+  }
+}

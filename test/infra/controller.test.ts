@@ -1,0 +1,95 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Bus } from '../../infra/constructs/bus';
+import { Controller, type ControllerProps } from '../../infra/constructs/controller';
+import { Store } from '../../infra/constructs/store';
+
+// The Controller construct: the function, the REST API in front of it, what it may touch, and its
+// cdk-nag findings.
+
+function build(props: Partial<ControllerProps> = {}): { app: App; stack: Stack; template: () => Template } {
+  // GIVEN an app that skips bundling, with the data layer
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+  const store = new Store(stack, 'Store');
+  const bus = new Bus(stack, 'Bus');
+  // WHEN
+  new Controller(stack, 'Controller', { store, bus, ...props });
+  return { app, stack, template: () => Template.fromStack(stack) };
+}
+
+test('the controller function runs nodejs22.x on arm64 with source maps and the platform environment', () => {
+  const template = build().template();
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    Runtime: 'nodejs22.x',
+    Architectures: ['arm64'],
+    MemorySize: 1024,
+    Timeout: 30,
+    Environment: {
+      Variables: {
+        SKYWHISK_SUBJECTS_TABLE: Match.anyValue(),
+        SKYWHISK_ENTITIES_TABLE: Match.anyValue(),
+        SKYWHISK_ACTIVATIONS_TABLE: Match.anyValue(),
+        SKYWHISK_INVOKE_QUEUE: Match.anyValue(),
+        SKYWHISK_INVOKE_DLQ: Match.anyValue(),
+        SKYWHISK_MAX_BLOCKING_WAIT_MS: '25000',
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    },
+  });
+});
+
+test('the API has /, /api/v1, /api/v1/{proxy+} and /api/v1/web/{proxy+}, all proxied to the function with a 29 s integration', () => {
+  const template = build().template();
+  const resources = template.findResources('AWS::ApiGateway::Resource');
+  const parts = Object.values(resources).map((r) => (r as { Properties: { PathPart: string } }).Properties.PathPart).sort();
+  expect(parts).toEqual(['api', 'v1', 'web', '{proxy+}', '{proxy+}'].sort());
+  const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => (m as { Properties: { HttpMethod: string; Integration: { Type: string; TimeoutInMillis?: number } } }).Properties);
+  expect(methods.map((m) => m.HttpMethod).sort()).toEqual(['ANY', 'ANY', 'GET', 'GET']);
+  for (const method of methods) {
+    expect(method.Integration.Type).toBe('AWS_PROXY');
+    expect(method.Integration.TimeoutInMillis ?? 29_000).toBe(29_000);
+  }
+  template.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['*/*'], EndpointConfiguration: { Types: ['REGIONAL'] } });
+});
+
+test('the stage is throttled and writes JSON access logs to a log group with retention', () => {
+  const template = build({ throttlingRateLimit: 50, throttlingBurstLimit: 100 }).template();
+  template.hasResourceProperties('AWS::ApiGateway::Stage', {
+    StageName: 'prod',
+    AccessLogSetting: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"status":"\\$context.status"') },
+    MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100, LoggingLevel: 'ERROR' })],
+  });
+  const groups = Object.values(template.findResources('AWS::Logs::LogGroup')) as Array<{ Properties: { RetentionInDays?: number } }>;
+  expect(groups.length).toBe(2);
+  for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
+});
+
+test('the function may read subjects, read and write entities and activations, and send invocations: nothing else', () => {
+  const template = build().template();
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyName: string; PolicyDocument: { Statement: Array<{ Action: string | string[] }> } } }>;
+  const controllerPolicy = policies.find((p) => JSON.stringify(p.Properties.PolicyName).includes('ControllerFunction'))!;
+  const actions = controllerPolicy.Properties.PolicyDocument.Statement.map((s) => [s.Action].flat().sort());
+  const read = ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan'];
+  const readWrite = [...read, 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort();
+  // TableV2's read grant adds a statement for streams; the tables have none, so it matches nothing.
+  const streams = ['dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
+  expect(actions).toEqual([read, streams, readWrite, streams, readWrite, streams, ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']]);
+  // No statement grants every action.
+  expect(actions.flat().some((action) => action.endsWith('*'))).toBe(false);
+});
+
+test('the blocking wait must stay under API Gateway 29 s limit and throttles must be positive', () => {
+  expect(() => build({ blockingWaitMs: 29_000 })).toThrow(/blockingWaitMs must be .* 28999/);
+  expect(() => build({ blockingWaitMs: 500 })).toThrow(/blockingWaitMs/);
+  expect(() => build({ throttlingRateLimit: 0 })).toThrow(/positive rate/);
+  expect(() => build({ throttlingBurstLimit: 0 })).toThrow(/burst of at least 1/);
+  build({ blockingWaitMs: 28_999 }).template().hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SKYWHISK_MAX_BLOCKING_WAIT_MS: '28999' }) } });
+});
+
+test('cdk-nag AwsSolutions checks find nothing unacknowledged', () => {
+  const { app } = build();
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  expect(() => app.synth()).not.toThrow();
+});
