@@ -19,8 +19,13 @@ import type { Store } from './store';
 /** API Gateway ends a REST integration at 29 s; a blocking wait must answer (202) before that. */
 export const API_GATEWAY_INTEGRATION_LIMIT_MS = 29_000;
 
-/** How the controller (and every function sharing its code) is bundled: offline esbuild, ESM-free CJS, source maps. */
+/**
+ * How the controller (and every function sharing its code) is bundled: esbuild (offline, no Docker),
+ * source maps, and the AWS SDK inside the bundle: the runtime's own copy is a version the code was
+ * not tested with.
+ */
 export const FUNCTION_BUNDLING: BundlingOptions = {
+  externalModules: [],
   minify: true,
   sourceMap: true,
   target: 'node22',
