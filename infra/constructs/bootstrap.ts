@@ -9,10 +9,13 @@ import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { isValidEntityName } from '../../lib/model/names';
 import { acknowledgeNag, LAMBDA_FINDINGS, wildcardFinding } from '../nag';
+import { FUNCTION_BUNDLING } from './controller';
 
 export interface BootstrapProps {
   /** The subjects table the guest key is installed in. */
   readonly subjectsTable: ITableV2;
+  /** The entities table the system packages (`/whisk.system/alarms`) are installed in. */
+  readonly entitiesTable: ITableV2;
   /** Where clients reach the API: goes into the `wsk property set` output. */
   readonly apiHost: string;
   /**
@@ -63,11 +66,24 @@ export class Bootstrap extends Construct {
       architecture: Architecture.ARM_64,
       timeout: Duration.seconds(30),
       logGroup: new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH }),
-      environment: { SKYWHISK_SUBJECTS_TABLE: props.subjectsTable.tableName, NODE_OPTIONS: '--enable-source-maps' },
-      bundling: { minify: true, sourceMap: true },
+      environment: {
+        SKYWHISK_SUBJECTS_TABLE: props.subjectsTable.tableName,
+        SKYWHISK_ENTITIES_TABLE: props.entitiesTable.tableName,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        ...FUNCTION_BUNDLING,
+        // The alarms feed's action code is read from a file beside the code (lib/alarms/package.ts).
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) => [`cp "${inputDir}/lib/alarms/feed-action.js" "${outputDir}/feed-action.js"`],
+        },
+      },
     });
     this.guestSecret.grantRead(this.handler);
     props.subjectsTable.grantWriteData(this.handler);
+    props.entitiesTable.grantReadWriteData(this.handler);
     const provider = new Provider(this, 'Provider', {
       onEventHandler: this.handler,
       logGroup: new LogGroup(this, 'ProviderLogs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH }),
@@ -78,6 +94,7 @@ export class Bootstrap extends Construct {
     acknowledgeNag(this.handler, {
       ...LAMBDA_FINDINGS,
       [wildcardFinding(props.subjectsTable, '/index/*')]: "The L2 table grant includes the subjects table's own indexes; nothing else.",
+      [wildcardFinding(props.entitiesTable, '/index/*')]: "The L2 table grant includes the entities table's own indexes; nothing else.",
     });
     acknowledgeNag(provider, {
       ...LAMBDA_FINDINGS,

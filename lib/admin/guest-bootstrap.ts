@@ -1,4 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { alarmsPackage } from '../alarms/package';
+import { installSystemPackage } from '../catalog/system-packages';
+import type { EntitiesRepository } from '../store/entities';
 import type { SubjectsRepository } from '../store/subjects';
 import { createSubject, parseGuestSecret } from './subjects';
 
@@ -10,18 +13,21 @@ export interface BootstrapEvent {
 }
 
 /**
- * The deployment's guest subject: on create and update, the key in the guest secret is installed
- * (hashed) in the subjects table for the guest namespace; on delete the subject is left in place
- * (the table is retained with the data). The physical id is the subject's uuid.
+ * What a deployment starts with: on create and update, the key in the guest secret is installed
+ * (hashed) in the subjects table for the guest namespace, and the system packages (the alarms feed)
+ * are installed or brought up to date, as the local platform does at every start. On delete both
+ * are left in place (the tables are retained with the data). The physical id is the subject's uuid.
  */
 export async function onBootstrapEvent(
   event: BootstrapEvent,
   secrets: SecretsManagerClient,
   subjects: SubjectsRepository,
+  entities: EntitiesRepository,
 ): Promise<{ PhysicalResourceId: string }> {
   if (event.RequestType === 'Delete') return { PhysicalResourceId: event.PhysicalResourceId ?? 'none' };
   const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: event.ResourceProperties.SecretArn }));
   const guest = parseGuestSecret(SecretString);
   await createSubject(subjects, event.ResourceProperties.Namespace, guest);
+  await installSystemPackage(entities, alarmsPackage());
   return { PhysicalResourceId: guest.uuid };
 }

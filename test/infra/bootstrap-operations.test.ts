@@ -21,7 +21,7 @@ function build(): { app: App; stack: Stack } {
   const controller = new LambdaFunction(stack, 'StandInController', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = () => {}') });
   acknowledgeNag(controller, LAMBDA_FINDINGS);
   // WHEN
-  new Bootstrap(stack, 'Bootstrap', { subjectsTable: store.subjects, apiHost: 'https://api.example.com/prod' });
+  new Bootstrap(stack, 'Bootstrap', { subjectsTable: store.subjects, entitiesTable: store.entities, apiHost: 'https://api.example.com/prod' });
   new Operations(stack, 'Operations', {
     deadLetterQueue: bus.deadLetterQueue,
     controller,
@@ -56,7 +56,7 @@ test('Bootstrap generates the guest key into Secrets Manager, never into the tem
 test('Bootstrap refuses an invalid namespace', () => {
   const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Bad');
   const store = new Store(stack, 'Store');
-  expect(() => new Bootstrap(stack, 'Bootstrap', { subjectsTable: store.subjects, apiHost: 'https://x', namespace: '-bad' })).toThrow(/not a valid namespace/);
+  expect(() => new Bootstrap(stack, 'Bootstrap', { subjectsTable: store.subjects, entitiesTable: store.entities, apiHost: 'https://x', namespace: '-bad' })).toThrow(/not a valid namespace/);
 });
 
 test('Operations alarms on dead letters, controller errors and invoker error lines, through one encrypted TLS-only topic', () => {

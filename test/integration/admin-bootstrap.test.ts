@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,8 +11,12 @@ import { onBootstrapEvent } from '../../lib/admin/guest-bootstrap';
 import { createAwsClients, type AwsClients } from '../../lib/aws-clients';
 import { configFromEnv } from '../../lib/config';
 import { startProcess, stopProcess, type ManagedProcess } from '../../lib/local/processes';
+import { EntitiesRepository } from '../../lib/store/entities';
 import { SubjectsRepository } from '../../lib/store/subjects';
 import { ensureTables } from '../../lib/store/tables';
+import { Bootstrap } from '../../infra/constructs/bootstrap';
+import { Store } from '../../infra/constructs/store';
+import { BundledHandler, synthesizeBundles } from '../helpers/bundled-function';
 
 // The admin paths of a deployment against the real embedded DynamoDB endpoint: the guest key
 // installed from Secrets Manager by the bootstrap custom resource (Secrets Manager is mocked: no
@@ -22,6 +28,7 @@ let endpoint: ManagedProcess;
 let endpointUrl: string;
 let clients: AwsClients;
 let subjects: SubjectsRepository;
+let entities: EntitiesRepository;
 const dataDir = mkdtempSync(join(tmpdir(), 'skywhisk-admin-'));
 
 beforeAll(async () => {
@@ -36,6 +43,7 @@ beforeAll(async () => {
   clients = createAwsClients({ endpoint: endpointUrl, region: 'us-east-1', credentials });
   await ensureTables(clients.dynamo, config);
   subjects = new SubjectsRepository(clients.dynamo, config.tables.subjects);
+  entities = new EntitiesRepository(clients.dynamo, config.tables.entities);
 });
 
 afterAll(async () => {
@@ -52,12 +60,16 @@ test('the bootstrap custom resource installs the guest key from the secret, hash
     { RequestType: 'Create', ResourceProperties: { SecretArn: 'arn:guest', Namespace: 'guest' } },
     new SecretsManagerClient({}),
     subjects,
+    entities,
   );
   expect(created).toEqual({ PhysicalResourceId: GUEST.uuid });
   expect(await subjects.authenticate(GUEST.uuid, GUEST.key)).toMatchObject({ namespace: 'guest', uuid: GUEST.uuid });
   expect(await subjects.authenticate(GUEST.uuid, GUEST.key.replace('K', 'X'))).toBeUndefined();
+  // The alarms feed is installed in whisk.system, as at every local start.
+  expect(await entities.get('whisk.system', 'packages', 'alarms')).toMatchObject({ doc: { publish: true } });
+  expect(await entities.get('whisk.system', 'actions', 'alarms/alarm')).toMatchObject({ doc: { exec: { kind: 'nodejs:20', code: expect.stringContaining('lifecycleEvent') } } });
   // Delete leaves the subject: the tables are retained with their data.
-  await onBootstrapEvent({ RequestType: 'Delete', PhysicalResourceId: GUEST.uuid, ResourceProperties: { SecretArn: 'arn:guest', Namespace: 'guest' } }, new SecretsManagerClient({}), subjects);
+  await onBootstrapEvent({ RequestType: 'Delete', PhysicalResourceId: GUEST.uuid, ResourceProperties: { SecretArn: 'arn:guest', Namespace: 'guest' } }, new SecretsManagerClient({}), subjects, entities);
   expect(await subjects.authenticate(GUEST.uuid, GUEST.key)).toBeDefined();
   secrets.restore();
 });
@@ -66,7 +78,7 @@ test('a malformed secret fails the deployment step instead of installing a bad k
   const secrets = mockClient(SecretsManagerClient);
   secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ uuid: 'not-a-uuid', key: 'short' }) });
   await expect(
-    onBootstrapEvent({ RequestType: 'Update', ResourceProperties: { SecretArn: 'arn:x', Namespace: 'guest' } }, new SecretsManagerClient({}), subjects),
+    onBootstrapEvent({ RequestType: 'Update', ResourceProperties: { SecretArn: 'arn:x', Namespace: 'guest' } }, new SecretsManagerClient({}), subjects, entities),
   ).rejects.toThrow(/guest secret is malformed/);
   secrets.restore();
 });
@@ -87,3 +99,47 @@ test('`skywhisk admin user create` writes a subject with the caller’s AWS cred
   expect(match).not.toBeNull();
   expect(await subjects.authenticate(match![1], match![2])).toMatchObject({ namespace: 'alice', subject: 'alice' });
 });
+
+test('the bundled bootstrap function (synth\'s esbuild output) installs a key and the alarms feed, whose code file it carries', async () => {
+  // GIVEN the function as synth bundles it, and Secrets Manager as a stand-in endpoint
+  const bundles = synthesizeBundles((stack) => {
+    const store = new Store(stack, 'Store');
+    new Bootstrap(stack, 'Bootstrap', { subjectsTable: store.subjects, entitiesTable: store.entities, apiHost: 'https://api.example.com/prod' });
+  });
+  const bundle = bundles.find((dir) => existsSync(join(dir, 'feed-action.js')));
+  expect(bundle).toBeDefined();
+  const secret = { uuid: '5a1e2b3c-4d5e-4f60-8a7b-8c9d0e1f2a3b', key: 'B'.repeat(64) };
+  const secretsManager = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+      response.end(JSON.stringify({ ARN: 'arn:bundled', Name: 'guest', SecretString: JSON.stringify(secret) }));
+    });
+  });
+  await new Promise<void>((listening) => secretsManager.listen(0, '127.0.0.1', listening));
+  const handler = new BundledHandler(bundle!, {
+    PATH: process.env.PATH,
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: endpointUrl,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}`,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    SKYWHISK_SUBJECTS_TABLE: config.tables.subjects,
+    SKYWHISK_ENTITIES_TABLE: config.tables.entities,
+  });
+  try {
+    const installed = await entities.get('whisk.system', 'actions', 'alarms/once');
+    if (installed) await entities.delete('whisk.system', 'actions', 'alarms/once', installed.revision);
+    expect(await entities.get('whisk.system', 'actions', 'alarms/once')).toBeUndefined();
+    // WHEN CloudFormation creates the custom resource
+    const answer = await handler.invoke({ RequestType: 'Create', ResourceProperties: { SecretArn: 'arn:bundled', Namespace: 'team' } });
+    // THEN the key works and the feed actions are back
+    expect(answer).toEqual({ PhysicalResourceId: secret.uuid });
+    expect(await subjects.authenticate(secret.uuid, secret.key)).toMatchObject({ namespace: 'team' });
+    expect(await entities.get('whisk.system', 'actions', 'alarms/once')).toMatchObject({ doc: { exec: { code: expect.stringContaining('lifecycleEvent') } } });
+  } finally {
+    handler.stop();
+    secretsManager.close();
+  }
+}, 60_000);
