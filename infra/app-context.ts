@@ -1,0 +1,32 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { z } from 'zod';
+
+/**
+ * The deployment's settings, from CDK context (`cdk.json` or `-c key=value`), validated before any
+ * construct is built so a typo fails with its name instead of a half-made template.
+ */
+const contextSchema = z.object({
+  stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a letter, then letters, digits or hyphens').default('Skywhisk'),
+  /** Region to deploy to; else the CLI's (AWS_REGION / profile), as CDK resolves it. */
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1').optional(),
+  invokerMode: z.enum(['ec2', 'fargate']).default('ec2'),
+  minInvokers: z.coerce.number().int().min(0).default(0),
+  maxInvokers: z.coerce.number().int().min(1).default(4),
+  /** ec2 mode: the container instances' type (must match `architecture`). */
+  instanceType: z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, 'an EC2 instance type such as t4g.large').optional(),
+  architecture: z.enum(['arm64', 'x86_64']).default('arm64'),
+  removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+});
+
+export type DeploymentContext = Omit<z.infer<typeof contextSchema>, 'removalPolicy'> & { removalPolicy: RemovalPolicy };
+
+export function deploymentContext(read: (key: string) => unknown): DeploymentContext {
+  const raw = Object.fromEntries(Object.keys(contextSchema.shape).map((key) => [key, read(key)]).filter(([, value]) => value !== undefined));
+  const parsed = contextSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `-c ${issue.path.join('.')}: ${issue.message}`);
+    throw new Error(`Invalid Skywhisk context:\n${problems.join('\n')}`);
+  }
+  if (parsed.data.minInvokers > parsed.data.maxInvokers) throw new Error(`Invalid Skywhisk context: minInvokers (${parsed.data.minInvokers}) is above maxInvokers (${parsed.data.maxInvokers}).`);
+  return { ...parsed.data, removalPolicy: parsed.data.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN };
+}

@@ -1,0 +1,33 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { deploymentContext } from '../../infra/app-context';
+
+// `cdk deploy -c key=value` settings: defaults, string values as the CLI passes them, and refusals.
+
+const from = (values: Record<string, unknown>) => deploymentContext((key) => values[key]);
+
+test('defaults: stack Skywhisk, ec2 invokers scaling 0..4 on arm64, tables retained', () => {
+  expect(from({})).toEqual({ stackName: 'Skywhisk', invokerMode: 'ec2', minInvokers: 0, maxInvokers: 4, architecture: 'arm64', removalPolicy: RemovalPolicy.RETAIN });
+});
+
+test('values given as strings on the command line are read as their types', () => {
+  expect(from({ invokerMode: 'fargate', minInvokers: '1', maxInvokers: '10', removalPolicy: 'destroy', region: 'eu-west-1', instanceType: 'c7g.xlarge' })).toMatchObject({
+    invokerMode: 'fargate',
+    minInvokers: 1,
+    maxInvokers: 10,
+    removalPolicy: RemovalPolicy.DESTROY,
+    region: 'eu-west-1',
+    instanceType: 'c7g.xlarge',
+  });
+});
+
+test.each([
+  [{ invokerMode: 'lambda' }, /-c invokerMode: Invalid option/],
+  [{ maxInvokers: '0' }, /-c maxInvokers/],
+  [{ minInvokers: '-1' }, /-c minInvokers/],
+  [{ minInvokers: '5', maxInvokers: '2' }, /minInvokers \(5\) is above maxInvokers \(2\)/],
+  [{ stackName: '9lives' }, /-c stackName: a letter/],
+  [{ region: 'Europe' }, /-c region: an AWS region/],
+  [{ removalPolicy: 'snapshot' }, /-c removalPolicy/],
+])('refuses %j', (values, message) => {
+  expect(() => from(values)).toThrow(message);
+});
