@@ -1,9 +1,16 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { App, Stack } from 'aws-cdk-lib';
+
+const outdirs: string[] = [];
+
+/** Removes what synthesizeBundles wrote; call from afterAll. */
+export function removeBundles(): void {
+  for (const dir of outdirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
 
 /**
  * Synthesizes a stack WITH bundling (esbuild, offline, as `cdk synth` runs it) and returns the asset
@@ -11,6 +18,7 @@ import { App, Stack } from 'aws-cdk-lib';
  */
 export function synthesizeBundles(define: (stack: Stack) => void): string[] {
   const outdir = mkdtempSync(join(tmpdir(), 'skywhisk-synth-'));
+  outdirs.push(outdir);
   const app = new App({ outdir });
   define(new Stack(app, 'Bundled', { env: { account: '123456789012', region: 'us-east-1' } }));
   const assembly = app.synth();

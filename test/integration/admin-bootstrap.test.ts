@@ -16,7 +16,7 @@ import { SubjectsRepository } from '../../lib/store/subjects';
 import { ensureTables } from '../../lib/store/tables';
 import { Bootstrap } from '../../infra/constructs/bootstrap';
 import { Store } from '../../infra/constructs/store';
-import { BundledHandler, synthesizeBundles } from '../helpers/bundled-function';
+import { BundledHandler, removeBundles, synthesizeBundles } from '../helpers/bundled-function';
 
 // The admin paths of a deployment against the real embedded DynamoDB endpoint: the guest key
 // installed from Secrets Manager by the bootstrap custom resource (Secrets Manager is mocked: no
@@ -47,6 +47,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  removeBundles();
   if (endpoint) await stopProcess(endpoint, 5000);
   rmSync(dataDir, { recursive: true, force: true });
 });

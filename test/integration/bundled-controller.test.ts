@@ -6,7 +6,7 @@ import { Bus } from '../../infra/constructs/bus';
 import { Controller } from '../../infra/constructs/controller';
 import { Store } from '../../infra/constructs/store';
 import { restProxyEvent } from '../helpers/apigateway';
-import { BundledHandler, synthesizeBundles } from '../helpers/bundled-function';
+import { BundledHandler, removeBundles, synthesizeBundles } from '../helpers/bundled-function';
 import { basicAuthHeader, startTestPlatform, type TestPlatform } from '../helpers/platform';
 
 // The controller as Lambda runs it: the esbuild bundle `cdk synth` makes (not the TS source), in
@@ -67,6 +67,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  removeBundles();
   bundled?.stop();
   ecs?.close();
   await env?.stop();
