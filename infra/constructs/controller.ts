@@ -91,6 +91,7 @@ export class Controller extends Construct {
       throw new Error(`Controller: throttling needs a positive rate and a burst of at least 1; got rate ${rate}, burst ${burst}.`);
     }
     const retention = props.logRetention ?? RetentionDays.ONE_MONTH;
+    const stageName = props.stageName ?? 'prod';
 
     this.function = new NodejsFunction(this, 'Function', {
       entry: 'functions/controller/handler.ts',
@@ -118,7 +119,7 @@ export class Controller extends Construct {
       // API Gateway needs an account-level role to write logs; it is created with the API.
       cloudWatchRole: true,
       deployOptions: {
-        stageName: props.stageName ?? 'prod',
+        stageName,
         throttlingRateLimit: rate,
         throttlingBurstLimit: burst,
         loggingLevel: MethodLoggingLevel.ERROR,
@@ -143,8 +144,10 @@ export class Controller extends Construct {
     v1.addResource('{proxy+}').addMethod('ANY', integration);
     v1.addResource('web').addResource('{proxy+}').addMethod('ANY', integration);
 
-    const stage = this.api.deploymentStage;
-    this.apiHost = `https://${this.api.restApiId}.execute-api.${Stack.of(this).region}.${Aws.URL_SUFFIX}/${stage.stageName}`;
+    // From the API's id and the literal stage name only: invokers take this host, and the function
+    // takes the invoker service's name, so a reference to the stage (which needs the function's
+    // methods) would be a cycle.
+    this.apiHost = `https://${this.api.restApiId}.execute-api.${Stack.of(this).region}.${Aws.URL_SUFFIX}/${stageName}`;
     new CfnOutput(this, 'ApiHost', { value: this.apiHost, description: 'The OpenWhisk API host: wsk property set --apihost <this>' });
 
     acknowledgeNag(this.function, LAMBDA_FINDINGS);
