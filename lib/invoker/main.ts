@@ -7,6 +7,9 @@ import { configFromEnv } from '../config';
 import { announceReady, onShutdown } from '../local/child';
 import { ActivationsRepository } from '../store/activations';
 import { EntitiesRepository } from '../store/entities';
+import { runtimeImageOverrides } from '../model/runtimes';
+import { pullMissingImages } from './ecr-pull';
+import { resolveInvokerId } from './ecs-task';
 import { createContainerFactory } from './factory';
 import { Invoker } from './invoker';
 import { ContainerPool, parseStemCells } from './container-pool';
@@ -14,18 +17,24 @@ import { startStatusServer } from './status-server';
 
 /**
  * Invoker process entry, the same locally and on ECS. Environment: the platform config (see
- * lib/config.ts), `SKYWHISK_INVOKER_ID`, `SKYWHISK_INVOKER_CONCURRENCY`, `SKYWHISK_POLL_WAIT_S`,
- * `SKYWHISK_API_HOST`, `SKYWHISK_IDLE_CONTAINER_MS`, `SKYWHISK_CONTAINER_FACTORY`, `SKYWHISK_SANDBOX`.
+ * lib/config.ts), `SKYWHISK_INVOKER_ID` (on ECS, default the task id), `SKYWHISK_INVOKER_CONCURRENCY`,
+ * `SKYWHISK_POLL_WAIT_S`, `SKYWHISK_API_HOST`, `SKYWHISK_IDLE_CONTAINER_MS`,
+ * `SKYWHISK_CONTAINER_FACTORY`, `SKYWHISK_SANDBOX`, `SKYWHISK_RUNTIME_IMAGES` (the deployment's
+ * runtime images, pulled instead of built locally).
  */
 async function main(): Promise<void> {
   const log = pino({ name: 'invoker', level: process.env.SKYWHISK_LOG_LEVEL ?? 'info' });
   const config = configFromEnv();
   const { dynamo, sqs } = awsClients();
-  const invokerId = process.env.SKYWHISK_INVOKER_ID ?? 'invoker0';
+  const invokerId = await resolveInvokerId(process.env);
   const apiHost = process.env.SKYWHISK_API_HOST ?? 'http://127.0.0.1:3233';
+  // A bad manifest fails here, at start, not at the first activation of a kind.
+  const manifest = runtimeImageOverrides(process.env);
   const factory = await createContainerFactory(process.env, invokerId);
   if (factory.name === 'docker') {
-    await buildImages(new Docker(), { log: (line) => log.info(line) });
+    // A deployment's images come from its registry (ECR); without a manifest they are built here.
+    if (process.env.SKYWHISK_RUNTIME_IMAGES) await pullMissingImages(new Docker(), Object.values(manifest), { log: (line) => log.info(line) });
+    else await buildImages(new Docker(), { log: (line) => log.info(line) });
     const removed = await factory.removeOrphans();
     if (removed) log.warn({ removed }, 'removed containers left by an earlier instance of this invoker');
   }

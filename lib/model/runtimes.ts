@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The runtimes manifest: which exec kinds this platform runs, and the default kind of each family
  * (`nodejs:default` resolves to the family's default, as in OpenWhisk's runtimes.json).
@@ -22,10 +24,54 @@ export function resolveKind(kind: string): RuntimeKind | undefined {
   return RUNTIME_KINDS.find((r) => r.kind === kind);
 }
 
+/** Names `SKYWHISK_RUNTIME_IMAGES`, the deployment's manifest of runtime images (kind → image URI). */
+export const RUNTIME_IMAGES_ENV = 'SKYWHISK_RUNTIME_IMAGES';
+
+const overridesSchema = z.record(z.string(), z.string().trim().min(1, 'an image name or URI')).superRefine((images, context) => {
+  for (const kind of Object.keys(images)) {
+    if (!RUNTIME_KINDS.some((r) => r.kind === kind)) {
+      context.addIssue({ code: 'custom', path: [kind], message: `not a runtime kind (known: ${RUNTIME_KINDS.map((r) => r.kind).join(', ')})` });
+    }
+  }
+});
+
+/**
+ * The image of each kind the deployment replaces, from `SKYWHISK_RUNTIME_IMAGES`: a JSON object of
+ * exact kinds (`nodejs:20`, not `nodejs:default`) to image URIs, such as the ECR images the CDK
+ * app built (infra/constructs/runtime-images.ts). Unset or empty: no overrides. Throws on a value
+ * that is not such an object.
+ */
+export function runtimeImageOverrides(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const raw = env[RUNTIME_IMAGES_ENV]?.trim();
+  if (!raw) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (error) {
+    throw new Error(`${RUNTIME_IMAGES_ENV} is not JSON (${(error as Error).message}); expected an object of runtime kind to image, e.g. {"nodejs:20":"<image>"}.`, { cause: error });
+  }
+  const parsed = overridesSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
+    throw new Error(`${RUNTIME_IMAGES_ENV} is not an object of runtime kind to image: ${problems.join('; ')}.`);
+  }
+  return parsed.data;
+}
+
+/** The overrides of the current environment, parsed at first use (again only if the variable changes). */
+let cachedOverrides: { raw: string | undefined; images: Record<string, string> } | undefined;
+
+function currentOverrides(): Record<string, string> {
+  const raw = process.env[RUNTIME_IMAGES_ENV];
+  if (!cachedOverrides || cachedOverrides.raw !== raw) cachedOverrides = { raw, images: runtimeImageOverrides(process.env) };
+  return cachedOverrides.images;
+}
+
+/** The image a kind runs in: the manifest's (`SKYWHISK_RUNTIME_IMAGES`) when it names one, else the local build's. */
 export function imageForKind(kind: string): string {
   const runtime = resolveKind(kind);
   if (!runtime) throw new Error(`no runtime image for kind '${kind}'`);
-  return runtime.image;
+  return currentOverrides()[runtime.kind] ?? runtime.image;
 }
 
 export function supportedKinds(): string[] {
