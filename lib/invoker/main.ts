@@ -10,6 +10,7 @@ import { EntitiesRepository } from '../store/entities';
 import { runtimeImageOverrides } from '../model/runtimes';
 import { pullMissingImages } from './ecr-pull';
 import { resolveInvokerId } from './ecs-task';
+import { INVOKER_LABEL } from './docker-factory';
 import { createContainerFactory } from './factory';
 import { Invoker } from './invoker';
 import { ContainerPool, parseStemCells } from './container-pool';
@@ -20,7 +21,8 @@ import { startStatusServer } from './status-server';
  * lib/config.ts), `SKYWHISK_INVOKER_ID` (on ECS, default the task id), `SKYWHISK_INVOKER_CONCURRENCY`,
  * `SKYWHISK_POLL_WAIT_S`, `SKYWHISK_API_HOST`, `SKYWHISK_IDLE_CONTAINER_MS`,
  * `SKYWHISK_CONTAINER_FACTORY`, `SKYWHISK_SANDBOX`, `SKYWHISK_RUNTIME_IMAGES` (the deployment's
- * runtime images, pulled instead of built locally).
+ * runtime images, pulled instead of built locally), `SKYWHISK_EXCLUSIVE_HOST` (`true`: this invoker
+ * is the only one using its Docker engine).
  */
 async function main(): Promise<void> {
   const log = pino({ name: 'invoker', level: process.env.SKYWHISK_LOG_LEVEL ?? 'info' });
@@ -35,6 +37,9 @@ async function main(): Promise<void> {
     // A deployment's images come from its registry (ECR); without a manifest they are built here.
     if (process.env.SKYWHISK_RUNTIME_IMAGES) await pullMissingImages(new Docker(), Object.values(manifest), { log: (line) => log.info(line) });
     else await buildImages(new Docker(), { log: (line) => log.info(line) });
+    // An ECS ec2-mode invoker has its instance to itself: every Skywhisk container on it was left
+    // by a predecessor (whose task id, and so invoker id, was another).
+    if (process.env.SKYWHISK_EXCLUSIVE_HOST === 'true') await removeSkywhiskContainers(new Docker(), (removed) => log.warn({ removed }, 'removed containers left by an earlier invoker on this host'));
     const removed = await factory.removeOrphans();
     if (removed) log.warn({ removed }, 'removed containers left by an earlier instance of this invoker');
   }
@@ -82,6 +87,13 @@ async function main(): Promise<void> {
     log.info('invoker stopped');
   });
   announceReady({ port: (statusServer.address() as { port: number }).port });
+}
+
+/** Removes every container labelled by any invoker; reports how many there were, when any. */
+async function removeSkywhiskContainers(docker: Docker, report: (removed: number) => void): Promise<void> {
+  const leftovers = await docker.listContainers({ all: true, filters: { label: [INVOKER_LABEL] } });
+  await Promise.all(leftovers.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  if (leftovers.length) report(leftovers.length);
 }
 
 main().catch((error: unknown) => {

@@ -1,0 +1,453 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { AdjustmentType, MetricAggregationType, StepScalingAction } from 'aws-cdk-lib/aws-applicationautoscaling';
+import { AutoScalingGroup } from 'aws-cdk-lib/aws-autoscaling';
+import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { ApplicationScalingAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import {
+  BlockDeviceVolume,
+  EbsDeviceVolumeType,
+  InstanceArchitecture,
+  InstanceType,
+  LaunchTemplate,
+  SecurityGroup,
+  SubnetType,
+  UserData,
+  Vpc,
+  type IVpc,
+} from 'aws-cdk-lib/aws-ec2';
+import {
+  AmiHardwareType,
+  AsgCapacityProvider,
+  type AddAutoScalingGroupCapacityOptions,
+  Capability,
+  Cluster,
+  ContainerImage,
+  ContainerInsights,
+  CpuArchitecture,
+  Ec2Service,
+  Ec2TaskDefinition,
+  EcsOptimizedImage,
+  FargateService,
+  FargateTaskDefinition,
+  LinuxParameters,
+  LogDrivers,
+  NetworkMode,
+  OperatingSystemFamily,
+  PidMode,
+  PlacementConstraint,
+  type BaseService,
+  type TaskDefinition,
+} from 'aws-cdk-lib/aws-ecs';
+import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledgeNag } from '../nag';
+import type { Bus } from './bus';
+import { grantInvokerAccess, platformEnvironment } from './platform-access';
+import type { ImageArchitecture, RuntimeImages } from './runtime-images';
+import type { Store } from './store';
+
+/**
+ * Where invokers run.
+ * - `ec2`: one invoker per EC2 container instance, starting action containers through the host's
+ *   Docker engine (the docker factory): OpenWhisk's own model, and the only one running blackbox images.
+ * - `fargate`: invokers on Fargate running each action as a process of the task (the process factory).
+ */
+export type InvokerMode = 'ec2' | 'fargate';
+
+export interface InvokerFleetProps {
+  /** Where invokers run (see `InvokerMode`). */
+  readonly mode: InvokerMode;
+  /** The tables: actions are read from entities, activations claimed and recorded in activations. */
+  readonly store: Store;
+  /** The invocation queue the invokers consume, and whose backlog sizes the fleet. */
+  readonly bus: Bus;
+  /** The invoker image (both modes) and the runtime images (ec2 mode). */
+  readonly images: RuntimeImages;
+  /** The public API URL (`https://…/prod`), given to actions as `__OW_API_HOST` (`SKYWHISK_API_HOST`). */
+  readonly apiHost: string;
+  /**
+   * The network the invokers run in. Invokers need outbound access to AWS APIs and registries and
+   * accept no inbound connections.
+   * @default a new VPC in 2 AZs with public subnets only and no NAT gateway: fargate tasks get public
+   * IPs and ec2 container instances are in the public subnets (the cheapest egress)
+   */
+  readonly vpc?: IVpc;
+  /**
+   * Fewest invokers, kept while the queue is empty. 0 lets the fleet (and in ec2 mode its
+   * instances) scale to zero; the controller wakes it on the next invocation.
+   * @default 0
+   */
+  readonly minTasks?: number;
+  /**
+   * Most invokers (and, in ec2 mode, container instances: one invoker each).
+   * @default 4
+   */
+  readonly maxTasks?: number;
+  /**
+   * Queue backlog (messages waiting plus in flight) per running invoker before another is added.
+   * @default 100
+   */
+  readonly backlogPerTask?: number;
+  /**
+   * CPU architecture of the invokers; must be the images' (`images.architecture`).
+   * @default the images' architecture (RuntimeImages' own default: 'arm64')
+   */
+  readonly architecture?: ImageArchitecture;
+  /**
+   * ec2 mode only: the container instances' type; its architecture must be `architecture`.
+   * @default t4g.large for arm64, t3.large for x86_64 (2 vCPU, 8 GiB)
+   */
+  readonly instanceType?: InstanceType;
+  /**
+   * fargate mode only: CPU units of an invoker task (its actions share them).
+   * @default 1024
+   */
+  readonly cpu?: number;
+  /**
+   * fargate mode only: memory of an invoker task in MiB (its actions share it).
+   * @default 2048
+   */
+  readonly memoryMiB?: number;
+  /**
+   * Memory an invoker's container pool gives its actions, in MiB (`SKYWHISK_MEMORY_BUDGET_MB`).
+   * @default fargate: memoryMiB - 512 (the invoker's own share); ec2: 6144, for the default 8 GiB instance types
+   */
+  readonly actionMemoryMiB?: number;
+  /**
+   * Activations an invoker runs at once (`SKYWHISK_INVOKER_CONCURRENCY`).
+   * @default 16
+   */
+  readonly concurrency?: number;
+  /**
+   * Invoker log level (`SKYWHISK_LOG_LEVEL`: pino's trace, debug, info, warn, error).
+   * @default 'info'
+   */
+  readonly logLevel?: string;
+  /**
+   * Retention of the invokers' logs.
+   * @default RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: RetentionDays;
+}
+
+/** Seconds ECS waits after SIGTERM before killing an invoker: it drains its activations meanwhile (Fargate's maximum). */
+const STOP_TIMEOUT = Duration.seconds(120);
+/** Minutes of empty queue before the fleet goes back to `minTasks`. */
+const SCALE_IN_MINUTES = 15;
+
+/**
+ * The invoker fleet: an ECS service of invokers consuming the invocation queue, sized by its backlog.
+ *
+ * Scaling is step scaling on the backlog (visible plus in-flight messages, so a fleet busy with
+ * work is not scaled in) with exact capacities: a backlog of 1 to `backlogPerTask - 1` wants
+ * max(1, minTasks) invokers, each further `backlogPerTask` one more, up to `maxTasks`; 15 minutes
+ * of an empty queue bring the fleet back to `minTasks`. From zero, the alarm takes a minute or two:
+ * the controller's waker (lib/controller/fleet-waker.ts, given `wakeEnvironment` and `grantWake`)
+ * sets the service's desired count to 1 itself when an invocation arrives at a fleet at zero.
+ */
+export class InvokerFleet extends Construct {
+  public readonly mode: InvokerMode;
+  public readonly cluster: Cluster;
+  public readonly service: BaseService;
+  public readonly taskDefinition: TaskDefinition;
+  public readonly logGroup: LogGroup;
+  /** What the controller's waker reads (lib/controller/deps.ts): the cluster ARN and the service name. */
+  public readonly wakeEnvironment: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: InvokerFleetProps) {
+    super(scope, id);
+    const minTasks = props.minTasks ?? 0;
+    const maxTasks = props.maxTasks ?? 4;
+    const backlogPerTask = props.backlogPerTask ?? 100;
+    const architecture = props.architecture ?? props.images.architecture;
+    const instanceType = props.instanceType ?? new InstanceType(architecture === 'arm64' ? 't4g.large' : 't3.large');
+    const cpu = props.cpu ?? 1024;
+    const memoryMiB = props.memoryMiB ?? 2048;
+    const actionMemoryMiB = props.actionMemoryMiB ?? (props.mode === 'fargate' ? memoryMiB - 512 : 6144);
+    const concurrency = props.concurrency ?? 16;
+    validate({ ...props, minTasks, maxTasks, backlogPerTask, architecture, instanceType, cpu, memoryMiB, actionMemoryMiB, concurrency });
+    this.mode = props.mode;
+
+    const vpc = props.vpc ?? this.defaultVpc();
+    this.cluster = new Cluster(this, 'Cluster', { vpc, containerInsightsV2: ContainerInsights.ENABLED });
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
+
+    const environment: Record<string, string> = {
+      ...platformEnvironment(props.store, props.bus),
+      SKYWHISK_API_HOST: props.apiHost,
+      SKYWHISK_INVOKER_CONCURRENCY: String(concurrency),
+      SKYWHISK_MEMORY_BUDGET_MB: String(actionMemoryMiB),
+      SKYWHISK_LOG_LEVEL: props.logLevel ?? 'info',
+    };
+    const container = {
+      image: ContainerImage.fromDockerImageAsset(props.images.invokerImage),
+      essential: true,
+      stopTimeout: STOP_TIMEOUT,
+      logging: LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'invoker' }),
+    };
+    const deployment = { minHealthyPercent: 0, maxHealthyPercent: 200, circuitBreaker: { rollback: true } };
+
+    if (props.mode === 'ec2') {
+      const taskDefinition = new Ec2TaskDefinition(this, 'TaskDefinition', {
+        // Action containers listen on loopback ports of the host; the invoker reaches them on 127.0.0.1.
+        networkMode: NetworkMode.HOST,
+        // Blackbox images get a network namespace of their own, which the invoker enters (nsenter)
+        // to reach them: it must see host PIDs. The Docker socket already makes it root on the host.
+        pidMode: PidMode.HOST,
+      });
+      taskDefinition.addVolume({ name: 'docker-socket', host: { sourcePath: '/var/run/docker.sock' } });
+      const linuxParameters = new LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true });
+      linuxParameters.addCapabilities(Capability.SYS_ADMIN, Capability.SYS_PTRACE);
+      const invoker = taskDefinition.addContainer('Invoker', {
+        ...container,
+        memoryReservationMiB: 512,
+        linuxParameters,
+        environment: {
+          ...environment,
+          SKYWHISK_CONTAINER_FACTORY: 'docker',
+          SKYWHISK_DOCKER_NETWORK: 'host',
+          SKYWHISK_RUNTIME_IMAGES: Stack.of(this).toJsonString(props.images.manifest),
+          // One invoker per instance: whatever skywhisk containers are on it were left by a predecessor.
+          SKYWHISK_EXCLUSIVE_HOST: 'true',
+        },
+      });
+      invoker.addMountPoints({ sourceVolume: 'docker-socket', containerPath: '/var/run/docker.sock', readOnly: false });
+      props.images.grantPull(taskDefinition.taskRole);
+
+      const capacityProvider = new AsgCapacityProvider(this, 'Capacity', {
+        autoScalingGroup: this.containerInstances(vpc, architecture, instanceType, maxTasks),
+        enableManagedScaling: true,
+        // Off, so managed scaling can take the group to zero instances with the service.
+        enableManagedTerminationProtection: false,
+        targetCapacityPercent: 100,
+      });
+      // A zero taskDrainTime leaves out the Lambda-and-SNS drain hook: the capacity provider's managed
+      // draining (on by default) drains instances before they stop. aws-cdk-lib 2.x still honours the
+      // option, though it left the type.
+      const noDrainHook = { taskDrainTime: Duration.seconds(0) } as AddAutoScalingGroupCapacityOptions;
+      this.cluster.addAsgCapacityProvider(capacityProvider, noDrainHook);
+      this.taskDefinition = taskDefinition;
+      this.service = new Ec2Service(this, 'Service', {
+        cluster: this.cluster,
+        taskDefinition,
+        capacityProviderStrategies: [{ capacityProvider: capacityProvider.capacityProviderName, weight: 1 }],
+        // Host ports and the host's Docker engine: one invoker per instance.
+        placementConstraints: [PlacementConstraint.distinctInstances()],
+        ...deployment,
+      });
+      // The strategy names the capacity provider, which must be associated with the cluster first.
+      this.service.node.addDependency(this.cluster);
+    } else {
+      const taskDefinition = new FargateTaskDefinition(this, 'TaskDefinition', {
+        cpu,
+        memoryLimitMiB: memoryMiB,
+        runtimePlatform: {
+          cpuArchitecture: architecture === 'arm64' ? CpuArchitecture.ARM64 : CpuArchitecture.X86_64,
+          operatingSystemFamily: OperatingSystemFamily.LINUX,
+        },
+      });
+      taskDefinition.addContainer('Invoker', {
+        ...container,
+        environment: {
+          ...environment,
+          SKYWHISK_CONTAINER_FACTORY: 'process',
+          // bubblewrap where the platform allows user namespaces, else plain processes as an unprivileged user.
+          SKYWHISK_SANDBOX: 'auto',
+        },
+      });
+      const securityGroup = new SecurityGroup(this, 'TaskSecurityGroup', { vpc, description: 'Skywhisk invokers: outbound only', allowAllOutbound: true });
+      this.taskDefinition = taskDefinition;
+      this.service = new FargateService(this, 'Service', {
+        cluster: this.cluster,
+        taskDefinition,
+        assignPublicIp: true,
+        vpcSubnets: { subnetType: SubnetType.PUBLIC },
+        securityGroups: [securityGroup],
+        ...deployment,
+      });
+    }
+    grantInvokerAccess(this.taskDefinition.taskRole, props.store, props.bus);
+    acknowledgeNag(this.taskDefinition, {
+      'AwsSolutions-ECS2': 'The environment holds table and queue names, the API URL, runtime image URIs and sizes: no secrets (credentials come from the task role).',
+      'AwsSolutions-IAM5[Resource::*]':
+        'ecr:GetAuthorizationToken (the ECR login of the execution role, and in ec2 mode of the task role) has no resource-level permissions; the pulls themselves are limited to the asset repository.',
+    });
+    this.scaleOnBacklog(props.bus, minTasks, maxTasks, backlogPerTask);
+
+    this.wakeEnvironment = { SKYWHISK_INVOKER_CLUSTER: this.cluster.clusterArn, SKYWHISK_INVOKER_SERVICE: this.service.serviceName };
+  }
+
+  /** Lets `grantee` wake the fleet: read the service and set its desired count (nothing else). */
+  public grantWake(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({ grantee, actions: ['ecs:DescribeServices', 'ecs:UpdateService'], resourceArns: [this.service.serviceArn] });
+  }
+
+  private defaultVpc(): Vpc {
+    const vpc = new Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'Public', subnetType: SubnetType.PUBLIC, cidrMask: 24 }],
+      // Nothing is placed in the default security group: every resource here has its own.
+      restrictDefaultSecurityGroup: false,
+    });
+    acknowledgeNag(vpc, {
+      'AwsSolutions-VPC7': 'The VPC only holds invokers, which accept no inbound traffic and call AWS APIs and registries; flow logs would cost more than the fleet at rest. Operators can add them.',
+    });
+    return vpc;
+  }
+
+  /** ec2 mode's container instances: ECS-optimized Amazon Linux 2023, IMDSv2 only, encrypted root volume, public subnets. */
+  private containerInstances(vpc: IVpc, architecture: ImageArchitecture, instanceType: InstanceType, maxTasks: number): AutoScalingGroup {
+    const securityGroup = new SecurityGroup(this, 'InstanceSecurityGroup', { vpc, description: 'Skywhisk invoker instances: outbound only', allowAllOutbound: true });
+    const userData = UserData.forLinux();
+    // Actions run as uid 1000 on the host network (runtimes/*/Dockerfile): they may not reach the
+    // instance metadata service or the ECS credentials endpoint, which hold the host's and tasks' roles.
+    // The original destination (conntrack), as the agent's NAT rule rewrites 169.254.170.2 before the filter.
+    userData.addCommands(
+      ...['169.254.169.254', '169.254.170.2'].map(
+        (address) => `iptables --insert OUTPUT 1 --match conntrack --ctorigdst ${address}/32 --match owner --uid-owner 1000 --jump REJECT`,
+      ),
+    );
+    const role = new Role(this, 'InstanceRole', { assumedBy: new ServicePrincipal('ec2.amazonaws.com') });
+    const launchTemplate = new LaunchTemplate(this, 'LaunchTemplate', {
+      machineImage: EcsOptimizedImage.amazonLinux2023(architecture === 'arm64' ? AmiHardwareType.ARM : AmiHardwareType.STANDARD),
+      instanceType,
+      requireImdsv2: true,
+      associatePublicIpAddress: true,
+      securityGroup,
+      userData,
+      role,
+      blockDevices: [{ deviceName: '/dev/xvda', volume: BlockDeviceVolume.ebs(30, { encrypted: true, volumeType: EbsDeviceVolumeType.GP3 }) }],
+    });
+    const group = new AutoScalingGroup(this, 'Instances', {
+      vpc,
+      vpcSubnets: { subnetType: SubnetType.PUBLIC },
+      launchTemplate,
+      minCapacity: 0,
+      maxCapacity: maxTasks,
+    });
+    acknowledgeNag(role, {
+      'AwsSolutions-IAM5[Resource::*]': 'The ECS agent statements the cluster adds (DiscoverPollEndpoint, ECR login, its own logs) have no resource-level permissions; the rest are conditioned on this cluster.',
+      'AwsSolutions-IAM5[Action::ecs:Submit*]': "ecs:Submit* is the ECS agent's state reporting, on this cluster only, as the ECS instance role needs.",
+    });
+    acknowledgeNag(group, {
+      'AwsSolutions-AS3': 'Instances come and go with the invoker tasks (managed scaling, to zero when idle); operators are told about failed tasks and errors through the Operations topic instead.',
+    });
+    return group;
+  }
+
+  /**
+   * Step scaling on the backlog with exact capacities. Scale-out answers within a minute (and keeps
+   * following the backlog while it lasts; its cooldown delays steps down); back to `minTasks` only
+   * after SCALE_IN_MINUTES of an empty queue.
+   */
+  private scaleOnBacklog(bus: Bus, minTasks: number, maxTasks: number, backlogPerTask: number): void {
+    const scaling = this.service.autoScaleTaskCount({ minCapacity: minTasks, maxCapacity: maxTasks });
+    const period = Duration.minutes(1);
+    const queue = bus.invocationQueue;
+    const backlog = new MathExpression({
+      expression: 'visible + inFlight',
+      usingMetrics: {
+        visible: queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        inFlight: queue.metricApproximateNumberOfMessagesNotVisible({ period, statistic: 'Maximum' }),
+      },
+      label: 'Invocation backlog (waiting + in flight)',
+      period,
+    });
+
+    // Busy: backlog ≥ 1. Bounds are relative to the alarm threshold (1).
+    const scaleOut = new StepScalingAction(this, 'ScaleOnBacklog', {
+      scalingTarget: scaling,
+      adjustmentType: AdjustmentType.EXACT_CAPACITY,
+      metricAggregationType: MetricAggregationType.MAXIMUM,
+      cooldown: Duration.minutes(5),
+    });
+    for (const step of backlogSteps(minTasks, maxTasks, backlogPerTask)) {
+      scaleOut.addAdjustment({ lowerBound: step.lower - 1, upperBound: step.upper === undefined ? undefined : step.upper - 1, adjustment: step.tasks });
+    }
+    new Alarm(this, 'BacklogAlarm', {
+      metric: backlog,
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'Invocations are waiting or running: size the invoker fleet to the backlog.',
+    }).addAlarmAction(new ApplicationScalingAction(scaleOut));
+
+    // Idle: an empty queue for SCALE_IN_MINUTES (an idle queue may publish no data: that is empty too).
+    const scaleIn = new StepScalingAction(this, 'ScaleInWhenIdle', {
+      scalingTarget: scaling,
+      adjustmentType: AdjustmentType.EXACT_CAPACITY,
+      metricAggregationType: MetricAggregationType.MAXIMUM,
+    });
+    scaleIn.addAdjustment({ upperBound: 0, adjustment: minTasks });
+    new Alarm(this, 'IdleAlarm', {
+      metric: backlog,
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: SCALE_IN_MINUTES,
+      datapointsToAlarm: SCALE_IN_MINUTES,
+      treatMissingData: TreatMissingData.BREACHING,
+      alarmDescription: `No invocation for ${SCALE_IN_MINUTES} minutes: back to the minimum invoker count.`,
+    }).addAlarmAction(new ApplicationScalingAction(scaleIn));
+  }
+}
+
+/**
+ * The exact task counts by absolute backlog: [lower, upper) → tasks. [1, per) → max(1, min), each
+ * further `per` one more, the last step open-ended at `max`. Steps wanting the same count merge.
+ */
+export function backlogSteps(minTasks: number, maxTasks: number, backlogPerTask: number): Array<{ lower: number; upper?: number; tasks: number }> {
+  const steps: Array<{ lower: number; upper?: number; tasks: number }> = [];
+  for (let k = 1; k <= maxTasks; k++) {
+    const tasks = Math.min(maxTasks, Math.max(k, minTasks));
+    const lower = k === 1 ? 1 : (k - 1) * backlogPerTask;
+    const upper = k === maxTasks ? undefined : k * backlogPerTask;
+    const previous = steps[steps.length - 1];
+    if (previous && previous.tasks === tasks) previous.upper = upper;
+    else steps.push({ lower, upper, tasks });
+  }
+  return steps;
+}
+
+interface CheckedProps {
+  mode: InvokerMode;
+  minTasks: number;
+  maxTasks: number;
+  backlogPerTask: number;
+  architecture: ImageArchitecture;
+  instanceType: InstanceType;
+  cpu: number;
+  memoryMiB: number;
+  actionMemoryMiB: number;
+  concurrency: number;
+  images: RuntimeImages;
+}
+
+/** Every problem with the props, in one error. */
+function validate(props: CheckedProps): void {
+  const problems: string[] = [];
+  const count = (name: keyof CheckedProps, value: number, min: number) => {
+    if (!Number.isInteger(value) || value < min) problems.push(`${name} must be an integer of at least ${min} (got ${value}).`);
+  };
+  if (!['ec2', 'fargate'].includes(props.mode)) problems.push(`mode must be 'ec2' or 'fargate' (got '${props.mode}').`);
+  count('minTasks', props.minTasks, 0);
+  count('maxTasks', props.maxTasks, 1);
+  count('backlogPerTask', props.backlogPerTask, 1);
+  count('concurrency', props.concurrency, 1);
+  count('actionMemoryMiB', props.actionMemoryMiB, 128);
+  if (props.minTasks > props.maxTasks) problems.push(`minTasks (${props.minTasks}) is above maxTasks (${props.maxTasks}).`);
+  if (props.architecture !== props.images.architecture) {
+    problems.push(`architecture '${props.architecture}' differs from the images' ('${props.images.architecture}'): build the RuntimeImages for '${props.architecture}'.`);
+  }
+  if (props.mode === 'ec2') {
+    const wanted = props.architecture === 'arm64' ? InstanceArchitecture.ARM_64 : InstanceArchitecture.X86_64;
+    if (props.instanceType.architecture !== wanted) problems.push(`instanceType ${props.instanceType} is not an ${props.architecture} instance type.`);
+  } else {
+    count('cpu', props.cpu, 256);
+    count('memoryMiB', props.memoryMiB, 512);
+    if (props.actionMemoryMiB >= props.memoryMiB) problems.push(`actionMemoryMiB (${props.actionMemoryMiB}) must leave the invoker some of the task's memoryMiB (${props.memoryMiB}).`);
+  }
+  if (problems.length) throw new Error(`InvokerFleet: ${problems.join(' ')}`);
+}

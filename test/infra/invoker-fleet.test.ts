@@ -1,0 +1,318 @@
+import * as childProcess from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { InstanceType } from 'aws-cdk-lib/aws-ec2';
+import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { Bus } from '../../infra/constructs/bus';
+import { backlogSteps, InvokerFleet, type InvokerFleetProps, type InvokerMode } from '../../infra/constructs/invoker-fleet';
+import { RuntimeImages, type ImageArchitecture } from '../../infra/constructs/runtime-images';
+import { Store } from '../../infra/constructs/store';
+import { supportedKinds } from '../../lib/model/runtimes';
+
+// The InvokerFleet and RuntimeImages constructs: what each mode creates, how the fleet scales on the
+// queue backlog, what its roles may do, which images the assembly carries (built by the CLI at
+// deploy time, never at synth), and that cdk-nag's AwsSolutions checks find nothing unacknowledged.
+
+const outdirs: string[] = [];
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
+
+interface Built {
+  app: App;
+  stack: Stack;
+  images: RuntimeImages;
+  fleet: InvokerFleet;
+}
+
+function build(mode: InvokerMode, options: { architecture?: ImageArchitecture; fleet?: Partial<InvokerFleetProps> } = {}): Built {
+  // GIVEN an app that skips bundling, writing to a directory removed after the tests
+  const outdir = mkdtempSync(join(tmpdir(), 'skywhisk-fleet-test-'));
+  outdirs.push(outdir);
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+  const store = new Store(stack, 'Store');
+  const bus = new Bus(stack, 'Bus');
+  const images = new RuntimeImages(stack, 'Images', { architecture: options.architecture });
+  // WHEN
+  const fleet = new InvokerFleet(stack, 'Invokers', { mode, store, bus, images, apiHost: 'https://api.example.com/prod', ...options.fleet });
+  return { app, stack, images, fleet };
+}
+
+/** The invoker container's environment, as name → value. */
+function environmentOf(template: Template): Record<string, unknown> {
+  const [definition] = Object.values(template.findResources('AWS::ECS::TaskDefinition')) as Array<{ Properties: { ContainerDefinitions: Array<{ Environment: Array<{ Name: string; Value: unknown }> }> } }>;
+  return Object.fromEntries(definition.Properties.ContainerDefinitions[0].Environment.map((e) => [e.Name, e.Value]));
+}
+
+/** The actions of the statements of the task role's policy, in order. */
+function taskRoleActions(template: Template): unknown[] {
+  const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^InvokersTaskDefinitionTaskRole') }] } });
+  const [policy] = Object.values(policies) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: unknown }> } } }>;
+  return policy.Properties.PolicyDocument.Statement.map((statement) => statement.Action);
+}
+
+const TABLE_READ = ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'];
+const TABLE_READ_WRITE = [...TABLE_READ.slice(0, -1), 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:DescribeTable'];
+const STREAM_READ = ['dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
+const QUEUE_CONSUME = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
+const ECR_PULL = ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'];
+
+describe('ec2 mode', () => {
+  let built: Built;
+  let template: Template;
+  beforeAll(() => {
+    built = build('ec2');
+    template = Template.fromStack(built.stack);
+  });
+
+  test('the invoker runs on the host network with the host Docker socket, one per instance', () => {
+    // THEN
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      NetworkMode: 'host',
+      RequiresCompatibilities: ['EC2'],
+      Volumes: [{ Name: 'docker-socket', Host: { SourcePath: '/var/run/docker.sock' } }],
+      ContainerDefinitions: [Match.objectLike({ MountPoints: [{ SourceVolume: 'docker-socket', ContainerPath: '/var/run/docker.sock', ReadOnly: false }], StopTimeout: 120 })],
+    });
+    template.hasResourceProperties('AWS::ECS::Service', {
+      PlacementConstraints: [{ Type: 'distinctInstance' }],
+      CapacityProviderStrategy: [{ CapacityProvider: { Ref: Match.stringLikeRegexp('^InvokersCapacity') }, Weight: 1 }],
+      DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 0, MaximumPercent: 200, DeploymentCircuitBreaker: { Enable: true, Rollback: true } }),
+    });
+    const environment = environmentOf(template);
+    expect(environment).toMatchObject({ SKYWHISK_CONTAINER_FACTORY: 'docker', SKYWHISK_DOCKER_NETWORK: 'host', SKYWHISK_API_HOST: 'https://api.example.com/prod', SKYWHISK_INVOKER_CONCURRENCY: '16', SKYWHISK_LOG_LEVEL: 'info' });
+    expect(environment.SKYWHISK_SANDBOX).toBeUndefined();
+  });
+
+  test('the runtime manifest names every kind with its ECR image URI', () => {
+    // THEN the environment holds JSON of kind → the asset image URIs
+    const manifest = environmentOf(template).SKYWHISK_RUNTIME_IMAGES as { 'Fn::Join': [string, unknown[]] };
+    const parts = manifest['Fn::Join'][1];
+    expect(parts.filter((part) => typeof part !== 'string')).toEqual(supportedKinds().map((kind) => built.stack.resolve(built.images.manifest[kind])));
+    expect(parts[0]).toBe(`{"${supportedKinds()[0]}":"`);
+    expect(parts).toContain(`","${supportedKinds()[1]}":"`);
+    expect(built.stack.resolve(built.images.manifest['nodejs:20'])).toEqual({
+      'Fn::Sub': expect.stringMatching(/^123456789012\.dkr\.ecr\.us-east-1\.\$\{AWS::URLSuffix\}\/cdk-hnb659fds-container-assets-123456789012-us-east-1:[0-9a-f]{64}$/),
+    });
+  });
+
+  test('container instances scale from zero under an ASG capacity provider: AL2023 ECS AMI, IMDSv2, encrypted root volume', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '0', MaxSize: '4' });
+    template.hasResourceProperties('AWS::ECS::CapacityProvider', {
+      AutoScalingGroupProvider: Match.objectLike({ ManagedScaling: Match.objectLike({ Status: 'ENABLED', TargetCapacity: 100 }), ManagedTerminationProtection: 'DISABLED' }),
+    });
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        InstanceType: 't4g.large',
+        MetadataOptions: { HttpTokens: 'required' },
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: Match.objectLike({ Encrypted: true }) }],
+        NetworkInterfaces: [Match.objectLike({ AssociatePublicIpAddress: true })],
+      }),
+    });
+    const parameters = template.toJSON().Parameters as Record<string, { Default?: string }>;
+    expect(Object.values(parameters).map((p) => p.Default)).toContain('/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id');
+    // No Lambda drain hook: the capacity provider's managed draining does it.
+    template.resourceCountIs('AWS::Lambda::Function', 0);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    // The service waits for the capacity provider's association with the cluster.
+    const [service] = Object.values(template.findResources('AWS::ECS::Service')) as Array<{ DependsOn: string[] }>;
+    expect(service.DependsOn.some((id) => Object.keys(template.findResources('AWS::ECS::ClusterCapacityProviderAssociations')).includes(id))).toBe(true);
+  });
+
+  test('the task role reads entities, writes activations, consumes the queue and pulls the runtime images: exactly these actions', () => {
+    expect(taskRoleActions(template)).toEqual([ECR_PULL, 'ecr:GetAuthorizationToken', TABLE_READ, STREAM_READ, TABLE_READ_WRITE, STREAM_READ, QUEUE_CONSUME]);
+  });
+});
+
+describe('fargate mode', () => {
+  let template: Template;
+  beforeAll(() => {
+    template = Template.fromStack(build('fargate').stack);
+  });
+
+  test('the invoker runs actions as its own processes: no Docker socket, no volumes, ARM64, a public IP and no ingress', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RequiresCompatibilities: ['FARGATE'],
+      NetworkMode: 'awsvpc',
+      Cpu: '1024',
+      Memory: '2048',
+      RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
+      Volumes: Match.absent(),
+      ContainerDefinitions: [Match.objectLike({ MountPoints: Match.absent(), StopTimeout: 120 })],
+    });
+    expect(environmentOf(template)).toMatchObject({ SKYWHISK_CONTAINER_FACTORY: 'process', SKYWHISK_SANDBOX: 'auto', SKYWHISK_MEMORY_BUDGET_MB: '1536' });
+    expect(environmentOf(template).SKYWHISK_RUNTIME_IMAGES).toBeUndefined();
+    template.hasResourceProperties('AWS::ECS::Service', {
+      LaunchType: 'FARGATE',
+      NetworkConfiguration: { AwsvpcConfiguration: Match.objectLike({ AssignPublicIp: 'ENABLED' }) },
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('outbound only'), SecurityGroupIngress: Match.absent() });
+    template.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 0);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+  });
+
+  test('the task role has no ECR access of its own (the execution role pulls the invoker image)', () => {
+    expect(taskRoleActions(template)).toEqual([TABLE_READ, STREAM_READ, TABLE_READ_WRITE, STREAM_READ, QUEUE_CONSUME]);
+  });
+});
+
+describe.each(['ec2', 'fargate'] as const)('%s mode scaling', (mode) => {
+  let template: Template;
+  beforeAll(() => {
+    template = Template.fromStack(build(mode).stack);
+  });
+
+  test('the service scales 0..4 with exact capacities on the backlog: waiting plus in-flight messages', () => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 4, ScalableDimension: 'ecs:service:DesiredCount' });
+    const backlogMetrics = Match.arrayWith([
+      Match.objectLike({ Expression: 'visible + inFlight', ReturnData: true }),
+      Match.objectLike({ Id: 'visible', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ApproximateNumberOfMessagesVisible', Namespace: 'AWS/SQS' }) }) }),
+      Match.objectLike({ Id: 'inFlight', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ApproximateNumberOfMessagesNotVisible', Namespace: 'AWS/SQS' }) }) }),
+    ]);
+    // Busy: within a minute, one invoker per 100 messages of backlog (bounds relative to the threshold 1).
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      PolicyType: 'StepScaling',
+      StepScalingPolicyConfiguration: Match.objectLike({
+        AdjustmentType: 'ExactCapacity',
+        StepAdjustments: [
+          { MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 99, ScalingAdjustment: 1 },
+          { MetricIntervalLowerBound: 99, MetricIntervalUpperBound: 199, ScalingAdjustment: 2 },
+          { MetricIntervalLowerBound: 199, MetricIntervalUpperBound: 299, ScalingAdjustment: 3 },
+          { MetricIntervalLowerBound: 299, ScalingAdjustment: 4 },
+        ],
+      }),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, Metrics: backlogMetrics });
+    // Idle: after 15 minutes of an empty queue, back to the minimum.
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
+      StepScalingPolicyConfiguration: Match.objectLike({ AdjustmentType: 'ExactCapacity', StepAdjustments: [{ MetricIntervalUpperBound: 0, ScalingAdjustment: 0 }] }),
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Threshold: 0,
+      ComparisonOperator: 'LessThanOrEqualToThreshold',
+      EvaluationPeriods: 15,
+      DatapointsToAlarm: 15,
+      TreatMissingData: 'breaching',
+      Metrics: backlogMetrics,
+    });
+  });
+
+  test('logs go to a log group kept a month, and the cluster has Container Insights', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: [Match.objectLike({ LogConfiguration: Match.objectLike({ LogDriver: 'awslogs' }) })] });
+    template.hasResourceProperties('AWS::ECS::Cluster', { ClusterSettings: [{ Name: 'containerInsights', Value: 'enabled' }] });
+  });
+});
+
+test('backlog steps: [1, per) wants max(1, min), each further per one more, capped at max', () => {
+  expect(backlogSteps(0, 4, 100)).toEqual([
+    { lower: 1, upper: 100, tasks: 1 },
+    { lower: 100, upper: 200, tasks: 2 },
+    { lower: 200, upper: 300, tasks: 3 },
+    { lower: 300, upper: undefined, tasks: 4 },
+  ]);
+  expect(backlogSteps(2, 3, 50)).toEqual([
+    { lower: 1, upper: 100, tasks: 2 },
+    { lower: 100, upper: undefined, tasks: 3 },
+  ]);
+  expect(backlogSteps(1, 1, 100)).toEqual([{ lower: 1, upper: undefined, tasks: 1 }]);
+});
+
+test('grantWake gives exactly DescribeServices and UpdateService on the service; wakeEnvironment names cluster and service', () => {
+  // GIVEN
+  const { stack, fleet } = build('fargate');
+  const waker = new Role(stack, 'Waker', { assumedBy: new AccountRootPrincipal() });
+  // WHEN
+  fleet.grantWake(waker);
+  // THEN
+  Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+    Roles: [{ Ref: Match.stringLikeRegexp('^Waker') }],
+    PolicyDocument: { Statement: [{ Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('^InvokersService') } }] },
+  });
+  expect(stack.resolve(fleet.wakeEnvironment)).toEqual({
+    SKYWHISK_INVOKER_CLUSTER: { 'Fn::GetAtt': [expect.stringMatching(/^InvokersCluster/), 'Arn'] },
+    SKYWHISK_INVOKER_SERVICE: { 'Fn::GetAtt': [expect.stringMatching(/^InvokersService/), 'Name'] },
+  });
+  expect(fleet.mode).toBe('fargate');
+});
+
+describe('images', () => {
+  test('one image per runtime kind plus the invoker, from ECR Public bases, staged for the CLI and not built at synth', () => {
+    // GIVEN a watch on every way the CDK could start docker
+    const spawns = [jest.spyOn(childProcess, 'spawnSync'), jest.spyOn(childProcess, 'spawn'), jest.spyOn(childProcess, 'execSync'), jest.spyOn(childProcess, 'execFileSync')];
+    try {
+      const { app } = build('ec2');
+      // WHEN
+      const assembly = app.synth();
+      // THEN
+      const calledDocker = spawns.some((spy) => spy.mock.calls.some((call) => /docker/.test(String(call[0]))));
+      expect(calledDocker).toBe(false);
+      const manifest = JSON.parse(readFileSync(join(assembly.directory, 'Test.assets.json'), 'utf8')) as { dockerImages: Record<string, { displayName: string; source: { directory: string; dockerFile?: string; dockerBuildArgs?: Record<string, string>; platform: string } }> };
+      const images = Object.values(manifest.dockerImages);
+      expect(images).toHaveLength(supportedKinds().length + 1);
+      expect(images.map((image) => image.source.platform)).toEqual(images.map(() => 'linux/arm64'));
+      expect(images.map((image) => image.source.dockerBuildArgs?.BASE).sort()).toEqual([
+        'public.ecr.aws/docker/library/node:20-bookworm-slim',
+        'public.ecr.aws/docker/library/python:3.11-slim-bookworm',
+        undefined,
+      ]);
+      const invoker = images.find((image) => image.source.dockerFile === 'infra/invoker.Dockerfile')!;
+      expect(invoker).toBeDefined();
+      // The invoker's context is the repository root, cut down to what its Dockerfile copies.
+      const staged = join(assembly.directory, invoker.source.directory);
+      expect(readFileSync(join(staged, 'lib/invoker/main.ts'), 'utf8')).toContain('main()');
+      expect(readFileSync(join(staged, 'runtimes/python/proxy.py'), 'utf8').length).toBeGreaterThan(0);
+      for (const absent of ['node_modules', 'test', '.git', 'functions', 'bench', 'cdk.out']) expect(() => readFileSync(join(staged, absent))).toThrow(/ENOENT/);
+    } finally {
+      for (const spy of spawns) spy.mockRestore();
+    }
+  });
+
+  test('x86_64 builds amd64 images and runs on t3 instances or X86_64 Fargate', () => {
+    const ec2 = build('ec2', { architecture: 'x86_64' });
+    const ec2Template = Template.fromStack(ec2.stack);
+    ec2Template.hasResourceProperties('AWS::EC2::LaunchTemplate', { LaunchTemplateData: Match.objectLike({ InstanceType: 't3.large' }) });
+    const parameters = ec2Template.toJSON().Parameters as Record<string, { Default?: string }>;
+    expect(Object.values(parameters).map((p) => p.Default)).toContain('/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id');
+    const assembly = ec2.app.synth();
+    const manifest = JSON.parse(readFileSync(join(assembly.directory, 'Test.assets.json'), 'utf8')) as { dockerImages: Record<string, { source: { platform: string } }> };
+    expect(Object.values(manifest.dockerImages).map((image) => image.source.platform)).toEqual(['linux/amd64', 'linux/amd64', 'linux/amd64']);
+    Template.fromStack(build('fargate', { architecture: 'x86_64' }).stack).hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' } });
+  });
+
+  test('grantPull gives ECR pull on the asset repository', () => {
+    const { stack, images } = build('fargate');
+    const role = new Role(stack, 'Puller', { assumedBy: new AccountRootPrincipal() });
+    images.grantPull(role);
+    const policies = Template.fromStack(stack).findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^Puller') }] } });
+    const [statements] = Object.values(policies).map((policy) => (policy as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument.Statement);
+    expect(statements.map((statement) => statement.Action)).toEqual([ECR_PULL, 'ecr:GetAuthorizationToken']);
+    expect(JSON.stringify(statements[0].Resource)).toContain(':repository/cdk-hnb659fds-container-assets-123456789012-us-east-1');
+    expect(statements[1].Resource).toBe('*');
+  });
+});
+
+test('invalid sizes and architecture mismatches are refused with their names', () => {
+  const fleet = (mode: InvokerMode, props: Partial<InvokerFleetProps>, architecture?: ImageArchitecture) => () => build(mode, { fleet: props, architecture });
+  expect(fleet('fargate', { minTasks: 5, maxTasks: 4 })).toThrow(/minTasks \(5\) is above maxTasks \(4\)/);
+  expect(fleet('fargate', { maxTasks: 0, minTasks: 0 })).toThrow(/maxTasks must be an integer of at least 1 \(got 0\)/);
+  expect(fleet('fargate', { minTasks: -1 })).toThrow(/minTasks must be an integer of at least 0 \(got -1\)/);
+  expect(fleet('fargate', { backlogPerTask: 0 })).toThrow(/backlogPerTask must be an integer of at least 1/);
+  expect(fleet('fargate', { concurrency: 1.5 })).toThrow(/concurrency must be an integer/);
+  expect(fleet('fargate', { memoryMiB: 1024, actionMemoryMiB: 1024 })).toThrow(/actionMemoryMiB \(1024\) must leave the invoker some/);
+  expect(fleet('ec2', { instanceType: new InstanceType('m5.large') })).toThrow(/instanceType m5\.large is not an arm64 instance type/);
+  expect(fleet('ec2', { instanceType: new InstanceType('c7g.xlarge') }, 'x86_64')).toThrow(/instanceType c7g\.xlarge is not an x86_64 instance type/);
+  expect(fleet('fargate', { architecture: 'x86_64' })).toThrow(/architecture 'x86_64' differs from the images' \('arm64'\)/);
+  // Several problems come in one message.
+  expect(fleet('fargate', { minTasks: -1, backlogPerTask: 0 })).toThrow(/minTasks.*backlogPerTask/);
+});
+
+test.each(['ec2', 'fargate'] as const)('cdk-nag AwsSolutions finds nothing unacknowledged in the %s fleet and its images', (mode) => {
+  const { app } = build(mode);
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  expect(() => app.synth()).not.toThrow();
+});
