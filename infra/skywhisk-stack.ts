@@ -1,6 +1,12 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { InstanceType } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
+import { Bootstrap } from './constructs/bootstrap';
 import { Bus } from './constructs/bus';
+import { Controller } from './constructs/controller';
+import { InvokerFleet, type InvokerMode } from './constructs/invoker-fleet';
+import { Operations } from './constructs/operations';
+import { RuntimeImages, type ImageArchitecture } from './constructs/runtime-images';
 import { Store } from './constructs/store';
 
 export interface SkywhiskStackProps extends StackProps {
@@ -9,16 +15,70 @@ export interface SkywhiskStackProps extends StackProps {
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
+  /**
+   * How invokers run actions: `ec2` (Docker containers on ECS instances, warm pools) or `fargate`
+   * (processes in Fargate tasks).
+   * @default 'ec2'
+   */
+  readonly invokerMode?: InvokerMode;
+  /**
+   * Fewest invoker tasks; 0 lets the fleet scale to zero (the controller wakes it).
+   * @default 0
+   */
+  readonly minInvokers?: number;
+  /**
+   * Most invoker tasks.
+   * @default 4
+   */
+  readonly maxInvokers?: number;
+  /**
+   * ec2 mode: the container instances' type.
+   * @default t4g.large for arm64, t3.large for x86_64
+   */
+  readonly instanceType?: string;
+  /**
+   * CPU architecture of the functions, images and instances.
+   * @default 'arm64'
+   */
+  readonly architecture?: ImageArchitecture;
 }
 
-/** Skywhisk in one stack. For now the data layer: store and bus (controller and invokers follow). */
+/** Skywhisk in one stack: one construct per component, wired by grants and environment. */
 export class SkywhiskStack extends Stack {
   public readonly store: Store;
   public readonly bus: Bus;
+  public readonly controller: Controller;
+  public readonly images: RuntimeImages;
+  public readonly invokers: InvokerFleet;
+  public readonly bootstrap: Bootstrap;
+  public readonly operations: Operations;
 
   constructor(scope: Construct, id: string, props: SkywhiskStackProps = {}) {
     super(scope, id, props);
     this.store = new Store(this, 'Store', { removalPolicy: props.removalPolicy });
     this.bus = new Bus(this, 'Bus');
+    this.controller = new Controller(this, 'Controller', { store: this.store, bus: this.bus });
+    this.images = new RuntimeImages(this, 'RuntimeImages', { architecture: props.architecture });
+    this.invokers = new InvokerFleet(this, 'Invokers', {
+      mode: props.invokerMode ?? 'ec2',
+      store: this.store,
+      bus: this.bus,
+      images: this.images,
+      apiHost: this.controller.apiHost,
+      minTasks: props.minInvokers,
+      maxTasks: props.maxInvokers,
+      instanceType: props.instanceType ? new InstanceType(props.instanceType) : undefined,
+    });
+    // The controller wakes a fleet at zero as it enqueues.
+    for (const [name, value] of Object.entries(this.invokers.wakeEnvironment)) this.controller.function.addEnvironment(name, value);
+    this.invokers.grantWake(this.controller.function);
+
+    this.bootstrap = new Bootstrap(this, 'Bootstrap', { subjectsTable: this.store.subjects, entitiesTable: this.store.entities, apiHost: this.controller.apiHost });
+    this.operations = new Operations(this, 'Operations', {
+      deadLetterQueue: this.bus.deadLetterQueue,
+      controller: this.controller.function,
+      invokerLogGroup: this.invokers.logGroup,
+      invokerClusterArn: this.invokers.cluster.clusterArn,
+    });
   }
 }
