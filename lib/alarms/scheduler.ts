@@ -21,6 +21,8 @@ export { AlarmExistsError } from './store';
  * The record stays the source of truth for READ; the schedule only does the firing.
  */
 export interface AlarmScheduler {
+  /** Refuse crons with a seconds field (EventBridge has none); absent where seconds work. */
+  readonly limitCronFields?: boolean;
   /** Stores and arms a new alarm; an AlarmExistsError when the trigger already has one. */
   create(alarm: Alarm): Promise<void>;
   get(namespace: string, trigger: string): Promise<Alarm | undefined>;

@@ -74,7 +74,9 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
   registerRuleRoutes(api, deps);
   registerWebRoutes(api, deps);
   if (deps.alarms) {
-    registerAlarmRoutes(api, deps.alarms, async (namespace, name) => (await deps.entities.get(namespace, 'triggers', name)) !== undefined);
+    registerAlarmRoutes(api, deps.alarms, async (namespace, name) => (await deps.entities.get(namespace, 'triggers', name)) !== undefined, {
+      limitCronFields: deps.alarms.limitCronFields,
+    });
   }
   // A known resource with a method it does not take: 405, as OpenWhisk answers.
   const collections = ['actions', 'activations', 'packages', 'triggers', 'rules'].map((name) => `/namespaces/:ns/${name}/*`);

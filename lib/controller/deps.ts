@@ -1,5 +1,7 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import pino from 'pino';
+import { alarmSchedulerFromEnv } from '../alarms/eventbridge';
+import { AlarmsRepository } from '../alarms/store';
 import { awsClients } from '../aws-clients';
 import { InvocationQueue } from '../bus/invocation-queue';
 import { configFromEnv } from '../config';
@@ -29,6 +31,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerDep
       env.SKYWHISK_MAX_BLOCKING_WAIT_MS ?? (env.AWS_LAMBDA_FUNCTION_NAME ? LAMBDA_BLOCKING_WAIT_MS : SYSTEM_LIMITS.maxBlockingWaitMs),
     ),
     waker: fleetWakerFromEnv(env),
+    // In AWS the alarms feed schedules with EventBridge; locally controller-main sets its own scheduler.
+    alarms: alarmSchedulerFromEnv(env, new AlarmsRepository(dynamo, config.tables.entities)),
   };
 }
 

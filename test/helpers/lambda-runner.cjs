@@ -3,7 +3,12 @@
 // own logs also go to stdout). Usage: node lambda-runner.cjs <bundle>
 const { createInterface } = require('node:readline');
 const { handler } = require(process.argv[2]);
-const context = { awsRequestId: 'bundle-test', functionName: process.env.AWS_LAMBDA_FUNCTION_NAME };
+const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'function';
+const context = {
+  awsRequestId: 'bundle-test',
+  functionName,
+  invokedFunctionArn: `arn:aws:lambda:${process.env.AWS_REGION ?? 'us-east-1'}:123456789012:function:${functionName}`,
+};
 const lines = createInterface({ input: process.stdin });
 lines.on('line', async (line) => {
   const { id, event } = JSON.parse(line);
