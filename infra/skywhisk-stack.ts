@@ -1,6 +1,7 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { InstanceType } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
+import { AlarmSchedules } from './constructs/alarm-schedules';
 import { Bootstrap } from './constructs/bootstrap';
 import { Bus } from './constructs/bus';
 import { Controller } from './constructs/controller';
@@ -50,6 +51,7 @@ export class SkywhiskStack extends Stack {
   public readonly controller: Controller;
   public readonly images: RuntimeImages;
   public readonly invokers: InvokerFleet;
+  public readonly alarms: AlarmSchedules;
   public readonly bootstrap: Bootstrap;
   public readonly operations: Operations;
 
@@ -72,6 +74,10 @@ export class SkywhiskStack extends Stack {
     // The controller wakes a fleet at zero as it enqueues.
     for (const [name, value] of Object.entries(this.invokers.wakeEnvironment)) this.controller.function.addEnvironment(name, value);
     this.invokers.grantWake(this.controller.function);
+
+    // The alarms feed: the controller makes EventBridge schedules that invoke the fire function.
+    this.alarms = new AlarmSchedules(this, 'Alarms', { store: this.store, bus: this.bus });
+    this.alarms.grantManage(this.controller.function);
 
     this.bootstrap = new Bootstrap(this, 'Bootstrap', { subjectsTable: this.store.subjects, entitiesTable: this.store.entities, apiHost: this.controller.apiHost });
     this.operations = new Operations(this, 'Operations', {

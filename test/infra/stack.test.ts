@@ -9,11 +9,13 @@ import { findDependencyCycle } from '../helpers/template-graph';
 
 type Mode = NonNullable<SkywhiskStackProps['invokerMode']>;
 
-function synthesize(mode: Mode, nag = false): { app: App; stack: SkywhiskStack } {
+const ACCOUNT_ENV = { account: '123456789012', region: 'eu-west-1' };
+
+function synthesize(mode: Mode, nag = false, env: typeof ACCOUNT_ENV | undefined = ACCOUNT_ENV): { app: App; stack: SkywhiskStack } {
   // GIVEN an app that skips bundling
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   // WHEN
-  const stack = new SkywhiskStack(app, 'Skywhisk', { env: { account: '123456789012', region: 'eu-west-1' }, invokerMode: mode });
+  const stack = new SkywhiskStack(app, 'Skywhisk', { env, invokerMode: mode });
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
 }
@@ -27,6 +29,11 @@ function template(mode: Mode): Template {
 describe.each<Mode>(['ec2', 'fargate'])('%s mode', (mode) => {
   test('cdk-nag AwsSolutions checks find nothing unacknowledged in the whole stack', () => {
     const { app } = synthesize(mode, true);
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test('also without an account or region (cdk synth with no credentials), cdk-nag finds nothing unacknowledged', () => {
+    const { app } = synthesize(mode, true, undefined);
     expect(() => app.synth()).not.toThrow();
   });
 
@@ -50,6 +57,14 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode', (mode) => {
     const wildcards = policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s) => [s.Action].flat())).filter((action) => action.includes('*'));
     // ec2 mode: CDK's container-instance role lets the ECS agent report state (ecs:Submit*, on the cluster).
     expect(wildcards).toEqual(mode === 'ec2' ? ['ecs:Submit*'] : []);
+  });
+
+  test('the controller manages alarm schedules that invoke the fire function', () => {
+    const t = template(mode);
+    t.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SKYWHISK_INVOKER_SERVICE: Match.anyValue(), SKYWHISK_ALARM_TARGET_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlarmsFireFunction'), 'Arn'] } }) },
+    });
   });
 
   test('the invokers give actions the public API host and the bootstrap prints it', () => {

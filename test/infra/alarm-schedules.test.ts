@@ -1,0 +1,71 @@
+import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { AlarmSchedules } from '../../infra/constructs/alarm-schedules';
+import { Bus } from '../../infra/constructs/bus';
+import { Store } from '../../infra/constructs/store';
+import { acknowledgeNag, LAMBDA_FINDINGS } from '../../infra/nag';
+
+// The AlarmSchedules construct: the schedule group, the fire function, the role Scheduler assumes,
+// and what a controller given grantManage may do.
+
+function build(): { app: App; template: Template } {
+  // GIVEN an app that skips bundling, with the data layer and a stand-in controller
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
+  const store = new Store(stack, 'Store');
+  const bus = new Bus(stack, 'Bus');
+  const controller = new LambdaFunction(stack, 'StandInController', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = () => {}') });
+  acknowledgeNag(controller, LAMBDA_FINDINGS);
+  // WHEN
+  const alarms = new AlarmSchedules(stack, 'Alarms', { store, bus });
+  alarms.grantManage(controller);
+  return { app, template: Template.fromStack(stack) };
+}
+
+function statementsOf(template: Template, policyPrefix: string): Array<{ Action: string | string[]; Condition?: unknown }> {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyName: string; PolicyDocument: { Statement: Array<{ Action: string | string[] }> } } }>;
+  return policies.filter((p) => JSON.stringify(p.Properties.PolicyName).startsWith(`"${policyPrefix}`)).flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+test('one schedule group, named after the stack', () => {
+  const { template } = build();
+  template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+  template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'Test-alarms' });
+});
+
+test('the fire function runs nodejs22.x on arm64 and only Scheduler, from this account, may invoke it', () => {
+  const { template } = build();
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    Runtime: 'nodejs22.x',
+    Architectures: ['arm64'],
+    Environment: { Variables: Match.objectLike({ SKYWHISK_ALARM_SCHEDULE_GROUP: Match.anyValue(), SKYWHISK_ALARM_ROLE_ARN: Match.anyValue(), SKYWHISK_ENTITIES_TABLE: Match.anyValue() }) },
+  });
+  template.hasResourceProperties('AWS::IAM::Role', {
+    AssumeRolePolicyDocument: {
+      Statement: [{ Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'scheduler.amazonaws.com' }, Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } } }],
+    },
+  });
+  expect(statementsOf(template, 'AlarmsSchedulerRole').map((s) => s.Action)).toEqual(['lambda:InvokeFunction']);
+  const fire = statementsOf(template, 'AlarmsFireFunction').map((s) => [s.Action].flat());
+  expect(fire).toContainEqual(['scheduler:DeleteSchedule']);
+  expect(fire).toContainEqual(['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']);
+});
+
+test('grantManage names the group, target and role to the controller and grants exactly schedule management and passing that role', () => {
+  const { template } = build();
+  template.hasResourceProperties('AWS::Lambda::Function', {
+    Handler: 'index.handler',
+    Environment: { Variables: { SKYWHISK_ALARM_SCHEDULE_GROUP: Match.anyValue(), SKYWHISK_ALARM_TARGET_ARN: Match.anyValue(), SKYWHISK_ALARM_ROLE_ARN: Match.anyValue() } },
+  });
+  const controller = statementsOf(template, 'StandInController');
+  expect(controller.map((s) => [s.Action].flat().sort())).toEqual([['scheduler:CreateSchedule', 'scheduler:UpdateSchedule'], ['scheduler:DeleteSchedule'], ['iam:PassRole']]);
+  expect(controller[2].Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } });
+});
+
+test('cdk-nag AwsSolutions checks find nothing unacknowledged', () => {
+  const { app } = build();
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  expect(() => app.synth()).not.toThrow();
+});
