@@ -1,11 +1,10 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AlarmSchedules } from '../../infra/constructs/alarm-schedules';
 import { Bus } from '../../infra/constructs/bus';
 import { Store } from '../../infra/constructs/store';
-import { acknowledgeNag, LAMBDA_FINDINGS } from '../../infra/nag';
+import { standInController } from '../helpers/infra';
 
 // The AlarmSchedules construct: the schedule group, the fire function, the role Scheduler assumes,
 // and what a controller given grantManage may do.
@@ -16,8 +15,7 @@ function build(): { app: App; template: Template } {
   const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
   const store = new Store(stack, 'Store');
   const bus = new Bus(stack, 'Bus');
-  const controller = new LambdaFunction(stack, 'StandInController', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = () => {}') });
-  acknowledgeNag(controller, LAMBDA_FINDINGS);
+  const controller = standInController(stack);
   // WHEN
   const alarms = new AlarmSchedules(stack, 'Alarms', { store, bus });
   alarms.grantManage(controller);

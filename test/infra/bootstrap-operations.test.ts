@@ -1,13 +1,12 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
-import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Bootstrap } from '../../infra/constructs/bootstrap';
 import { Bus } from '../../infra/constructs/bus';
 import { Operations } from '../../infra/constructs/operations';
 import { Store } from '../../infra/constructs/store';
-import { acknowledgeNag, LAMBDA_FINDINGS } from '../../infra/nag';
+import { standInController } from '../helpers/infra';
 
 // The Bootstrap and Operations constructs: what they create, what they grant, and that cdk-nag's
 // AwsSolutions checks find nothing unacknowledged in them.
@@ -18,8 +17,7 @@ function build(): { app: App; stack: Stack } {
   const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
   const store = new Store(stack, 'Store');
   const bus = new Bus(stack, 'Bus');
-  const controller = new LambdaFunction(stack, 'StandInController', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = () => {}') });
-  acknowledgeNag(controller, LAMBDA_FINDINGS);
+  const controller = standInController(stack);
   // WHEN
   new Bootstrap(stack, 'Bootstrap', { subjectsTable: store.subjects, entitiesTable: store.entities, apiHost: 'https://api.example.com/prod' });
   new Operations(stack, 'Operations', {

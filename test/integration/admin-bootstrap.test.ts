@@ -8,15 +8,14 @@ import { promisify } from 'node:util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { onBootstrapEvent } from '../../lib/admin/guest-bootstrap';
-import { createAwsClients, type AwsClients } from '../../lib/aws-clients';
+import type { AwsClients } from '../../lib/aws-clients';
 import { configFromEnv } from '../../lib/config';
-import { startProcess, stopProcess, type ManagedProcess } from '../../lib/local/processes';
 import { EntitiesRepository } from '../../lib/store/entities';
 import { SubjectsRepository } from '../../lib/store/subjects';
-import { ensureTables } from '../../lib/store/tables';
 import { Bootstrap } from '../../infra/constructs/bootstrap';
 import { Store } from '../../infra/constructs/store';
 import { BundledHandler, removeBundles, synthesizeBundles } from '../helpers/bundled-function';
+import { startEmbeddedEndpoint, type EmbeddedEndpoint } from '../helpers/endpoint';
 
 // The admin paths of a deployment against the real embedded DynamoDB endpoint: the guest key
 // installed from Secrets Manager by the bootstrap custom resource (Secrets Manager is mocked: no
@@ -24,7 +23,7 @@ import { BundledHandler, removeBundles, synthesizeBundles } from '../helpers/bun
 
 const config = configFromEnv({});
 const credentials = { accessKeyId: 'ADMINTEST', secretAccessKey: 'secret' };
-let endpoint: ManagedProcess;
+let endpoint: EmbeddedEndpoint;
 let endpointUrl: string;
 let clients: AwsClients;
 let subjects: SubjectsRepository;
@@ -33,22 +32,15 @@ const dataDir = mkdtempSync(join(tmpdir(), 'skywhisk-admin-'));
 
 beforeAll(async () => {
   // The embedded endpoint runs as its own process, as in local mode, accepting only these credentials.
-  endpoint = await startProcess(
-    'endpoint',
-    'local/endpoint-main.ts',
-    { ...process.env, SKYWHISK_DATA_DIR: dataDir, SKYWHISK_ENDPOINT_PORT: '0', SKYWHISK_ENDPOINT_ACCESS_KEY_ID: credentials.accessKeyId },
-    join(dataDir, 'logs'),
-  );
-  endpointUrl = `http://127.0.0.1:${endpoint.ready.port}`;
-  clients = createAwsClients({ endpoint: endpointUrl, region: 'us-east-1', credentials });
-  await ensureTables(clients.dynamo, config);
+  endpoint = await startEmbeddedEndpoint(credentials.accessKeyId);
+  ({ url: endpointUrl, clients } = endpoint);
   subjects = new SubjectsRepository(clients.dynamo, config.tables.subjects);
   entities = new EntitiesRepository(clients.dynamo, config.tables.entities);
 });
 
 afterAll(async () => {
   removeBundles();
-  if (endpoint) await stopProcess(endpoint, 5000);
+  await endpoint?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
 

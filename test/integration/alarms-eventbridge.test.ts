@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   CreateScheduleCommand,
   DeleteScheduleCommand,
@@ -13,17 +10,15 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { EventBridgeAlarmScheduler, scheduleName } from '../../lib/alarms/eventbridge';
 import { AlarmsRepository, type Alarm } from '../../lib/alarms/store';
-import { createAwsClients, type AwsClients } from '../../lib/aws-clients';
-import { ensureQueues } from '../../lib/bus/invocation-queue';
+import type { AwsClients } from '../../lib/aws-clients';
 import { configFromEnv } from '../../lib/config';
-import { startProcess, stopProcess, type ManagedProcess } from '../../lib/local/processes';
 import { EntitiesRepository } from '../../lib/store/entities';
 import { SubjectsRepository } from '../../lib/store/subjects';
-import { ensureTables } from '../../lib/store/tables';
 import { AlarmSchedules } from '../../infra/constructs/alarm-schedules';
 import { Bus } from '../../infra/constructs/bus';
 import { Store } from '../../infra/constructs/store';
 import { BundledHandler, removeBundles, synthesizeBundles } from '../helpers/bundled-function';
+import { startEmbeddedEndpoint, type EmbeddedEndpoint } from '../helpers/endpoint';
 
 // The alarms feed on AWS against the real embedded DynamoDB and SQS endpoint: the EventBridge
 // scheduler keeps the record in the store and one schedule per alarm (Scheduler, AWS's control
@@ -31,27 +26,18 @@ import { BundledHandler, removeBundles, synthesizeBundles } from '../helpers/bun
 // triggers when schedules invoke it, at most once per scheduled time.
 
 const config = configFromEnv({});
-const credentials = { accessKeyId: 'ALARMSTEST', secretAccessKey: 'secret' };
-const dataDir = mkdtempSync(join(tmpdir(), 'skywhisk-eb-'));
-let endpoint: ManagedProcess;
+let endpoint: EmbeddedEndpoint;
 let endpointUrl: string;
 let clients: AwsClients;
+let credentials: EmbeddedEndpoint['credentials'];
 let repository: AlarmsRepository;
 let entities: EntitiesRepository;
 const OWNER = { uuid: 'a1b2c3d4-0000-4000-8000-00000000eb01', key: 'k'.repeat(64), subject: 'ebtest', namespace: 'ebtest' };
 const GROUP = 'skywhisk-alarms';
 
 beforeAll(async () => {
-  endpoint = await startProcess(
-    'endpoint',
-    'local/endpoint-main.ts',
-    { ...process.env, SKYWHISK_DATA_DIR: dataDir, SKYWHISK_ENDPOINT_PORT: '0', SKYWHISK_ENDPOINT_ACCESS_KEY_ID: credentials.accessKeyId },
-    join(dataDir, 'logs'),
-  );
-  endpointUrl = `http://127.0.0.1:${endpoint.ready.port}`;
-  clients = createAwsClients({ endpoint: endpointUrl, region: 'us-east-1', credentials });
-  await ensureTables(clients.dynamo, config);
-  await ensureQueues(clients.sqs, config.queues);
+  endpoint = await startEmbeddedEndpoint('ALARMSTEST');
+  ({ url: endpointUrl, clients, credentials } = endpoint);
   repository = new AlarmsRepository(clients.dynamo, config.tables.entities);
   entities = new EntitiesRepository(clients.dynamo, config.tables.entities);
   await new SubjectsRepository(clients.dynamo, config.tables.subjects).put(OWNER);
@@ -59,8 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   removeBundles();
-  if (endpoint) await stopProcess(endpoint, 5000);
-  rmSync(dataDir, { recursive: true, force: true });
+  await endpoint?.stop();
 });
 
 function alarm(trigger: string, spec: Alarm['spec'], status: Alarm['status'] = 'active'): Alarm {

@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAwsClients, type AwsClients } from '../../lib/aws-clients';
+import { ensureQueues } from '../../lib/bus/invocation-queue';
+import { configFromEnv } from '../../lib/config';
+import { startProcess, stopProcess } from '../../lib/local/processes';
+import { ensureTables } from '../../lib/store/tables';
+
+export interface EmbeddedEndpoint {
+  url: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  clients: AwsClients;
+  stop(): Promise<void>;
+}
+
+/**
+ * The embedded DynamoDB and SQS endpoint as its own process (fauxqs is ESM, so it cannot run inside
+ * jest), accepting only `accessKeyId`, with the platform's tables and queues created.
+ */
+export async function startEmbeddedEndpoint(accessKeyId: string): Promise<EmbeddedEndpoint> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'skywhisk-endpoint-'));
+  const endpoint = await startProcess(
+    'endpoint',
+    'local/endpoint-main.ts',
+    { ...process.env, SKYWHISK_DATA_DIR: dataDir, SKYWHISK_ENDPOINT_PORT: '0', SKYWHISK_ENDPOINT_ACCESS_KEY_ID: accessKeyId },
+    join(dataDir, 'logs'),
+  );
+  const url = `http://127.0.0.1:${endpoint.ready.port}`;
+  const credentials = { accessKeyId, secretAccessKey: 'secret' };
+  const clients = createAwsClients({ endpoint: url, region: 'us-east-1', credentials });
+  const config = configFromEnv({});
+  await ensureTables(clients.dynamo, config);
+  await ensureQueues(clients.sqs, config.queues);
+  return {
+    url,
+    credentials,
+    clients,
+    async stop() {
+      await stopProcess(endpoint, 5000);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
