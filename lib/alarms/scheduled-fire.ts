@@ -1,8 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { SCHEDULED_FIRE_SOURCE } from './eventbridge';
-import type { AlarmFireCallback, AlarmScheduler } from './scheduler';
-import { nextFireTime, type DeleteAfterFire } from './spec';
+import { fireOf, type AlarmFireCallback, type AlarmScheduler } from './scheduler';
 import type { AlarmsRepository } from './store';
 
 const scheduledFireSchema = z.object({
@@ -39,9 +38,8 @@ export async function onScheduledFire(event: unknown, deps: ScheduledFireDeps): 
   if (!alarm) return 'absent';
   if (alarm.status !== 'active') return 'paused';
   const scheduled = Date.parse(scheduledTime);
-  const next = alarm.spec.feed === 'once' ? undefined : nextFireTime(alarm.spec, scheduled);
+  const { next, deleteAfterFire } = fireOf(alarm, scheduled);
   if (!(await deps.repository.recordFire(alarm, scheduled, next))) return 'duplicate';
-  const deleteAfterFire: DeleteAfterFire = alarm.spec.feed === 'once' ? alarm.spec.deleteAfterFire : 'false';
   try {
     await deps.fire({ ...alarm, lastFired: scheduled, nextFire: next }, { scheduledTime: scheduled, deleteAfterFire });
   } catch (error) {

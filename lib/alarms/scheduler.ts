@@ -65,6 +65,15 @@ export function dueTime(alarm: Pick<Alarm, 'spec' | 'status' | 'lastFired'>, now
   return nextFireTime(alarm.spec, Math.max(alarm.lastFired ?? -Infinity, now - 1));
 }
 
+/**
+ * What a fire of `alarm` scheduled at `scheduled` records as the next fire, and whether the alarm
+ * is removed after it (a once alarm's `deleteAfterFire`). Shared by every scheduler.
+ */
+export function fireOf(alarm: Pick<Alarm, 'spec'>, scheduled: number): { next: number | undefined; deleteAfterFire: DeleteAfterFire } {
+  if (alarm.spec.feed === 'once') return { next: undefined, deleteAfterFire: alarm.spec.deleteAfterFire };
+  return { next: nextFireTime(alarm.spec, scheduled), deleteAfterFire: 'false' };
+}
+
 /** setTimeout keeps delays in a signed 32-bit int; longer waits are taken in steps. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -215,7 +224,7 @@ export class LocalAlarmScheduler implements AlarmScheduler {
     const key = alarmKey(alarm.triggerNamespace, alarm.triggerName);
     // A refresh that read the store before the claim must not arm this tick again.
     this.touch(alarm);
-    const next = alarm.spec.feed === 'once' ? undefined : nextFireTime(alarm.spec, scheduled);
+    const { next, deleteAfterFire } = fireOf(alarm, scheduled);
     let claimed: boolean;
     try {
       claimed = await this.repository.recordFire(alarm, scheduled, next);
@@ -239,7 +248,6 @@ export class LocalAlarmScheduler implements AlarmScheduler {
     this.touch(fired);
     // The next tick is armed before the callback runs, so a slow fire does not delay it.
     this.arm(fired);
-    const deleteAfterFire: DeleteAfterFire = alarm.spec.feed === 'once' ? alarm.spec.deleteAfterFire : 'false';
     try {
       await fire(fired, { scheduledTime: scheduled, deleteAfterFire });
     } catch (error) {
