@@ -1,6 +1,6 @@
 import type { Context } from 'aws-lambda';
 import pino from 'pino';
-import { alarmSchedulerFromEnv } from '../../lib/alarms/eventbridge';
+import { alarmSchedulerFromEnv } from '../../lib/alarms/eventbridge-scheduler';
 import { onScheduledFire } from '../../lib/alarms/scheduled-fire';
 import { AlarmsRepository } from '../../lib/alarms/store';
 import { awsClients } from '../../lib/aws-clients';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { SCHEDULED_FIRE_SOURCE } from './eventbridge';
+import { SCHEDULED_FIRE_SOURCE } from './eventbridge-scheduler';
 import { fireOf, type AlarmFireCallback, type AlarmScheduler } from './scheduler';
 import type { AlarmsRepository } from './store';
 
@@ -23,9 +23,10 @@ export type ScheduledFireOutcome = 'fired' | 'dropped' | 'absent' | 'paused' | '
 
 /**
  * What EventBridge Scheduler's invocation of the alarm-fire function does. The fire is claimed in
- * the store first (`recordFire`), so a retried or duplicated delivery fires at most once. Nothing is
- * thrown back to Scheduler: a malformed event is dropped, and a failed fire is logged (a retry
- * would only find the claim).
+ * the store first (`recordFire`), so a retried or duplicated delivery fires at most once. A
+ * malformed event is dropped and a failed fire is logged, never thrown back to Scheduler (a retry
+ * would only find the claim); only a store that cannot be read or claimed in throws, so Scheduler
+ * retries (RetryPolicy) a fire nobody has claimed yet.
  */
 export async function onScheduledFire(event: unknown, deps: ScheduledFireDeps): Promise<ScheduledFireOutcome> {
   const parsed = scheduledFireSchema.safeParse(event);
@@ -45,6 +46,14 @@ export async function onScheduledFire(event: unknown, deps: ScheduledFireDeps): 
   } catch (error) {
     deps.log.error({ err: error, trigger: `/${namespace}/${trigger}`, scheduled }, 'alarm fire failed');
   }
-  if (deleteAfterFire !== 'false') await deps.scheduler.delete(namespace, trigger);
+  if (deleteAfterFire !== 'false') {
+    // As LocalAlarmScheduler: only the version that fired goes (one redefined meanwhile stays), then
+    // its schedule. The fire is claimed, so a failure here is logged rather than retried.
+    try {
+      if (await deps.repository.delete(namespace, trigger, { ifUpdated: alarm.updated })) await deps.scheduler.delete(namespace, trigger);
+    } catch (error) {
+      deps.log.error({ err: error, trigger: `/${namespace}/${trigger}` }, 'could not delete a fired once alarm');
+    }
+  }
   return 'fired';
 }
