@@ -28,9 +28,13 @@ export interface AlarmSchedulesProps {
 
 /**
  * The alarms feed on AWS: an EventBridge Scheduler group in which the controller makes one schedule
- * per alarm (lib/alarms/eventbridge.ts), the function those schedules invoke to fire triggers
- * (functions/alarm-fire), and the role Scheduler assumes to invoke it. `grantManage` lets the
- * controller create, change and remove the schedules.
+ * per alarm (lib/alarms/eventbridge-scheduler.ts), the function those schedules invoke to fire
+ * triggers (functions/alarm-fire), and the role Scheduler assumes to invoke it. `grantManage` lets
+ * the controller create, change and remove the schedules.
+ *
+ * The fire function's code does not reach lib/alarms/package.ts (which reads feed-action.js from
+ * disk), so unlike the bootstrap function it needs no file copied next to its bundle; a test keeps
+ * it that way.
  */
 export class AlarmSchedules extends Construct {
   public readonly group: ScheduleGroup;
