@@ -1,6 +1,6 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
 import pino from 'pino';
-import { alarmSchedulerFromEnv } from '../alarms/eventbridge';
+import { alarmSchedulerFromEnv } from '../alarms/eventbridge-scheduler';
 import { AlarmsRepository } from '../alarms/store';
 import { awsClients } from '../aws-clients';
 import { InvocationQueue } from '../bus/invocation-queue';

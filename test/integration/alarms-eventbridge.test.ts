@@ -8,7 +8,7 @@ import {
   UpdateScheduleCommand,
 } from '@aws-sdk/client-scheduler';
 import { mockClient } from 'aws-sdk-client-mock';
-import { EventBridgeAlarmScheduler, scheduleName } from '../../lib/alarms/eventbridge';
+import { EventBridgeAlarmScheduler, scheduleName } from '../../lib/alarms/eventbridge-scheduler';
 import { AlarmsRepository, type Alarm } from '../../lib/alarms/store';
 import type { AwsClients } from '../../lib/aws-clients';
 import { configFromEnv } from '../../lib/config';

@@ -1,4 +1,4 @@
-import { eventBridgeCron, scheduleName, scheduleOf } from '../../lib/alarms/eventbridge';
+import { eventBridgeCron, scheduleName, scheduleOf } from '../../lib/alarms/eventbridge-scheduler';
 
 // How the alarms feed's specs become EventBridge Scheduler expressions. EventBridge's cron has six
 // fields (min hour day-of-month month day-of-week year), wants `?` in one day field, and numbers
