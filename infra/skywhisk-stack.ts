@@ -60,9 +60,10 @@ export class SkywhiskStack extends Stack {
     this.store = new Store(this, 'Store', { removalPolicy: props.removalPolicy });
     this.bus = new Bus(this, 'Bus');
     this.controller = new Controller(this, 'Controller', { store: this.store, bus: this.bus });
-    this.images = new RuntimeImages(this, 'RuntimeImages', { architecture: props.architecture });
+    const mode = props.invokerMode ?? 'ec2';
+    this.images = new RuntimeImages(this, 'RuntimeImages', { architecture: props.architecture, actionRuntimes: mode === 'ec2' });
     this.invokers = new InvokerFleet(this, 'Invokers', {
-      mode: props.invokerMode ?? 'ec2',
+      mode,
       store: this.store,
       bus: this.bus,
       images: this.images,

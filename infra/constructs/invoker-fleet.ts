@@ -444,6 +444,7 @@ function validate(props: CheckedProps): void {
   if (props.mode === 'ec2') {
     const wanted = props.architecture === 'arm64' ? InstanceArchitecture.ARM_64 : InstanceArchitecture.X86_64;
     if (props.instanceType.architecture !== wanted) problems.push(`instanceType ${props.instanceType} is not an ${props.architecture} instance type.`);
+    if (Object.keys(props.images.manifest).length === 0) problems.push('ec2 mode runs the action runtime images: build them (RuntimeImages actionRuntimes: true).');
   } else {
     count('cpu', props.cpu, 256);
     count('memoryMiB', props.memoryMiB, 512);

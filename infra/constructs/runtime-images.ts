@@ -25,6 +25,12 @@ export interface RuntimeImagesProps {
    * @default 'arm64'
    */
   readonly architecture?: ImageArchitecture;
+  /**
+   * Whether to build the action runtime images. Only ec2-mode invokers run them (fargate invokers
+   * run the runtimes as processes inside the invoker image), so a fargate deployment leaves them out.
+   * @default true
+   */
+  readonly actionRuntimes?: boolean;
 }
 
 /**
@@ -54,7 +60,7 @@ export class RuntimeImages extends Construct {
 
     const byFolder = new Map<string, DockerImageAsset>();
     const runtimeImages: Record<string, DockerImageAsset> = {};
-    for (const runtime of RUNTIME_KINDS) {
+    for (const runtime of props.actionRuntimes === false ? [] : RUNTIME_KINDS) {
       const recipe = RUNTIME_IMAGES.find((image) => image.image === runtime.image);
       if (!recipe) throw new Error(`RuntimeImages: kind '${runtime.kind}' names image '${runtime.image}', which no runtimes/ folder builds (lib/images/build.ts).`);
       const base = RUNTIME_BASES[recipe.folder];

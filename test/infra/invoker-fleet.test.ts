@@ -29,7 +29,7 @@ interface Built {
   fleet: InvokerFleet;
 }
 
-function build(mode: InvokerMode, options: { architecture?: ImageArchitecture; fleet?: Partial<InvokerFleetProps> } = {}): Built {
+function build(mode: InvokerMode, options: { architecture?: ImageArchitecture; actionRuntimes?: boolean; fleet?: Partial<InvokerFleetProps> } = {}): Built {
   // GIVEN an app that skips bundling, writing to a directory removed after the tests
   const outdir = mkdtempSync(join(tmpdir(), 'skywhisk-fleet-test-'));
   outdirs.push(outdir);
@@ -37,7 +37,7 @@ function build(mode: InvokerMode, options: { architecture?: ImageArchitecture; f
   const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
   const store = new Store(stack, 'Store');
   const bus = new Bus(stack, 'Bus');
-  const images = new RuntimeImages(stack, 'Images', { architecture: options.architecture });
+  const images = new RuntimeImages(stack, 'Images', { architecture: options.architecture, actionRuntimes: options.actionRuntimes });
   // WHEN
   const fleet = new InvokerFleet(stack, 'Invokers', { mode, store, bus, images, apiHost: 'https://api.example.com/prod', ...options.fleet });
   return { app, stack, images, fleet };
@@ -307,8 +307,16 @@ test('invalid sizes and architecture mismatches are refused with their names', (
   expect(fleet('ec2', { instanceType: new InstanceType('m5.large') })).toThrow(/instanceType m5\.large is not an arm64 instance type/);
   expect(fleet('ec2', { instanceType: new InstanceType('c7g.xlarge') }, 'x86_64')).toThrow(/instanceType c7g\.xlarge is not an x86_64 instance type/);
   expect(fleet('fargate', { architecture: 'x86_64' })).toThrow(/architecture 'x86_64' differs from the images' \('arm64'\)/);
+  expect(() => build('ec2', { actionRuntimes: false })).toThrow(/ec2 mode runs the action runtime images/);
   // Several problems come in one message.
   expect(fleet('fargate', { minTasks: -1, backlogPerTask: 0 })).toThrow(/minTasks.*backlogPerTask/);
+});
+
+test('without the action runtimes only the invoker image is built, and a fargate fleet runs on it', () => {
+  const { images, fleet } = build('fargate', { actionRuntimes: false });
+  expect(images.manifest).toEqual({});
+  expect(images.runtimeImages).toEqual({});
+  expect(fleet.mode).toBe('fargate');
 });
 
 test.each(['ec2', 'fargate'] as const)('cdk-nag AwsSolutions finds nothing unacknowledged in the %s fleet and its images', (mode) => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
@@ -65,6 +67,12 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode', (mode) => {
     t.hasResourceProperties('AWS::Lambda::Function', {
       Environment: { Variables: Match.objectLike({ SKYWHISK_INVOKER_SERVICE: Match.anyValue(), SKYWHISK_ALARM_TARGET_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^AlarmsFireFunction'), 'Arn'] } }) },
     });
+  });
+
+  test('images built at deploy: the invoker, plus the action runtimes only where ec2 invokers run them', () => {
+    const { app } = synthesize(mode);
+    const manifest = JSON.parse(readFileSync(join(app.synth().directory, 'Skywhisk.assets.json'), 'utf8')) as { dockerImages: Record<string, unknown> };
+    expect(Object.keys(manifest.dockerImages)).toHaveLength(mode === 'ec2' ? 3 : 1);
   });
 
   test('the invokers give actions the public API host and the bootstrap prints it', () => {
