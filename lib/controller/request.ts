@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
+import { nestsDeeperThan } from '../model/json-depth';
 import { SYSTEM_LIMITS } from '../model/limits';
 import { DEFAULT_NAMESPACE_ALIAS, isValidEntityName, isValidNamespace, parseEntityPath, type EntityPath } from '../model/names';
 import type { ControllerEnv } from './context';
@@ -84,18 +85,25 @@ export function optionalIntegerParam(c: Ctx, name: string): number | undefined {
   return value;
 }
 
+/** Deeper JSON is refused: serializing it again (for the queue, the store) would overflow the stack. */
+export const MAX_BODY_NESTING = 100;
+
 /**
  * The request body as JSON. An empty body is `{}` (as OpenWhisk treats it); anything that is not
- * JSON is a 400. The size was already capped by the body-limit middleware.
+ * JSON, or nests more than MAX_BODY_NESTING levels, is a 400. The size was already capped by the
+ * body-limit middleware.
  */
 export async function jsonBody(c: Ctx): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === '') return {};
+  let body: unknown;
   try {
-    return JSON.parse(text);
+    body = JSON.parse(text);
   } catch {
     throw new WhiskError(400, `${Messages.malformed}: the body is not valid JSON.`);
   }
+  if (nestsDeeperThan(body, MAX_BODY_NESTING)) throw new WhiskError(400, `${Messages.malformed}: the body nests more than ${MAX_BODY_NESTING} levels.`);
+  return body;
 }
 
 export async function jsonObjectBody(c: Ctx): Promise<Record<string, unknown>> {

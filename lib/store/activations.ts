@@ -3,6 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { highestIdAt, lowestIdAt } from '../model/activation-id';
 import type { ActivationRecord } from '../model/activation';
+import { nestsDeeperThan } from '../model/json-depth';
 import { ACTIVATIONS_BY_NAME_INDEX } from './tables';
 
 /**
@@ -20,8 +21,9 @@ type ActivationItem =
       start: number;
       expiresAt: number;
       /**
-       * The record as a map; or gzipped JSON when the map would not fit in a 400 KB item; or, when
-       * even that is too big, gzipped JSON in `recordChunks` chunk items (`<id>.c0000`, ...).
+       * The record as a map; or gzipped JSON when the map would not fit in a 400 KB item or nests
+       * deeper than DynamoDB's 32 levels; or, when even that is too big, gzipped JSON in
+       * `recordChunks` chunk items (`<id>.c0000`, ...).
        */
       record?: ActivationRecord;
       recordGz?: Uint8Array;
@@ -31,6 +33,8 @@ type ActivationItem =
 /** Keep well under DynamoDB's 400 KB item limit (attribute names and the index copy count too). */
 const MAX_PLAIN_RECORD_BYTES = 300 * 1024;
 const CHUNK_BYTES = 300 * 1024;
+/** DynamoDB documents nest at most 32 levels; the record map sits one level inside the item. */
+const MAX_RECORD_NESTING = 31;
 
 function chunkKey(activationId: string, n: number): string {
   return `${activationId}.c${String(n).padStart(4, '0')}`;
@@ -98,7 +102,8 @@ export class ActivationsRepository {
     };
     const json = JSON.stringify(record);
     let item: ActivationItem;
-    if (Buffer.byteLength(json) <= MAX_PLAIN_RECORD_BYTES) {
+    // dynalite does not enforce the nesting limit; DynamoDB refuses such an item.
+    if (Buffer.byteLength(json) <= MAX_PLAIN_RECORD_BYTES && !nestsDeeperThan(record, MAX_RECORD_NESTING)) {
       item = { ...base, record };
     } else {
       const gz = gzipSync(json);
