@@ -12,7 +12,7 @@ import {
 import { CronExpressionParser } from 'cron-parser';
 import { WhiskError } from '../model/errors';
 import type { AlarmScheduler, AlarmStatus } from './scheduler';
-import { dueTime } from './scheduler';
+import { dueTime, storeStatus } from './scheduler';
 import { nextFireTime, type AlarmSpec, type CronSpec } from './spec';
 import type { Alarm, AlarmsRepository } from './store';
 
@@ -234,6 +234,7 @@ export class EventBridgeAlarmScheduler implements AlarmScheduler {
   }
 
   async update(alarm: Alarm): Promise<boolean> {
+    // Built only to refuse (400) a definition EventBridge cannot express before the record changes.
     this.scheduleInput(alarm);
     const stored = await this.options.repository.update({ ...alarm, nextFire: dueTime(alarm, Date.now()) });
     if (!stored) return false;
@@ -247,10 +248,7 @@ export class EventBridgeAlarmScheduler implements AlarmScheduler {
   }
 
   async setStatus(namespace: string, trigger: string, status: AlarmStatus): Promise<Alarm | undefined> {
-    const existing = await this.options.repository.get(namespace, trigger);
-    if (!existing) return undefined;
-    const changed: Alarm = { ...existing, status, updated: Math.max(Date.now(), existing.updated + 1) };
-    const stored = await this.options.repository.update({ ...changed, nextFire: dueTime(changed, Date.now()) });
+    const stored = await storeStatus(this.options.repository, namespace, trigger, status);
     if (!stored) return undefined;
     await this.putSchedule(stored);
     return stored;

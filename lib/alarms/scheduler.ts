@@ -74,6 +74,17 @@ export function fireOf(alarm: Pick<Alarm, 'spec'>, scheduled: number): { next: n
   return { next: nextFireTime(alarm.spec, scheduled), deleteAfterFire: 'false' };
 }
 
+/**
+ * Pauses or resumes the stored alarm (a new version, its next fire recomputed); the stored alarm
+ * after the change, undefined when there is none. Shared by every scheduler's setStatus.
+ */
+export async function storeStatus(repository: AlarmsRepository, namespace: string, trigger: string, status: AlarmStatus): Promise<Alarm | undefined> {
+  const existing = await repository.get(namespace, trigger);
+  if (!existing) return undefined;
+  const changed: Alarm = { ...existing, status, updated: Math.max(Date.now(), existing.updated + 1) };
+  return repository.update({ ...changed, nextFire: dueTime(changed, Date.now()) });
+}
+
 /** setTimeout keeps delays in a signed 32-bit int; longer waits are taken in steps. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -168,10 +179,7 @@ export class LocalAlarmScheduler implements AlarmScheduler {
   }
 
   async setStatus(namespace: string, trigger: string, status: AlarmStatus): Promise<Alarm | undefined> {
-    const existing = await this.repository.get(namespace, trigger);
-    if (!existing) return undefined;
-    const changed: Alarm = { ...existing, status, updated: Math.max(Date.now(), existing.updated + 1) };
-    const stored = await this.repository.update({ ...changed, nextFire: dueTime(changed, Date.now()) });
+    const stored = await storeStatus(this.repository, namespace, trigger, status);
     if (!stored) return undefined;
     this.touch(stored);
     this.arm(stored);
