@@ -1,13 +1,13 @@
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
+import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ScheduleGroup } from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { acknowledgeNag, LAMBDA_FINDINGS, wildcardFinding } from '../nag';
 import type { Bus } from './bus';
-import { FUNCTION_BUNDLING } from './controller';
+import { platformFunction } from './platform-function';
 import { grantControllerAccess, platformEnvironment } from './platform-access';
 import type { Store } from './store';
 
@@ -49,18 +49,11 @@ export class AlarmSchedules extends Construct {
     this.groupName = props.groupName ?? `${stack.stackName}-alarms`;
     this.group = new ScheduleGroup(this, 'Group', { scheduleGroupName: this.groupName });
 
-    this.fireFunction = new NodejsFunction(this, 'FireFunction', {
+    this.fireFunction = platformFunction(this, 'FireFunction', {
       entry: 'functions/alarm-fire/handler.ts',
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
       timeout: Duration.seconds(30),
-      logGroup: new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH }),
-      environment: {
-        ...platformEnvironment(props.store, props.bus),
-        SKYWHISK_ALARM_SCHEDULE_GROUP: this.group.scheduleGroupName,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: FUNCTION_BUNDLING,
+      logRetention: props.logRetention,
+      environment: { ...platformEnvironment(props.store, props.bus), SKYWHISK_ALARM_SCHEDULE_GROUP: this.group.scheduleGroupName },
     });
     grantControllerAccess(this.fireFunction, props.store, props.bus);
     // A fired once alarm, or one whose trigger is gone, takes its schedule with it.

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { CfnOutput, CustomResource, Duration, Names, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -9,7 +8,7 @@ import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { isValidEntityName } from '../../lib/model/names';
 import { acknowledgeNag, LAMBDA_FINDINGS, wildcardFinding } from '../nag';
-import { FUNCTION_BUNDLING } from './controller';
+import { platformFunction } from './platform-function';
 
 export interface BootstrapProps {
   /** The subjects table the guest key is installed in. */
@@ -60,19 +59,12 @@ export class Bootstrap extends Construct {
         includeSpace: false,
       },
     });
-    this.handler = new NodejsFunction(this, 'Handler', {
+    this.handler = platformFunction(this, 'Handler', {
       entry: 'functions/bootstrap/handler.ts',
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
       timeout: Duration.seconds(30),
-      logGroup: new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH }),
-      environment: {
-        SKYWHISK_SUBJECTS_TABLE: props.subjectsTable.tableName,
-        SKYWHISK_ENTITIES_TABLE: props.entitiesTable.tableName,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
+      logRetention: props.logRetention,
+      environment: { SKYWHISK_SUBJECTS_TABLE: props.subjectsTable.tableName, SKYWHISK_ENTITIES_TABLE: props.entitiesTable.tableName },
       bundling: {
-        ...FUNCTION_BUNDLING,
         // The alarms feed's action code is read from a file beside the code (lib/alarms/package.ts).
         commandHooks: {
           beforeBundling: () => [],

@@ -7,29 +7,17 @@ import {
   MethodLoggingLevel,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeNag, LAMBDA_FINDINGS } from '../nag';
 import type { Bus } from './bus';
 import { grantControllerAccess, platformEnvironment } from './platform-access';
+import { platformFunction } from './platform-function';
 import type { Store } from './store';
 
 /** API Gateway ends a REST integration at 29 s; a blocking wait must answer (202) before that. */
 export const API_GATEWAY_INTEGRATION_LIMIT_MS = 29_000;
-
-/**
- * How the controller (and every function sharing its code) is bundled: esbuild (offline, no Docker),
- * source maps, and the AWS SDK inside the bundle: the runtime's own copy is a version the code was
- * not tested with.
- */
-export const FUNCTION_BUNDLING: BundlingOptions = {
-  externalModules: [],
-  minify: true,
-  sourceMap: true,
-  target: 'node22',
-};
 
 export interface ControllerProps {
   readonly store: Store;
@@ -93,20 +81,13 @@ export class Controller extends Construct {
     const retention = props.logRetention ?? RetentionDays.ONE_MONTH;
     const stageName = props.stageName ?? 'prod';
 
-    this.function = new NodejsFunction(this, 'Function', {
+    this.function = platformFunction(this, 'Function', {
       entry: 'functions/controller/handler.ts',
-      runtime: Runtime.NODEJS_22_X,
-      architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 1024,
       // Past the blocking wait, the function still writes its 202 and returns.
       timeout: Duration.seconds(Math.ceil(API_GATEWAY_INTEGRATION_LIMIT_MS / 1000) + 1),
-      logGroup: new LogGroup(this, 'Logs', { retention }),
-      environment: {
-        ...platformEnvironment(props.store, props.bus),
-        SKYWHISK_MAX_BLOCKING_WAIT_MS: String(blockingWaitMs),
-        NODE_OPTIONS: '--enable-source-maps',
-      },
-      bundling: FUNCTION_BUNDLING,
+      logRetention: retention,
+      environment: { ...platformEnvironment(props.store, props.bus), SKYWHISK_MAX_BLOCKING_WAIT_MS: String(blockingWaitMs) },
     });
     grantControllerAccess(this.function, props.store, props.bus);
 
