@@ -1,22 +1,17 @@
 import { resolve } from 'node:path';
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { Validations, type App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { buildSync } from 'esbuild';
 import { AlarmSchedules } from '../../infra/constructs/alarm-schedules';
-import { Bus } from '../../infra/constructs/bus';
-import { Store } from '../../infra/constructs/store';
-import { standInController } from '../helpers/infra';
+import { dataLayerStack, standInController } from '../helpers/infra';
 
 // The AlarmSchedules construct: the schedule group, the fire function, the role Scheduler assumes,
 // and what a controller given grantManage may do.
 
 function build(): { app: App; template: Template } {
   // GIVEN an app that skips bundling, with the data layer and a stand-in controller
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
-  const store = new Store(stack, 'Store');
-  const bus = new Bus(stack, 'Bus');
+  const { app, stack, store, bus } = dataLayerStack();
   const controller = standInController(stack);
   // WHEN
   const alarms = new AlarmSchedules(stack, 'Alarms', { store, bus });

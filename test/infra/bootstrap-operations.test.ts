@@ -3,20 +3,16 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Bootstrap } from '../../infra/constructs/bootstrap';
-import { Bus } from '../../infra/constructs/bus';
 import { Operations } from '../../infra/constructs/operations';
 import { Store } from '../../infra/constructs/store';
-import { standInController } from '../helpers/infra';
+import { dataLayerStack, standInController } from '../helpers/infra';
 
 // The Bootstrap and Operations constructs: what they create, what they grant, and that cdk-nag's
 // AwsSolutions checks find nothing unacknowledged in them.
 
 function build(): { app: App; stack: Stack } {
   // GIVEN an app that skips bundling (no esbuild run in these tests)
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
-  const store = new Store(stack, 'Store');
-  const bus = new Bus(stack, 'Bus');
+  const { app, stack, store, bus } = dataLayerStack();
   const controller = standInController(stack);
   // WHEN
   new Bootstrap(stack, 'Bootstrap', { subjectsTable: store.subjects, entitiesTable: store.entities, apiHost: 'https://api.example.com/prod' });

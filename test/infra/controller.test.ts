@@ -1,19 +1,15 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { Bus } from '../../infra/constructs/bus';
 import { Controller, type ControllerProps } from '../../infra/constructs/controller';
-import { Store } from '../../infra/constructs/store';
+import { dataLayerStack } from '../helpers/infra';
 
 // The Controller construct: the function, the REST API in front of it, what it may touch, and its
 // cdk-nag findings.
 
 function build(props: Partial<ControllerProps> = {}): { app: App; stack: Stack; template: () => Template } {
   // GIVEN an app that skips bundling, with the data layer
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'us-east-1' } });
-  const store = new Store(stack, 'Store');
-  const bus = new Bus(stack, 'Bus');
+  const { app, stack, store, bus } = dataLayerStack();
   // WHEN
   new Controller(stack, 'Controller', { store, bus, ...props });
   return { app, stack, template: () => Template.fromStack(stack) };
