@@ -12,6 +12,8 @@ export async function startBenchPlatform(env: NodeJS.ProcessEnv = {}): Promise<{
     host: '127.0.0.1',
     guestAuth: OPENWHISK_GUEST_AUTH,
     guestNamespace: 'guest',
+    // Benchmarks lift the throttles, as OpenWhisk's performance suite does.
+    guestLimits: { invocationsPerMinute: 1_000_000, concurrentInvocations: 1_000_000, firesPerMinute: 1_000_000 },
     env: { AWS_ENDPOINT_URL: undefined, SKYWHISK_LOG_LEVEL: 'warn', ...env },
   });
   return {

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { createAwsClients } from '../aws-clients';
 import { ensureQueues } from '../bus/invocation-queue';
 import { configFromEnv } from '../config';
+import { limitOverridesSchema, type LimitOverrides } from '../model/limits';
 import { isValidEntityName } from '../model/names';
 import { ensureTables } from '../store/tables';
 import { SubjectsRepository } from '../store/subjects';
@@ -23,6 +24,11 @@ export interface PlatformOptions {
   host: string;
   guestAuth: string;
   guestNamespace: string;
+  /**
+   * Throttle overrides for the guest subject (`SKYWHISK_GUEST_LIMITS`, JSON). Unset, the guest keeps
+   * the limits it has (OpenWhisk's defaults, or what `skywhisk admin limits set` gave it).
+   */
+  guestLimits?: LimitOverrides;
   /** Extra environment for every child (tests shorten timeouts with it). */
   env?: NodeJS.ProcessEnv;
   /** Told what is starting when a step may take a while. */
@@ -54,7 +60,20 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformOp
     host: env.SKYWHISK_HOST ?? '127.0.0.1',
     guestAuth: env.SKYWHISK_GUEST_AUTH ?? OPENWHISK_GUEST_AUTH,
     guestNamespace: env.SKYWHISK_GUEST_NAMESPACE ?? 'guest',
+    guestLimits: env.SKYWHISK_GUEST_LIMITS ? parseGuestLimits(env.SKYWHISK_GUEST_LIMITS) : undefined,
   };
+}
+
+function parseGuestLimits(json: string): LimitOverrides {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new Error('SKYWHISK_GUEST_LIMITS is not JSON.');
+  }
+  const parsed = limitOverridesSchema.safeParse(value);
+  if (!parsed.success) throw new Error(`SKYWHISK_GUEST_LIMITS: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
 }
 
 /**
@@ -109,7 +128,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // The system packages every namespace can use (the alarms feed), brought up to date at each start.
   await installSystemPackage(new EntitiesRepository(dynamo, config.tables.entities), alarmsPackage());
   const [uuid, key] = options.guestAuth.split(':');
-  await new SubjectsRepository(dynamo, config.tables.subjects).put({ uuid, key, subject: options.guestNamespace, namespace: options.guestNamespace });
+  const subjects = new SubjectsRepository(dynamo, config.tables.subjects);
+  const guestLimits = options.guestLimits ?? (await subjects.byUuid(uuid))?.limits;
+  await subjects.put({ uuid, key, subject: options.guestNamespace, namespace: options.guestNamespace, limits: guestLimits });
 
   const controllerEnv = { ...baseEnv, SKYWHISK_PORT: String(options.port), SKYWHISK_HOST: options.host };
   let controller = await startProcess('controller', 'local/controller-main.ts', controllerEnv, logDir);

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** System limits and defaults, as OpenWhisk ships them (see shared/reference/openwhisk-api.md §7). */
 export const SYSTEM_LIMITS = {
   timeout: { min: 100, max: 300_000, default: 60_000 },
@@ -71,3 +73,16 @@ export function userLimits(overrides: Partial<UserLimits> = {}): UserLimits {
     ...overrides,
   };
 }
+
+const count = z.number().int().nonnegative();
+
+/**
+ * Per-subject overrides an operator may set (OpenWhisk's `wskadmin limits set`): the throttles.
+ * 0 blocks the namespace, as in OpenWhisk.
+ */
+export const limitOverridesSchema = z
+  .object({ invocationsPerMinute: count, concurrentInvocations: count, firesPerMinute: count })
+  .partial()
+  .strict();
+
+export type LimitOverrides = z.infer<typeof limitOverridesSchema>;

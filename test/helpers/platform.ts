@@ -7,6 +7,7 @@ import openwhisk from 'openwhisk';
 import { createAwsClients, type AwsClients } from '../../lib/aws-clients';
 import { configFromEnv } from '../../lib/config';
 import { OPENWHISK_GUEST_AUTH, startPlatform, type RunningPlatform } from '../../lib/local/platform';
+import type { LimitOverrides } from '../../lib/model/limits';
 import { generateCredentials, SubjectsRepository } from '../../lib/store/subjects';
 
 export interface TestPlatform {
@@ -23,9 +24,13 @@ export interface TestPlatform {
 // Suites run action containers as processes unless they ask for docker (test/docker).
 const QUIET_ENV = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', SKYWHISK_POLL_WAIT_S: '1', SKYWHISK_CONTAINER_FACTORY: 'process' };
 
-export async function startTestPlatform(env: NodeJS.ProcessEnv = {}, dataDir?: string): Promise<TestPlatform> {
+/** Suites lift the throttles, as OpenWhisk's own test suites do; the throttle suite sets its own. */
+export const LIFTED_LIMITS: LimitOverrides = { invocationsPerMinute: 1_000_000, concurrentInvocations: 1_000_000, firesPerMinute: 1_000_000 };
+
+export async function startTestPlatform(env: NodeJS.ProcessEnv = {}, dataDir?: string, guestLimits: LimitOverrides = LIFTED_LIMITS): Promise<TestPlatform> {
   const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'skywhisk-test-'));
   const options = {
+    guestLimits,
     dataDir: dir,
     port: 0,
     host: '127.0.0.1',
@@ -92,10 +97,14 @@ export async function withInvokerLog(test: TestPlatform, body: () => Promise<voi
 }
 
 /** Adds a subject owning `namespace` and returns an `openwhisk` client authenticated as it. */
-export async function clientForNewNamespace(test: TestPlatform, namespace: string): Promise<{ auth: string; wsk: ReturnType<typeof openwhisk> }> {
+export async function clientForNewNamespace(
+  test: TestPlatform,
+  namespace: string,
+  limits: LimitOverrides = LIFTED_LIMITS,
+): Promise<{ auth: string; wsk: ReturnType<typeof openwhisk> }> {
   const { uuid, key } = generateCredentials();
   const config = configFromEnv({});
-  await new SubjectsRepository(test.clients.dynamo, config.tables.subjects).put({ uuid, key, subject: namespace, namespace });
+  await new SubjectsRepository(test.clients.dynamo, config.tables.subjects).put({ uuid, key, subject: namespace, namespace, limits });
   const auth = `${uuid}:${key}`;
   return { auth, wsk: openwhisk({ apihost: test.platform.apiHost, api_key: auth }) };
 }
