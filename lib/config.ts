@@ -10,6 +10,7 @@ const envSchema = z.object({
   SKYWHISK_SUBJECTS_TABLE: z.string().min(1).default('skywhisk-subjects'),
   SKYWHISK_ENTITIES_TABLE: z.string().min(1).default('skywhisk-entities'),
   SKYWHISK_ACTIVATIONS_TABLE: z.string().min(1).default('skywhisk-activations'),
+  SKYWHISK_COORDINATION_TABLE: z.string().min(1).default('skywhisk-coordination'),
   SKYWHISK_INVOKE_QUEUE: z.string().min(1).default('skywhisk-invoke'),
   SKYWHISK_INVOKE_DLQ: z.string().min(1).default('skywhisk-invoke-dlq'),
   /** Days an activation record is kept before its TTL expires it. */
@@ -17,7 +18,7 @@ const envSchema = z.object({
 });
 
 export interface PlatformConfig {
-  tables: { subjects: string; entities: string; activations: string };
+  tables: { subjects: string; entities: string; activations: string; coordination: string };
   queues: { invoke: string; invokeDeadLetter: string };
   activationRetentionDays: number;
 }
@@ -29,6 +30,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformCon
       subjects: parsed.SKYWHISK_SUBJECTS_TABLE,
       entities: parsed.SKYWHISK_ENTITIES_TABLE,
       activations: parsed.SKYWHISK_ACTIVATIONS_TABLE,
+      coordination: parsed.SKYWHISK_COORDINATION_TABLE,
     },
     queues: { invoke: parsed.SKYWHISK_INVOKE_QUEUE, invokeDeadLetter: parsed.SKYWHISK_INVOKE_DLQ },
     activationRetentionDays: parsed.SKYWHISK_ACTIVATION_RETENTION_DAYS,

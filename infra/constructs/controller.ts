@@ -124,6 +124,10 @@ export class Controller extends Construct {
     v1.addMethod('GET', integration);
     v1.addResource('{proxy+}').addMethod('ANY', integration);
     v1.addResource('web').addResource('{proxy+}').addMethod('ANY', integration);
+    // Operators' invoker status (OpenWhisk serves it outside /api/v1 too).
+    const invokers = this.api.root.addResource('invokers');
+    invokers.addMethod('GET', integration);
+    invokers.addResource('details').addMethod('GET', integration);
 
     // From the API's id and the literal stage name only: invokers take this host, and the function
     // takes the invoker service's name, so a reference to the stage (which needs the function's

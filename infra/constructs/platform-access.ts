@@ -13,6 +13,7 @@ export function platformEnvironment(store: Store, bus: Bus): Record<string, stri
     SKYWHISK_SUBJECTS_TABLE: store.subjects.tableName,
     SKYWHISK_ENTITIES_TABLE: store.entities.tableName,
     SKYWHISK_ACTIVATIONS_TABLE: store.activations.tableName,
+    SKYWHISK_COORDINATION_TABLE: store.coordination.tableName,
     SKYWHISK_INVOKE_QUEUE: bus.invocationQueue.queueName,
     SKYWHISK_INVOKE_DLQ: bus.deadLetterQueue.queueName,
   };
@@ -27,19 +28,24 @@ export function grantControllerAccess(grantee: IGrantable & IConstruct, store: S
   store.subjects.grantReadData(grantee);
   store.entities.grantReadWriteData(grantee);
   store.activations.grantReadWriteData(grantee);
+  store.coordination.grantReadWriteData(grantee);
   bus.invocationQueue.grantSendMessages(grantee);
 }
 
 /**
  * What an invoker needs: read entities (actions, packages of compositions), read and write
- * activations (claims and records), consume invocations (receive, delete, and change visibility
- * for the heartbeat, all in the L2 consume grant).
+ * activations (claims and records) and the coordination table (registry heartbeats, throttle
+ * slots), consume invocations (receive, delete, and change visibility for the heartbeat, all in the
+ * L2 consume grant) and dead letters.
  */
 export function grantInvokerAccess(grantee: IGrantable & IConstruct, store: Store, bus: Bus): void {
   acknowledgeIndexGrants(grantee, store);
   store.entities.grantReadData(grantee);
   store.activations.grantReadWriteData(grantee);
+  store.coordination.grantReadWriteData(grantee);
   bus.invocationQueue.grantConsumeMessages(grantee);
+  // The dead-letter drainer: every dead-lettered activation ends in a record.
+  bus.deadLetterQueue.grantConsumeMessages(grantee);
 }
 
 /** L2 table grants cover the table's own indexes (`<table>/index/*`): the queries the code makes. */

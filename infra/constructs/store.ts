@@ -33,6 +33,8 @@ export class Store extends Construct {
   public readonly subjects: TableV2;
   public readonly entities: TableV2;
   public readonly activations: TableV2;
+  /** Throttle counters and the invoker registry: shared, short-lived state. */
+  public readonly coordination: TableV2;
 
   constructor(scope: Construct, id: string, props: StoreProps = {}) {
     super(scope, id);
@@ -56,5 +58,6 @@ export class Store extends Construct {
     this.subjects = table('Subjects', config.tables.subjects);
     this.entities = table('Entities', config.tables.entities);
     this.activations = table('Activations', config.tables.activations, 'expiresAt');
+    this.coordination = table('Coordination', config.tables.coordination, 'expiresAt');
   }
 }

@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import pino from 'pino';
 import { SYSTEM_LIMITS, userLimits } from '../model/limits';
@@ -10,6 +10,7 @@ import { registerRuleRoutes } from './rules';
 import { registerTriggerRoutes } from './triggers';
 import { registerWebRoutes } from './web';
 import { basicAuth } from './auth';
+import { claimantOf } from '../store/invoker-registry';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
 import { apiInfo, platformInfo } from './info';
@@ -30,6 +31,11 @@ function errorResponse(c: Context<ControllerEnv>, status: number, message: strin
   return c.json({ error: message, code: c.get('transactionId') ?? newTransactionId() }, status as 400);
 }
 
+const requireAdmin: MiddlewareHandler<ControllerEnv> = async (c, next) => {
+  if (!c.get('identity').admin) throw new WhiskError(403, Messages.notAuthorized);
+  await next();
+};
+
 /**
  * The controller: OpenWhisk's REST API v1 as one Hono app. The same app serves a Node HTTP server
  * (local) and API Gateway proxy events (functions/controller/handler.ts).
@@ -49,6 +55,12 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
 
   app.get('/', (c) => c.json(platformInfo()));
   app.get('/api/v1', (c) => c.json(apiInfo()));
+
+  // Operators' view of the invoker fleet (OpenWhisk's `GET /invokers`), for admin subjects only.
+  app.use('/invokers', basicAuth(deps.subjects), requireAdmin);
+  app.use('/invokers/*', basicAuth(deps.subjects), requireAdmin);
+  app.get('/invokers', async (c) => c.json(Object.fromEntries((await deps.invokers.list()).map((i) => [claimantOf(i), i.status]))));
+  app.get('/invokers/details', async (c) => c.json(await deps.invokers.list()));
 
   const api = new Hono<ControllerEnv>();
   api.use(

@@ -1,8 +1,10 @@
 import type { AlarmScheduler } from '../alarms/scheduler';
 import type { InvocationQueue } from '../bus/invocation-queue';
 import type { FleetWaker } from './fleet-waker';
+import type { Throttles } from './throttles';
 import type { ActivationsRepository } from '../store/activations';
 import type { EntitiesRepository } from '../store/entities';
+import type { InvokerRegistry } from '../store/invoker-registry';
 import type { Identity, SubjectsRepository } from '../store/subjects';
 
 /** What the controller needs from its edge: repositories, the bus, and a few settings. */
@@ -11,10 +13,14 @@ export interface ControllerDeps {
   entities: EntitiesRepository;
   activations: ActivationsRepository;
   queue: InvocationQueue;
+  /** Per-namespace throttles, counted in the coordination table across every controller. */
+  throttles: Throttles;
   /** Upper bound of a blocking wait: 60 s locally, below API Gateway's 29 s in AWS. */
   maxBlockingWaitMs: number;
   /** The alarms feed's scheduler; without one the provider routes are absent (the feed answers an error). */
   alarms?: AlarmScheduler;
+  /** The invoker registry, for operators' `GET /invokers`. */
+  invokers: InvokerRegistry;
   /** Wakes an invoker fleet that scaled to zero (ECS in AWS); absent where invokers always run. */
   waker?: FleetWaker;
 }

@@ -8,9 +8,12 @@ import { configFromEnv } from '../config';
 import { SYSTEM_LIMITS } from '../model/limits';
 import { ActivationsRepository } from '../store/activations';
 import { EntitiesRepository } from '../store/entities';
+import { DEFAULT_OFFLINE_AFTER_MS, InvokerRegistry } from '../store/invoker-registry';
 import { SubjectsRepository } from '../store/subjects';
+import { ThrottleCounters } from '../store/throttle-counters';
 import type { ControllerDeps } from './context';
 import { EcsFleetWaker, type FleetWaker } from './fleet-waker';
+import { Throttles } from './throttles';
 
 /** Inside Lambda behind API Gateway, whose integration times out at 29 s, waits end before that. */
 const LAMBDA_BLOCKING_WAIT_MS = 25_000;
@@ -27,6 +30,8 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerDep
     entities: new EntitiesRepository(dynamo, config.tables.entities),
     activations: new ActivationsRepository(dynamo, config.tables.activations, config.activationRetentionDays),
     queue: new InvocationQueue(sqs, config.queues.invoke),
+    throttles: new Throttles(new ThrottleCounters(dynamo, config.tables.coordination)),
+    invokers: new InvokerRegistry(dynamo, config.tables.coordination, Number(env.SKYWHISK_INVOKER_OFFLINE_MS ?? DEFAULT_OFFLINE_AFTER_MS)),
     maxBlockingWaitMs: Number(
       env.SKYWHISK_MAX_BLOCKING_WAIT_MS ?? (env.AWS_LAMBDA_FUNCTION_NAME ? LAMBDA_BLOCKING_WAIT_MS : SYSTEM_LIMITS.maxBlockingWaitMs),
     ),

@@ -48,9 +48,11 @@ async function fireRule(deps: ControllerDeps, request: FireRequest, triggerActiv
  * Fires a trigger: every active rule's action is invoked non-blocking with the trigger's
  * parameters under the payload, each caused by the trigger activation. The trigger activation
  * (result = the event, logs = one JSON line per rule) is stored before this returns its id.
- * Undefined when no rule is active: nothing runs and nothing is recorded.
+ * Undefined when no rule is active: nothing runs and nothing is recorded. Every fire counts against
+ * the namespace's fires per minute (a 429 over it); each rule's activation against its invocations.
  */
 export async function fireTrigger(deps: ControllerDeps, request: FireRequest): Promise<string | undefined> {
+  await deps.throttles.admitFire(request.identity);
   const rules = Object.entries(request.trigger.rules ?? {});
   if (!rules.some(([, target]) => target.status === 'active')) return undefined;
   const activationId = newActivationId();

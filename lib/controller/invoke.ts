@@ -46,8 +46,9 @@ export interface ActivationRequest {
 }
 
 /**
- * Puts one activation on the bus and returns its id. Every id returned here ends in a record:
- * the invoker that claims the message writes one whatever happens.
+ * Puts one activation on the bus and returns its id, within the namespace's throttles (a 429
+ * otherwise). Every id returned here ends in a record: the invoker that claims the message writes
+ * one whatever happens.
  */
 export async function enqueueActivation(deps: ControllerDeps, request: ActivationRequest): Promise<string> {
   const { resolved, identity, payload } = request;
@@ -72,8 +73,15 @@ export async function enqueueActivation(deps: ControllerDeps, request: Activatio
   if (payloadBytes > SYSTEM_LIMITS.maxPayloadSize || Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
     throw new WhiskError(413, Messages.tooLarge);
   }
-  // The message is serialized once: for the size check and for the queue.
-  await Promise.all([deps.queue.sendRaw(body), deps.waker?.wake()]);
+  await deps.throttles.admitActivation(identity);
+  try {
+    // The message is serialized once: for the size check and for the queue.
+    await Promise.all([deps.queue.sendRaw(body), deps.waker?.wake()]);
+  } catch (error) {
+    // Not accepted: its slot is given back (an accepted one is given back when its record is stored).
+    await deps.throttles.cancelActivation(identity).catch(() => undefined);
+    throw error;
+  }
   return activationId;
 }
 

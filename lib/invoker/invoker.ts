@@ -1,13 +1,16 @@
 import type { Logger } from 'pino';
 import type { InvocationQueue, ReceivedMessage } from '../bus/invocation-queue';
-import { activationMessageSchema, activationResponse, recordEnvelope, recordLimits, type ActivationMessage, type ActivationRecord } from '../model/activation';
+import { activationMessageSchema, recordEnvelope, recordLimits, type ActivationMessage, type ActivationRecord } from '../model/activation';
 import { isConductor, isSequence, resolveAction, type ResolvedAction } from '../catalog/resolve';
 import type { StoredAction } from '../model/entity';
 import { parseEntityPath } from '../model/names';
 import type { ActivationsRepository } from '../store/activations';
 import type { EntitiesRepository } from '../store/entities';
+import { claimantOf, type InvokerRegistry } from '../store/invoker-registry';
+import type { ThrottleCounters } from '../store/throttle-counters';
 import { newBudget, runConductor, runSequence, type CompositionBudget } from './compositions';
 import { execute, type Execution } from './execute';
+import { ABANDONED_ERROR, failedRecord } from './failed-records';
 import { buildInitPayload, buildRunPayload, splitParameters } from './payloads';
 import type { ContainerPool, PoolStatus } from './container-pool';
 
@@ -24,6 +27,21 @@ export interface InvokerOptions {
   apiHost: string;
   /** The queue's visibility timeout; messages being worked on are extended every third of it. */
   visibilityTimeoutS: number;
+  /** Which container factory runs the actions (reported to the registry). */
+  factory: string;
+  /** How often the invoker heartbeats into the registry. */
+  heartbeatMs: number;
+}
+
+/** What the invoker works with: the bus, the tables, the registry, and its container pool. */
+export interface InvokerDeps {
+  queue: InvocationQueue;
+  entities: EntitiesRepository;
+  activations: ActivationsRepository;
+  registry: InvokerRegistry;
+  /** Gives back the namespace's in-flight slot once an activation the controller admitted has its record. */
+  throttles: Pick<ThrottleCounters, 'releaseSlot'>;
+  pool: ContainerPool;
 }
 
 /** Time to wait for both log sentinels after a run before giving up on framing. */
@@ -45,28 +63,45 @@ export class Invoker {
   private readonly actionCache = new Map<string, StoredAction>();
   /** Activations this invoker is claiming or running, by id, so a duplicate delivery can wait for them. */
   private readonly activeById = new Map<string, Promise<void>>();
+  private heartbeat: NodeJS.Timeout | undefined;
+  private readonly startedAt = Date.now();
+  private readonly queue: InvocationQueue;
+  private readonly entities: EntitiesRepository;
+  private readonly activations: ActivationsRepository;
+  private readonly pool: ContainerPool;
 
   constructor(
     private readonly options: InvokerOptions,
-    private readonly queue: InvocationQueue,
-    private readonly entities: EntitiesRepository,
-    private readonly activations: ActivationsRepository,
-    private readonly pool: ContainerPool,
+    private readonly deps: InvokerDeps,
     private readonly log: Logger,
-  ) {}
+  ) {
+    ({ queue: this.queue, entities: this.entities, activations: this.activations, pool: this.pool } = deps);
+  }
 
-  start(): void {
+  /** Registers (before any claim, so a claim's holder can always be looked up), then takes work. */
+  async start(): Promise<void> {
+    await this.report('up');
+    this.heartbeat = setInterval(() => {
+      this.report(this.stopping ? 'draining' : 'up').catch((error: unknown) => this.log.warn({ err: error }, 'heartbeat failed'));
+    }, this.options.heartbeatMs);
     this.pool.start();
     this.loop = this.pollLoop();
   }
 
-  /** Stops taking messages, finishes the activations in flight, and removes every container. */
+  /** Stops taking messages, finishes the activations in flight, removes every container, and deregisters. */
   async stop(): Promise<void> {
     this.stopping = true;
     this.slotFreed?.();
+    await this.report('draining').catch(() => undefined);
     await this.loop;
     await Promise.all(this.running);
     await this.pool.shutdown();
+    clearInterval(this.heartbeat);
+    await this.report('stopped').catch((error: unknown) => this.log.warn({ err: error }, 'could not deregister'));
+  }
+
+  private report(state: 'up' | 'draining' | 'stopped'): Promise<void> {
+    return this.deps.registry.heartbeat({ id: this.options.id, instance: this.options.instance, startedAt: this.startedAt, state, inFlight: this.inFlight, factory: this.options.factory });
   }
 
   status(): { id: string; instance: string; inFlight: number; pool: PoolStatus } {
@@ -149,12 +184,22 @@ export class Invoker {
       await this.dropDuplicate(received, message);
       return;
     }
-    await this.finishClaimed(message, newBudget());
+    await this.finishClaimed(message, newBudget(), true);
     await this.queue.delete(received.receiptHandle);
   }
 
-  /** Runs a claimed activation and stores its record; whatever fails, a claimed activation ends in a record and is not run again. */
-  private async finishClaimed(message: ActivationMessage, budget: CompositionBudget): Promise<ActivationRecord> {
+  /** Stores the record of an activation the controller admitted, then gives back its throttle slot. */
+  private async completeTopLevel(record: ActivationRecord, message: ActivationMessage): Promise<boolean> {
+    const stored = await this.activations.complete(record, message.action.path);
+    if (stored) await this.deps.throttles.releaseSlot(message.namespace).catch((error: unknown) => this.log.warn({ err: error }, 'could not give back a throttle slot'));
+    return stored;
+  }
+
+  /**
+   * Runs a claimed activation and stores its record; whatever fails, a claimed activation ends in a
+   * record and is not run again. `topLevel`: a message from the bus (not a composition's component).
+   */
+  private async finishClaimed(message: ActivationMessage, budget: CompositionBudget, topLevel = false): Promise<ActivationRecord> {
     let record: ActivationRecord;
     try {
       record = await this.runClaimed(message, budget);
@@ -162,12 +207,13 @@ export class Invoker {
       this.log.error({ err: error, activationId: message.activationId }, 'activation failed inside the invoker');
       record = failedRecord(message, message.acceptedAt, 'Failed to provision resources to run the action.');
     }
+    const store = (r: ActivationRecord) => (topLevel ? this.completeTopLevel(r, message) : this.activations.complete(r, message.action.path));
     try {
-      await this.activations.complete(record, message.action.path);
+      await store(record);
     } catch (error) {
       this.log.error({ err: error, activationId: message.activationId }, 'the activation record could not be stored');
       record = failedRecord(message, record.start, 'The activation record could not be stored.');
-      await this.activations.complete(record, message.action.path);
+      await store(record);
     }
     return record;
   }
@@ -181,14 +227,15 @@ export class Invoker {
   }
 
   private claimant(): string {
-    return `${this.options.id}/${this.options.instance}`;
+    return claimantOf(this.options);
   }
 
   /**
    * A delivery that lost the claim: deleted once the activation has its record, else looked at
-   * again later (the claim holder may still be running it). A claim of this invoker's id that is
-   * not running here was abandoned (an earlier instance died, or this one failed to finish it):
-   * the action may have started, so it is not run again; it ends in a whisk internal error record.
+   * again later while the claim's holder runs. A claim whose holder is gone was abandoned: under
+   * this invoker's id but not running here (an earlier instance died), or by an invoker that is
+   * offline or stopped. The action may have started, so it is not run again; it ends in a whisk
+   * internal error record (which a late holder can no longer overwrite).
    */
   private async dropDuplicate(received: ReceivedMessage, message: ActivationMessage): Promise<void> {
     if (await this.activations.get(message.namespace, message.activationId)) {
@@ -197,15 +244,18 @@ export class Invoker {
       return;
     }
     const holder = await this.activations.claimHolder(message.namespace, message.activationId);
-    // Claimed under this invoker's id: when this runs, nothing in this process is running it
-    // (another delivery here was awaited first), so the claim was abandoned.
-    if (holder && holder.invoker.startsWith(`${this.options.id}/`)) {
-      this.log.warn({ activationId: message.activationId, holder: holder.invoker }, 'activation claimed by a previous instance of this invoker; recording it as failed');
-      await this.activations.complete(abandonedRecord(message, holder.claimedAt), message.action.path);
+    if (holder && (await this.holderIsGone(holder.invoker))) {
+      this.log.warn({ activationId: message.activationId, holder: holder.invoker }, 'activation claimed by an invoker that is gone; recording it as failed');
+      await this.completeTopLevel(failedRecord(message, holder.claimedAt, ABANDONED_ERROR), message);
       await this.queue.delete(received.receiptHandle);
       return;
     }
     await this.queue.setVisibility(received.receiptHandle, DUPLICATE_RECHECK_S);
+  }
+
+  /** A claim of this very process is gone too: when this runs, another delivery here was awaited first. */
+  private async holderIsGone(claimant: string): Promise<boolean> {
+    return claimant === this.claimant() || this.deps.registry.holderIsGone(claimant, this.options);
   }
 
   private async loadAction(message: ActivationMessage): Promise<StoredAction | undefined> {
@@ -286,22 +336,4 @@ export class Invoker {
     ];
     return { ...recordEnvelope(message, action.name, action.version), start, end, duration: end - start, response: execution.response, logs: logLines, annotations };
   }
-}
-
-/** A whisk internal error record for an activation the invoker could not run. */
-function failedRecord(message: ActivationMessage, start: number, error: string): ActivationRecord {
-  const end = Math.max(start, Date.now());
-  return {
-    ...recordEnvelope(message, message.action.path.split('/').pop()!, '0.0.0'),
-    start,
-    end,
-    duration: end - start,
-    response: activationResponse('whiskError', { error }),
-    logs: [],
-    annotations: [{ key: 'path', value: `${message.action.namespace}/${message.action.path}` }],
-  };
-}
-
-function abandonedRecord(message: ActivationMessage, claimedAt: number): ActivationRecord {
-  return failedRecord(message, claimedAt, 'The invoker running this activation stopped before it finished; it was not run again.');
 }

@@ -13,6 +13,9 @@ import { resolveInvokerId } from './ecs-task';
 import { INVOKER_LABEL } from './docker-factory';
 import { createContainerFactory } from './factory';
 import { Invoker } from './invoker';
+import { DeadLetterDrainer } from './dead-letters';
+import { DEFAULT_OFFLINE_AFTER_MS, InvokerRegistry } from '../store/invoker-registry';
+import { ThrottleCounters } from '../store/throttle-counters';
 import { ContainerPool, parseStemCells } from './container-pool';
 import { startStatusServer } from './status-server';
 
@@ -22,7 +25,8 @@ import { startStatusServer } from './status-server';
  * `SKYWHISK_POLL_WAIT_S`, `SKYWHISK_API_HOST`, `SKYWHISK_IDLE_CONTAINER_MS`,
  * `SKYWHISK_CONTAINER_FACTORY`, `SKYWHISK_SANDBOX`, `SKYWHISK_RUNTIME_IMAGES` (the deployment's
  * runtime images, pulled instead of built locally), `SKYWHISK_EXCLUSIVE_HOST` (`true`: this invoker
- * is the only one using its Docker engine).
+ * is the only one using its Docker engine), `SKYWHISK_INVOKER_HEARTBEAT_MS` (3 s) and
+ * `SKYWHISK_INVOKER_OFFLINE_MS` (10 s: an invoker silent this long is offline and its claims are recovered).
  */
 async function main(): Promise<void> {
   const log = pino({ name: 'invoker', level: process.env.SKYWHISK_LOG_LEVEL ?? 'info' });
@@ -43,32 +47,49 @@ async function main(): Promise<void> {
     const removed = await factory.removeOrphans();
     if (removed) log.warn({ removed }, 'removed containers left by an earlier instance of this invoker');
   }
+  const options = {
+    id: invokerId,
+    instance: `${process.pid}-${Date.now().toString(36)}`,
+    maxConcurrent: Number(process.env.SKYWHISK_INVOKER_CONCURRENCY ?? 16),
+    pollWaitSeconds: Number(process.env.SKYWHISK_POLL_WAIT_S ?? 20),
+    apiHost,
+    visibilityTimeoutS: Number(process.env.SKYWHISK_QUEUE_VISIBILITY_S ?? DEFAULT_VISIBILITY_TIMEOUT_S),
+    factory: factory.describe,
+    heartbeatMs: Number(process.env.SKYWHISK_INVOKER_HEARTBEAT_MS ?? 3000),
+  };
+  const activations = new ActivationsRepository(dynamo, config.tables.activations, config.activationRetentionDays);
+  const registry = new InvokerRegistry(dynamo, config.tables.coordination, Number(process.env.SKYWHISK_INVOKER_OFFLINE_MS ?? DEFAULT_OFFLINE_AFTER_MS));
+  const throttles = new ThrottleCounters(dynamo, config.tables.coordination);
   const invoker = new Invoker(
+    options,
     {
-      id: invokerId,
-      instance: `${process.pid}-${Date.now().toString(36)}`,
-      maxConcurrent: Number(process.env.SKYWHISK_INVOKER_CONCURRENCY ?? 16),
-      pollWaitSeconds: Number(process.env.SKYWHISK_POLL_WAIT_S ?? 20),
-      apiHost,
-      visibilityTimeoutS: Number(process.env.SKYWHISK_QUEUE_VISIBILITY_S ?? DEFAULT_VISIBILITY_TIMEOUT_S),
+      queue: new InvocationQueue(sqs, config.queues.invoke),
+      entities: new EntitiesRepository(dynamo, config.tables.entities),
+      activations,
+      registry,
+      throttles,
+      pool: new ContainerPool(
+        factory,
+        {
+          memoryBudgetMb: Number(process.env.SKYWHISK_MEMORY_BUDGET_MB ?? 2048),
+          pauseGraceMs: Number(process.env.SKYWHISK_PAUSE_GRACE_MS ?? 10_000),
+          idleTimeoutMs: Number(process.env.SKYWHISK_IDLE_CONTAINER_MS ?? 600_000),
+          stemCells: parseStemCells(process.env.SKYWHISK_STEM_CELLS, [{ kind: 'nodejs:20', memoryMb: 256, count: 2 }]),
+        },
+        { __OW_API_HOST: apiHost },
+        (error, what) => log.warn({ err: error }, `container pool could not ${what}`),
+      ),
     },
-    new InvocationQueue(sqs, config.queues.invoke),
-    new EntitiesRepository(dynamo, config.tables.entities),
-    new ActivationsRepository(dynamo, config.tables.activations, config.activationRetentionDays),
-    new ContainerPool(
-      factory,
-      {
-        memoryBudgetMb: Number(process.env.SKYWHISK_MEMORY_BUDGET_MB ?? 2048),
-        pauseGraceMs: Number(process.env.SKYWHISK_PAUSE_GRACE_MS ?? 10_000),
-        idleTimeoutMs: Number(process.env.SKYWHISK_IDLE_CONTAINER_MS ?? 600_000),
-        stemCells: parseStemCells(process.env.SKYWHISK_STEM_CELLS, [{ kind: 'nodejs:20', memoryMb: 256, count: 2 }]),
-      },
-      { __OW_API_HOST: apiHost },
-      (error, what) => log.warn({ err: error }, `container pool could not ${what}`),
-    ),
     log,
   );
-  invoker.start();
+  // Every invoker also ends the activations whose messages reached the dead-letter queue in records.
+  const drainer = new DeadLetterDrainer(
+    { deadLetters: new InvocationQueue(sqs, config.queues.invokeDeadLetter), activations, registry, throttles },
+    { self: options, pollWaitSeconds: options.pollWaitSeconds },
+    log.child({ component: 'dead-letters' }),
+  );
+  await invoker.start();
+  drainer.start();
   log.info({ factory: factory.describe }, 'invoker started');
   const statusServer = await startStatusServer(() => ({ factory: factory.describe, ...invoker.status() }), Number(process.env.SKYWHISK_INVOKER_STATUS_PORT ?? 0));
   // The pool's state in the log, whenever it changed in the last minute.
@@ -81,7 +102,7 @@ async function main(): Promise<void> {
   poolLog.unref();
   onShutdown(async () => {
     log.info('invoker stopping: finishing activations in flight');
-    await invoker.stop();
+    await Promise.all([invoker.stop(), drainer.stop()]);
     statusServer.close();
     factory.dispose();
     log.info('invoker stopped');

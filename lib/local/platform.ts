@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createAwsClients } from '../aws-clients';
 import { ensureQueues } from '../bus/invocation-queue';
@@ -7,11 +7,15 @@ import { configFromEnv } from '../config';
 import { limitOverridesSchema, type LimitOverrides } from '../model/limits';
 import { isValidEntityName } from '../model/names';
 import { ensureTables } from '../store/tables';
-import { SubjectsRepository } from '../store/subjects';
+import { generateCredentials, SubjectsRepository } from '../store/subjects';
 import { EntitiesRepository } from '../store/entities';
 import { installSystemPackage } from '../catalog/system-packages';
 import { alarmsPackage } from '../alarms/package';
 import { startProcess, stopProcess, type ManagedProcess } from './processes';
+import { Supervisor } from './supervisor';
+
+/** The operator's namespace, as OpenWhisk's system namespace. */
+const ADMIN_NAMESPACE = 'whisk.system';
 
 /** OpenWhisk standalone's well-known guest key, so existing wskprops keep working. */
 export const OPENWHISK_GUEST_AUTH =
@@ -33,6 +37,8 @@ export interface PlatformOptions {
   env?: NodeJS.ProcessEnv;
   /** Told what is starting when a step may take a while. */
   onProgress?: (message: string) => void;
+  /** Told when the supervisor replaced a crashed process. */
+  onEvent?: (message: string) => void;
 }
 
 export interface RunningPlatform {
@@ -43,8 +49,14 @@ export interface RunningPlatform {
   endpointUrl: string;
   /** The credentials the embedded endpoint accepts (undefined with an external endpoint). */
   endpointCredentials?: { accessKeyId: string; secretAccessKey: string };
-  processes: { endpoint?: ManagedProcess; controller: ManagedProcess; invoker: ManagedProcess };
+  /** The operator's `uuid:key` (admin: `GET /invokers`), also in `<data dir>/admin-auth`. */
+  adminAuth: string;
+  /** The current processes: the supervisor replaces a controller or invoker that crashes. */
+  processes: { endpoint?: ManagedProcess; readonly controller: ManagedProcess; readonly invoker: ManagedProcess };
+  supervisor: Supervisor;
   wskpropsFile: string;
+  /** Told when the platform cannot go on: the endpoint died, or a process keeps crashing. */
+  onFatal(listener: (reason: string) => void): void;
   /** The invoker's pool status endpoint (it moves when the invoker restarts). */
   invokerStatusUrl(): string;
   /** Stops in order: controller (no new work), invoker (drains), endpoint (saves queues). */
@@ -132,8 +144,16 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const guestLimits = options.guestLimits ?? (await subjects.byUuid(uuid))?.limits;
   await subjects.put({ uuid, key, subject: options.guestNamespace, namespace: options.guestNamespace, limits: guestLimits });
 
+  const adminAuth = await installAdmin(subjects, options.dataDir);
+
+  const supervisor = new Supervisor({
+    onRestart: (name, code) => options.onEvent?.(`${name} exited unexpectedly (${code}); restarted it. See ${join(logDir, `${name}.log`)}`),
+    onGiveUp: (name, reason) => fatal(`${reason}; giving up. See ${join(logDir, `${name}.log`)}`),
+  });
+  const fatalListeners: Array<(reason: string) => void> = [];
+  const fatal = (reason: string) => fatalListeners.forEach((listener) => listener(reason));
   const controllerEnv = { ...baseEnv, SKYWHISK_PORT: String(options.port), SKYWHISK_HOST: options.host };
-  let controller = await startProcess('controller', 'local/controller-main.ts', controllerEnv, logDir);
+  const controller = await supervisor.add('controller', () => startProcess('controller', 'local/controller-main.ts', controllerEnv, logDir));
   const apiHost = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${controller.ready.port}`;
   // Later restarts reuse the port the controller got, so clients keep working.
   controllerEnv.SKYWHISK_PORT = String(controller.ready.port);
@@ -141,37 +161,62 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   // The first start with Docker builds the runtime images (about a minute) before it is ready.
   const INVOKER_READY_MS = 600_000;
   options.onProgress?.('Starting the invoker (with Docker, the first start builds the runtime images: about a minute)...');
-  let invoker = await startProcess('invoker', 'invoker/main.ts', invokerEnv, logDir, INVOKER_READY_MS);
+  await supervisor.add('invoker', () => startProcess('invoker', 'invoker/main.ts', invokerEnv, logDir, INVOKER_READY_MS));
 
   const wskpropsFile = join(options.dataDir, 'wskprops');
   // It holds a key: readable by its owner only.
   writeFileSync(wskpropsFile, `APIHOST=${apiHost}\nAUTH=${options.guestAuth}\nNAMESPACE=${options.guestNamespace}\n`, { mode: 0o600 });
-
+  let stopping = false;
+  void endpoint?.exited.then((code) => {
+    if (!stopping) fatal(`the endpoint exited unexpectedly (${code}); see ${join(logDir, 'endpoint.log')}`);
+  });
   const platform: RunningPlatform = {
     apiHost,
     auth: options.guestAuth,
+    adminAuth,
     namespace: options.guestNamespace,
     endpointUrl,
     endpointCredentials,
-    processes: { endpoint, controller, invoker },
+    processes: {
+      endpoint,
+      get controller() {
+        return supervisor.get('controller');
+      },
+      get invoker() {
+        return supervisor.get('invoker');
+      },
+    },
+    supervisor,
     wskpropsFile,
     invokerStatusUrl: () => `http://127.0.0.1:${platform.processes.invoker.ready.port}/status`,
+    onFatal: (listener) => fatalListeners.push(listener),
     async stop() {
-      await stopProcess(platform.processes.controller, 70_000);
-      await stopProcess(platform.processes.invoker, 330_000);
-      if (platform.processes.endpoint) await stopProcess(platform.processes.endpoint, 10_000);
+      stopping = true;
+      await supervisor.shutdown();
+      await supervisor.stopOne('controller', 70_000);
+      await supervisor.stopOne('invoker', 330_000);
+      if (endpoint) await stopProcess(endpoint, 10_000);
     },
     async restart(name) {
-      if (name === 'controller') {
-        await stopProcess(controller, 70_000);
-        controller = await startProcess('controller', 'local/controller-main.ts', controllerEnv, logDir);
-        platform.processes.controller = controller;
-      } else {
-        await stopProcess(invoker, 330_000);
-        invoker = await startProcess('invoker', 'invoker/main.ts', invokerEnv, logDir, INVOKER_READY_MS);
-        platform.processes.invoker = invoker;
-      }
+      await supervisor.restart(name, name === 'controller' ? 70_000 : 330_000);
     },
   };
   return platform;
+}
+
+/**
+ * The operator subject (`whisk.system`, admin: may read `GET /invokers`). Its key is made on the
+ * first start and kept in `<data dir>/admin-auth`, readable by its owner only.
+ */
+async function installAdmin(subjects: SubjectsRepository, dataDir: string): Promise<string> {
+  const file = join(dataDir, 'admin-auth');
+  let auth = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  if (!/^[^:\s]+:[^:\s]+$/.test(auth)) {
+    const { uuid, key } = generateCredentials();
+    auth = `${uuid}:${key}`;
+    writeFileSync(file, `${auth}\n`, { mode: 0o600 });
+  }
+  const [uuid, key] = auth.split(':');
+  await subjects.put({ uuid, key, subject: ADMIN_NAMESPACE, namespace: ADMIN_NAMESPACE, admin: true });
+  return auth;
 }

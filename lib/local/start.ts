@@ -6,7 +6,7 @@ async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const options = optionsFromEnv();
   console.log(`Starting Skywhisk (data in ${options.dataDir})...`);
-  const platform = await startPlatform({ ...options, onProgress: (message) => console.log(message) });
+  const platform = await startPlatform({ ...options, onProgress: (message) => console.log(message), onEvent: (message) => console.error(message) });
   const invoker = (await (await fetch(platform.invokerStatusUrl())).json()) as { factory: string };
   console.log(
     [
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
       `  Endpoint:   ${platform.endpointUrl} (DynamoDB + SQS)`,
       `  Containers: ${invoker.factory} (status: ${platform.invokerStatusUrl()})`,
       `  Logs:       ${options.dataDir}/logs`,
+      `  Operator:   ${options.dataDir}/admin-auth (GET ${platform.apiHost}/invokers)`,
       '',
       'Point the CLI at it:',
       `  wsk property set --apihost '${platform.apiHost}' --auth '${platform.auth}'`,
@@ -44,13 +45,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  for (const proc of [platform.processes.controller, platform.processes.invoker, platform.processes.endpoint]) {
-    void proc?.exited.then((code) => {
-      if (stopping) return;
-      console.error(`${proc.name} exited unexpectedly (${code}); stopping the platform. See ${options.dataDir}/logs/${proc.name}.log`);
-      stop();
-    });
-  }
+  // The supervisor replaces a crashed controller or invoker; what it cannot mend stops the platform.
+  platform.onFatal((reason) => {
+    if (stopping) return;
+    console.error(`${reason}; stopping the platform.`);
+    stop();
+  });
 }
 
 main().catch((error: unknown) => {

@@ -28,3 +28,9 @@ export const Messages = {
   sequenceTooLong: 'Too many actions in the sequence.',
   compositionTooLong: 'Too many actions in the composition.',
 } as const;
+
+/** OpenWhisk's throttle messages (429). */
+export const ThrottleMessages = {
+  perMinute: (count: number, allowed: number) => `Too many requests in the last minute (count: ${count}, allowed: ${allowed}).`,
+  concurrent: (count: number, allowed: number) => `Too many concurrent requests in flight (count: ${count}, allowed: ${allowed}).`,
+};

@@ -9,6 +9,8 @@ export interface Identity {
   namespace: string;
   uuid: string;
   limits: Partial<UserLimits>;
+  /** An operator: may read platform status (`GET /invokers`). */
+  admin?: true;
 }
 
 interface SubjectItem {
@@ -18,6 +20,7 @@ interface SubjectItem {
   /** sha256 of the key: keys are 64 random characters, so a fast hash is enough and none is stored in clear. */
   keyHash: string;
   limits?: Partial<UserLimits>;
+  admin?: boolean;
 }
 
 function hashKey(key: string): Buffer {
@@ -39,13 +42,14 @@ export class SubjectsRepository {
     private readonly table: string,
   ) {}
 
-  async put(params: { uuid: string; key: string; subject: string; namespace: string; limits?: Partial<UserLimits> }): Promise<void> {
+  async put(params: { uuid: string; key: string; subject: string; namespace: string; limits?: Partial<UserLimits>; admin?: boolean }): Promise<void> {
     const item: SubjectItem = {
       uuid: params.uuid,
       subject: params.subject,
       namespace: params.namespace,
       keyHash: hashKey(params.key).toString('hex'),
       limits: params.limits,
+      ...(params.admin ? { admin: true } : {}),
     };
     await this.dynamo.send(new PutCommand({ TableName: this.table, Item: item }));
   }
@@ -85,5 +89,5 @@ export class SubjectsRepository {
 }
 
 function identityOf(item: SubjectItem): Identity {
-  return { subject: item.subject, namespace: item.namespace, uuid: item.uuid, limits: item.limits ?? {} };
+  return { subject: item.subject, namespace: item.namespace, uuid: item.uuid, limits: item.limits ?? {}, ...(item.admin ? { admin: true as const } : {}) };
 }

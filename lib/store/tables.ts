@@ -21,6 +21,8 @@ export const ACTIVATIONS_BY_NAME_INDEX = 'byName';
  *   Query on the partition with a key prefix.
  * - activations: `namespace` + `activationId` (time-ordered ids, so newest-first is a descending
  *   Query and since/upto are key ranges), plus an index on `nameKey` for "activations of one action".
+ * - coordination: `pk` + `sk`, short-lived state shared by every controller and invoker: throttle
+ *   counters (`throttle#<namespace>`) and the invoker registry (`invokers`); expires through TTL.
  */
 export function tableDefinitions(config: PlatformConfig): CreateTableCommandInput[] {
   return [
@@ -74,6 +76,18 @@ export function tableDefinitions(config: PlatformConfig): CreateTableCommandInpu
           ],
           Projection: { ProjectionType: 'ALL' },
         },
+      ],
+    },
+    {
+      TableName: config.tables.coordination,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
     },
   ];

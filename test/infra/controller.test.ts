@@ -36,13 +36,13 @@ test('the controller function runs nodejs22.x on arm64 with source maps and the 
   });
 });
 
-test('the API has /, /api/v1, /api/v1/{proxy+} and /api/v1/web/{proxy+}, all proxied to the function with a 29 s integration', () => {
+test('the API has /, /api/v1, /api/v1/{proxy+}, /api/v1/web/{proxy+}, /invokers and /invokers/details, all proxied to the function with a 29 s integration', () => {
   const template = build().template();
   const resources = template.findResources('AWS::ApiGateway::Resource');
   const parts = Object.values(resources).map((r) => (r as { Properties: { PathPart: string } }).Properties.PathPart).sort();
-  expect(parts).toEqual(['api', 'v1', 'web', '{proxy+}', '{proxy+}'].sort());
+  expect(parts).toEqual(['api', 'v1', 'web', '{proxy+}', '{proxy+}', 'invokers', 'details'].sort());
   const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => (m as { Properties: { HttpMethod: string; Integration: { Type: string; TimeoutInMillis?: number } } }).Properties);
-  expect(methods.map((m) => m.HttpMethod).sort()).toEqual(['ANY', 'ANY', 'GET', 'GET']);
+  expect(methods.map((m) => m.HttpMethod).sort()).toEqual(['ANY', 'ANY', 'GET', 'GET', 'GET', 'GET']);
   for (const method of methods) {
     expect(method.Integration.Type).toBe('AWS_PROXY');
     expect(method.Integration.TimeoutInMillis ?? 29_000).toBe(29_000);
@@ -62,7 +62,7 @@ test('the stage is throttled and writes JSON access logs to a log group with ret
   for (const group of groups) expect(group.Properties.RetentionInDays).toBe(30);
 });
 
-test('the function may read subjects, read and write entities and activations, and send invocations: nothing else', () => {
+test('the function may read subjects, read and write entities, activations and the coordination table, and send invocations: nothing else', () => {
   const template = build().template();
   const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyName: string; PolicyDocument: { Statement: Array<{ Action: string | string[] }> } } }>;
   const controllerPolicy = policies.find((p) => JSON.stringify(p.Properties.PolicyName).includes('ControllerFunction'))!;
@@ -71,7 +71,7 @@ test('the function may read subjects, read and write entities and activations, a
   const readWrite = [...read, 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort();
   // TableV2's read grant adds a statement for streams; the tables have none, so it matches nothing.
   const streams = ['dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
-  expect(actions).toEqual([read, streams, readWrite, streams, readWrite, streams, ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']]);
+  expect(actions).toEqual([read, streams, readWrite, streams, readWrite, streams, readWrite, streams, ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']]);
   // No statement grants every action.
   expect(actions.flat().some((action) => action.endsWith('*'))).toBe(false);
 });

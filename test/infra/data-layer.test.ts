@@ -24,7 +24,7 @@ describe('Store', () => {
           : {}),
       });
     }
-    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 3);
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 4);
   });
 
   test('tables are encrypted, on demand, recoverable and retained by default; activations expire by TTL', () => {

@@ -123,8 +123,8 @@ describe('ec2 mode', () => {
     expect(service.DependsOn.some((id) => Object.keys(template.findResources('AWS::ECS::ClusterCapacityProviderAssociations')).includes(id))).toBe(true);
   });
 
-  test('the task role reads entities, writes activations, consumes the queue and pulls the runtime images: exactly these actions', () => {
-    expect(taskRoleActions(template)).toEqual([ECR_PULL, 'ecr:GetAuthorizationToken', TABLE_READ, STREAM_READ, TABLE_READ_WRITE, STREAM_READ, QUEUE_CONSUME]);
+  test('the task role reads entities, writes activations and coordination, consumes the queue and its dead letters, and pulls the runtime images: exactly these actions', () => {
+    expect(taskRoleActions(template)).toEqual([ECR_PULL, 'ecr:GetAuthorizationToken', TABLE_READ, STREAM_READ, TABLE_READ_WRITE, STREAM_READ, TABLE_READ_WRITE, STREAM_READ, QUEUE_CONSUME, QUEUE_CONSUME]);
   });
 });
 
@@ -156,7 +156,7 @@ describe('fargate mode', () => {
   });
 
   test('the task role has no ECR access of its own (the execution role pulls the invoker image)', () => {
-    expect(taskRoleActions(template)).toEqual([TABLE_READ, STREAM_READ, TABLE_READ_WRITE, STREAM_READ, QUEUE_CONSUME]);
+    expect(taskRoleActions(template)).toEqual([TABLE_READ, STREAM_READ, TABLE_READ_WRITE, STREAM_READ, TABLE_READ_WRITE, STREAM_READ, QUEUE_CONSUME, QUEUE_CONSUME]);
   });
 });
 

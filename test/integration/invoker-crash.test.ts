@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { configFromEnv } from '../../lib/config';
-import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { startTestPlatform, withInvokerLog, type TestPlatform } from '../helpers/platform';
 import { SideChannel } from '../helpers/side-channel';
 
 // An invoker SIGKILLed in the middle of an activation: the restarted invoker sees the message
@@ -21,7 +21,7 @@ afterAll(async () => {
   await channel.stop();
 });
 
-test('an activation interrupted by an invoker crash ends in one whisk error record and never reruns', async () => {
+test('an activation interrupted by an invoker crash ends in one whisk error record and never reruns', () => withInvokerLog(env, async () => {
   const wsk = env.wsk();
   await wsk.actions.create({
     name: 'long',
@@ -49,7 +49,7 @@ test('an activation interrupted by an invoker crash ends in one whisk error reco
   // Long enough for a second run to have reported itself, had there been one.
   await new Promise((r) => setTimeout(r, 1000));
   expect(channel.hits.get(activationId)).toBe(1);
-});
+}));
 
 test('an activation running longer than the visibility timeout keeps its message hidden and out of the dead-letter queue', async () => {
   const wsk = env.wsk();

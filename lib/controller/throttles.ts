@@ -1,0 +1,34 @@
+import { ThrottleMessages, WhiskError } from '../model/errors';
+import { userLimits } from '../model/limits';
+import type { Identity } from '../store/subjects';
+import type { ThrottleCounters } from '../store/throttle-counters';
+
+/**
+ * OpenWhisk's per-namespace throttles, with the subject's overrides: invocations per minute, then
+ * activations in flight (accepted and not yet ended in a record), and trigger fires per minute.
+ * Over a limit is a 429 with OpenWhisk's message; a limit of 0 blocks the namespace.
+ */
+export class Throttles {
+  constructor(private readonly counters: ThrottleCounters) {}
+
+  /** Admits one activation or throws a 429. An admitted activation holds a slot until its record is stored. */
+  async admitActivation(identity: Identity): Promise<void> {
+    const limits = userLimits(identity.limits);
+    const count = await this.counters.countInMinute(identity.namespace, 'invocations');
+    if (count > limits.invocationsPerMinute) throw new WhiskError(429, ThrottleMessages.perMinute(count, limits.invocationsPerMinute));
+    const slot = await this.counters.acquireSlot(identity.namespace, limits.concurrentInvocations);
+    if (!slot.admitted) throw new WhiskError(429, ThrottleMessages.concurrent(slot.count, limits.concurrentInvocations));
+  }
+
+  /** Gives back the slot of an admitted activation that was never enqueued. */
+  async cancelActivation(identity: Identity): Promise<void> {
+    await this.counters.releaseSlot(identity.namespace);
+  }
+
+  /** Admits one trigger fire or throws a 429. */
+  async admitFire(identity: Identity): Promise<void> {
+    const allowed = userLimits(identity.limits).firesPerMinute;
+    const count = await this.counters.countInMinute(identity.namespace, 'fires');
+    if (count > allowed) throw new WhiskError(429, ThrottleMessages.perMinute(count, allowed));
+  }
+}
