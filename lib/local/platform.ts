@@ -54,6 +54,9 @@ export interface RunningPlatform {
   /** The current processes: the supervisor replaces a controller or invoker that crashes. */
   processes: { endpoint?: ManagedProcess; readonly controller: ManagedProcess; readonly invoker: ManagedProcess };
   supervisor: Supervisor;
+  /** The environment invokers start with (another invoker may join with its own `SKYWHISK_INVOKER_ID`). */
+  invokerEnv: Readonly<NodeJS.ProcessEnv>;
+  logDir: string;
   wskpropsFile: string;
   /** Told when the platform cannot go on: the endpoint died, or a process keeps crashing. */
   onFatal(listener: (reason: string) => void): void;
@@ -187,6 +190,8 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       },
     },
     supervisor,
+    invokerEnv,
+    logDir,
     wskpropsFile,
     invokerStatusUrl: () => `http://127.0.0.1:${platform.processes.invoker.ready.port}/status`,
     onFatal: (listener) => fatalListeners.push(listener),
