@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { OPENWHISK_GUEST_AUTH, startPlatform, type RunningPlatform } from '../lib/local/platform';
 
 /** An embedded platform in a temporary data dir for a benchmark; `dispose` stops it and removes the dir. */
-export async function startBenchPlatform(env: NodeJS.ProcessEnv = {}): Promise<{ platform: RunningPlatform; dispose(): Promise<void> }> {
+export async function startBenchPlatform(env: NodeJS.ProcessEnv = {}): Promise<{ platform: RunningPlatform; dataDir: string; dispose(): Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'skywhisk-bench-'));
   const platform = await startPlatform({
     dataDir,
@@ -18,6 +18,7 @@ export async function startBenchPlatform(env: NodeJS.ProcessEnv = {}): Promise<{
   });
   return {
     platform,
+    dataDir,
     async dispose() {
       await platform.stop();
       rmSync(dataDir, { recursive: true, force: true });
