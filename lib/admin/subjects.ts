@@ -15,10 +15,10 @@ export type GuestSecret = z.infer<typeof guestSecretSchema>;
  * create`). Given credentials are used as they are (so a known key can be installed); otherwise
  * fresh ones are generated. Only the key's hash is stored.
  */
-export async function createSubject(subjects: SubjectsRepository, namespace: string, credentials?: { uuid: string; key: string }): Promise<string> {
+export async function createSubject(subjects: SubjectsRepository, namespace: string, credentials?: { uuid: string; key: string }, admin = false): Promise<string> {
   if (!isValidEntityName(namespace)) throw new Error(`'${namespace}' is not a valid namespace name.`);
   const { uuid, key } = credentials ?? generateCredentials();
-  await subjects.put({ uuid, key, subject: namespace, namespace });
+  await subjects.put({ uuid, key, subject: namespace, namespace, admin });
   return `${uuid}:${key}`;
 }
 

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SUBJECTS_BY_NAMESPACE_INDEX } from './tables';
 import type { UserLimits } from '../model/limits';
 
@@ -79,6 +79,32 @@ export class SubjectsRepository {
     );
     const item = Items?.[0] as SubjectItem | undefined;
     return item && identityOf(item);
+  }
+
+  /** Sets the throttle overrides of every subject of a namespace (OpenWhisk keeps limits per namespace); how many there were. */
+  async setLimits(namespace: string, limits: Partial<UserLimits>): Promise<number> {
+    const { Items } = await this.dynamo.send(
+      new QueryCommand({
+        TableName: this.table,
+        IndexName: SUBJECTS_BY_NAMESPACE_INDEX,
+        KeyConditionExpression: '#ns = :ns',
+        ExpressionAttributeNames: { '#ns': 'namespace' },
+        ExpressionAttributeValues: { ':ns': namespace },
+      }),
+    );
+    for (const item of (Items ?? []) as SubjectItem[]) {
+      await this.dynamo.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { uuid: item.uuid },
+          UpdateExpression: 'SET limits = :limits',
+          ConditionExpression: 'attribute_exists(#uuid)',
+          ExpressionAttributeNames: { '#uuid': 'uuid' },
+          ExpressionAttributeValues: { ':limits': limits },
+        }),
+      );
+    }
+    return Items?.length ?? 0;
   }
 
   /** The identity of a subject by its uuid, without a key (internal callers such as the alarm scheduler). */

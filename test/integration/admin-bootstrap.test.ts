@@ -93,6 +93,29 @@ test('`skywhisk admin user create` writes a subject with the caller’s AWS cred
   expect(await subjects.authenticate(match![1], match![2])).toMatchObject({ namespace: 'alice', subject: 'alice' });
 });
 
+test('`skywhisk admin limits set` overrides a namespace’s throttles; `user create --admin` makes an operator key; bad values change nothing', async () => {
+  const cli = (...args: string[]) =>
+    promisify(execFile)(process.execPath, [resolve(__dirname, '../../bin/skywhisk.js'), 'admin', ...args, '--table', config.tables.subjects], {
+      env: {
+        PATH: process.env.PATH,
+        HOME: dataDir,
+        AWS_ENDPOINT_URL: endpointUrl,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    });
+  const [uuid, key] = (await cli('user', 'create', 'ops', '--admin')).stdout.trim().split(':');
+  expect(await subjects.authenticate(uuid, key)).toMatchObject({ namespace: 'ops', admin: true });
+  const printed = JSON.parse((await cli('limits', 'set', 'ops', '--invocationsPerMinute', '600', '--concurrentInvocations', '0')).stdout);
+  expect(printed).toMatchObject({ invocationsPerMinute: 600, concurrentInvocations: 0, firesPerMinute: 60 });
+  expect((await subjects.authenticate(uuid, key))?.limits).toEqual({ invocationsPerMinute: 600, concurrentInvocations: 0 });
+  await expect(cli('limits', 'set', 'ops', '--firesPerMinute', '-1')).rejects.toMatchObject({ stderr: expect.stringMatching(/whole numbers/) });
+  await expect(cli('limits', 'set', 'nobody', '--firesPerMinute', '5')).rejects.toMatchObject({ stderr: expect.stringMatching(/no subject owns/) });
+  expect((await subjects.authenticate(uuid, key))?.limits).toEqual({ invocationsPerMinute: 600, concurrentInvocations: 0 });
+});
+
 test('the bundled bootstrap function (synth\'s esbuild output) installs a key and the alarms feed, whose code file it carries', async () => {
   // GIVEN the function as synth bundles it, and Secrets Manager as a stand-in endpoint
   const bundles = synthesizeBundles((stack) => {
