@@ -1,5 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, MathExpression, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
@@ -55,7 +55,16 @@ export class Operations extends Construct {
       created.addAlarmAction(new SnsAction(this.topic));
       this.alarms.push(created);
     };
-    alarm('DeadLetters', props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }), 'Activation messages reached the dead-letter queue.');
+    // The invokers' drainer records each dead letter at once and keeps it hidden for operators: count hidden ones too.
+    const deadLetters = new MathExpression({
+      expression: 'visible + hidden',
+      usingMetrics: {
+        visible: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+        hidden: props.deadLetterQueue.metricApproximateNumberOfMessagesNotVisible({ period, statistic: 'Maximum' }),
+      },
+      period,
+    });
+    alarm('DeadLetters', deadLetters, 'Activation messages reached the dead-letter queue (their activations are recorded as whisk internal errors).');
     alarm('ControllerErrors', props.controller.metricErrors({ period, statistic: 'Sum' }), 'The controller function failed.');
     const invokerErrors = new MetricFilter(this, 'InvokerErrorLines', {
       logGroup: props.invokerLogGroup,

@@ -56,7 +56,16 @@ test('Bootstrap refuses an invalid namespace', () => {
 test('Operations alarms on dead letters, controller errors and invoker error lines, through one encrypted TLS-only topic', () => {
   const template = Template.fromStack(build().stack);
   template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
-  template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'ApproximateNumberOfMessagesVisible', Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+  // Dead letters count whether visible or held hidden by the drainer after it recorded them.
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    Threshold: 1,
+    ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    Metrics: Match.arrayWith([
+      Match.objectLike({ Expression: 'visible + hidden', ReturnData: true }),
+      Match.objectLike({ Id: 'visible', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ApproximateNumberOfMessagesVisible' }) }) }),
+      Match.objectLike({ Id: 'hidden', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ApproximateNumberOfMessagesNotVisible' }) }) }),
+    ]),
+  });
   template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda' });
   template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.level >= 50 }', MetricTransformations: [Match.objectLike({ MetricName: 'InvokerErrors' })] });
   template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
