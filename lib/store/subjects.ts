@@ -67,6 +67,12 @@ export class SubjectsRepository {
 
   /** The identity that owns a namespace (web actions run as their owner); undefined when none does. */
   async byNamespace(namespace: string): Promise<Identity | undefined> {
+    const [item] = await this.subjectsOf(namespace, 1);
+    return item && identityOf(item);
+  }
+
+  /** The subjects owning a namespace (up to `limit`). */
+  private async subjectsOf(namespace: string, limit?: number): Promise<SubjectItem[]> {
     const { Items } = await this.dynamo.send(
       new QueryCommand({
         TableName: this.table,
@@ -74,25 +80,16 @@ export class SubjectsRepository {
         KeyConditionExpression: '#ns = :ns',
         ExpressionAttributeNames: { '#ns': 'namespace' },
         ExpressionAttributeValues: { ':ns': namespace },
-        Limit: 1,
+        Limit: limit,
       }),
     );
-    const item = Items?.[0] as SubjectItem | undefined;
-    return item && identityOf(item);
+    return (Items ?? []) as SubjectItem[];
   }
 
   /** Sets the throttle overrides of every subject of a namespace (OpenWhisk keeps limits per namespace); how many there were. */
   async setLimits(namespace: string, limits: Partial<UserLimits>): Promise<number> {
-    const { Items } = await this.dynamo.send(
-      new QueryCommand({
-        TableName: this.table,
-        IndexName: SUBJECTS_BY_NAMESPACE_INDEX,
-        KeyConditionExpression: '#ns = :ns',
-        ExpressionAttributeNames: { '#ns': 'namespace' },
-        ExpressionAttributeValues: { ':ns': namespace },
-      }),
-    );
-    for (const item of (Items ?? []) as SubjectItem[]) {
+    const owners = await this.subjectsOf(namespace);
+    for (const item of owners) {
       await this.dynamo.send(
         new UpdateCommand({
           TableName: this.table,
@@ -104,7 +101,7 @@ export class SubjectsRepository {
         }),
       );
     }
-    return Items?.length ?? 0;
+    return owners.length;
   }
 
   /** The identity of a subject by its uuid, without a key (internal callers such as the alarm scheduler). */

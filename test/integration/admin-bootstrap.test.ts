@@ -76,8 +76,9 @@ test('a malformed secret fails the deployment step instead of installing a bad k
   secrets.restore();
 });
 
-test('`skywhisk admin user create` writes a subject with the caller’s AWS credentials and prints uuid:key', async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, [resolve(__dirname, '../../bin/skywhisk.js'), 'admin', 'user', 'create', 'alice', '--table', config.tables.subjects], {
+/** `skywhisk admin ...` with an operator's AWS credentials for the endpoint, on the subjects table. */
+function adminCli(...args: string[]) {
+  return promisify(execFile)(process.execPath, [resolve(__dirname, '../../bin/skywhisk.js'), 'admin', ...args, '--table', config.tables.subjects], {
     env: {
       PATH: process.env.PATH,
       HOME: dataDir,
@@ -88,31 +89,23 @@ test('`skywhisk admin user create` writes a subject with the caller’s AWS cred
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
   });
+}
+
+test('`skywhisk admin user create` writes a subject with the caller’s AWS credentials and prints uuid:key', async () => {
+  const { stdout } = await adminCli('user', 'create', 'alice');
   const match = /^([0-9a-f-]{36}):([A-Za-z0-9]{64})$/.exec(stdout.trim());
   expect(match).not.toBeNull();
   expect(await subjects.authenticate(match![1], match![2])).toMatchObject({ namespace: 'alice', subject: 'alice' });
 });
 
 test('`skywhisk admin limits set` overrides a namespace’s throttles; `user create --admin` makes an operator key; bad values change nothing', async () => {
-  const cli = (...args: string[]) =>
-    promisify(execFile)(process.execPath, [resolve(__dirname, '../../bin/skywhisk.js'), 'admin', ...args, '--table', config.tables.subjects], {
-      env: {
-        PATH: process.env.PATH,
-        HOME: dataDir,
-        AWS_ENDPOINT_URL: endpointUrl,
-        AWS_REGION: 'us-east-1',
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      },
-    });
-  const [uuid, key] = (await cli('user', 'create', 'ops', '--admin')).stdout.trim().split(':');
+  const [uuid, key] = (await adminCli('user', 'create', 'ops', '--admin')).stdout.trim().split(':');
   expect(await subjects.authenticate(uuid, key)).toMatchObject({ namespace: 'ops', admin: true });
-  const printed = JSON.parse((await cli('limits', 'set', 'ops', '--invocationsPerMinute', '600', '--concurrentInvocations', '0')).stdout);
+  const printed = JSON.parse((await adminCli('limits', 'set', 'ops', '--invocationsPerMinute', '600', '--concurrentInvocations', '0')).stdout);
   expect(printed).toMatchObject({ invocationsPerMinute: 600, concurrentInvocations: 0, firesPerMinute: 60 });
   expect((await subjects.authenticate(uuid, key))?.limits).toEqual({ invocationsPerMinute: 600, concurrentInvocations: 0 });
-  await expect(cli('limits', 'set', 'ops', '--firesPerMinute', '-1')).rejects.toMatchObject({ stderr: expect.stringMatching(/whole numbers/) });
-  await expect(cli('limits', 'set', 'nobody', '--firesPerMinute', '5')).rejects.toMatchObject({ stderr: expect.stringMatching(/no subject owns/) });
+  await expect(adminCli('limits', 'set', 'ops', '--firesPerMinute', '-1')).rejects.toMatchObject({ stderr: expect.stringMatching(/whole numbers/) });
+  await expect(adminCli('limits', 'set', 'nobody', '--firesPerMinute', '5')).rejects.toMatchObject({ stderr: expect.stringMatching(/no subject owns/) });
   expect((await subjects.authenticate(uuid, key))?.limits).toEqual({ invocationsPerMinute: 600, concurrentInvocations: 0 });
 });
 
