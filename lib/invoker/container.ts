@@ -52,6 +52,10 @@ export interface ActionContainer {
   resume?(): Promise<void>;
 }
 
+/**
+ * Makes action containers. Each gets a fresh secret (`__OW_RUNTIME_TOKEN` in its environment) that
+ * every `/init` and `/run` carries, so our runtimes answer their invoker and no other container.
+ */
 export interface ContainerFactory {
   readonly name: 'process' | 'docker';
   create(spec: ContainerSpec): Promise<ActionContainer>;

@@ -8,7 +8,7 @@ import type Docker from 'dockerode';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
 import { ContainerGoneError } from './container';
 import { LogCollector } from './log-collector';
-import { RuntimeClient, type RuntimeAddress } from './runtime-client';
+import { newRuntimeToken, RUNTIME_TOKEN_ENV, RuntimeClient, type RuntimeAddress } from './runtime-client';
 
 const FORWARDER = join(__dirname, 'netns-forwarder.js');
 
@@ -48,11 +48,12 @@ class DockerContainer implements ActionContainer {
     readonly id: string,
     private readonly container: Docker.Container,
     address: RuntimeAddress,
+    token: string,
     stdout: PassThrough,
     stderr: PassThrough,
     private readonly forwarder?: { process: ChildProcess; dir: string },
   ) {
-    this.client = new RuntimeClient(address);
+    this.client = new RuntimeClient(address, token);
     this.logs.attach(stdout, 'stdout');
     this.logs.attach(stderr, 'stderr');
     stdout.once('end', () => (this.exited = true));
@@ -138,7 +139,16 @@ export class DockerContainerFactory implements ContainerFactory {
     const blackbox = spec.image !== undefined;
     const isolated = blackbox && hostNetwork;
     const port = hostNetwork && !blackbox ? await freePort() : 8080;
-    const env = { ...spec.env, ...(blackbox ? {} : { __OW_LISTEN: String(port) }), ...(hostNetwork && !blackbox ? { __OW_LISTEN_HOST: '127.0.0.1' } : {}) };
+    // Every container on the host network (or a shared one) can reach this port: our runtimes answer
+    // only requests with this container's token. A blackbox image gets it too and may ignore it
+    // (it has no network of its own on the host network).
+    const token = newRuntimeToken();
+    const env = {
+      ...spec.env,
+      ...(blackbox ? {} : { __OW_LISTEN: String(port) }),
+      ...(hostNetwork && !blackbox ? { __OW_LISTEN_HOST: '127.0.0.1' } : {}),
+      [RUNTIME_TOKEN_ENV]: token,
+    };
     const image = spec.image ?? this.options.imageFor(spec.kind);
     if (blackbox) await this.ensureImage(image);
     const container = await this.docker.createContainer({
@@ -177,7 +187,7 @@ export class DockerContainerFactory implements ContainerFactory {
           stdio: 'ignore',
         });
         forwarder.on('error', () => undefined);
-        return new DockerContainer(container.id, container, { socketPath }, stdout, stderr, { process: forwarder, dir });
+        return new DockerContainer(container.id, container, { socketPath }, token, stdout, stderr, { process: forwarder, dir });
       }
       let host = '127.0.0.1';
       if (!hostNetwork) {
@@ -186,7 +196,7 @@ export class DockerContainerFactory implements ContainerFactory {
         if (!address) throw new Error(`container ${container.id} has no address on network '${this.options.network}'`);
         host = address;
       }
-      return new DockerContainer(container.id, container, { host, port }, stdout, stderr);
+      return new DockerContainer(container.id, container, { host, port }, token, stdout, stderr);
     } catch (error) {
       await container.remove({ force: true }).catch(() => undefined);
       throw error;

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
 import { ContainerGoneError } from './container';
 import { LogCollector } from './log-collector';
-import { RuntimeClient } from './runtime-client';
+import { newRuntimeToken, RUNTIME_TOKEN_ENV, RuntimeClient } from './runtime-client';
 
 const RUNTIMES_DIR = resolve(__dirname, '../../runtimes');
 
@@ -42,7 +42,11 @@ function ancestorDirs(paths: string[]): string[] {
   return [...dirs].filter((d) => d !== '/usr' && !d.startsWith('/usr/')).sort().flatMap((d) => ['--perms', '0755', '--dir', d]);
 }
 
-function bwrapArgs(workDir: string, bind: string[], env: Record<string, string>): string[] {
+/**
+ * The sandbox's arguments. Its environment is not among them (no `--clearenv`/`--setenv`): bwrap is
+ * spawned with exactly that environment instead, so the runtime token is not on a command line.
+ */
+function bwrapArgs(workDir: string, bind: string[]): string[] {
   const args = [
     '--ro-bind', '/usr', '/usr',
     '--symlink', 'usr/bin', '/bin',
@@ -63,11 +67,9 @@ function bwrapArgs(workDir: string, bind: string[], env: Record<string, string>)
     '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
     '--hostname', 'action',
     '--die-with-parent', '--new-session',
-    '--clearenv',
     '--chdir', '/tmp',
   ];
   for (const dir of bind) if (!dir.startsWith('/usr/')) args.push('--ro-bind', dir, dir);
-  for (const [key, value] of Object.entries(env)) args.push('--setenv', key, value);
   return args;
 }
 
@@ -96,8 +98,9 @@ class ProcessContainer implements ActionContainer {
     private readonly child: ChildProcess,
     private readonly workDir: string,
     socketPath: string,
+    token: string,
   ) {
-    this.client = new RuntimeClient({ socketPath });
+    this.client = new RuntimeClient({ socketPath }, token);
     this.logs.attach(child.stdout!, 'stdout');
     this.logs.attach(child.stderr!, 'stderr');
     this.ended = new Promise((resolve) => {
@@ -165,6 +168,7 @@ export class ProcessContainerFactory implements ContainerFactory {
     // The runtime, running as the action user, creates its socket here.
     if (process.getuid?.() === 0) chownSync(workDir, ACTION_UID, ACTION_UID);
     const socketPath = join(workDir, 'runtime.sock');
+    const token = newRuntimeToken();
     const runtime = runtimeCommand(spec.kind);
     const home = this.options.sandbox ? '/tmp' : workDir;
     const env: Record<string, string> = {
@@ -174,13 +178,15 @@ export class ProcessContainerFactory implements ContainerFactory {
       NODE_OPTIONS: `--max-old-space-size=${spec.memoryMb}`,
       __OW_LISTEN: socketPath,
       ...spec.env,
+      // Without bubblewrap another action can reach this socket: the runtime answers only this token.
+      [RUNTIME_TOKEN_ENV]: token,
     };
     const [wrapper, ...wrapperArgs] = privilegeWrapper();
     const command = [wrapper, ...wrapperArgs, runtime.command, ...runtime.args];
     const child = this.options.sandbox
-      ? spawn(this.options.bwrapPath ?? 'bwrap', [...bwrapArgs(workDir, runtime.bind, env), ...command], { stdio: ['ignore', 'pipe', 'pipe'] })
+      ? spawn(this.options.bwrapPath ?? 'bwrap', [...bwrapArgs(workDir, runtime.bind), ...command], { stdio: ['ignore', 'pipe', 'pipe'], env })
       : spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: workDir });
-    return new ProcessContainer(id, child, workDir, socketPath);
+    return new ProcessContainer(id, child, workDir, socketPath, token);
   }
 
   /** Removes the work directories of every container this factory made. */

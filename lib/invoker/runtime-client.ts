@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { ContainerGoneError, ContainerTimeoutError, type RuntimeResponse } from './container';
 
@@ -6,11 +7,28 @@ export type RuntimeAddress = { socketPath: string } | { host: string; port: numb
 
 const RETRYABLE_CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
 
-/** An HTTP client for one runtime's `/init` and `/run`, over a kept-alive connection. */
+/** The environment variable a runtime reads its container's secret from (and then unsets). */
+export const RUNTIME_TOKEN_ENV = '__OW_RUNTIME_TOKEN';
+
+/** A fresh per-container secret: our runtimes answer only requests that carry it. */
+export function newRuntimeToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/**
+ * An HTTP client for one runtime's `/init` and `/run`, over a kept-alive connection. With a token,
+ * every request carries it as `Authorization: Bearer <token>` (a blackbox image ignores it).
+ */
 export class RuntimeClient {
   private readonly agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  private readonly authorization: Record<string, string>;
 
-  constructor(private readonly address: RuntimeAddress) {}
+  constructor(
+    private readonly address: RuntimeAddress,
+    token?: string,
+  ) {
+    this.authorization = token ? { authorization: `Bearer ${token}` } : {};
+  }
 
   /**
    * POSTs JSON. With `retryConnect`, connection failures are retried until the deadline (the
@@ -48,7 +66,7 @@ export class RuntimeClient {
           path,
           method: 'POST',
           agent: this.agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...this.authorization },
         },
         (res) => {
           const chunks: Buffer[] = [];

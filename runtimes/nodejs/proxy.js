@@ -2,6 +2,7 @@
 // Skywhisk's nodejs action runtime: OpenWhisk's action protocol (POST /init once, POST /run per
 // activation) over HTTP on port 8080, or on the unix socket named by __OW_LISTEN.
 // It has no dependencies so the same file runs in a sandboxed process or in a container image.
+const crypto = require('node:crypto');
 const http = require('node:http');
 const Module = require('node:module');
 const path = require('node:path');
@@ -10,6 +11,23 @@ const { execFileSync } = require('node:child_process');
 
 const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The invoker's per-container secret (`__OW_RUNTIME_TOKEN`): every request must carry it as
+ * `Authorization: Bearer <token>`, so code in another container that can reach this port cannot
+ * initialise or run anything here. It leaves the environment before any action code is loaded,
+ * and only its digest is kept. Without one (a blackbox use of this image) requests are not checked.
+ */
+const digest = (text) => crypto.createHash('sha256').update(text, 'utf8').digest();
+const EXPECTED_AUTHORIZATION = process.env.__OW_RUNTIME_TOKEN ? digest(`Bearer ${process.env.__OW_RUNTIME_TOKEN}`) : undefined;
+delete process.env.__OW_RUNTIME_TOKEN;
+
+/** Whether a request carries the token (compared in constant time, as digests of equal length). */
+function authorized(req) {
+  if (!EXPECTED_AUTHORIZATION) return true;
+  const presented = req.headers.authorization;
+  return typeof presented === 'string' && crypto.timingSafeEqual(digest(presented), EXPECTED_AUTHORIZATION);
+}
 
 let actionMain;
 let initialized = false;
@@ -151,6 +169,12 @@ async function handleRun(req, res) {
 }
 
 const server = http.createServer((req, res) => {
+  if (!authorized(req)) {
+    // Refused before the body is read; the connection is not reused.
+    res.setHeader('connection', 'close');
+    reply(res, 403, { error: 'Forbidden: this runtime answers only its invoker.' });
+    return;
+  }
   const route = req.method === 'POST' ? req.url : undefined;
   const handler = route === '/init' ? handleInit : route === '/run' ? handleRun : undefined;
   if (!handler) {

@@ -2,6 +2,8 @@
 activation) over HTTP on port 8080, or the port or unix socket named by __OW_LISTEN.
 Standard library only, so the same file runs in any python 3.9+ image."""
 import base64
+import hashlib
+import hmac
 import io
 import json
 import os
@@ -17,6 +19,26 @@ ACTION_DIR = os.environ.get("__OW_ACTION_DIR", "/tmp/action")
 
 state = {"main": None, "initialized": False}
 run_lock = threading.Lock()
+
+
+def _digest(text):
+    return hashlib.sha256(text.encode("utf-8")).digest()
+
+
+# The invoker's per-container secret (__OW_RUNTIME_TOKEN): every request must carry it as
+# "Authorization: Bearer <token>", so code in another container that can reach this port cannot
+# initialise or run anything here. It leaves the environment before any action code is loaded, and
+# only its digest is kept. Without one (a blackbox use of this image) requests are not checked.
+_TOKEN = os.environ.pop("__OW_RUNTIME_TOKEN", "")
+EXPECTED_AUTHORIZATION = _digest("Bearer " + _TOKEN) if _TOKEN else None
+del _TOKEN
+
+
+def authorized(headers):
+    if EXPECTED_AUTHORIZATION is None:
+        return True
+    presented = headers.get("authorization")
+    return presented is not None and hmac.compare_digest(_digest(presented), EXPECTED_AUTHORIZATION)
 
 
 def end_of_activation():
@@ -56,11 +78,13 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):  # keep the action's stdout for the action
         pass
 
-    def reply(self, status, body):
+    def reply(self, status, body, close=False):
         data = json.dumps(body).encode("utf-8")
         self.send_response(status)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(data)))
+        if close:
+            self.send_header("connection", "close")
         self.end_headers()
         self.wfile.write(data)
 
@@ -70,6 +94,11 @@ class Handler(BaseHTTPRequestHandler):
         return json.loads(raw.decode("utf-8") or "{}")
 
     def do_POST(self):
+        if not authorized(self.headers):
+            # Refused before the body is read; the connection is not reused.
+            self.close_connection = True
+            self.reply(403, {"error": "Forbidden: this runtime answers only its invoker."}, close=True)
+            return
         try:
             message = self.read_json()
         except Exception as error:  # malformed body
