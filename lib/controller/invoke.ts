@@ -73,13 +73,13 @@ export async function enqueueActivation(deps: ControllerDeps, request: Activatio
   if (payloadBytes > SYSTEM_LIMITS.maxPayloadSize || Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
     throw new WhiskError(413, Messages.tooLarge);
   }
-  await deps.throttles.admitActivation(identity);
+  await deps.throttles.admitActivation(identity, activationId);
   try {
     // The message is serialized once: for the size check and for the queue.
     await Promise.all([deps.queue.sendRaw(body), deps.waker?.wake()]);
   } catch (error) {
     // Not accepted: its slot is given back (an accepted one is given back when its record is stored).
-    await deps.throttles.cancelActivation(identity).catch(() => undefined);
+    await deps.throttles.cancelActivation(identity, activationId).catch(() => undefined);
     throw error;
   }
   return activationId;

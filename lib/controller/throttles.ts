@@ -12,17 +12,17 @@ export class Throttles {
   constructor(private readonly counters: ThrottleCounters) {}
 
   /** Admits one activation or throws a 429. An admitted activation holds a slot until its record is stored. */
-  async admitActivation(identity: Identity): Promise<void> {
+  async admitActivation(identity: Identity, activationId: string): Promise<void> {
     const limits = userLimits(identity.limits);
     const count = await this.counters.countInMinute(identity.namespace, 'invocations');
     if (count > limits.invocationsPerMinute) throw new WhiskError(429, ThrottleMessages.perMinute(count, limits.invocationsPerMinute));
-    const slot = await this.counters.acquireSlot(identity.namespace, limits.concurrentInvocations);
+    const slot = await this.counters.acquireSlot(identity.namespace, activationId, limits.concurrentInvocations);
     if (!slot.admitted) throw new WhiskError(429, ThrottleMessages.concurrent(slot.count, limits.concurrentInvocations));
   }
 
   /** Gives back the slot of an admitted activation that was never enqueued. */
-  async cancelActivation(identity: Identity): Promise<void> {
-    await this.counters.releaseSlot(identity.namespace);
+  async cancelActivation(identity: Identity, activationId: string): Promise<void> {
+    await this.counters.releaseSlot(identity.namespace, activationId);
   }
 
   /** Admits one trigger fire or throws a 429. */

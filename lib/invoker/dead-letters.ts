@@ -72,6 +72,7 @@ export class DeadLetterDrainer {
     const { namespace, activationId } = activation;
     const record = await activations.get(namespace, activationId);
     if (record) {
+      await this.deps.throttles.releaseSlot(namespace, activationId).catch(() => undefined);
       if (record.response.statusCode === 3) await deadLetters.setVisibility(message.receiptHandle, KEEP_HIDDEN_S);
       else await deadLetters.delete(message.receiptHandle);
       return;
@@ -87,10 +88,8 @@ export class DeadLetterDrainer {
       return;
     }
     const failed = holder ? failedRecord(activation, holder.claimedAt, ABANDONED_ERROR) : failedRecord(activation, Date.now(), DEAD_LETTER_ERROR);
-    if (await activations.complete(failed, activation.action.path)) {
-      this.log.warn({ activationId, namespace }, 'dead-lettered activation recorded as failed');
-      await this.deps.throttles.releaseSlot(namespace).catch(() => undefined);
-    }
+    if (await activations.complete(failed, activation.action.path)) this.log.warn({ activationId, namespace }, 'dead-lettered activation recorded as failed');
+    await this.deps.throttles.releaseSlot(namespace, activationId).catch(() => undefined);
     await deadLetters.setVisibility(message.receiptHandle, KEEP_HIDDEN_S);
   }
 }

@@ -31,6 +31,8 @@ export interface InvokerOptions {
   factory: string;
   /** How often the invoker heartbeats into the registry. */
   heartbeatMs: number;
+  /** A duplicate whose activation a live invoker holds is looked at again after this long. */
+  duplicateRecheckS: number;
 }
 
 /** What the invoker works with: the bus, the tables, the registry, and its container pool. */
@@ -46,8 +48,6 @@ export interface InvokerDeps {
 
 /** Time to wait for both log sentinels after a run before giving up on framing. */
 const LOG_FRAME_WAIT_MS = 2000;
-/** A duplicate whose activation another invoker holds is looked at again after this long. */
-const DUPLICATE_RECHECK_S = 30;
 
 /**
  * Consumes the invocation queue. Every message is claimed in the activations table before the
@@ -64,6 +64,7 @@ export class Invoker {
   /** Activations this invoker is claiming or running, by id, so a duplicate delivery can wait for them. */
   private readonly activeById = new Map<string, Promise<void>>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private lastBeat: Promise<void> | undefined;
   private readonly startedAt = Date.now();
   private readonly queue: InvocationQueue;
   private readonly entities: EntitiesRepository;
@@ -82,7 +83,7 @@ export class Invoker {
   async start(): Promise<void> {
     await this.report('up');
     this.heartbeat = setInterval(() => {
-      this.report(this.stopping ? 'draining' : 'up').catch((error: unknown) => this.log.warn({ err: error }, 'heartbeat failed'));
+      this.lastBeat = this.report(this.stopping ? 'draining' : 'up').catch((error: unknown) => this.log.warn({ err: error }, 'heartbeat failed'));
     }, this.options.heartbeatMs);
     this.pool.start();
     this.loop = this.pollLoop();
@@ -97,6 +98,8 @@ export class Invoker {
     await Promise.all(this.running);
     await this.pool.shutdown();
     clearInterval(this.heartbeat);
+    // A beat still on its way would land after `stopped` and turn it back into `draining`.
+    await this.lastBeat;
     await this.report('stopped').catch((error: unknown) => this.log.warn({ err: error }, 'could not deregister'));
   }
 
@@ -188,11 +191,18 @@ export class Invoker {
     await this.queue.delete(received.receiptHandle);
   }
 
-  /** Stores the record of an activation the controller admitted, then gives back its throttle slot. */
+  /**
+   * Stores the record of an activation the controller admitted, then gives back its throttle slot
+   * (also when another process stored the record first: giving back twice is harmless).
+   */
   private async completeTopLevel(record: ActivationRecord, message: ActivationMessage): Promise<boolean> {
     const stored = await this.activations.complete(record, message.action.path);
-    if (stored) await this.deps.throttles.releaseSlot(message.namespace).catch((error: unknown) => this.log.warn({ err: error }, 'could not give back a throttle slot'));
+    await this.releaseSlot(message);
     return stored;
+  }
+
+  private async releaseSlot(message: ActivationMessage): Promise<void> {
+    await this.deps.throttles.releaseSlot(message.namespace, message.activationId).catch((error: unknown) => this.log.warn({ err: error }, 'could not give back a throttle slot'));
   }
 
   /**
@@ -240,6 +250,8 @@ export class Invoker {
   private async dropDuplicate(received: ReceivedMessage, message: ActivationMessage): Promise<void> {
     if (await this.activations.get(message.namespace, message.activationId)) {
       this.log.info({ activationId: message.activationId }, 'duplicate delivery of a finished activation; dropped');
+      // Its slot may not have been given back, had the process that stored the record died right after.
+      await this.releaseSlot(message);
       await this.queue.delete(received.receiptHandle);
       return;
     }
@@ -250,7 +262,7 @@ export class Invoker {
       await this.queue.delete(received.receiptHandle);
       return;
     }
-    await this.queue.setVisibility(received.receiptHandle, DUPLICATE_RECHECK_S);
+    await this.queue.setVisibility(received.receiptHandle, this.options.duplicateRecheckS);
   }
 
   /** A claim of this very process is gone too: when this runs, another delivery here was awaited first. */

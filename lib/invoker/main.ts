@@ -26,7 +26,9 @@ import { startStatusServer } from './status-server';
  * `SKYWHISK_CONTAINER_FACTORY`, `SKYWHISK_SANDBOX`, `SKYWHISK_RUNTIME_IMAGES` (the deployment's
  * runtime images, pulled instead of built locally), `SKYWHISK_EXCLUSIVE_HOST` (`true`: this invoker
  * is the only one using its Docker engine), `SKYWHISK_INVOKER_HEARTBEAT_MS` (3 s) and
- * `SKYWHISK_INVOKER_OFFLINE_MS` (10 s: an invoker silent this long is offline and its claims are recovered).
+ * `SKYWHISK_INVOKER_OFFLINE_MS` (10 s: an invoker silent this long is offline and its claims are
+ * recovered), `SKYWHISK_DUPLICATE_RECHECK_S` (30 s: a duplicate of a live invoker's activation is
+ * looked at again after this long).
  */
 async function main(): Promise<void> {
   const log = pino({ name: 'invoker', level: process.env.SKYWHISK_LOG_LEVEL ?? 'info' });
@@ -56,6 +58,7 @@ async function main(): Promise<void> {
     visibilityTimeoutS: Number(process.env.SKYWHISK_QUEUE_VISIBILITY_S ?? DEFAULT_VISIBILITY_TIMEOUT_S),
     factory: factory.describe,
     heartbeatMs: Number(process.env.SKYWHISK_INVOKER_HEARTBEAT_MS ?? 3000),
+    duplicateRecheckS: Number(process.env.SKYWHISK_DUPLICATE_RECHECK_S ?? 30),
   };
   const activations = new ActivationsRepository(dynamo, config.tables.activations, config.activationRetentionDays);
   const registry = new InvokerRegistry(dynamo, config.tables.coordination, Number(process.env.SKYWHISK_INVOKER_OFFLINE_MS ?? DEFAULT_OFFLINE_AFTER_MS));

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -12,7 +13,7 @@ import { ACTIVATIONS_BY_NAME_INDEX } from './tables';
  * ever show finished records.
  */
 type ActivationItem =
-  | { namespace: string; activationId: string; state: 'running'; invoker: string; claimedAt: number; expiresAt: number }
+  | { namespace: string; activationId: string; state: 'running'; invoker: string; claimToken?: string; claimedAt: number; expiresAt: number }
   | {
       namespace: string;
       activationId: string;
@@ -68,21 +69,27 @@ export class ActivationsRepository {
     return Math.floor(fromMs / 1000) + Math.round(this.retentionDays * 86_400);
   }
 
-  /** Claims an activation id for one invoker; false when any claim or record already exists. */
+  /**
+   * Claims an activation id for one invoker; false when any claim or record already exists. The
+   * claim carries a token of its own: when the SDK retries a put that had landed, the retry's
+   * refusal is recognised as this very claim.
+   */
   async claim(namespace: string, activationId: string, invoker: string): Promise<boolean> {
     const now = Date.now();
+    const claimToken = randomUUID();
     try {
       await this.dynamo.send(
         new PutCommand({
           TableName: this.table,
-          Item: { namespace, activationId, state: 'running', invoker, claimedAt: now, expiresAt: this.expiresAt(now) },
+          Item: { namespace, activationId, state: 'running', invoker, claimToken, claimedAt: now, expiresAt: this.expiresAt(now) },
           ConditionExpression: 'attribute_not_exists(activationId)',
         }),
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.table, Key: { namespace, activationId }, ConsistentRead: true }));
+      return Item?.state === 'running' && Item.claimToken === claimToken;
     }
   }
 

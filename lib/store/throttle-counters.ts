@@ -1,20 +1,26 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 export type RateKind = 'invocations' | 'fires';
 
 /**
- * A concurrency count that has not moved for this long while above zero has leaked (a process died
- * between storing a record and giving back its slot): every activation ends within its timeout
- * (at most 5 min) plus queueing, so nothing real stays in flight this long without any change.
+ * An in-flight slot is a lease that counts until its deadline. An accepted activation is normally
+ * recorded within minutes (its timeout is at most 5 min), so a lease this old was leaked (a process
+ * died between storing the record and giving the slot back) or waits behind a long backlog: either
+ * way it stops counting, and the throttle errs on the side of admitting.
  */
-const STALE_SLOTS_MS = 15 * 60_000;
+export const SLOT_LEASE_MS = 15 * 60_000;
 
 /**
  * Per-namespace throttle counters in the coordination table, shared by every controller (each
- * Lambda instance) and invoker: atomic DynamoDB updates, so the limits hold however many run.
- * - `throttle#<ns>` / `<kind>#<minute>`: requests in one fixed minute window, as OpenWhisk counts them.
- * - `throttle#<ns>` / `concurrent`: activations accepted and not yet ended in a record.
+ * Lambda instance) and invoker, so the limits hold however many run.
+ * - `throttle#<ns>` / `<kind>#<minute>`: requests in one fixed minute window, as OpenWhisk counts
+ *   them (one atomic ADD).
+ * - `slots#<ns>` / `<activation id>`: one lease per activation accepted and not yet ended in a
+ *   record. Giving one back is a delete, which may be repeated safely: whoever finds the record
+ *   stored (the invoker, a duplicate delivery, the dead-letter drainer) gives the slot back, so a
+ *   crash between the two writes leaks nothing. Admission counts the live leases and adds one; two
+ *   controllers admitting at the same instant may both pass at limit - 1 (OpenWhisk's own count is
+ *   per controller and looser still).
  */
 export class ThrottleCounters {
   constructor(
@@ -38,78 +44,51 @@ export class ThrottleCounters {
     return Number(Attributes?.count ?? 1);
   }
 
-  /** Takes one in-flight slot unless `limit` are taken; `count` is the number in flight (this one included when admitted). */
-  async acquireSlot(namespace: string, limit: number, now = Date.now()): Promise<{ admitted: boolean; count: number }> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const { Attributes } = await this.dynamo.send(
-          new UpdateCommand({
-            TableName: this.table,
-            Key: { pk: pkOf(namespace), sk: 'concurrent' },
-            UpdateExpression: 'ADD #c :one SET changedAt = :now',
-            ConditionExpression: 'attribute_not_exists(#c) OR #c < :limit',
-            ExpressionAttributeNames: { '#c': 'count' },
-            ExpressionAttributeValues: { ':one': 1, ':now': now, ':limit': limit },
-            ReturnValues: 'UPDATED_NEW',
-          }),
-        );
-        return { admitted: true, count: Number(Attributes?.count ?? 1) };
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-        const held = await this.slots(namespace);
-        if (attempt === 0 && held.count > 0 && held.changedAt < now - STALE_SLOTS_MS && (await this.resetLeaked(namespace, held.changedAt, now))) continue;
-        return { admitted: false, count: held.count };
-      }
-    }
-  }
-
-  /** Gives back a slot taken by `acquireSlot` (never below zero). */
-  async releaseSlot(namespace: string, now = Date.now()): Promise<void> {
-    try {
-      await this.dynamo.send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk: pkOf(namespace), sk: 'concurrent' },
-          UpdateExpression: 'ADD #c :minusOne SET changedAt = :now',
-          ConditionExpression: '#c > :zero',
-          ExpressionAttributeNames: { '#c': 'count' },
-          ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0, ':now': now },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-  }
-
-  /** Activations of the namespace in flight, as counted. */
-  async slots(namespace: string): Promise<{ count: number; changedAt: number }> {
-    const { Item } = await this.dynamo.send(
-      new GetCommand({ TableName: this.table, Key: { pk: pkOf(namespace), sk: 'concurrent' }, ConsistentRead: true }),
+  /** Takes a slot for `activationId` unless `limit` are held; `count` is the number held (this one included when admitted). */
+  async acquireSlot(namespace: string, activationId: string, limit: number, now = Date.now()): Promise<{ admitted: boolean; count: number }> {
+    const held = await this.slots(namespace, now, limit);
+    if (held >= limit) return { admitted: false, count: held };
+    await this.dynamo.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: slotsPkOf(namespace), sk: activationId, deadline: now + SLOT_LEASE_MS, expiresAt: Math.ceil((now + SLOT_LEASE_MS) / 1000) + 3600 },
+      }),
     );
-    return { count: Number(Item?.count ?? 0), changedAt: Number(Item?.changedAt ?? 0) };
+    return { admitted: true, count: held + 1 };
   }
 
-  /** Zeroes a count that leaked, unless something changed it since it was read. */
-  private async resetLeaked(namespace: string, seenChangedAt: number, now: number): Promise<boolean> {
-    try {
-      await this.dynamo.send(
-        new UpdateCommand({
+  /** Gives back the slot of an activation; giving it back again, or one never taken, does nothing. */
+  async releaseSlot(namespace: string, activationId: string): Promise<void> {
+    await this.dynamo.send(new DeleteCommand({ TableName: this.table, Key: { pk: slotsPkOf(namespace), sk: activationId } }));
+  }
+
+  /** Live slots of the namespace, counted up to `atMost` (admission needs no more). */
+  async slots(namespace: string, now = Date.now(), atMost = Infinity): Promise<number> {
+    let count = 0;
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new QueryCommand({
           TableName: this.table,
-          Key: { pk: pkOf(namespace), sk: 'concurrent' },
-          UpdateExpression: 'SET #c = :zero, changedAt = :now',
-          ConditionExpression: 'changedAt = :seen',
-          ExpressionAttributeNames: { '#c': 'count' },
-          ExpressionAttributeValues: { ':zero': 0, ':now': now, ':seen': seenChangedAt },
+          KeyConditionExpression: 'pk = :pk',
+          FilterExpression: 'deadline > :now',
+          ExpressionAttributeValues: { ':pk': slotsPkOf(namespace), ':now': now },
+          Select: 'COUNT',
+          ConsistentRead: true,
+          ExclusiveStartKey: exclusiveStartKey,
         }),
       );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+      count += page.Count ?? 0;
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey && count < atMost);
+    return count;
   }
 }
 
 function pkOf(namespace: string): string {
   return `throttle#${namespace}`;
+}
+
+function slotsPkOf(namespace: string): string {
+  return `slots#${namespace}`;
 }

@@ -9,6 +9,7 @@ import { configFromEnv } from '../../lib/config';
 import { OPENWHISK_GUEST_AUTH, startPlatform, type RunningPlatform } from '../../lib/local/platform';
 import type { LimitOverrides } from '../../lib/model/limits';
 import { generateCredentials, SubjectsRepository } from '../../lib/store/subjects';
+import { ThrottleCounters } from '../../lib/store/throttle-counters';
 
 export interface TestPlatform {
   platform: RunningPlatform;
@@ -108,4 +109,9 @@ export async function clientForNewNamespace(
   await new SubjectsRepository(test.clients.dynamo, config.tables.subjects).put({ uuid, key, subject: namespace, namespace, limits });
   const auth = `${uuid}:${key}`;
   return { auth, wsk: openwhisk({ apihost: test.platform.apiHost, api_key: auth }) };
+}
+
+/** Throttle slots a namespace holds: activations accepted and not yet given back (0 once all are recorded). */
+export async function heldSlots(test: TestPlatform, namespace = 'guest'): Promise<number> {
+  return new ThrottleCounters(test.clients.dynamo, configFromEnv({}).tables.coordination).slots(namespace);
 }

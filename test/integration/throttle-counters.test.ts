@@ -1,9 +1,9 @@
 import { configFromEnv } from '../../lib/config';
-import { ThrottleCounters } from '../../lib/store/throttle-counters';
+import { SLOT_LEASE_MS, ThrottleCounters } from '../../lib/store/throttle-counters';
 import { startEmbeddedEndpoint, type EmbeddedEndpoint } from '../helpers/endpoint';
 
 // The shared counters behind the throttles, on the embedded DynamoDB endpoint: minute windows,
-// in-flight slots, and a leaked slot count that heals.
+// in-flight slots (one lease per activation), and leaked slots that stop counting.
 
 let endpoint: EmbeddedEndpoint;
 let counters: ThrottleCounters;
@@ -26,20 +26,28 @@ test('counts are per namespace, per kind and per minute window', async () => {
   expect(await counters.countInMinute('a', 'invocations', minute + 60_000)).toBe(1);
 });
 
-test('slots are taken up to the limit, given back, never below zero', async () => {
+test('slots are held per activation up to the limit, and giving one back twice (or one never taken) changes nothing', async () => {
   const now = Date.now();
-  expect(await counters.acquireSlot('s', 2, now)).toEqual({ admitted: true, count: 1 });
-  expect(await counters.acquireSlot('s', 2, now)).toEqual({ admitted: true, count: 2 });
-  expect(await counters.acquireSlot('s', 2, now)).toEqual({ admitted: false, count: 2 });
-  await counters.releaseSlot('s', now);
-  expect(await counters.acquireSlot('s', 2, now)).toEqual({ admitted: true, count: 2 });
-  for (let i = 0; i < 4; i++) await counters.releaseSlot('s', now);
-  expect((await counters.slots('s')).count).toBe(0);
+  expect(await counters.acquireSlot('s', 'a1', 2, now)).toEqual({ admitted: true, count: 1 });
+  expect(await counters.acquireSlot('s', 'a2', 2, now)).toEqual({ admitted: true, count: 2 });
+  expect(await counters.acquireSlot('s', 'a3', 2, now)).toEqual({ admitted: false, count: 2 });
+  await counters.releaseSlot('s', 'a1');
+  await counters.releaseSlot('s', 'a1');
+  await counters.releaseSlot('s', 'never-taken');
+  expect(await counters.slots('s', now)).toBe(1);
+  expect(await counters.acquireSlot('s', 'a3', 2, now)).toEqual({ admitted: true, count: 2 });
+  expect(await counters.acquireSlot('s', 'a4', 2, now)).toEqual({ admitted: false, count: 2 });
 });
 
-test('a full slot count that has not moved for 15 minutes has leaked and is reset; a recent one is not', async () => {
+test('a limit of 0 refuses even a namespace that never held a slot', async () => {
+  expect(await counters.acquireSlot('fresh', 'a1', 0)).toEqual({ admitted: false, count: 0 });
+  expect(await counters.slots('fresh')).toBe(0);
+});
+
+test('a leaked slot stops counting once its lease ends; the others keep counting', async () => {
   const then = Date.now();
-  await counters.acquireSlot('leaky', 1, then);
-  expect((await counters.acquireSlot('leaky', 1, then + 14 * 60_000)).admitted).toBe(false);
-  expect(await counters.acquireSlot('leaky', 1, then + 16 * 60_000)).toEqual({ admitted: true, count: 1 });
+  await counters.acquireSlot('leaky', 'lost', 2, then);
+  await counters.acquireSlot('leaky', 'live', 2, then + 10 * 60_000);
+  expect((await counters.acquireSlot('leaky', 'next', 2, then + 14 * 60_000)).admitted).toBe(false);
+  expect(await counters.acquireSlot('leaky', 'next', 2, then + SLOT_LEASE_MS + 1)).toEqual({ admitted: true, count: 2 });
 });

@@ -1,4 +1,4 @@
-import { basicAuthHeader, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { basicAuthHeader, heldSlots, startTestPlatform, type TestPlatform } from '../helpers/platform';
 
 // The controller SIGKILLed while clients run blocking and non-blocking invokes: the supervisor
 // starts a new one on the same port, work already enqueued completes, and every activation id a
@@ -71,4 +71,6 @@ test('every activation id handed out before, during and after a controller crash
     if (missing.size) await new Promise((r) => setTimeout(r, 100));
   }
   expect([...missing]).toEqual([]);
+  // Every slot taken at enqueue was given back with its record.
+  expect(await heldSlots(env)).toBe(0);
 }, 120_000);

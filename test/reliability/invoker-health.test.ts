@@ -1,5 +1,5 @@
 import { startProcess, stopProcess, type ManagedProcess } from '../../lib/local/processes';
-import { basicAuthHeader, startTestPlatform, withInvokerLog, type TestPlatform } from '../helpers/platform';
+import { basicAuthHeader, heldSlots, startTestPlatform, withInvokerLog, type TestPlatform } from '../helpers/platform';
 import { SideChannel } from '../helpers/side-channel';
 
 // Invokers register and heartbeat. One that stops heartbeating (frozen with SIGSTOP, holding a
@@ -7,7 +7,7 @@ import { SideChannel } from '../helpers/side-channel';
 // whisk internal error record instead of running it again, a record the frozen one cannot
 // overwrite when it wakes up.
 
-const OFFLINE_MS = 1500;
+const OFFLINE_MS = 3000;
 let env: TestPlatform;
 let second: ManagedProcess | undefined;
 const channel = new SideChannel();
@@ -18,6 +18,8 @@ beforeAll(async () => {
     SKYWHISK_QUEUE_VISIBILITY_S: '2',
     SKYWHISK_INVOKER_HEARTBEAT_MS: '300',
     SKYWHISK_INVOKER_OFFLINE_MS: String(OFFLINE_MS),
+    // A duplicate seen while A still looked alive is looked at again soon.
+    SKYWHISK_DUPLICATE_RECHECK_S: '1',
     SKYWHISK_INVOKER_ID: 'invoker-a',
   });
 }, 120_000);
@@ -90,12 +92,18 @@ test('an invoker that stops heartbeating goes offline; another invoker records i
 
     // A wakes up and finishes the body it had started: its late record does not replace B's.
     frozen.child.kill('SIGCONT');
-    await new Promise((r) => setTimeout(r, 4000));
+    const settled = await until(async () => {
+      const details = (await invokers(env.platform.adminAuth, '/invokers/details')).body as Array<{ id: string; status: string; inFlight: number }>;
+      const a = details.find((d) => d.id === 'invoker-a');
+      return a?.status === 'up' && a.inFlight === 0 ? a : undefined;
+    }, 300);
+    expect(settled).toBeDefined();
     const after = (await wsk.activations.get({ name: activationId })) as { response: { status: string } };
     expect(after.response.status).toBe('whisk internal error');
     expect(channel.hits.get(activationId)).toBe(1);
     const listed = (await wsk.activations.list({ name: 'held', limit: 10 })) as unknown[];
     expect(listed).toHaveLength(1);
+    expect(await heldSlots(env)).toBe(0);
     // And A is back up once it heartbeats again.
     const upAgain = await until(async () => {
       const map = (await invokers(env.platform.adminAuth)).body as Record<string, string>;

@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { configFromEnv } from '../../lib/config';
-import { basicAuthHeader, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { basicAuthHeader, heldSlots, startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { SideChannel } from '../helpers/side-channel';
 
 // The embedded endpoint kept up, controller and invoker restarted with 1,000 non-blocking
@@ -130,4 +130,6 @@ test('1,000 non-blocking activations queued across a controller and invoker rest
     depths = { invoke: await queueDepth(queues.invoke), deadLetter: await queueDepth(queues.invokeDeadLetter) };
   }
   expect(depths).toEqual({ invoke: { visible: 0, inFlight: 0 }, deadLetter: { visible: 0, inFlight: 0 } });
+  // And every throttle slot taken at enqueue is back.
+  expect(await heldSlots(env)).toBe(0);
 });

@@ -86,7 +86,7 @@ test('invocations and fires per minute: over the limit is a 429 with OpenWhiskâ€
   const overFire = await call(hostB, fires, 'POST', 'triggers/tick');
   expect(overFire).toEqual({ status: 429, body: { error: 'Too many requests in the last minute (count: 3, allowed: 2).', code: expect.any(String) } });
 
-  // Only the admitted ones ran: four action records, and two trigger records with their rule's two.
+  // Only the admitted ones ran: four action records.
   for (const { body } of admitted) expect((await recordOf(rate, body.activationId!))?.response.status).toBe('success');
   const listed = await call(controllerA, rate, 'GET', 'activations?limit=50');
   expect((listed.body as unknown as unknown[]).length).toBe(4);
@@ -94,7 +94,7 @@ test('invocations and fires per minute: over the limit is a 429 with OpenWhiskâ€
   await nextWindow();
   expect((await call(hostB, rate, 'POST', 'actions/noop')).status).toBe(202);
   expect((await call(controllerA, fires, 'POST', 'triggers/tick')).status).toBe(202);
-}, 150_000);
+}, 240_000);
 
 test('concurrent activations: the one over the limit is a 429 while the others run, and a slot frees when a record is stored', async () => {
   const auth = await namespaceWith('concurrency-limited', { concurrentInvocations: 2 });
@@ -114,6 +114,14 @@ test('concurrent activations: the one over the limit is a 429 while the others r
   }
   expect(again?.status).toBe(200);
 }, 60_000);
+
+test('a concurrency limit of 0 blocks a namespace that never invoked', async () => {
+  const auth = await namespaceWith('no-slots', { concurrentInvocations: 0 });
+  const host = env.platform.apiHost;
+  await call(host, auth, 'PUT', 'actions/noop', { exec: { kind: 'nodejs:20', code: 'function main() { return {}; }' } });
+  expect(await call(host, auth, 'POST', 'actions/noop')).toMatchObject({ status: 429, body: { error: 'Too many concurrent requests in flight (count: 0, allowed: 0).' } });
+  expect(await call(host, auth, 'GET', 'activations')).toMatchObject({ status: 200, body: [] });
+});
 
 test('a limit of 0 blocks the namespace; the limits document shows each override', async () => {
   const auth = await namespaceWith('blocked', { invocationsPerMinute: 0, firesPerMinute: 0 });
