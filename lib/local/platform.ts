@@ -14,8 +14,11 @@ import { alarmsPackage } from '../alarms/package';
 import { startProcess, stopProcess, type ManagedProcess } from './processes';
 import { Supervisor } from './supervisor';
 
-/** The operator's namespace, as OpenWhisk's system namespace. */
-const ADMIN_NAMESPACE = 'whisk.system';
+/**
+ * The operator's namespace. It owns nothing: the operator key reads platform status, and cannot
+ * change the system packages in `whisk.system` (whose feed actions receive users' keys).
+ */
+const ADMIN_NAMESPACE = 'whisk.admin';
 
 /** OpenWhisk standalone's well-known guest key, so existing wskprops keep working. */
 export const OPENWHISK_GUEST_AUTH =
@@ -210,7 +213,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
 }
 
 /**
- * The operator subject (`whisk.system`, admin: may read `GET /invokers`). Its key is made on the
+ * The operator subject (`whisk.admin`, admin: may read `GET /invokers`). Its key is made on the
  * first start and kept in `<data dir>/admin-auth`, readable by its owner only.
  */
 async function installAdmin(subjects: SubjectsRepository, dataDir: string): Promise<string> {
