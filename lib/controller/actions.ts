@@ -17,7 +17,7 @@ import { deleteEntity, loadEntity, newRevision, saveEntity } from './entity-stor
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
 import { invokeAction } from './invoke';
-import { booleanParam, checkParameterSize, entityPathParam, listParams, parsedBody, requestedNamespace, resolveNamespace } from './request';
+import { booleanParam, checkParameterSize, entityNameParam, entityPathParam, listParams, parsedBody, requestedNamespace, resolveNamespace } from './request';
 
 type Ctx = Context<ControllerEnv>;
 
@@ -134,7 +134,7 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
   app.get('/namespaces/:ns/actions/:pkg{[^/]+}/', async (c) => {
     const namespace = requestedNamespace(c);
     const { limit, skip } = listParams(c, 'actions');
-    const pkg = await readablePackage(deps.entities, c.get('identity').namespace, namespace, c.req.param('pkg'));
+    const pkg = await readablePackage(deps.entities, c.get('identity').namespace, namespace, entityNameParam(c, 'packages', 'pkg'));
     const target = bindingOf(pkg) ? await boundPackage(deps.entities, namespace, pkg) : pkg;
     const targetNamespace = bindingOf(pkg)?.namespace ?? namespace;
     const all = await deps.entities.list<StoredAction>(targetNamespace, 'actions', target.name);

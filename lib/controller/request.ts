@@ -39,9 +39,9 @@ export async function parsedBody<T>(c: Ctx, schema: z.ZodType<T>): Promise<T> {
   return parsed.data;
 }
 
-/** A plain entity name (triggers, rules, packages: never inside a package). */
-export function entityNameParam(c: Ctx, collection: string): string {
-  const raw = c.req.param('name') ?? '';
+/** A plain entity name (triggers, rules, packages: never inside a package), from the path parameter `param`. */
+export function entityNameParam(c: Ctx, collection: string, param = 'name'): string {
+  const raw = c.req.param(param) ?? '';
   if (!isValidEntityName(raw)) throw new WhiskError(400, `The name '${raw}' of the ${collection.replace(/s$/, '')} is not valid.`);
   return raw;
 }
@@ -57,7 +57,10 @@ function integerParam(c: Ctx, name: string): number | undefined {
   const value = c.req.query(name);
   if (value === undefined || value === '') return undefined;
   if (!/^-?\d+$/.test(value)) throw new WhiskError(400, `The value '${value}' of the '${name}' parameter is not a whole number.`);
-  return Number(value);
+  // Beyond 2^53 a number is no longer exact (and the store refuses it): a 400, not a 500.
+  const number = Number(value);
+  if (!Number.isSafeInteger(number)) throw new WhiskError(400, `The value '${value}' of the '${name}' parameter is out of range.`);
+  return number;
 }
 
 export function booleanParam(c: Ctx, name: string, fallback: boolean): boolean {
