@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { createSubject } from '../admin/subjects';
 import { createAwsClients } from '../aws-clients';
 import { configFromEnv } from '../config';
-import { limitOverridesSchema, userLimits } from '../model/limits';
+import { limitOverridesSchema, userLimits, type LimitOverrides } from '../model/limits';
+import { isValidEntityName } from '../model/names';
 import { SubjectsRepository } from '../store/subjects';
 
 /**
@@ -27,23 +28,35 @@ export function registerAdminCommands(program: Command): void {
   const limits = admin.command('limits').description("a namespace's throttles");
   limits
     .command('set <namespace>')
-    .description('override throttles of a namespace (0 blocks it); unset ones keep the system defaults')
+    .description('override throttles of a namespace (0 blocks it), merged with its earlier overrides; others keep the system defaults')
     .option('--invocationsPerMinute <n>', 'invocations per minute')
     .option('--concurrentInvocations <n>', 'activations in flight')
     .option('--firesPerMinute <n>', 'trigger fires per minute')
     .option('--table <name>', 'the subjects table (the stack output SubjectsTable)')
     .option('--region <region>', 'AWS region')
     .action(async (namespace: string, flags: AdminFlags & Record<string, string | undefined>) => {
-      const given = Object.fromEntries(
-        (['invocationsPerMinute', 'concurrentInvocations', 'firesPerMinute'] as const).filter((name) => flags[name] !== undefined).map((name) => [name, Number(flags[name])]),
-      );
-      const parsed = limitOverridesSchema.safeParse(given);
-      if (!parsed.success) throw new Error(`limits must be whole numbers of 0 or more: ${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}`);
-      const updated = await subjectsFrom(flags).setLimits(namespace, parsed.data);
-      if (updated === 0) throw new Error(`no subject owns the namespace '${namespace}'`);
-      console.log(JSON.stringify(userLimits(parsed.data), null, 2));
+      if (!isValidEntityName(namespace)) throw new Error(`'${namespace}' is not a valid namespace name.`);
+      const given: LimitOverrides = {};
+      for (const name of LIMIT_FLAGS) {
+        const raw = flags[name];
+        if (raw === undefined) continue;
+        // Number('') is 0, which would block the namespace: only plain digits are a limit.
+        const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+        if (!Number.isSafeInteger(value)) throw new Error(`limits must be whole numbers of 0 or more: --${name} was '${raw}'`);
+        given[name] = value;
+      }
+      if (Object.keys(given).length === 0) throw new Error(`no limit given: set at least one of ${LIMIT_FLAGS.map((name) => `--${name}`).join(', ')}`);
+      const parsed = limitOverridesSchema.parse(given);
+      const subjects = await subjectsFrom(flags).setLimits(namespace, parsed);
+      if (subjects.length === 0) throw new Error(`no subject owns the namespace '${namespace}'`);
+      // The namespace's throttles after the merge; per subject only if its subjects disagree.
+      const effective = subjects.map((s) => ({ uuid: s.uuid, limits: userLimits(s.limits) }));
+      const agree = effective.every((s) => JSON.stringify(s.limits) === JSON.stringify(effective[0].limits));
+      console.log(JSON.stringify(agree ? effective[0].limits : Object.fromEntries(effective.map((s) => [s.uuid, s.limits])), null, 2));
     });
 }
+
+const LIMIT_FLAGS = ['invocationsPerMinute', 'concurrentInvocations', 'firesPerMinute'] as const;
 
 interface AdminFlags {
   table?: string;

@@ -86,22 +86,40 @@ export class SubjectsRepository {
     return (Items ?? []) as SubjectItem[];
   }
 
-  /** Sets the throttle overrides of every subject of a namespace (OpenWhisk keeps limits per namespace); how many there were. */
-  async setLimits(namespace: string, limits: Partial<UserLimits>): Promise<number> {
+  /**
+   * Merges throttle overrides into those of every subject of a namespace (OpenWhisk keeps limits per
+   * namespace, and `wskadmin limits set` merges): the given ones are set, the others kept. Each key
+   * is written on its own, so concurrent calls setting different limits do not undo each other.
+   * Answers each subject's overrides after the merge (none when no subject owns the namespace).
+   */
+  async setLimits(namespace: string, limits: Partial<UserLimits>): Promise<{ uuid: string; limits: Partial<UserLimits> }[]> {
+    const entries = Object.entries(limits).filter(([, value]) => value !== undefined);
+    if (entries.length === 0) throw new Error('setLimits needs at least one limit');
     const owners = await this.subjectsOf(namespace);
+    const merged: { uuid: string; limits: Partial<UserLimits> }[] = [];
     for (const item of owners) {
+      const common = { TableName: this.table, Key: { uuid: item.uuid }, ConditionExpression: 'attribute_exists(#uuid)' };
+      // A document path can only be set inside an existing map: create it first when the subject has none.
       await this.dynamo.send(
         new UpdateCommand({
-          TableName: this.table,
-          Key: { uuid: item.uuid },
-          UpdateExpression: 'SET limits = :limits',
-          ConditionExpression: 'attribute_exists(#uuid)',
+          ...common,
+          UpdateExpression: 'SET limits = if_not_exists(limits, :empty)',
           ExpressionAttributeNames: { '#uuid': 'uuid' },
-          ExpressionAttributeValues: { ':limits': limits },
+          ExpressionAttributeValues: { ':empty': {} },
         }),
       );
+      const { Attributes } = await this.dynamo.send(
+        new UpdateCommand({
+          ...common,
+          UpdateExpression: `SET ${entries.map((_, i) => `limits.#k${i} = :v${i}`).join(', ')}`,
+          ExpressionAttributeNames: { '#uuid': 'uuid', ...Object.fromEntries(entries.map(([key], i) => [`#k${i}`, key])) },
+          ExpressionAttributeValues: Object.fromEntries(entries.map(([, value], i) => [`:v${i}`, value])),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      merged.push({ uuid: item.uuid, limits: (Attributes as SubjectItem | undefined)?.limits ?? {} });
     }
-    return owners.length;
+    return merged;
   }
 
   /** The identity of a subject by its uuid, without a key (internal callers such as the alarm scheduler). */

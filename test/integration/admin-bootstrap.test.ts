@@ -98,15 +98,31 @@ test('`skywhisk admin user create` writes a subject with the caller’s AWS cred
   expect(await subjects.authenticate(match![1], match![2])).toMatchObject({ namespace: 'alice', subject: 'alice' });
 });
 
-test('`skywhisk admin limits set` overrides a namespace’s throttles; `user create --admin` makes an operator key; bad values change nothing', async () => {
+test('`skywhisk admin limits set` merges into a namespace’s throttle overrides; `user create --admin` makes an operator key; bad values change nothing', async () => {
   const [uuid, key] = (await adminCli('user', 'create', 'ops', '--admin')).stdout.trim().split(':');
   expect(await subjects.authenticate(uuid, key)).toMatchObject({ namespace: 'ops', admin: true });
   const printed = JSON.parse((await adminCli('limits', 'set', 'ops', '--invocationsPerMinute', '600', '--concurrentInvocations', '0')).stdout);
   expect(printed).toMatchObject({ invocationsPerMinute: 600, concurrentInvocations: 0, firesPerMinute: 60 });
   expect((await subjects.authenticate(uuid, key))?.limits).toEqual({ invocationsPerMinute: 600, concurrentInvocations: 0 });
+
+  // A later call merges, as wskadmin does: the overrides it does not name are kept.
+  const merged = JSON.parse((await adminCli('limits', 'set', 'ops', '--firesPerMinute', '5', '--concurrentInvocations', '7')).stdout);
+  expect(merged).toMatchObject({ invocationsPerMinute: 600, concurrentInvocations: 7, firesPerMinute: 5 });
+  const after = { invocationsPerMinute: 600, concurrentInvocations: 7, firesPerMinute: 5 };
+  expect((await subjects.authenticate(uuid, key))?.limits).toEqual(after);
+
+  // Refused, and nothing changes: a negative, empty or non-numeric value (Number('') would be 0,
+  // blocking the namespace), no limit at all, an invalid namespace name, a namespace nobody owns.
   await expect(adminCli('limits', 'set', 'ops', '--firesPerMinute', '-1')).rejects.toMatchObject({ stderr: expect.stringMatching(/whole numbers/) });
+  await expect(adminCli('limits', 'set', 'ops', '--invocationsPerMinute', '')).rejects.toMatchObject({
+    stderr: expect.stringContaining("limits must be whole numbers of 0 or more: --invocationsPerMinute was ''"),
+  });
+  await expect(adminCli('limits', 'set', 'ops', '--firesPerMinute', 'lots')).rejects.toMatchObject({ stderr: expect.stringMatching(/whole numbers.*--firesPerMinute was 'lots'/) });
+  await expect(adminCli('limits', 'set', 'ops', '--concurrentInvocations', '1.5')).rejects.toMatchObject({ stderr: expect.stringMatching(/whole numbers/) });
+  await expect(adminCli('limits', 'set', 'ops')).rejects.toMatchObject({ stderr: expect.stringMatching(/no limit given: set at least one of --invocationsPerMinute/) });
+  await expect(adminCli('limits', 'set', 'bad ns ', '--firesPerMinute', '5')).rejects.toMatchObject({ stderr: expect.stringMatching(/'bad ns ' is not a valid namespace name/) });
   await expect(adminCli('limits', 'set', 'nobody', '--firesPerMinute', '5')).rejects.toMatchObject({ stderr: expect.stringMatching(/no subject owns/) });
-  expect((await subjects.authenticate(uuid, key))?.limits).toEqual({ invocationsPerMinute: 600, concurrentInvocations: 0 });
+  expect((await subjects.authenticate(uuid, key))?.limits).toEqual(after);
 });
 
 test('the bundled bootstrap function (synth\'s esbuild output) installs a key and the alarms feed, whose code file it carries', async () => {
