@@ -200,7 +200,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     onFatal: (listener) => fatalListeners.push(listener),
     async stop() {
       stopping = true;
-      await supervisor.shutdown();
+      await supervisor.shutdown(330_000);
       await supervisor.stopOne('controller', 70_000);
       await supervisor.stopOne('invoker', 330_000);
       if (endpoint) await stopProcess(endpoint, 10_000);
