@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryPages } from '../store/query-pages';
 import { z } from 'zod';
 import { alarmSpecSchema, payloadSchema } from './spec';
 
@@ -151,24 +152,19 @@ export class AlarmsRepository {
   /** Every alarm, in key order (items that do not parse as alarms are skipped). */
   async list(): Promise<Alarm[]> {
     const alarms: Alarm[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.dynamo.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: '#ns = :ns',
-          ExpressionAttributeNames: { '#ns': NAMES['#ns'] },
-          ExpressionAttributeValues: { ':ns': ALARMS_PARTITION },
-          ConsistentRead: true,
-          ExclusiveStartKey: start,
-        }),
-      );
+    const query = {
+      TableName: this.table,
+      KeyConditionExpression: '#ns = :ns',
+      ExpressionAttributeNames: { '#ns': NAMES['#ns'] },
+      ExpressionAttributeValues: { ':ns': ALARMS_PARTITION },
+      ConsistentRead: true,
+    };
+    for await (const page of queryPages(this.dynamo, query)) {
       for (const item of page.Items ?? []) {
         const alarm = fromItem(item);
         if (alarm) alarms.push(alarm);
       }
-      start = page.LastEvaluatedKey;
-    } while (start);
+    }
     return alarms;
   }
 

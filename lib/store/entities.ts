@@ -2,10 +2,10 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
-  QueryCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { queryPages } from './query-pages';
 
 import { randomBytes } from 'node:crypto';
 
@@ -98,21 +98,14 @@ export class EntitiesRepository {
   /** Every item of a namespace whose key starts with `prefix`, all pages. */
   private async queryPrefix<I>(namespace: string, prefix: string, consistent = false): Promise<I[]> {
     const items: I[] = [];
-    let exclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.dynamo.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: '#ns = :ns AND begins_with(#k, :prefix)',
-          ExpressionAttributeNames: { '#ns': 'namespace', '#k': 'key' },
-          ExpressionAttributeValues: { ':ns': namespace, ':prefix': prefix },
-          ConsistentRead: consistent,
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      items.push(...((page.Items ?? []) as I[]));
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
+    const query = {
+      TableName: this.table,
+      KeyConditionExpression: '#ns = :ns AND begins_with(#k, :prefix)',
+      ExpressionAttributeNames: { '#ns': 'namespace', '#k': 'key' },
+      ExpressionAttributeValues: { ':ns': namespace, ':prefix': prefix },
+      ConsistentRead: consistent,
+    };
+    for await (const page of queryPages(this.dynamo, query)) items.push(...((page.Items ?? []) as I[]));
     return items;
   }
 

@@ -1,4 +1,5 @@
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryPages } from './query-pages';
 
 /** What an invoker reports of itself with each heartbeat. */
 export interface InvokerReport {
@@ -50,20 +51,8 @@ export class InvokerRegistry {
   /** Every registered invoker process, newest first. */
   async list(now = Date.now()): Promise<InvokerHealth[]> {
     const items: Record<string, unknown>[] = [];
-    let exclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.dynamo.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': PARTITION },
-          ConsistentRead: true,
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
+    const query = { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': PARTITION }, ConsistentRead: true };
+    for await (const page of queryPages(this.dynamo, query)) items.push(...(page.Items ?? []));
     return items.map((item) => this.health(item, now)).sort((a, b) => b.startedAt - a.startedAt);
   }
 

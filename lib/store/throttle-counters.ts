@@ -1,4 +1,5 @@
-import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryPages } from './query-pages';
 
 export type RateKind = 'invocations' | 'fires';
 
@@ -65,22 +66,18 @@ export class ThrottleCounters {
   /** Live slots of the namespace, counted up to `atMost` (admission needs no more). */
   async slots(namespace: string, now = Date.now(), atMost = Infinity): Promise<number> {
     let count = 0;
-    let exclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.dynamo.send(
-        new QueryCommand({
-          TableName: this.table,
-          KeyConditionExpression: 'pk = :pk',
-          FilterExpression: 'deadline > :now',
-          ExpressionAttributeValues: { ':pk': slotsPkOf(namespace), ':now': now },
-          Select: 'COUNT',
-          ConsistentRead: true,
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
+    const query = {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: 'deadline > :now',
+      ExpressionAttributeValues: { ':pk': slotsPkOf(namespace), ':now': now },
+      Select: 'COUNT' as const,
+      ConsistentRead: true,
+    };
+    for await (const page of queryPages(this.dynamo, query)) {
       count += page.Count ?? 0;
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey && count < atMost);
+      if (count >= atMost) break;
+    }
     return count;
   }
 }
