@@ -66,18 +66,12 @@ export class Invoker {
   private heartbeat: NodeJS.Timeout | undefined;
   private lastBeat: Promise<void> | undefined;
   private readonly startedAt = Date.now();
-  private readonly queue: InvocationQueue;
-  private readonly entities: EntitiesRepository;
-  private readonly activations: ActivationsRepository;
-  private readonly pool: ContainerPool;
 
   constructor(
     private readonly options: InvokerOptions,
     private readonly deps: InvokerDeps,
     private readonly log: Logger,
-  ) {
-    ({ queue: this.queue, entities: this.entities, activations: this.activations, pool: this.pool } = deps);
-  }
+  ) {}
 
   /** Registers (before any claim, so a claim's holder can always be looked up), then takes work. */
   async start(): Promise<void> {
@@ -85,7 +79,7 @@ export class Invoker {
     this.heartbeat = setInterval(() => {
       this.lastBeat = this.report(this.stopping ? 'draining' : 'up').catch((error: unknown) => this.log.warn({ err: error }, 'heartbeat failed'));
     }, this.options.heartbeatMs);
-    this.pool.start();
+    this.deps.pool.start();
     this.loop = this.pollLoop();
   }
 
@@ -96,7 +90,7 @@ export class Invoker {
     await this.report('draining').catch(() => undefined);
     await this.loop;
     await Promise.all(this.running);
-    await this.pool.shutdown();
+    await this.deps.pool.shutdown();
     clearInterval(this.heartbeat);
     // A beat still on its way would land after `stopped` and turn it back into `draining`.
     await this.lastBeat;
@@ -108,7 +102,7 @@ export class Invoker {
   }
 
   status(): { id: string; instance: string; inFlight: number; pool: PoolStatus } {
-    return { id: this.options.id, instance: this.options.instance, inFlight: this.inFlight, pool: this.pool.status() };
+    return { id: this.options.id, instance: this.options.instance, inFlight: this.inFlight, pool: this.deps.pool.status() };
   }
 
   private async pollLoop(): Promise<void> {
@@ -120,7 +114,7 @@ export class Invoker {
       }
       let messages: ReceivedMessage[];
       try {
-        messages = await this.queue.receive(capacity, this.options.pollWaitSeconds);
+        messages = await this.deps.queue.receive(capacity, this.options.pollWaitSeconds);
       } catch (error) {
         this.log.error({ err: error }, 'receive failed');
         await new Promise((r) => setTimeout(r, 500));
@@ -129,7 +123,7 @@ export class Invoker {
       for (const message of messages) {
         if (this.stopping) {
           // Received after stop was asked: hand it straight back to the queue.
-          await this.queue.setVisibility(message.receiptHandle, 0).catch(() => undefined);
+          await this.deps.queue.setVisibility(message.receiptHandle, 0).catch(() => undefined);
           continue;
         }
         this.dispatch(message);
@@ -141,7 +135,7 @@ export class Invoker {
     this.inFlight++;
     // Keep the message invisible while it is worked on, however long that takes.
     const heartbeat = setInterval(() => {
-      this.queue.setVisibility(message.receiptHandle, this.options.visibilityTimeoutS).catch(() => undefined);
+      this.deps.queue.setVisibility(message.receiptHandle, this.options.visibilityTimeoutS).catch(() => undefined);
     }, (this.options.visibilityTimeoutS * 1000) / 3);
     const task = this.handle(message)
       .catch((error: unknown) => this.log.error({ err: error }, 'activation failed inside the invoker'))
@@ -182,13 +176,13 @@ export class Invoker {
   }
 
   private async claimAndRun(received: ReceivedMessage, message: ActivationMessage): Promise<void> {
-    const claimed = await this.activations.claim(message.namespace, message.activationId, this.claimant());
+    const claimed = await this.deps.activations.claim(message.namespace, message.activationId, this.claimant());
     if (!claimed) {
       await this.dropDuplicate(received, message);
       return;
     }
     await this.finishClaimed(message, newBudget(), true);
-    await this.queue.delete(received.receiptHandle);
+    await this.deps.queue.delete(received.receiptHandle);
   }
 
   /**
@@ -196,7 +190,7 @@ export class Invoker {
    * (also when another process stored the record first: giving back twice is harmless).
    */
   private async completeTopLevel(record: ActivationRecord, message: ActivationMessage): Promise<boolean> {
-    const stored = await this.activations.complete(record, message.action.path);
+    const stored = await this.deps.activations.complete(record, message.action.path);
     await this.releaseSlot(message);
     return stored;
   }
@@ -217,7 +211,7 @@ export class Invoker {
       this.log.error({ err: error, activationId: message.activationId }, 'activation failed inside the invoker');
       record = failedRecord(message, message.acceptedAt, 'Failed to provision resources to run the action.');
     }
-    const store = (r: ActivationRecord) => (topLevel ? this.completeTopLevel(r, message) : this.activations.complete(r, message.action.path));
+    const store = (r: ActivationRecord) => (topLevel ? this.completeTopLevel(r, message) : this.deps.activations.complete(r, message.action.path));
     try {
       await store(record);
     } catch (error) {
@@ -230,7 +224,7 @@ export class Invoker {
 
   /** A component of a sequence or conductor, run here to its record. */
   private async runChild(message: ActivationMessage, budget: CompositionBudget): Promise<ActivationRecord> {
-    if (!(await this.activations.claim(message.namespace, message.activationId, this.claimant()))) {
+    if (!(await this.deps.activations.claim(message.namespace, message.activationId, this.claimant()))) {
       throw new Error(`the fresh activation id ${message.activationId} was already claimed`);
     }
     return this.finishClaimed(message, budget);
@@ -248,21 +242,21 @@ export class Invoker {
    * internal error record (which a late holder can no longer overwrite).
    */
   private async dropDuplicate(received: ReceivedMessage, message: ActivationMessage): Promise<void> {
-    if (await this.activations.get(message.namespace, message.activationId)) {
+    if (await this.deps.activations.get(message.namespace, message.activationId)) {
       this.log.info({ activationId: message.activationId }, 'duplicate delivery of a finished activation; dropped');
       // Its slot may not have been given back, had the process that stored the record died right after.
       await this.releaseSlot(message);
-      await this.queue.delete(received.receiptHandle);
+      await this.deps.queue.delete(received.receiptHandle);
       return;
     }
-    const holder = await this.activations.claimHolder(message.namespace, message.activationId);
+    const holder = await this.deps.activations.claimHolder(message.namespace, message.activationId);
     if (holder && (await this.holderIsGone(holder.invoker))) {
       this.log.warn({ activationId: message.activationId, holder: holder.invoker }, 'activation claimed by an invoker that is gone; recording it as failed');
       await this.completeTopLevel(failedRecord(message, holder.claimedAt, ABANDONED_ERROR), message);
-      await this.queue.delete(received.receiptHandle);
+      await this.deps.queue.delete(received.receiptHandle);
       return;
     }
-    await this.queue.setVisibility(received.receiptHandle, this.options.duplicateRecheckS);
+    await this.deps.queue.setVisibility(received.receiptHandle, this.options.duplicateRecheckS);
   }
 
   /** A claim of this very process is gone too: when this runs, another delivery here was awaited first. */
@@ -274,7 +268,7 @@ export class Invoker {
     const cacheKey = `${message.action.namespace}/${message.action.path}@${message.action.revision}`;
     const cached = this.actionCache.get(cacheKey);
     if (cached) return cached;
-    const stored = await this.entities.get<StoredAction>(message.action.namespace, 'actions', message.action.path);
+    const stored = await this.deps.entities.get<StoredAction>(message.action.namespace, 'actions', message.action.path);
     if (!stored) return undefined;
     const action = { ...stored.doc, revision: stored.revision };
     if (stored.revision === message.action.revision) {
@@ -287,20 +281,20 @@ export class Invoker {
   /** The action of a message with its bound parameters, resolved by the name the controller resolved. */
   private resolveForMessage(message: ActivationMessage): Promise<ResolvedAction> {
     const path = parseEntityPath(message.action.path)!;
-    if (!message.binding) return resolveAction(this.entities, message.namespace, { namespace: message.action.namespace, path });
+    if (!message.binding) return resolveAction(this.deps.entities, message.namespace, { namespace: message.action.namespace, path });
     const [namespace, binding] = message.binding.split('/');
-    return resolveAction(this.entities, message.namespace, { namespace, path: { pkg: binding, name: path.name } });
+    return resolveAction(this.deps.entities, message.namespace, { namespace, path: { pkg: binding, name: path.name } });
   }
 
   private async runClaimed(message: ActivationMessage, budget: CompositionBudget): Promise<ActivationRecord> {
     const action = await this.loadAction(message);
     const pathAnnotation = `${message.action.namespace}/${message.action.path}`;
     if (!action) return failedRecord(message, Date.now(), 'The requested resource does not exist.');
-    const runner = { entities: this.entities, runChild: (child: ActivationMessage, b: CompositionBudget) => this.runChild(child, b) };
+    const runner = { entities: this.deps.entities, runChild: (child: ActivationMessage, b: CompositionBudget) => this.runChild(child, b) };
     if (isSequence(action)) return runSequence(runner, message, action, budget);
     if (isConductor(action) && !message.conductorStep) return runConductor(runner, message, await this.resolveForMessage(message), budget);
     const warmKey = `${message.namespace}|${message.action.namespace}/${message.action.path}|${action.revision}`;
-    const lease = await this.pool.acquire(
+    const lease = await this.deps.pool.acquire(
       warmKey,
       { kind: action.exec.kind, image: action.exec.image, memoryMb: action.limits.memory, env: {}, name: pathAnnotation },
       action.limits.concurrency,
@@ -324,7 +318,7 @@ export class Invoker {
         lease.initialised,
       );
     } catch (error) {
-      this.pool.release(container, false);
+      this.deps.pool.release(container, false);
       throw error;
     }
     // Activations sharing a container interleave their output: as in OpenWhisk, their records carry
@@ -332,7 +326,7 @@ export class Invoker {
     let logLines: string[] = [];
     if (action.limits.concurrency > 1) await container.collectLogs(0, 0);
     else logLines = (await container.collectLogs(action.limits.logs * 1024 * 1024, execution.keepContainer ? LOG_FRAME_WAIT_MS : 200)).lines;
-    this.pool.release(container, execution.keepContainer);
+    this.deps.pool.release(container, execution.keepContainer);
 
     const start = warm ? execution.runStart : acquiredAt;
     const end = execution.runEnd;
