@@ -42,6 +42,7 @@ import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from '../nag';
+import { ACTION_NETWORK, actionNetworkUserData } from './action-network';
 import type { Bus } from './bus';
 import { grantInvokerAccess, platformEnvironment } from './platform-access';
 import type { ImageArchitecture, RuntimeImages } from './runtime-images';
@@ -190,10 +191,12 @@ export class InvokerFleet extends Construct {
 
     if (props.mode === 'ec2') {
       const taskDefinition = new Ec2TaskDefinition(this, 'TaskDefinition', {
-        // Action containers listen on loopback ports of the host; the invoker reaches them on 127.0.0.1.
+        // The invoker is on the host network (its task role through the agent's credentials endpoint);
+        // action containers are on the instance's action network, reached at their bridge addresses.
         networkMode: NetworkMode.HOST,
-        // Blackbox images get a network namespace of their own, which the invoker enters (nsenter)
-        // to reach them: it must see host PIDs. The Docker socket already makes it root on the host.
+        // With host networking (SKYWHISK_DOCKER_NETWORK=host) blackbox images get a network namespace
+        // of their own, which the invoker enters (nsenter) to reach them: it must see host PIDs. On the
+        // action network they are reached at their address. The Docker socket already makes it root on the host.
         pidMode: PidMode.HOST,
       });
       taskDefinition.addVolume({ name: 'docker-socket', host: { sourcePath: '/var/run/docker.sock' } });
@@ -206,7 +209,9 @@ export class InvokerFleet extends Construct {
         environment: {
           ...environment,
           SKYWHISK_CONTAINER_FACTORY: 'docker',
-          SKYWHISK_DOCKER_NETWORK: 'host',
+          // The bridge network the instance's user data made for actions, firewalled off the
+          // metadata and credentials endpoints, the VPC and the host (infra/constructs/action-network.ts).
+          SKYWHISK_DOCKER_NETWORK: ACTION_NETWORK,
           SKYWHISK_RUNTIME_IMAGES: Stack.of(this).toJsonString(props.images.manifest),
           // One invoker per instance: whatever skywhisk containers are on it were left by a predecessor.
           SKYWHISK_EXCLUSIVE_HOST: 'true',
@@ -297,23 +302,25 @@ export class InvokerFleet extends Construct {
     return vpc;
   }
 
-  /** ec2 mode's container instances: ECS-optimized Amazon Linux 2023, IMDSv2 only, encrypted root volume, public subnets. */
+  /**
+   * ec2 mode's container instances: ECS-optimized Amazon Linux 2023, IMDSv2 only with a hop limit of
+   * 1 (a container behind Docker's NAT gets no token), the action network and its firewall, an
+   * encrypted root volume, public subnets.
+   */
   private containerInstances(vpc: IVpc, architecture: ImageArchitecture, instanceType: InstanceType, maxTasks: number): AutoScalingGroup {
     const securityGroup = new SecurityGroup(this, 'InstanceSecurityGroup', { vpc, description: 'Skywhisk invoker instances: outbound only', allowAllOutbound: true });
     const userData = UserData.forLinux();
-    // Actions run as uid 1000 on the host network (runtimes/*/Dockerfile): they may not reach the
-    // instance metadata service or the ECS credentials endpoint, which hold the host's and tasks' roles.
-    // The original destination (conntrack), as the agent's NAT rule rewrites 169.254.170.2 before the filter.
-    userData.addCommands(
-      ...['169.254.169.254', '169.254.170.2'].map(
-        (address) => `iptables --insert OUTPUT 1 --match conntrack --ctorigdst ${address}/32 --match owner --uid-owner 1000 --jump REJECT`,
-      ),
-    );
+    // Action containers run on a Docker bridge that may not reach the metadata service, the ECS
+    // credentials endpoint, the VPC or the host; the invoker checks that before it runs anything.
+    userData.addCommands(...actionNetworkUserData(vpcCidrOf(vpc)));
     const role = new Role(this, 'InstanceRole', { assumedBy: new ServicePrincipal('ec2.amazonaws.com') });
     const launchTemplate = new LaunchTemplate(this, 'LaunchTemplate', {
       machineImage: EcsOptimizedImage.amazonLinux2023(architecture === 'arm64' ? AmiHardwareType.ARM : AmiHardwareType.STANDARD),
       instanceType,
       requireImdsv2: true,
+      httpEndpoint: true,
+      httpPutResponseHopLimit: 1,
+      httpProtocolIpv6: false,
       associatePublicIpAddress: true,
       securityGroup,
       userData,
@@ -391,6 +398,15 @@ export class InvokerFleet extends Construct {
       treatMissingData: TreatMissingData.BREACHING,
       alarmDescription: `No invocation for ${SCALE_IN_MINUTES} minutes: back to the minimum invoker count.`,
     }).addAlarmAction(new ApplicationScalingAction(scaleIn));
+  }
+}
+
+/** The VPC's CIDR, or undefined for an imported VPC that was not given one (the private ranges still apply). */
+function vpcCidrOf(vpc: IVpc): string | undefined {
+  try {
+    return vpc.vpcCidrBlock;
+  } catch {
+    return undefined;
   }
 }
 

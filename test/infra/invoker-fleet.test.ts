@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { InstanceType } from 'aws-cdk-lib/aws-ec2';
+import { InstanceType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Bus } from '../../infra/constructs/bus';
@@ -49,6 +49,28 @@ function environmentOf(template: Template): Record<string, unknown> {
   return Object.fromEntries(definition.Properties.ContainerDefinitions[0].Environment.map((e) => [e.Name, e.Value]));
 }
 
+/** The instances' user data as text, CloudFormation references shown as `${LogicalId.Attribute}`. */
+function userDataOf(template: Template): string {
+  const [launchTemplate] = Object.values(template.findResources('AWS::EC2::LaunchTemplate')) as Array<{ Properties: { LaunchTemplateData: { UserData: { 'Fn::Base64': unknown } } } }>;
+  const render = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    const value = part as Record<string, unknown>;
+    if ('Fn::Join' in value) {
+      const [separator, parts] = value['Fn::Join'] as [string, unknown[]];
+      return parts.map(render).join(separator);
+    }
+    if ('Fn::GetAtt' in value) return `\${${(value['Fn::GetAtt'] as string[]).join('.')}}`;
+    if ('Ref' in value) return `\${${value.Ref as string}}`;
+    throw new Error(`unexpected user data part ${JSON.stringify(part)}`);
+  };
+  return render(launchTemplate.Properties.LaunchTemplateData.UserData['Fn::Base64']);
+}
+
+/** The rules the user data appends (-A) or inserts (-I), in order, without the `iptables -w` prefix. */
+function iptablesRules(userData: string): string[] {
+  return [...userData.matchAll(/iptables -w (-[AI] [^;\n]*)/g)].map((match) => match[1].trim());
+}
+
 /** The actions of the statements of the task role's policy, in order. */
 function taskRoleActions(template: Template): unknown[] {
   const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^InvokersTaskDefinitionTaskRole') }] } });
@@ -84,7 +106,7 @@ describe('ec2 mode', () => {
       DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 0, MaximumPercent: 200, DeploymentCircuitBreaker: { Enable: true, Rollback: true } }),
     });
     const environment = environmentOf(template);
-    expect(environment).toMatchObject({ SKYWHISK_CONTAINER_FACTORY: 'docker', SKYWHISK_DOCKER_NETWORK: 'host', SKYWHISK_API_HOST: 'https://api.example.com/prod', SKYWHISK_INVOKER_CONCURRENCY: '16', SKYWHISK_LOG_LEVEL: 'info' });
+    expect(environment).toMatchObject({ SKYWHISK_CONTAINER_FACTORY: 'docker', SKYWHISK_DOCKER_NETWORK: 'skywhisk-actions', SKYWHISK_API_HOST: 'https://api.example.com/prod', SKYWHISK_INVOKER_CONCURRENCY: '16', SKYWHISK_LOG_LEVEL: 'info' });
     expect(environment.SKYWHISK_SANDBOX).toBeUndefined();
   });
 
@@ -123,6 +145,60 @@ describe('ec2 mode', () => {
     expect(service.DependsOn.some((id) => Object.keys(template.findResources('AWS::ECS::ClusterCapacityProviderAssociations')).includes(id))).toBe(true);
   });
 
+  test('instances require IMDSv2 tokens with a PUT response hop limit of 1: nothing behind Docker\'s bridge NAT gets a token', () => {
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        MetadataOptions: Match.objectEquals({ HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled', HttpProtocolIpv6: 'disabled' }),
+      }),
+    });
+  });
+
+  test('the user data creates the action network: a Docker bridge with inter-container communication off, set up before the ECS agent at every boot', () => {
+    const userData = userDataOf(template);
+    expect(userData).toContain('NETWORK=skywhisk-actions\n');
+    expect(userData).toContain('BRIDGE=skywhisk0\n');
+    expect(userData).toMatch(/docker network create --driver bridge --opt com\.docker\.network\.bridge\.name="\$BRIDGE" --opt com\.docker\.network\.bridge\.enable_icc=false "\$NETWORK"/);
+    // A systemd unit after Docker (again when it restarts) and before the ECS agent, started now.
+    expect(userData).toMatch(/\[Unit\][^[]*Requires=docker\.service\nAfter=docker\.service\nPartOf=docker\.service\nBefore=ecs\.service\n/);
+    expect(userData).toContain('ExecStart=/usr/local/sbin/skywhisk-action-network\n');
+    expect(userData).toContain('systemctl enable --now skywhisk-action-network.service');
+    // The firewall is in place before the cluster's ECS_CLUSTER line lets the agent start tasks.
+    expect(userData.indexOf('systemctl enable --now')).toBeLessThan(userData.indexOf('ECS_CLUSTER='));
+    // No action runs on the host network any more: the old uid 1000 OUTPUT rule is gone.
+    expect(userData).not.toContain('--uid-owner');
+  });
+
+  test('the firewall drops what action containers send to metadata, credentials, the VPC, private ranges and the host; DNS to the resolvers stays open', () => {
+    const rules = iptablesRules(userDataOf(template));
+    // Forwarded traffic entering from the bridge goes through Skywhisk's chain, first in DOCKER-USER.
+    expect(rules).toContain('-I DOCKER-USER 1 -i "$BRIDGE" -j SKYWHISK-ACTIONS');
+    const forward = rules.filter((rule) => rule.startsWith('-A SKYWHISK-ACTIONS '));
+    // The metadata service and the ECS credentials endpoint come first, before any exception.
+    expect(forward.slice(0, 2)).toEqual(['-A SKYWHISK-ACTIONS -d 169.254.169.254/32 -j DROP', '-A SKYWHISK-ACTIONS -d 169.254.170.2/32 -j DROP']);
+    // The only exceptions: DNS (port 53) to the resolvers.
+    const exceptions = forward.filter((rule) => !rule.endsWith('-j DROP'));
+    expect(exceptions).toEqual(['-A SKYWHISK-ACTIONS -d "$resolver/32" -p "$protocol" --dport 53 -j RETURN']);
+    expect(userDataOf(template)).toContain('RESOLVERS="169.254.169.253 ');
+    const drops = forward.filter((rule) => rule.endsWith('-j DROP')).map((rule) => rule.replace('-A SKYWHISK-ACTIONS -d ', '').replace(' -j DROP', ''));
+    expect(drops).toEqual([
+      '169.254.169.254/32',
+      '169.254.170.2/32',
+      expect.stringMatching(/^\$\{InvokersVpc[0-9A-F]+\.CidrBlock\}$/),
+      '169.254.0.0/16',
+      '10.0.0.0/8',
+      '172.16.0.0/12',
+      '192.168.0.0/16',
+      '100.64.0.0/10',
+    ]);
+    // Traffic to the host itself (and to the agent's credentials proxy the agent DNATs 169.254.170.2
+    // to): only replies to connections the host opened, such as the invoker's to a runtime.
+    expect(rules).toContain('-I INPUT 1 -i "$BRIDGE" -j SKYWHISK-ACTIONS-INPUT');
+    expect(rules.filter((rule) => rule.startsWith('-A SKYWHISK-ACTIONS-INPUT '))).toEqual([
+      '-A SKYWHISK-ACTIONS-INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT',
+      '-A SKYWHISK-ACTIONS-INPUT -j DROP',
+    ]);
+  });
+
   test('the task role reads entities, writes activations and coordination, consumes the queue and its dead letters, and pulls the runtime images: exactly these actions', () => {
     expect(taskRoleActions(template)).toEqual([ECR_PULL, 'ecr:GetAuthorizationToken', TABLE_READ, STREAM_READ, TABLE_READ_WRITE, STREAM_READ, TABLE_READ_WRITE, STREAM_READ, QUEUE_CONSUME, QUEUE_CONSUME]);
   });
@@ -153,6 +229,11 @@ describe('fargate mode', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroup', { GroupDescription: Match.stringLikeRegexp('outbound only'), SecurityGroupIngress: Match.absent() });
     template.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 0);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
+  });
+
+  test('nothing of the action network: no instances or user data, no SKYWHISK_DOCKER_NETWORK', () => {
+    template.resourceCountIs('AWS::EC2::LaunchTemplate', 0);
+    expect(environmentOf(template).SKYWHISK_DOCKER_NETWORK).toBeUndefined();
   });
 
   test('the task role has no ECR access of its own (the execution role pulls the invoker image)', () => {
@@ -310,6 +391,16 @@ test('invalid sizes and architecture mismatches are refused with their names', (
   expect(() => build('ec2', { actionRuntimes: false })).toThrow(/ec2 mode runs the action runtime images/);
   // Several problems come in one message.
   expect(fleet('fargate', { minTasks: -1, backlogPerTask: 0 })).toThrow(/minTasks.*backlogPerTask/);
+});
+
+test('in an imported VPC without a known CIDR the firewall still drops the private ranges', () => {
+  // GIVEN a VPC given by id only
+  const { stack } = build('ec2', {
+    fleet: { vpc: Vpc.fromVpcAttributes(new Stack(new App(), 'Other', { env: { account: '123456789012', region: 'us-east-1' } }), 'Imported', { vpcId: 'vpc-1234', availabilityZones: ['us-east-1a'], publicSubnetIds: ['subnet-1'] }) },
+  });
+  // THEN
+  const drops = iptablesRules(userDataOf(Template.fromStack(stack))).filter((rule) => rule.startsWith('-A SKYWHISK-ACTIONS -d ') && rule.endsWith('-j DROP'));
+  expect(drops).toEqual(['169.254.169.254/32', '169.254.170.2/32', '169.254.0.0/16', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10'].map((range) => `-A SKYWHISK-ACTIONS -d ${range} -j DROP`));
 });
 
 test('without the action runtimes only the invoker image is built, and a fargate fleet runs on it', () => {
