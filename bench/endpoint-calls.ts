@@ -16,7 +16,7 @@ import { summarize } from './stats';
  */
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'skywhisk-endpoint-bench-'));
-  const ep = await startEndpoint({ dataDir, accessKeyId: 'AK' });
+  const ep = await startEndpoint({ dataDir, credentials: { accessKeyId: 'AK', secretAccessKey: 's' } });
   console.log('embedded endpoint, 500 sequential calls each (after 100 warm-up)');
   const c = createAwsClients({ endpoint: ep.url, region: 'us-east-1', credentials: { accessKeyId: 'AK', secretAccessKey: 's' } });
   const cfg = configFromEnv({}); await ensureTables(c.dynamo, cfg); await ensureQueues(c.sqs, cfg.queues);

@@ -1,13 +1,17 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { inject } from 'light-my-request';
+import { verifySignature, type EndpointCredentials } from './sigv4-verify';
 
 /**
  * The embedded AWS-compatible endpoint: DynamoDB (dynalite, LevelDB on disk) and SQS (fauxqs, AWS
  * JSON 1.0) behind one loopback port, routed by `X-Amz-Target` like LocalStack's edge port, so
- * every client needs only `AWS_ENDPOINT_URL`. Neither emulator listens itself: requests are
- * dispatched into their handlers in-process.
+ * every client needs only `AWS_ENDPOINT_URL`. Neither emulator listens where action code can
+ * reach it: each request is read whole, its SigV4 signature verified against the platform's
+ * secret key, and then dispatched into the emulator's handler in-process.
  *
  * fauxqs keeps messages in memory; on stop the endpoint writes every queue (with its ready,
  * delayed and in-flight messages) to `sqs-snapshot.json` and restores it on the next start.
@@ -21,11 +25,15 @@ export interface EmbeddedEndpoint {
 interface FastifyLike {
   ready(): Promise<unknown>;
   routing(req: IncomingMessage, res: ServerResponse): void;
-  inject(options: { method: string; url: string; headers?: Record<string, string>; payload?: string }): Promise<{
-    statusCode: number;
-    json(): unknown;
-  }>;
+  inject(options: { method: string; url: string; headers?: Record<string, string>; payload?: string | Buffer }): Promise<InjectedResponse>;
   close(): Promise<unknown>;
+}
+
+interface InjectedResponse {
+  statusCode: number;
+  headers: OutgoingHttpHeaders;
+  rawPayload: Buffer;
+  json(): unknown;
 }
 
 interface QueueSnapshot {
@@ -90,26 +98,57 @@ async function restoreQueues(app: FastifyLike, snapshots: QueueSnapshot[]): Prom
   }
 }
 
-/**
- * Whether a request is signed with the platform's access key id. The emulators accept any
- * credentials, and action code runs on the same loopback, so the endpoint itself refuses requests
- * that do not name the key the supervisor generated (SigV4 `Credential=<key id>/...`). The
- * signature is not verified; the key id is random and never given to actions.
- */
-export function signedWith(authorization: string | undefined, accessKeyId: string): boolean {
-  const match = /Credential=([^/,\s]+)\//.exec(authorization ?? '');
-  return match?.[1] === accessKeyId;
+/** Larger than any DynamoDB or SQS request (a 16 MB batch write); anything bigger is refused unread. */
+const MAX_REQUEST_BYTES = 17 * 1024 * 1024;
+
+/** Response headers the front server sets itself. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date']);
+
+function awsError(res: ServerResponse, status: number, type: string, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+  res.end(JSON.stringify({ __type: type, message }));
 }
 
-export async function startEndpoint(options: { dataDir: string; port?: number; host?: string; accessKeyId?: string }): Promise<EmbeddedEndpoint> {
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES) {
+        resolve(undefined);
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export interface EndpointOptions {
+  dataDir: string;
+  port?: number;
+  host?: string;
+  /**
+   * The only credentials the endpoint accepts: every request must carry a valid SigV4 signature
+   * made with them. Unset, it accepts any request (only tests that own the whole machine do that).
+   */
+  credentials?: EndpointCredentials;
+}
+
+export async function startEndpoint(options: EndpointOptions): Promise<EmbeddedEndpoint> {
   const host = options.host ?? '127.0.0.1';
-  mkdirSync(options.dataDir, { recursive: true });
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(options.dataDir, 0o700);
   // dynalite is CommonJS without types; it returns an http.Server whose request handler we reuse.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const dynalite = require('dynalite') as (opts: object) => Server;
   const dynamo = dynalite({ path: join(options.dataDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  // dynalite only closes LevelDB cleanly from a listening server; it gets an unused loopback port.
-  await new Promise<void>((resolve) => dynamo.listen(0, '127.0.0.1', () => resolve()));
+  // dynalite closes LevelDB cleanly only from a listening server. It listens on a unix socket in a
+  // directory only this process's user can enter: a TCP port would be reachable from action code
+  // on the same loopback, and dynalite accepts any credentials.
+  const privateDir = mkdtempSync(join(tmpdir(), 'skywhisk-endpoint-'));
+  await new Promise<void>((resolve) => dynamo.listen(join(privateDir, 'dynalite.sock'), () => resolve()));
 
   const { buildApp } = (await import('fauxqs')) as unknown as { buildApp(opts: object): FastifyLike };
   const sqs = buildApp({ logger: false, host: `${host}` });
@@ -120,15 +159,28 @@ export async function startEndpoint(options: { dataDir: string; port?: number; h
     await restoreQueues(sqs, JSON.parse(readFileSync(snapshotFile, 'utf8')) as QueueSnapshot[]);
   }
 
-  const server = createServer((req, res) => {
-    if (options.accessKeyId && !signedWith(req.headers.authorization, options.accessKeyId)) {
-      res.writeHead(403, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify({ __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' }));
-      return;
+  const dispatchDynamo = (req: IncomingMessage, res: ServerResponse) => dynamo.emit('request', req, res);
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const body = await readBody(req);
+    if (body === undefined) return awsError(res, 413, 'RequestEntityTooLarge', 'The request is too large.');
+    const request = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body };
+    // The emulators accept anything, and action code runs on the same loopback: the signature is
+    // checked here, so only holders of the platform's secret key reach the tables and queues.
+    if (options.credentials && !(await verifySignature(request, options.credentials))) {
+      return awsError(res, 403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
     }
+    const injected = { method: request.method as 'POST', url: request.url, headers: req.headers as Record<string, string>, payload: body };
     const target = req.headers['x-amz-target'];
-    if (typeof target === 'string' && target.startsWith('DynamoDB_')) dynamo.emit('request', req, res);
-    else sqs.routing(req, res);
+    const response = typeof target === 'string' && target.startsWith('DynamoDB_') ? await inject(dispatchDynamo, injected) : await sqs.inject(injected);
+    const headers = Object.fromEntries(Object.entries(response.headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())));
+    res.writeHead(response.statusCode, headers as OutgoingHttpHeaders);
+    res.end(response.rawPayload);
+  };
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      if (!res.headersSent) awsError(res, 500, 'InternalFailure', (error as Error).message);
+      else res.destroy();
+    });
   });
   server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
@@ -147,6 +199,7 @@ export async function startEndpoint(options: { dataDir: string; port?: number; h
       renameSync(`${snapshotFile}.tmp`, snapshotFile);
       await sqs.close();
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
+      rmSync(privateDir, { recursive: true, force: true });
     })());
   return { port, url: `http://${host}:${port}`, stop };
 }

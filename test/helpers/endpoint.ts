@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,18 +17,18 @@ export interface EmbeddedEndpoint {
 
 /**
  * The embedded DynamoDB and SQS endpoint as its own process (fauxqs is ESM, so it cannot run inside
- * jest), accepting only `accessKeyId`, with the platform's tables and queues created.
+ * jest), accepting only requests signed with `accessKeyId` and a secret made here, with the platform's tables and queues created.
  */
 export async function startEmbeddedEndpoint(accessKeyId: string): Promise<EmbeddedEndpoint> {
   const dataDir = mkdtempSync(join(tmpdir(), 'skywhisk-endpoint-'));
+  const credentials = { accessKeyId, secretAccessKey: randomBytes(20).toString('hex') };
   const endpoint = await startProcess(
     'endpoint',
     'local/endpoint-main.ts',
-    { ...process.env, SKYWHISK_DATA_DIR: dataDir, SKYWHISK_ENDPOINT_PORT: '0', SKYWHISK_ENDPOINT_ACCESS_KEY_ID: accessKeyId },
+    { ...process.env, SKYWHISK_DATA_DIR: dataDir, SKYWHISK_ENDPOINT_PORT: '0', SKYWHISK_ENDPOINT_ACCESS_KEY_ID: accessKeyId, SKYWHISK_ENDPOINT_SECRET_ACCESS_KEY: credentials.secretAccessKey },
     join(dataDir, 'logs'),
   );
   const url = `http://127.0.0.1:${endpoint.ready.port}`;
-  const credentials = { accessKeyId, secretAccessKey: 'secret' };
   const clients = createAwsClients({ endpoint: url, region: 'us-east-1', credentials });
   const config = configFromEnv({});
   await ensureTables(clients.dynamo, config);

@@ -22,7 +22,7 @@ import { startEmbeddedEndpoint, type EmbeddedEndpoint } from '../helpers/endpoin
 // AWS control plane runs here), and `skywhisk admin user create` writing a subject.
 
 const config = configFromEnv({});
-const credentials = { accessKeyId: 'ADMINTEST', secretAccessKey: 'secret' };
+const accessKeyId = 'ADMINTEST';
 let endpoint: EmbeddedEndpoint;
 let endpointUrl: string;
 let clients: AwsClients;
@@ -32,7 +32,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'skywhisk-admin-'));
 
 beforeAll(async () => {
   // The embedded endpoint runs as its own process, as in local mode, accepting only these credentials.
-  endpoint = await startEmbeddedEndpoint(credentials.accessKeyId);
+  endpoint = await startEmbeddedEndpoint(accessKeyId);
   ({ url: endpointUrl, clients } = endpoint);
   subjects = new SubjectsRepository(clients.dynamo, config.tables.subjects);
   entities = new EntitiesRepository(clients.dynamo, config.tables.entities);
@@ -84,8 +84,8 @@ function adminCli(...args: string[]) {
       HOME: dataDir,
       AWS_ENDPOINT_URL: endpointUrl,
       AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_ACCESS_KEY_ID: endpoint.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: endpoint.credentials.secretAccessKey,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     },
   });
@@ -147,8 +147,8 @@ test('the bundled bootstrap function (synth\'s esbuild output) installs a key an
     AWS_REGION: 'us-east-1',
     AWS_ENDPOINT_URL: endpointUrl,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: `http://127.0.0.1:${(secretsManager.address() as AddressInfo).port}`,
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_ACCESS_KEY_ID: endpoint.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: endpoint.credentials.secretAccessKey,
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     SKYWHISK_SUBJECTS_TABLE: config.tables.subjects,
     SKYWHISK_ENTITIES_TABLE: config.tables.entities,
