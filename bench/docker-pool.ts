@@ -1,6 +1,5 @@
 import { createServer } from 'node:net';
 import Docker from 'dockerode';
-import type { PoolStatus } from '../lib/invoker/container-pool';
 import { RuntimeClient } from '../lib/invoker/runtime-client';
 import type { RunningPlatform } from '../lib/local/platform';
 import { imageForKind } from '../lib/model/runtimes';
@@ -87,7 +86,7 @@ function api(platform: RunningPlatform) {
       await response.text();
       if (response.status !== 200) throw new Error(`invoke answered ${response.status}`);
     },
-    pool: async () => ((await (await fetch(platform.invokerStatusUrl())).json()) as { pool: PoolStatus }).pool,
+    pool: async () => (await platform.invokerStatus()).pool,
   };
 }
 

@@ -255,7 +255,7 @@ async function main(): Promise<number> {
   let failed: boolean;
   let sampler: RssSampler | undefined;
   try {
-    const status = (await (await fetch(platform.invokerStatusUrl())).json()) as { id: string; factory: string };
+    const status = await platform.invokerStatus();
     console.log(`container factory: ${status.factory}; node ${process.version}; invoker concurrency ${process.env.SKYWHISK_INVOKER_CONCURRENCY ?? 16}`);
     const docker = status.factory.startsWith('docker')
       ? { engine: new Docker(), namePrefix: () => `skywhisk-${status.id}-${platform.processes.invoker.child.pid}-` }

@@ -39,6 +39,9 @@ async function main(): Promise<void> {
   // A bad manifest fails here, at start, not at the first activation of a kind.
   const manifest = runtimeImageOverrides(process.env);
   const factory = await createContainerFactory(process.env, invokerId);
+  // What keeps one tenant's actions from another's is the first thing an operator reads.
+  if (factory.describe.includes('single-tenant')) log.warn({ factory: factory.describe }, `action isolation: ${factory.describe}`);
+  else log.info({ factory: factory.describe }, `action isolation: ${factory.describe}`);
   if (factory.name === 'docker') {
     // A deployment's images come from its registry (ECR); without a manifest they are built here.
     if (process.env.SKYWHISK_RUNTIME_IMAGES) await pullMissingImages(new Docker(), Object.values(manifest), { log: (line) => log.info(line) });
@@ -94,7 +97,7 @@ async function main(): Promise<void> {
   await invoker.start();
   drainer.start();
   log.info({ factory: factory.describe }, 'invoker started');
-  const statusServer = await startStatusServer(() => ({ factory: factory.describe, ...invoker.status() }), Number(process.env.SKYWHISK_INVOKER_STATUS_PORT ?? 0));
+  const statusServer = await startStatusServer(() => ({ factory: factory.describe, ...invoker.status() }));
   // The pool's state in the log, whenever it changed in the last minute.
   let lastLogged = '';
   const poolLog = setInterval(() => {
@@ -110,7 +113,7 @@ async function main(): Promise<void> {
     factory.dispose();
     log.info('invoker stopped');
   });
-  announceReady({ port: (statusServer.address() as { port: number }).port });
+  announceReady({ socketPath: statusServer.socketPath });
 }
 
 /** Removes every container labelled by any invoker; reports how many there were, when any. */

@@ -2,6 +2,8 @@
 export interface ReadyMessage {
   type: 'ready';
   port?: number;
+  /** A unix socket the process serves (the invoker's status). */
+  socketPath?: string;
 }
 
 export function announceReady(info: Omit<ReadyMessage, 'type'> = {}): void {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createAwsClients } from '../aws-clients';
 import { ensureQueues } from '../bus/invocation-queue';
@@ -13,6 +13,15 @@ import { installSystemPackage } from '../catalog/system-packages';
 import { alarmsPackage } from '../alarms/package';
 import { startProcess, stopProcess, type ManagedProcess } from './processes';
 import { Supervisor } from './supervisor';
+import { readStatus } from '../invoker/status-server';
+import type { PoolStatus } from '../invoker/container-pool';
+
+/** What the invoker's status socket answers. */
+export interface InvokerStatus {
+  id: string;
+  factory: string;
+  pool: PoolStatus;
+}
 
 /**
  * The operator's namespace. It owns nothing: the operator key reads platform status, and cannot
@@ -63,8 +72,8 @@ export interface RunningPlatform {
   wskpropsFile: string;
   /** Told when the platform cannot go on: the endpoint died, or a process keeps crashing. */
   onFatal(listener: (reason: string) => void): void;
-  /** The invoker's pool status endpoint (it moves when the invoker restarts). */
-  invokerStatusUrl(): string;
+  /** The invoker's pool status, read from its unix socket (which moves when the invoker restarts). */
+  invokerStatus(): Promise<InvokerStatus>;
   /** Stops in order: controller (no new work), invoker (drains), endpoint (saves queues). */
   stop(): Promise<void>;
   /** Restarts one process (controller or invoker) with the same settings. */
@@ -102,6 +111,10 @@ function parseGuestLimits(json: string): LimitOverrides {
 export async function startPlatform(options: PlatformOptions): Promise<RunningPlatform> {
   if (!/^[^:\s]+:[^:\s]+$/.test(options.guestAuth)) throw new Error('The guest auth must have the form uuid:key (SKYWHISK_GUEST_AUTH).');
   if (!isValidEntityName(options.guestNamespace)) throw new Error(`'${options.guestNamespace}' is not a valid namespace name (SKYWHISK_GUEST_NAMESPACE).`);
+  // Tables, queues, logs and keys: only the platform's own user may read any of it (action
+  // processes run as other users).
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(options.dataDir, 0o700);
   const logDir = join(options.dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...options.env };
@@ -109,13 +122,18 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   let endpointUrl = baseEnv.AWS_ENDPOINT_URL;
   let endpointCredentials: RunningPlatform['endpointCredentials'];
   if (!endpointUrl) {
-    // Fresh credentials each start: the endpoint accepts only these, so action code on the same
-    // loopback cannot reach the tables and queues.
+    // Fresh credentials each start: the endpoint accepts only requests signed with this secret,
+    // which no action can read, so action code on the same loopback cannot reach the tables and queues.
     endpointCredentials = { accessKeyId: `SKYWHISK${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(20).toString('hex') };
     endpoint = await startProcess(
       'endpoint',
       'local/endpoint-main.ts',
-      { ...baseEnv, SKYWHISK_DATA_DIR: join(options.dataDir, 'endpoint'), SKYWHISK_ENDPOINT_ACCESS_KEY_ID: endpointCredentials.accessKeyId },
+      {
+        ...baseEnv,
+        SKYWHISK_DATA_DIR: join(options.dataDir, 'endpoint'),
+        SKYWHISK_ENDPOINT_ACCESS_KEY_ID: endpointCredentials.accessKeyId,
+        SKYWHISK_ENDPOINT_SECRET_ACCESS_KEY: endpointCredentials.secretAccessKey,
+      },
       logDir,
     );
     endpointUrl = `http://127.0.0.1:${endpoint.ready.port}`;
@@ -196,7 +214,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     invokerEnv,
     logDir,
     wskpropsFile,
-    invokerStatusUrl: () => `http://127.0.0.1:${platform.processes.invoker.ready.port}/status`,
+    invokerStatus: async () => (await readStatus(platform.processes.invoker.ready.socketPath ?? '')) as InvokerStatus,
     onFatal: (listener) => fatalListeners.push(listener),
     async stop() {
       stopping = true;

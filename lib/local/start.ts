@@ -7,7 +7,7 @@ async function main(): Promise<void> {
   const options = optionsFromEnv();
   console.log(`Starting Skywhisk (data in ${options.dataDir})...`);
   const platform = await startPlatform({ ...options, onProgress: (message) => console.log(message), onEvent: (message) => console.error(message) });
-  const invoker = (await (await fetch(platform.invokerStatusUrl())).json()) as { factory: string };
+  const invoker = await platform.invokerStatus();
   console.log(
     [
       '',
@@ -16,7 +16,7 @@ async function main(): Promise<void> {
       `  Auth:       ${platform.auth}`,
       `  Namespace:  ${platform.namespace}`,
       `  Endpoint:   ${platform.endpointUrl} (DynamoDB + SQS)`,
-      `  Containers: ${invoker.factory} (status: ${platform.invokerStatusUrl()})`,
+      `  Containers: ${invoker.factory}`,
       `  Logs:       ${options.dataDir}/logs`,
       `  Operator:   ${options.dataDir}/admin-auth (GET ${platform.apiHost}/invokers)`,
       '',

@@ -3,8 +3,7 @@ import type { TestPlatform } from './platform';
 
 /** The invoker's pool, from its status endpoint. */
 export async function poolOf(env: TestPlatform): Promise<PoolStatus> {
-  const status = (await (await fetch(env.platform.invokerStatusUrl())).json()) as { pool: PoolStatus };
-  return status.pool;
+  return (await env.platform.invokerStatus()).pool;
 }
 
 /** Container ids the pool holds for one action (`guest/name`). */
