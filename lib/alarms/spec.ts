@@ -1,5 +1,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import { MAX_JSON_NESTING, nestsDeeperThan } from '../model/json-depth';
+import { isJsonObject } from '../model/json-object';
 
 /**
  * The schedule of an alarm, as the three feeds of OpenWhisk's `/whisk.system/alarms` package
@@ -51,7 +53,8 @@ export type CronSpec = z.infer<typeof cronSpecSchema>;
 export type IntervalSpec = z.infer<typeof intervalSpecSchema>;
 export type OnceSpec = z.infer<typeof onceSpecSchema>;
 
-export const payloadSchema = z.record(z.string(), z.unknown());
+/** Any JSON object, kept as given (z.record would rebuild it and drop a `__proto__` key). */
+export const payloadSchema = z.custom<Record<string, unknown>>(isJsonObject, 'trigger_payload must be a JSON object');
 export type AlarmPayload = z.infer<typeof payloadSchema>;
 
 export type AlarmParseResult = { success: true; spec: AlarmSpec; payload: AlarmPayload } | { success: false; error: string };
@@ -198,6 +201,8 @@ function finish(spec: AlarmSpec, payload: AlarmPayload): AlarmParseResult {
   if (!checked.success) return { success: false, error: checked.error.issues[0].message };
   const body = payloadSchema.safeParse(payload);
   if (!body.success) return { success: false, error: 'trigger_payload must be a JSON object' };
+  // A JSON string payload was not measured with the request body.
+  if (nestsDeeperThan(body.data, MAX_JSON_NESTING)) return { success: false, error: `trigger_payload nests more than ${MAX_JSON_NESTING} levels` };
   return { success: true, spec: checked.data, payload: body.data };
 }
 

@@ -46,11 +46,30 @@ function plain<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;
 }
 
+/**
+ * The payload is user JSON, stored as its JSON text (`payloadJson`), never as a DynamoDB map: a map
+ * cannot hold keys such as `constructor` or `__proto__` exactly. Earlier versions stored `payload`
+ * as a map; such items are still read.
+ */
 function fromItem(item: Record<string, unknown> | undefined): Alarm | undefined {
   if (!item) return undefined;
-  const { namespace: _namespace, key: _key, ...rest } = item;
-  const parsed = alarmSchema.safeParse(rest);
+  const { namespace: _namespace, key: _key, payloadJson, ...rest } = item;
+  let payload: unknown = rest.payload;
+  if (typeof payloadJson === 'string') {
+    try {
+      payload = JSON.parse(payloadJson);
+    } catch {
+      return undefined;
+    }
+  }
+  const parsed = alarmSchema.safeParse({ ...rest, payload });
   return parsed.success ? parsed.data : undefined;
+}
+
+/** The item attributes of an alarm: the key, the record, and the payload as JSON text. */
+function toItem(key: Record<string, string>, alarm: Alarm): Record<string, unknown> {
+  const { payload, ...rest } = alarm;
+  return { ...key, ...rest, payloadJson: JSON.stringify(payload) };
 }
 
 const NAMES = { '#ns': 'namespace', '#key': 'key', '#status': 'status' };
@@ -78,7 +97,7 @@ export class AlarmsRepository {
       await this.dynamo.send(
         new PutCommand({
           TableName: this.table,
-          Item: { ...this.key(record.triggerNamespace, record.triggerName), ...record },
+          Item: toItem(this.key(record.triggerNamespace, record.triggerName), record),
           ...(options.ifAbsent ? { ConditionExpression: 'attribute_not_exists(#key)', ExpressionAttributeNames: { '#key': 'key' } } : {}),
         }),
       );
@@ -98,16 +117,17 @@ export class AlarmsRepository {
     const values: Record<string, unknown> = {
       ':owner': record.ownerUuid,
       ':spec': record.spec,
-      ':payload': record.payload,
+      ':payload': JSON.stringify(record.payload),
       ':status': record.status,
       ':updated': record.updated,
     };
-    let expression = 'SET ownerUuid = :owner, spec = :spec, payload = :payload, #status = :status, updated = :updated';
+    let expression = 'SET ownerUuid = :owner, spec = :spec, payloadJson = :payload, #status = :status, updated = :updated';
+    // `payload`: the map an earlier version may have stored.
     if (record.nextFire !== undefined) {
-      expression += ', nextFire = :nextFire';
+      expression += ', nextFire = :nextFire REMOVE payload';
       values[':nextFire'] = record.nextFire;
     } else {
-      expression += ' REMOVE nextFire';
+      expression += ' REMOVE nextFire, payload';
     }
     try {
       const { Attributes } = await this.dynamo.send(

@@ -1,5 +1,6 @@
 import { annotationValue, mergeParameters, type Parameter, type StoredAction } from '../model/entity';
 import { Messages, WhiskError } from '../model/errors';
+import { defineOwn } from '../model/json-object';
 import { bindingOf, type PackageDoc } from '../model/packages';
 import { formatEntityPath, formatReference, type EntityPath, type EntityReference } from '../model/names';
 import type { EntitiesRepository } from '../store/entities';
@@ -77,11 +78,15 @@ export async function resolveAction(entities: EntitiesRepository, caller: string
   };
 }
 
-/** The run arguments: bound parameters (without `init` ones, which go to /init) under the payload. */
+/**
+ * The run arguments: bound parameters (without `init` ones, which go to /init) under the payload.
+ * Every key becomes an own property, `__proto__` and `constructor` included, and no prototype changes.
+ */
 export function invocationArgs(parameters: Parameter[], payload: Record<string, unknown>): Record<string, unknown> {
   const args: Record<string, unknown> = {};
-  for (const p of parameters) if (!p.init) args[p.key] = p.value;
-  return Object.assign(args, payload);
+  for (const p of parameters) if (!p.init) defineOwn(args, p.key, p.value);
+  for (const [key, value] of Object.entries(payload)) defineOwn(args, key, value);
+  return args;
 }
 
 /** With a `final` annotation, payload keys may not override bound parameters that have a value. */

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { nestsDeeperThan } from '../model/json-depth';
+import { MAX_JSON_NESTING, nestsDeeperThan } from '../model/json-depth';
 import { SYSTEM_LIMITS } from '../model/limits';
 import { DEFAULT_NAMESPACE_ALIAS, isValidEntityName, isValidNamespace, parseEntityPath, type EntityPath } from '../model/names';
 import type { ControllerEnv } from './context';
@@ -89,7 +89,7 @@ export function optionalIntegerParam(c: Ctx, name: string): number | undefined {
 }
 
 /** Deeper JSON is refused: serializing it again (for the queue, the store) would overflow the stack. */
-export const MAX_BODY_NESTING = 100;
+export const MAX_BODY_NESTING = MAX_JSON_NESTING;
 
 /**
  * The request body as JSON. An empty body is `{}` (as OpenWhisk treats it); anything that is not

@@ -6,6 +6,8 @@
  * details it relies on (how the request entity, its content type and the query are modelled).
  * References to `WebActions.scala` lines are to apache/openwhisk at 1fae641a.
  */
+import { MAX_JSON_NESTING, nestsDeeperThan } from '../model/json-depth';
+import { defineOwn } from '../model/json-object';
 import { isValidEntityName } from '../model/names';
 
 export type WebExtension = 'http' | 'json' | 'html' | 'svg' | 'text';
@@ -31,6 +33,7 @@ export const WEB_RESERVED_KEYS: readonly string[] = ['__ow_method', '__ow_header
 export const WebMessages = {
   parametersNotAllowed: 'Request defines parameters that are not allowed (e.g., reserved properties).',
   malformedContent: 'The request content was malformed:',
+  nestedTooDeeply: `JSON input nested too deeply:JSON input was nested more deeply than the configured limit of maxNesting = ${MAX_JSON_NESTING}`,
 } as const;
 
 // ---------------------------------------------------------------------------------------------
@@ -418,20 +421,23 @@ function base64(bytes: Uint8Array): string {
 }
 
 /** Defines a property even when its name is `__proto__`. */
-function put(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
-}
+const put = defineOwn;
 
 /**
  * Parses a JSON body. On failure, the message spray-json's parser gives for the same bytes (pekko
  * turns it into a MalformedRequestContentRejection: "The request content was malformed:\n" + message).
+ * A body nesting deeper than MAX_JSON_NESTING is refused the same way, in the words spray-json uses
+ * for its own nesting limit (1000 in OpenWhisk; here the REST API's 100, for every body).
  */
 function parseJsonBody(bytes: Uint8Array): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(utf8(bytes));
+    value = JSON.parse(utf8(bytes));
   } catch {
     throw new WebActionError(400, `${WebMessages.malformedContent}\n${sprayJsonError(bytes) ?? 'Unexpected end-of-input'}`, true);
   }
+  if (nestsDeeperThan(value, MAX_JSON_NESTING)) throw new WebActionError(400, `${WebMessages.malformedContent}\n${WebMessages.nestedTooDeeply}`, true);
+  return value;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import { waitForRecord } from '../bus/result-waiter';
 import { resolveAction, type ResolvedAction } from '../catalog/resolve';
 import { annotationValue } from '../model/entity';
+import { defineOwn } from '../model/json-object';
 import type { Identity } from '../store/subjects';
 import { authenticateHeader } from './auth';
 import type { ControllerDeps, ControllerEnv } from './context';
@@ -56,7 +57,8 @@ async function authorize(c: Ctx, deps: ControllerDeps, required: unknown): Promi
 
 function lowercaseHeaders(c: Ctx): Record<string, string> {
   const headers: Record<string, string> = {};
-  c.req.raw.headers.forEach((value, name) => (headers[name.toLowerCase()] = value));
+  // defineOwn: a header named `__proto__` is a header like any other.
+  c.req.raw.headers.forEach((value, name) => defineOwn(headers, name.toLowerCase(), value));
   return headers;
 }
 

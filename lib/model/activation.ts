@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { KeyValue } from './entity';
+import { isJsonObject } from './json-object';
 import type { ActionLimits } from './limits';
 
 /** OpenWhisk's result taxonomy; the number is the internal statusCode. */
@@ -57,7 +58,8 @@ export const activationMessageSchema = z.object({
     path: z.string(),
     revision: z.string(),
   }),
-  params: z.record(z.string(), z.unknown()),
+  // Not z.record: it rebuilds the object and drops a `__proto__` key; this keeps the object as parsed.
+  params: z.custom<Record<string, unknown>>(isJsonObject, 'params must be a JSON object'),
   blocking: z.boolean(),
   /** Epoch ms when the controller accepted the request (waitTime starts here). */
   acceptedAt: z.number(),

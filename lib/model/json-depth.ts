@@ -1,4 +1,11 @@
 /**
+ * How deeply a body a user sends may nest objects and arrays: every path that takes JSON (REST
+ * bodies, invoke payloads, trigger fires, web action bodies) refuses deeper input with a 400, since
+ * serializing it again (for the queue, the store) would overflow the stack.
+ */
+export const MAX_JSON_NESTING = 100;
+
+/**
  * Whether `value` nests objects and arrays more than `limit` levels deep (`{}` is one level).
  * Iterative, so hostile input cannot overflow the stack while it is measured.
  */

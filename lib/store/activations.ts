@@ -4,7 +4,6 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { highestIdAt, lowestIdAt } from '../model/activation-id';
 import type { ActivationRecord } from '../model/activation';
-import { nestsDeeperThan } from '../model/json-depth';
 import { ACTIVATIONS_BY_NAME_INDEX } from './tables';
 
 /**
@@ -22,20 +21,20 @@ type ActivationItem =
       start: number;
       expiresAt: number;
       /**
-       * The record as a map; or gzipped JSON when the map would not fit in a 400 KB item or nests
-       * deeper than DynamoDB's 32 levels; or, when even that is too big, gzipped JSON in
-       * `recordChunks` chunk items (`<id>.c0000`, ...).
+       * The record as gzipped JSON; or, when that is too big for one item, gzipped JSON in
+       * `recordChunks` chunk items (`<id>.c0000`, ...). Never a DynamoDB map: a record holds user
+       * JSON (parameters, results) that a map cannot represent exactly (keys such as `constructor`
+       * or `__proto__`, which the document client refuses or drops, nesting past 32 levels).
        */
-      record?: ActivationRecord;
       recordGz?: Uint8Array;
       recordChunks?: number;
+      /** The record as a map: how earlier versions stored small records (read, never written). */
+      record?: ActivationRecord;
     };
 
 /** Keep well under DynamoDB's 400 KB item limit (attribute names and the index copy count too). */
-const MAX_PLAIN_RECORD_BYTES = 300 * 1024;
+const MAX_INLINE_GZ_BYTES = 300 * 1024;
 const CHUNK_BYTES = 300 * 1024;
-/** DynamoDB documents nest at most 32 levels; the record map sits one level inside the item. */
-const MAX_RECORD_NESTING = 31;
 
 function chunkKey(activationId: string, n: number): string {
   return `${activationId}.c${String(n).padStart(4, '0')}`;
@@ -107,30 +106,24 @@ export class ActivationsRepository {
       start: record.start,
       expiresAt,
     };
-    const json = JSON.stringify(record);
+    const gz = gzipSync(JSON.stringify(record));
     let item: ActivationItem;
-    // dynalite does not enforce the nesting limit; DynamoDB refuses such an item.
-    if (Buffer.byteLength(json) <= MAX_PLAIN_RECORD_BYTES && !nestsDeeperThan(record, MAX_RECORD_NESTING)) {
-      item = { ...base, record };
+    if (gz.length <= MAX_INLINE_GZ_BYTES) {
+      item = { ...base, recordGz: gz };
     } else {
-      const gz = gzipSync(json);
-      if (gz.length <= MAX_PLAIN_RECORD_BYTES) {
-        item = { ...base, recordGz: gz };
-      } else {
-        // Chunks first, so the record never names chunks that are not there.
-        const count = Math.ceil(gz.length / CHUNK_BYTES);
-        await Promise.all(
-          Array.from({ length: count }, (_, n) =>
-            this.dynamo.send(
-              new PutCommand({
-                TableName: this.table,
-                Item: { namespace: record.namespace, activationId: chunkKey(record.activationId, n), data: gz.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES), expiresAt },
-              }),
-            ),
+      // Chunks first, so the record never names chunks that are not there.
+      const count = Math.ceil(gz.length / CHUNK_BYTES);
+      await Promise.all(
+        Array.from({ length: count }, (_, n) =>
+          this.dynamo.send(
+            new PutCommand({
+              TableName: this.table,
+              Item: { namespace: record.namespace, activationId: chunkKey(record.activationId, n), data: gz.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES), expiresAt },
+            }),
           ),
-        );
-        item = { ...base, recordChunks: count };
-      }
+        ),
+      );
+      item = { ...base, recordChunks: count };
     }
     try {
       await this.dynamo.send(

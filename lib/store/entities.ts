@@ -34,14 +34,20 @@ export class EntityExistsError extends Error {
 interface EntityItem<T> {
   namespace: string;
   key: string;
-  /** The document, or absent when it is stored in `docChunks` chunk items. */
-  doc?: T;
+  /** The document's JSON; absent when it is stored in `docChunks` chunk items. */
+  docJson?: string;
   docChunks?: number;
+  /** The document as a DynamoDB map: how earlier versions stored it (read, never written). */
+  doc?: T;
   revision: string;
   updated: number;
 }
 
 /**
+ * A document is stored as its JSON text, never as a DynamoDB map: it holds user JSON (parameters,
+ * annotations) that a map cannot represent exactly (keys such as `constructor` or `__proto__`, which
+ * the document client refuses or drops, nesting past 32 levels, numbers out of DynamoDB's range).
+ *
  * A DynamoDB item holds 400 KB. A document whose JSON is larger (an action with big code) is
  * stored as chunk items under `chunk/<type>/<path>/<revision>/<n>`, written before the entity item
  * that names them, so a reader never sees an entity whose chunks are missing.
@@ -91,7 +97,11 @@ export class EntitiesRepository {
   }
 
   private async stored<T>(namespace: string, type: EntityType, path: string, item: EntityItem<T>): Promise<StoredEntity<T>> {
-    const doc = item.docChunks ? await this.readChunks<T>(namespace, chunkPrefix(type, path, item.revision), item.docChunks) : item.doc!;
+    const doc = item.docChunks
+      ? await this.readChunks<T>(namespace, chunkPrefix(type, path, item.revision), item.docChunks)
+      : item.docJson !== undefined
+        ? (JSON.parse(item.docJson) as T)
+        : item.doc!;
     return { doc, revision: item.revision, updated: item.updated };
   }
 
@@ -152,11 +162,12 @@ export class EntitiesRepository {
     updated: number,
     expectedRevision?: string,
   ): Promise<void> {
-    const json = Buffer.from(JSON.stringify(doc), 'utf8');
+    const text = JSON.stringify(doc);
+    const json = Buffer.from(text, 'utf8');
     const chunked = json.length > MAX_INLINE_DOC_BYTES;
     const item: EntityItem<T> = chunked
       ? { namespace, key: entityKey(type, path), docChunks: await this.writeChunks(namespace, chunkPrefix(type, path, revision), json), revision, updated }
-      : { namespace, key: entityKey(type, path), doc, revision, updated };
+      : { namespace, key: entityKey(type, path), docJson: text, revision, updated };
     try {
       await this.dynamo.send(
         new PutCommand({
