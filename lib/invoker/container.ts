@@ -33,6 +33,14 @@ export class ContainerTimeoutError extends Error {
   override name = 'ContainerTimeoutError';
 }
 
+/** The runtime's answer was larger than the invoker reads; the container is not trusted again. */
+export class ResponseTooLargeError extends Error {
+  override name = 'ResponseTooLargeError';
+  constructor(readonly limitBytes: number) {
+    super(`the runtime's response exceeded ${limitBytes} bytes`);
+  }
+}
+
 /** The container went away (exited, crashed, or refused the connection) during a request. */
 export class ContainerGoneError extends Error {
   override name = 'ContainerGoneError';
@@ -53,7 +61,7 @@ export interface ActionContainer {
 }
 
 /**
- * Makes action containers. Each gets a fresh secret (`__OW_RUNTIME_TOKEN` in its environment) that
+ * Makes action containers. Each gets a fresh secret (a file named by `__OW_RUNTIME_TOKEN_FILE`) that
  * every `/init` and `/run` carries, so our runtimes answer their invoker and no other container.
  */
 export interface ContainerFactory {

@@ -1,6 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -8,7 +7,8 @@ import type Docker from 'dockerode';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
 import { ContainerGoneError } from './container';
 import { LogCollector } from './log-collector';
-import { newRuntimeToken, RUNTIME_TOKEN_ENV, RuntimeClient, type RuntimeAddress } from './runtime-client';
+import { newRuntimeToken, RUNTIME_TOKEN_FILE_ENV, RuntimeClient, type RuntimeAddress } from './runtime-client';
+import { ActionUsers } from './action-users';
 
 const FORWARDER = join(__dirname, 'netns-forwarder.js');
 
@@ -21,23 +21,22 @@ export interface DockerFactoryOptions {
   /** Image for an exec kind (the runtimes manifest). */
   imageFor: (kind: string) => string;
   /**
-   * `host`: the runtime listens on a free 127.0.0.1 port of the host network (local and tests).
-   * Anything else is a Docker network name; the runtime is reached on its address there, port 8080.
+   * The network the action's own traffic uses: `host` (local and tests) or a Docker network name
+   * (on EC2, an isolated bridge). The invoker never reaches our runtimes over it: see `channelRoot`.
    */
   network: string;
+  /**
+   * A host directory (root only) holding one directory per container, mounted into it at
+   * `/run/skywhisk`: the runtime's unix socket and its token file. Nothing but the invoker can reach
+   * the socket, so no port of a runtime is open to other actions. An invoker that itself runs in a
+   * container needs this path mounted from the host at the same path. Default: under the system
+   * temp directory.
+   */
+  channelRoot?: string;
 }
 
-/** A free loopback TCP port (the runtime binds it on the host network). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** Where the runtime's channel directory appears inside the container. */
+const CHANNEL_MOUNT = '/run/skywhisk';
 
 class DockerContainer implements ActionContainer {
   private readonly logs = new LogCollector();
@@ -51,7 +50,8 @@ class DockerContainer implements ActionContainer {
     token: string,
     stdout: PassThrough,
     stderr: PassThrough,
-    private readonly forwarder?: { process: ChildProcess; dir: string },
+    /** Gives back what the container held on the host (its user, channel or forwarder). */
+    private readonly release: () => void,
   ) {
     this.client = new RuntimeClient(address, token);
     this.logs.attach(stdout, 'stdout');
@@ -97,9 +97,8 @@ class DockerContainer implements ActionContainer {
 
   async destroy(): Promise<void> {
     this.client.close();
-    this.forwarder?.process.kill('SIGKILL');
-    if (this.forwarder) rmSync(this.forwarder.dir, { recursive: true, force: true });
     await this.container.remove({ force: true }).catch(() => undefined);
+    this.release();
   }
 }
 
@@ -113,10 +112,19 @@ export class DockerContainerFactory implements ContainerFactory {
   readonly name = 'docker' as const;
   private counter = 0;
 
+  private readonly users = new ActionUsers();
+  private readonly channelRoot: string;
+
   constructor(
     private readonly docker: Docker,
     private readonly options: DockerFactoryOptions,
-  ) {}
+  ) {
+    const base = options.channelRoot ?? join(tmpdir(), 'skywhisk-channels');
+    mkdirSync(base, { recursive: true, mode: 0o700 });
+    this.channelRoot = join(base, options.invokerId.replace(/[^A-Za-z0-9_.-]/g, '_'));
+    mkdirSync(this.channelRoot, { recursive: true, mode: 0o700 });
+    chmodSync(this.channelRoot, 0o700);
+  }
 
   /** The image, pulled when it is not here (a blackbox image; runtime images are built locally). */
   private async ensureImage(image: string): Promise<void> {
@@ -135,39 +143,62 @@ export class DockerContainerFactory implements ContainerFactory {
   async create(spec: ContainerSpec): Promise<ActionContainer> {
     const hostNetwork = this.options.network === 'host';
     // A blackbox image listens on 8080 as it likes: on the host network it gets no network of its
-    // own and is reached through a forwarder in its namespace; our runtimes take a loopback port.
+    // own and is reached through a forwarder in its namespace, or by its address on a named network.
     const blackbox = spec.image !== undefined;
     const isolated = blackbox && hostNetwork;
-    const port = hostNetwork && !blackbox ? await freePort() : 8080;
-    // Every container on the host network (or a shared one) can reach this port: our runtimes answer
-    // only requests with this container's token. A blackbox image gets it too and may ignore it
-    // (it has no network of its own on the host network).
+    const name = `skywhisk-${this.options.invokerId}-${process.pid}-${++this.counter}`;
+    // Our runtimes: a user of its own, and a channel directory with its socket and token that only
+    // it and the invoker can reach. The token is a file the runtime removes before action code loads.
+    const uid = blackbox ? undefined : this.users.allocate();
+    const channelDir = blackbox ? undefined : join(this.channelRoot, name);
     const token = newRuntimeToken();
+    const release = () => {
+      if (uid !== undefined) this.users.release(uid);
+      if (channelDir) rmSync(channelDir, { recursive: true, force: true });
+    };
+    if (channelDir && uid !== undefined) {
+      mkdirSync(channelDir, { mode: 0o700 });
+      writeFileSync(join(channelDir, 'token'), token, { mode: 0o600 });
+      chownSync(join(channelDir, 'token'), uid, uid);
+      chownSync(channelDir, uid, uid);
+    }
     const env = {
       ...spec.env,
-      ...(blackbox ? {} : { __OW_LISTEN: String(port) }),
-      ...(hostNetwork && !blackbox ? { __OW_LISTEN_HOST: '127.0.0.1' } : {}),
-      [RUNTIME_TOKEN_ENV]: token,
+      ...(blackbox ? {} : { __OW_LISTEN: `${CHANNEL_MOUNT}/runtime.sock`, [RUNTIME_TOKEN_FILE_ENV]: `${CHANNEL_MOUNT}/token` }),
     };
     const image = spec.image ?? this.options.imageFor(spec.kind);
-    if (blackbox) await this.ensureImage(image);
-    const container = await this.docker.createContainer({
-      Image: image,
-      name: `skywhisk-${this.options.invokerId}-${process.pid}-${++this.counter}`,
-      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      Labels: { [INVOKER_LABEL]: this.options.invokerId, 'skywhisk.kind': spec.kind },
-      HostConfig: {
-        NetworkMode: isolated ? 'none' : this.options.network,
-        Memory: spec.memoryMb * MIB,
-        MemorySwap: spec.memoryMb * MIB,
-        PidsLimit: 1024,
-        Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
-        CapDrop: ['ALL'],
-        SecurityOpt: ['no-new-privileges'],
-        ReadonlyRootfs: true,
-        Tmpfs: { '/tmp': 'rw,exec,size=64m' },
-      },
-    });
+    let container: Docker.Container;
+    try {
+      if (blackbox) await this.ensureImage(image);
+      container = await this.docker.createContainer({
+        Image: image,
+        name,
+        Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        Labels: { [INVOKER_LABEL]: this.options.invokerId, 'skywhisk.kind': spec.kind },
+        ...(uid !== undefined ? { User: `${uid}:${uid}` } : {}),
+        HostConfig: {
+          NetworkMode: isolated ? 'none' : this.options.network,
+          Memory: spec.memoryMb * MIB,
+          MemorySwap: spec.memoryMb * MIB,
+          PidsLimit: 1024,
+          Ulimits: [
+            { Name: 'nofile', Soft: 1024, Hard: 1024 },
+            { Name: 'fsize', Soft: 64 * MIB, Hard: 64 * MIB },
+          ],
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+          ReadonlyRootfs: true,
+          Tmpfs: { '/tmp': 'rw,exec,size=64m' },
+          // No engine-side log: output is read from the attach stream only (and capped there), so
+          // an action printing without end cannot fill the host's disk.
+          LogConfig: { Type: 'none', Config: {} },
+          ...(channelDir ? { Binds: [`${channelDir}:${CHANNEL_MOUNT}`] } : {}),
+        },
+      });
+    } catch (error) {
+      release();
+      throw error;
+    }
     try {
       // Attach before start so no line of output is missed.
       const stream = await container.attach({ stream: true, stdout: true, stderr: true });
@@ -179,26 +210,28 @@ export class DockerContainerFactory implements ContainerFactory {
         stderr.end();
       });
       await container.start();
+      if (channelDir) return new DockerContainer(container.id, container, { socketPath: join(channelDir, 'runtime.sock') }, token, stdout, stderr, release);
       if (isolated) {
         const { State } = await container.inspect();
         const dir = mkdtempSync(join(tmpdir(), 'skywhisk-forward-'));
         const socketPath = join(dir, 'runtime.sock');
-        const forwarder = spawn('setpriv', ['--pdeathsig=KILL', '--', 'nsenter', '-t', String(State.Pid), '-n', process.execPath, FORWARDER, socketPath, String(port)], {
+        const forwarder = spawn('setpriv', ['--pdeathsig=KILL', '--', 'nsenter', '-t', String(State.Pid), '-n', process.execPath, FORWARDER, socketPath, '8080'], {
           stdio: 'ignore',
         });
         forwarder.on('error', () => undefined);
-        return new DockerContainer(container.id, container, { socketPath }, token, stdout, stderr, { process: forwarder, dir });
+        const stopForwarder = () => {
+          forwarder.kill('SIGKILL');
+          rmSync(dir, { recursive: true, force: true });
+        };
+        return new DockerContainer(container.id, container, { socketPath }, token, stdout, stderr, stopForwarder);
       }
-      let host = '127.0.0.1';
-      if (!hostNetwork) {
-        const info = await container.inspect();
-        const address = info.NetworkSettings.Networks[this.options.network]?.IPAddress;
-        if (!address) throw new Error(`container ${container.id} has no address on network '${this.options.network}'`);
-        host = address;
-      }
-      return new DockerContainer(container.id, container, { host, port }, token, stdout, stderr);
+      const info = await container.inspect();
+      const address = info.NetworkSettings.Networks[this.options.network]?.IPAddress;
+      if (!address) throw new Error(`container ${container.id} has no address on network '${this.options.network}'`);
+      return new DockerContainer(container.id, container, { host: address, port: 8080 }, token, stdout, stderr, release);
     } catch (error) {
       await container.remove({ force: true }).catch(() => undefined);
+      release();
       throw error;
     }
   }
@@ -207,6 +240,7 @@ export class DockerContainerFactory implements ContainerFactory {
   async removeOrphans(): Promise<number> {
     const leftovers = await this.docker.listContainers({ all: true, filters: { label: [`${INVOKER_LABEL}=${this.options.invokerId}`] } });
     await Promise.all(leftovers.map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    for (const name of leftovers.flatMap((c) => c.Names)) rmSync(join(this.channelRoot, name.replace(/^\//, '')), { recursive: true, force: true });
     return leftovers.length;
   }
 }

@@ -1,6 +1,6 @@
 import { activationResponse, type ActivationResponse } from '../model/activation';
 import { SYSTEM_LIMITS } from '../model/limits';
-import { ContainerGoneError, ContainerTimeoutError, type ActionContainer, type RuntimeResponse } from './container';
+import { ContainerGoneError, ContainerTimeoutError, ResponseTooLargeError, type ActionContainer, type RuntimeResponse } from './container';
 
 /** What running one activation in a container produced. */
 export interface Execution {
@@ -96,6 +96,16 @@ export async function execute(
     const runEnd = Date.now();
     if (error instanceof ContainerTimeoutError) {
       return { response: activationResponse('developerError', { error: timeLimitMessage(timeoutMs, 'run') }), initTimeMs, runStart, runEnd, timedOut: true, keepContainer: false };
+    }
+    if (error instanceof ResponseTooLargeError) {
+      return {
+        response: activationResponse('developerError', { error: `The action produced a response that exceeded the allowed length: more than ${error.limitBytes} bytes.` }),
+        initTimeMs,
+        runStart,
+        runEnd,
+        timedOut: false,
+        keepContainer: false,
+      };
     }
     if (error instanceof ContainerGoneError) {
       const outOfMemory = (await container.oomKilled?.()) ?? false;

@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { imageForKind } from '../model/runtimes';
 import type { ContainerFactory } from './container';
 import { DockerContainerFactory } from './docker-factory';
-import { bubblewrapWorks, ProcessContainerFactory } from './process-factory';
+import { bubblewrapWorks, describeIsolation, isolatesTenants, ProcessContainerFactory } from './process-factory';
 
 export type ConfiguredFactory = ContainerFactory & { describe: string; dispose(): void; removeOrphans(): Promise<number> };
 
@@ -20,7 +20,9 @@ export async function dockerAnswers(docker: Docker): Promise<boolean> {
  * Chooses the container factory from `SKYWHISK_CONTAINER_FACTORY`: `docker`, `process`, or `auto`
  * (the default: docker when an engine answers, process otherwise). Docker containers use the
  * network in `SKYWHISK_DOCKER_NETWORK` (default `host`, loopback ports); processes run under the
- * sandbox in `SKYWHISK_SANDBOX` (`bwrap`, `none`, or `auto`: bubblewrap where it works).
+ * sandbox in `SKYWHISK_SANDBOX` (`bwrap`, `none`, or `auto`: bubblewrap where it works). Processes
+ * that could read each other (no bubblewrap and not root) are refused unless the operator says
+ * the invoker serves one tenant (`SKYWHISK_SINGLE_TENANT=true`).
  */
 export async function createContainerFactory(env: NodeJS.ProcessEnv, invokerId: string): Promise<ConfiguredFactory> {
   const setting = env.SKYWHISK_CONTAINER_FACTORY ?? 'auto';
@@ -31,16 +33,21 @@ export async function createContainerFactory(env: NodeJS.ProcessEnv, invokerId: 
     const docker = new Docker();
     if (await dockerAnswers(docker)) {
       const network = env.SKYWHISK_DOCKER_NETWORK ?? 'host';
-      const factory = new DockerContainerFactory(docker, { invokerId, imageFor: imageForKind, network });
+      const factory = new DockerContainerFactory(docker, { invokerId, imageFor: imageForKind, network, channelRoot: env.SKYWHISK_RUNTIME_CHANNEL_DIR });
       return Object.assign(factory, { describe: `docker (network ${network})`, dispose: () => undefined });
     }
     if (setting === 'docker') throw new Error('SKYWHISK_CONTAINER_FACTORY=docker but no Docker engine answers.');
   }
   const sandboxSetting = env.SKYWHISK_SANDBOX ?? 'auto';
+  if (!['auto', 'bwrap', 'none'].includes(sandboxSetting)) throw new Error(`Unknown sandbox '${sandboxSetting}' (supported: auto, bwrap, none).`);
   const sandbox = sandboxSetting === 'bwrap' || (sandboxSetting === 'auto' && bubblewrapWorks());
-  const factory = new ProcessContainerFactory({ sandbox, workRoot: env.SKYWHISK_CONTAINER_DIR });
-  return Object.assign(factory, {
-    describe: sandbox ? 'process (bubblewrap sandbox)' : 'process (no sandbox)',
-    removeOrphans: async () => 0,
-  });
+  const factory = new ProcessContainerFactory({ sandbox, workRoot: env.SKYWHISK_CONTAINER_DIR, group: invokerId.replace(/[^A-Za-z0-9_.-]/g, '_') });
+  if (!isolatesTenants(factory.isolation) && env.SKYWHISK_SINGLE_TENANT !== 'true') {
+    factory.dispose();
+    throw new Error(
+      'Refusing to run actions: without bubblewrap and not running as root, the process factory cannot keep one tenant\'s actions ' +
+        'from reading another\'s. Install bubblewrap, run the invoker as root, or set SKYWHISK_SINGLE_TENANT=true if every action here belongs to one tenant.',
+    );
+  }
+  return Object.assign(factory, { describe: describeIsolation(factory.isolation), removeOrphans: async () => 0 });
 }

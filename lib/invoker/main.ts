@@ -7,7 +7,8 @@ import { configFromEnv } from '../config';
 import { announceReady, onShutdown } from '../local/child';
 import { ActivationsRepository } from '../store/activations';
 import { EntitiesRepository } from '../store/entities';
-import { runtimeImageOverrides } from '../model/runtimes';
+import { imageForKind, runtimeImageOverrides } from '../model/runtimes';
+import { verifyActionNetwork } from './network-self-test';
 import { pullMissingImages } from './ecr-pull';
 import { resolveInvokerId } from './ecs-task';
 import { INVOKER_LABEL } from './docker-factory';
@@ -51,6 +52,11 @@ async function main(): Promise<void> {
     if (process.env.SKYWHISK_EXCLUSIVE_HOST === 'true') await removeSkywhiskContainers(new Docker(), (removed) => log.warn({ removed }, 'removed containers left by an earlier invoker on this host'));
     const removed = await factory.removeOrphans();
     if (removed) log.warn({ removed }, 'removed containers left by an earlier instance of this invoker');
+    // Actions may not reach instance metadata or ECS credentials: prove it before running any (skipped on `host`).
+    const network = process.env.SKYWHISK_DOCKER_NETWORK ?? 'host';
+    const isolation = await verifyActionNetwork(new Docker(), { network, image: imageForKind('nodejs:default'), labels: { [INVOKER_LABEL]: invokerId } });
+    if (isolation.checked) log.info({ network, probed: isolation.probed }, 'action network: no metadata or credentials endpoint reachable');
+    else log.info({ network }, `action network not checked: ${isolation.reason}`);
   }
   const options = {
     id: invokerId,

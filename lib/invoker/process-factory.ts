@@ -1,11 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
 import { ContainerGoneError } from './container';
 import { LogCollector } from './log-collector';
-import { newRuntimeToken, RUNTIME_TOKEN_ENV, RuntimeClient } from './runtime-client';
+import { newRuntimeToken, RUNTIME_TOKEN_FILE_ENV, RuntimeClient } from './runtime-client';
+import { ActionUsers } from './action-users';
+import { CgroupsV1, joinCommand } from './cgroups';
 
 const RUNTIMES_DIR = resolve(__dirname, '../../runtimes');
 
@@ -61,7 +63,7 @@ function bwrapArgs(workDir: string, bind: string[]): string[] {
     '--ro-bind-try', '/etc/ca-certificates', '/etc/ca-certificates',
     '--proc', '/proc',
     '--dev', '/dev',
-    '--perms', '1777', '--tmpfs', '/tmp',
+    '--perms', '1777', '--size', String(TMP_BYTES), '--tmpfs', '/tmp',
     ...ancestorDirs([workDir, ...bind]),
     '--bind', workDir, workDir,
     '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
@@ -73,17 +75,77 @@ function bwrapArgs(workDir: string, bind: string[]): string[] {
   return args;
 }
 
-/** The user action processes run as when the invoker is root (nobody). */
-const ACTION_UID = 65534;
+
+/** Per-container limits the kernel enforces without cgroups (prlimit): processes, file size, descriptors, no core dumps. */
+const PROCESS_LIMITS = { nproc: 1024, nofile: 1024, fsizeBytes: 64 * 1024 * 1024 } as const;
+/** The private /tmp of a bubblewrap sandbox, as Docker's tmpfs. */
+const TMP_BYTES = 64 * 1024 * 1024;
+
+const isRoot = () => process.getuid?.() === 0;
+
+/** Mounts a tmpfs of `bytes` owned by `uid` (mode 0700) on `dir`; false where mounting is not allowed. */
+function mountTmpfs(dir: string, bytes: number, uid: number): boolean {
+  const options = `size=${bytes},mode=0700,uid=${uid},gid=${uid},nosuid,nodev`;
+  return spawnSync('mount', ['-t', 'tmpfs', '-o', options, 'skywhisk-action', dir], { stdio: 'ignore', timeout: 5000 }).status === 0;
+}
+
+function unmount(dir: string): void {
+  spawnSync('umount', ['-l', dir], { stdio: 'ignore', timeout: 5000 });
+}
+
+/** Whether this process may mount a tmpfs (root with CAP_SYS_ADMIN; not in Fargate). */
+function canMountTmpfs(root: string): boolean {
+  const probe = join(root, 'mount-probe');
+  mkdirSync(probe);
+  const ok = mountTmpfs(probe, 1024 * 1024, 0);
+  if (ok) unmount(probe);
+  rmSync(probe, { recursive: true, force: true });
+  return ok;
+}
 
 /**
- * The wrapper that starts a runtime: as root, drop to an unprivileged user (so action code cannot
- * read the invoker's environment or files) and have the kernel kill it if the invoker dies; as
- * another user, only the latter.
+ * The wrapper that starts a runtime: process limits, then, as root, a drop to the container's own
+ * unprivileged user (so action code can read neither the invoker's nor another container's
+ * environment, memory or files), and a kill by the kernel if its parent dies.
  */
-function privilegeWrapper(): string[] {
-  const dropUser = process.getuid?.() === 0 ? [`--reuid=${ACTION_UID}`, `--regid=${ACTION_UID}`, '--clear-groups'] : [];
-  return ['setpriv', ...dropUser, '--pdeathsig=KILL', '--'];
+function privilegeWrapper(uid: number | undefined): string[] {
+  const limits = [
+    'prlimit',
+    `--nofile=${PROCESS_LIMITS.nofile}`,
+    `--fsize=${PROCESS_LIMITS.fsizeBytes}`,
+    '--core=0',
+    // Counted per user: meaningful only when each container has a user of its own.
+    ...(uid !== undefined ? [`--nproc=${PROCESS_LIMITS.nproc}`] : []),
+    '--',
+  ];
+  const dropUser = uid !== undefined ? [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups'] : [];
+  return [...limits, 'setpriv', ...dropUser, '--pdeathsig=KILL', '--'];
+}
+
+/** How a process factory separates tenants here, as operators see it in logs and `GET /invokers/details`. */
+export interface ProcessIsolation {
+  /** bubblewrap: own pid, ipc, uts and mount namespaces with a read-only system and a sized /tmp. */
+  sandbox: boolean;
+  /** A distinct unprivileged uid per container (the invoker is root). */
+  userPerContainer: boolean;
+  /** Memory, pids and CPU limits per container in cgroups (v1). */
+  cgroups: boolean;
+  /** The work directory (socket, HOME, TMPDIR) is a tmpfs of a fixed size, so no action fills the host's disk. */
+  sizedWorkDir: boolean;
+}
+
+/** Whether actions of different tenants are kept apart: by namespaces, or by users of their own. */
+export function isolatesTenants(isolation: ProcessIsolation): boolean {
+  return isolation.sandbox || isolation.userPerContainer;
+}
+
+export function describeIsolation(isolation: ProcessIsolation): string {
+  if (!isolatesTenants(isolation)) return 'process (single-tenant: actions are not isolated from each other)';
+  const parts = [isolation.sandbox ? 'bubblewrap sandbox' : 'no sandbox'];
+  if (isolation.userPerContainer) parts.push('a user per container');
+  parts.push(isolation.cgroups ? 'cgroup limits' : 'no memory or CPU limits');
+  if (isolation.sizedWorkDir) parts.push(`a ${TMP_BYTES / 1024 / 1024} MB work directory`);
+  return `process (${parts.join(', ')})`;
 }
 
 class ProcessContainer implements ActionContainer {
@@ -96,9 +158,10 @@ class ProcessContainer implements ActionContainer {
   constructor(
     readonly id: string,
     private readonly child: ChildProcess,
-    private readonly workDir: string,
     socketPath: string,
     token: string,
+    private readonly release: () => void,
+    private readonly outOfMemory: () => boolean,
   ) {
     this.client = new RuntimeClient({ socketPath }, token);
     this.logs.attach(child.stdout!, 'stdout');
@@ -130,31 +193,55 @@ class ProcessContainer implements ActionContainer {
     return this.logs.collect(limitBytes, this.exited ? 0 : waitMs);
   }
 
+  async oomKilled(): Promise<boolean> {
+    await Promise.race([this.ended, new Promise((r) => setTimeout(r, 1000))]);
+    return this.outOfMemory();
+  }
+
   async destroy(): Promise<void> {
     this.client.close();
     if (!this.exited && this.child.pid !== undefined) this.child.kill('SIGKILL');
     await this.ended;
-    rmSync(this.workDir, { recursive: true, force: true });
+    this.release();
   }
+}
+
+export interface ProcessFactoryOptions {
+  /** bubblewrap around every runtime. */
+  sandbox: boolean;
+  workRoot?: string;
+  bwrapPath?: string;
+  /** Names this invoker's cgroups (`skywhisk/<group>/<container>`). */
+  group?: string;
+  /** Per-container cgroups; default: where this process may create them. */
+  cgroups?: boolean;
 }
 
 /**
  * Runs each action container as a sandboxed process: the runtime proxy under bubblewrap (own pid,
- * ipc and uts namespaces, read-only system, private /tmp, no inherited environment), or as a plain
- * child process with a scrubbed environment where bubblewrap cannot run. It talks to the runtime
- * over a unix socket, so no ports are shared. This is what Fargate invokers use.
+ * ipc, uts and mount namespaces, read-only system, a sized private /tmp, no inherited environment)
+ * where it works; as root, under a user of its own with its work directory closed to others; in
+ * cgroups for memory, processes and CPU where they can be made; and with process limits always.
+ * It talks to the runtime over a unix socket in the container's work directory, so no ports are
+ * shared. This is what Fargate invokers use.
  */
 export class ProcessContainerFactory implements ContainerFactory {
   readonly name = 'process' as const;
+  readonly isolation: ProcessIsolation;
   private readonly root: string;
+  private readonly users = new ActionUsers();
+  private readonly cgroups: CgroupsV1 | undefined;
   private counter = 0;
 
-  constructor(private readonly options: { sandbox: boolean; workRoot?: string; bwrapPath?: string }) {
+  constructor(private readonly options: ProcessFactoryOptions) {
     const base = options.workRoot ?? tmpdir();
     mkdirSync(base, { recursive: true });
     this.root = mkdtempSync(join(base, 'skywhisk-containers-'));
-    // Traversable (not listable) by the unprivileged action user, who owns its own work dir.
+    // Traversable (not listable) by the action users, each of whom owns only its own work dir.
     chmodSync(this.root, 0o711);
+    const useCgroups = options.cgroups ?? (isRoot() && CgroupsV1.available());
+    this.cgroups = useCgroups ? new CgroupsV1(`${options.group ?? 'invoker'}-${process.pid}`) : undefined;
+    this.isolation = { sandbox: options.sandbox, userPerContainer: isRoot(), cgroups: useCgroups, sizedWorkDir: isRoot() && canMountTmpfs(this.root) };
   }
 
   get sandboxed(): boolean {
@@ -164,33 +251,54 @@ export class ProcessContainerFactory implements ContainerFactory {
   async create(spec: ContainerSpec): Promise<ActionContainer> {
     const id = `${process.pid}-${++this.counter}`;
     const workDir = join(this.root, id);
-    mkdirSync(workDir, { recursive: true });
-    // The runtime, running as the action user, creates its socket here.
-    if (process.getuid?.() === 0) chownSync(workDir, ACTION_UID, ACTION_UID);
-    const socketPath = join(workDir, 'runtime.sock');
-    const token = newRuntimeToken();
-    const runtime = runtimeCommand(spec.kind);
-    const home = this.options.sandbox ? '/tmp' : workDir;
-    const env: Record<string, string> = {
-      PATH: '/usr/local/bin:/usr/bin:/bin',
-      HOME: home,
-      TMPDIR: home,
-      NODE_OPTIONS: `--max-old-space-size=${spec.memoryMb}`,
-      __OW_LISTEN: socketPath,
-      ...spec.env,
-      // Without bubblewrap another action can reach this socket: the runtime answers only this token.
-      [RUNTIME_TOKEN_ENV]: token,
+    mkdirSync(workDir, { recursive: true, mode: 0o700 });
+    const uid = this.isolation.userPerContainer ? this.users.allocate() : undefined;
+    let mounted = false;
+    const release = () => {
+      if (mounted) unmount(workDir);
+      rmSync(workDir, { recursive: true, force: true });
+      if (uid !== undefined) this.users.release(uid);
+      this.cgroups?.remove(id);
     };
-    const [wrapper, ...wrapperArgs] = privilegeWrapper();
-    const command = [wrapper, ...wrapperArgs, runtime.command, ...runtime.args];
-    const child = this.options.sandbox
-      ? spawn(this.options.bwrapPath ?? 'bwrap', [...bwrapArgs(workDir, runtime.bind), ...command], { stdio: ['ignore', 'pipe', 'pipe'], env })
-      : spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: workDir });
-    return new ProcessContainer(id, child, workDir, socketPath, token);
+    try {
+      if (this.isolation.sizedWorkDir && uid !== undefined) mounted = mountTmpfs(workDir, TMP_BYTES, uid);
+      const cgroupFiles = this.cgroups?.create(id, { memoryMb: spec.memoryMb, pids: PROCESS_LIMITS.nproc, cpuShares: (1024 * spec.memoryMb) / 256, cpus: 1 });
+      // The token travels in a file only the container's user can read; the runtime removes it.
+      const token = newRuntimeToken();
+      const tokenFile = join(workDir, 'runtime-token');
+      writeFileSync(tokenFile, token, { mode: 0o600 });
+      // The runtime, running as the container's user, creates its socket here.
+      if (uid !== undefined) {
+        if (!mounted) chownSync(workDir, uid, uid);
+        chownSync(tokenFile, uid, uid);
+      }
+      const socketPath = join(workDir, 'runtime.sock');
+      const runtime = runtimeCommand(spec.kind);
+      const home = this.options.sandbox ? '/tmp' : workDir;
+      const env: Record<string, string> = {
+        PATH: '/usr/local/bin:/usr/bin:/bin',
+        HOME: home,
+        TMPDIR: home,
+        NODE_OPTIONS: `--max-old-space-size=${spec.memoryMb}`,
+        __OW_LISTEN: socketPath,
+        ...spec.env,
+        [RUNTIME_TOKEN_FILE_ENV]: tokenFile,
+      };
+      const inner = [...privilegeWrapper(uid), runtime.command, ...runtime.args];
+      const sandboxed = this.options.sandbox ? [this.options.bwrapPath ?? 'bwrap', ...bwrapArgs(workDir, runtime.bind), ...inner] : inner;
+      // Into its cgroups before anything of the container runs.
+      const command = cgroupFiles ? joinCommand(cgroupFiles, sandboxed) : sandboxed;
+      const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: workDir });
+      return new ProcessContainer(id, child, socketPath, token, release, () => (this.cgroups ? this.cgroups.oomKilled(id) : false));
+    } catch (error) {
+      release();
+      throw error;
+    }
   }
 
   /** Removes the work directories of every container this factory made. */
   dispose(): void {
+    for (const entry of readdirSync(this.root)) unmount(join(this.root, entry));
     rmSync(this.root, { recursive: true, force: true });
   }
 }

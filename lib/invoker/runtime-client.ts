@@ -1,14 +1,25 @@
 import { randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:http';
-import { ContainerGoneError, ContainerTimeoutError, type RuntimeResponse } from './container';
+import { SYSTEM_LIMITS } from '../model/limits';
+import { ContainerGoneError, ContainerTimeoutError, ResponseTooLargeError, type RuntimeResponse } from './container';
 
 /** Where a runtime listens: a unix socket path, or a loopback TCP port. */
 export type RuntimeAddress = { socketPath: string } | { host: string; port: number };
 
 const RETRYABLE_CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOENT', 'ECONNRESET']);
 
-/** The environment variable a runtime reads its container's secret from (and then unsets). */
-export const RUNTIME_TOKEN_ENV = '__OW_RUNTIME_TOKEN';
+/**
+ * Names the file a runtime reads its container's secret from; the runtime removes the file once
+ * read, so the secret is neither in the action's environment nor on its disk.
+ */
+export const RUNTIME_TOKEN_FILE_ENV = '__OW_RUNTIME_TOKEN_FILE';
+
+/**
+ * The most a runtime's answer may hold: the largest result OpenWhisk stores plus room for its JSON
+ * envelope. A larger answer is not read further (a runtime could otherwise exhaust the invoker's
+ * memory, which every tenant shares).
+ */
+export const MAX_RUNTIME_RESPONSE_BYTES = SYSTEM_LIMITS.maxResultSize + 64 * 1024;
 
 /** A fresh per-container secret: our runtimes answer only requests that carry it. */
 export function newRuntimeToken(): string {
@@ -26,6 +37,7 @@ export class RuntimeClient {
   constructor(
     private readonly address: RuntimeAddress,
     token?: string,
+    private readonly maxResponseBytes = MAX_RUNTIME_RESPONSE_BYTES,
   ) {
     this.authorization = token ? { authorization: `Bearer ${token}` } : {};
   }
@@ -49,7 +61,7 @@ export class RuntimeClient {
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (!retryConnect || !code || !RETRYABLE_CONNECT_ERRORS.has(code) || !stillRunning()) {
-          if (error instanceof ContainerTimeoutError) throw error;
+          if (error instanceof ContainerTimeoutError || error instanceof ResponseTooLargeError) throw error;
           throw new ContainerGoneError(`${path} failed: ${(error as Error).message}`);
         }
         if (Date.now() + 5 >= deadline) throw new ContainerTimeoutError(`${path} not reachable in time`);
@@ -70,18 +82,28 @@ export class RuntimeClient {
         },
         (res) => {
           const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            size += c.length;
+            if (size <= this.maxResponseBytes) chunks.push(c);
+            else req.destroy(new ResponseTooLargeError(this.maxResponseBytes));
+          });
           res.on('error', reject);
           res.on('end', () => {
             clearTimeout(timer);
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
+            // Whatever a runtime sends must end in a response or an error, never a throw here.
             try {
-              parsed = JSON.parse(text);
-            } catch {
-              parsed = undefined;
+              const text = Buffer.concat(chunks).toString('utf8');
+              let parsed: unknown;
+              try {
+                parsed = JSON.parse(text);
+              } catch {
+                parsed = undefined;
+              }
+              resolve({ statusCode: res.statusCode ?? 0, body: parsed, text });
+            } catch (error) {
+              reject(error as Error);
             }
-            resolve({ statusCode: res.statusCode ?? 0, body: parsed, text });
           });
         },
       );

@@ -13,14 +13,24 @@ const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
- * The invoker's per-container secret (`__OW_RUNTIME_TOKEN`): every request must carry it as
- * `Authorization: Bearer <token>`, so code in another container that can reach this port cannot
- * initialise or run anything here. It leaves the environment before any action code is loaded,
- * and only its digest is kept. Without one (a blackbox use of this image) requests are not checked.
+ * The invoker's per-container secret: every request must carry it as `Authorization: Bearer
+ * <token>`, so no other code that can reach this socket can initialise or run anything here. It
+ * comes in a file (`__OW_RUNTIME_TOKEN_FILE`) that is removed once read, before any action code
+ * loads, so the action finds it neither on disk nor in its environment; only its digest is kept.
+ * Without one (a blackbox use of this image) requests are not checked.
  */
 const digest = (text) => crypto.createHash('sha256').update(text, 'utf8').digest();
-const EXPECTED_AUTHORIZATION = process.env.__OW_RUNTIME_TOKEN ? digest(`Bearer ${process.env.__OW_RUNTIME_TOKEN}`) : undefined;
-delete process.env.__OW_RUNTIME_TOKEN;
+function readToken() {
+  const file = process.env.__OW_RUNTIME_TOKEN_FILE;
+  delete process.env.__OW_RUNTIME_TOKEN_FILE;
+  if (!file) return undefined;
+  const token = fs.readFileSync(file, 'utf8').trim();
+  fs.rmSync(file);
+  if (!token) throw new Error('the runtime token file is empty');
+  return token;
+}
+const RUNTIME_TOKEN = readToken();
+const EXPECTED_AUTHORIZATION = RUNTIME_TOKEN ? digest(`Bearer ${RUNTIME_TOKEN}`) : undefined;
 
 /** Whether a request carries the token (compared in constant time, as digests of equal length). */
 function authorized(req) {
@@ -168,7 +178,7 @@ async function handleRun(req, res) {
   markEndOfActivation();
 }
 
-const server = http.createServer((req, res) => {
+const server = http.createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
   if (!authorized(req)) {
     // Refused before the body is read; the connection is not reused.
     res.setHeader('connection', 'close');
@@ -185,7 +195,11 @@ const server = http.createServer((req, res) => {
     if (!res.headersSent) reply(res, 400, { error: `Bad request: ${error.message}` });
   });
 });
+// The invoker keeps one connection open for the container's life; anything else that connects
+// must send its headers at once, and one refused request closes the connection.
 server.keepAliveTimeout = 0;
+server.headersTimeout = 5000;
+server.requestTimeout = 30000;
 
 const listen = process.env.__OW_LISTEN || '8080';
 if (/^\d+$/.test(listen)) server.listen(Number(listen), process.env.__OW_LISTEN_HOST || '0.0.0.0');

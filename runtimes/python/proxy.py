@@ -26,11 +26,24 @@ def _digest(text):
     return hashlib.sha256(text.encode("utf-8")).digest()
 
 
-# The invoker's per-container secret (__OW_RUNTIME_TOKEN): every request must carry it as
-# "Authorization: Bearer <token>", so code in another container that can reach this port cannot
-# initialise or run anything here. It leaves the environment before any action code is loaded, and
-# only its digest is kept. Without one (a blackbox use of this image) requests are not checked.
-_TOKEN = os.environ.pop("__OW_RUNTIME_TOKEN", "")
+# The invoker's per-container secret: every request must carry it as "Authorization: Bearer
+# <token>", so no other code that can reach this socket can initialise or run anything here. It
+# comes in a file (__OW_RUNTIME_TOKEN_FILE) that is removed once read, before any action code
+# loads, so the action finds it neither on disk nor in its environment; only its digest is kept.
+# Without one (a blackbox use of this image) requests are not checked.
+def _read_token():
+    path = os.environ.pop("__OW_RUNTIME_TOKEN_FILE", "")
+    if not path:
+        return ""
+    with open(path, encoding="utf-8") as f:
+        token = f.read().strip()
+    os.remove(path)
+    if not token:
+        raise SystemExit("the runtime token file is empty")
+    return token
+
+
+_TOKEN = _read_token()
 EXPECTED_AUTHORIZATION = _digest("Bearer " + _TOKEN) if _TOKEN else None
 del _TOKEN
 

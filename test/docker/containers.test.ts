@@ -1,3 +1,4 @@
+import { ACTION_UID_RANGE } from '../../lib/invoker/action-users';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { buildFromFolder } from '../../lib/images/build';
@@ -66,7 +67,9 @@ describeDocker('docker container factory', () => {
       const warm = (await wsk.actions.invoke({ name: 'where', blocking: true })) as Record_;
       expect(annotation(cold, 'initTime')).toEqual(expect.any(Number));
       expect(annotation(warm, 'initTime')).toBeUndefined();
-      expect(warm.response.result).toMatchObject({ calls: 2, uid: 1000 });
+      expect(warm.response.result).toMatchObject({ calls: 2 });
+      // A user of its own from the reserved range, not the image's.
+      expect((warm.response.result as { uid: number }).uid).toBeGreaterThanOrEqual(ACTION_UID_RANGE.first);
       expect(cold.logs).toEqual([expect.stringMatching(/stdout: call 1$/)]);
       expect(containersOf(INVOKER_ID).length).toBeGreaterThanOrEqual(1);
     }),
@@ -180,7 +183,7 @@ describeDocker('docker container factory', () => {
       await wsk.actions.create({ name: 'hang', action: 'function main() { return new Promise(() => {}); }', limits: { timeout: 1000 } } as never);
       const pending = failure(wsk.actions.invoke({ name: 'hang', blocking: true }));
       // While it hangs, find the container that runs it.
-      const [running] = await eventually('a container running hang', () => containersFor(env, 'guest/hang'), (ids) => ids.length === 1, 2500);
+      const [running] = await eventually('a container running hang', () => containersFor(env, 'guest/hang'), (ids) => ids.length === 1 && Boolean(ids[0]), 2500);
       const record = await pending;
       expect(record.response).toMatchObject({ status: 'action developer error', result: { error: 'The action exceeded its time limits of 1000 milliseconds.' } });
       // Removal runs after the record is written; it happens within moments.

@@ -10,13 +10,17 @@ import { clientForNewNamespace, startTestPlatform, withInvokerLog, type TestPlat
 import { eventually, poolOf } from '../helpers/pool';
 import { SideChannel } from '../helpers/side-channel';
 
-// Action containers listen for the runtime protocol (POST /init, POST /run) where other action
-// containers can reach them: on a 127.0.0.1 port of the shared host network (Docker), or on a unix
-// socket (processes). Each runtime answers only its invoker, which holds a per-container token; and
-// inside a container the action has no capabilities, no privilege gain, a read-only system, a
-// bounded number of processes and none of the platform's settings.
+// Action containers serve the runtime protocol (POST /init, POST /run) on a unix socket in a
+// directory of their own: mounted at /run/skywhisk in a Docker container, the work directory of a
+// process (closed to other users, or alone in a bubblewrap sandbox). No runtime has a TCP port that
+// other actions could reach. Each runtime also answers only its invoker, which holds a
+// per-container token that the action can no longer read; and inside a container the action has
+// no capabilities, no privilege gain, a read-only system, a bounded number of processes and none
+// of the platform's settings.
 
 const TOKEN_ENV = '__OW_RUNTIME_TOKEN';
+const TOKEN_FILE_ENV = '__OW_RUNTIME_TOKEN_FILE';
+const DOCKER_SOCKET = '/run/skywhisk/runtime.sock';
 const FORBIDDEN = { error: 'Forbidden: this runtime answers only its invoker.' };
 
 type Record_ = { activationId: string; response: { status: string; result: Record<string, unknown> } };
@@ -101,7 +105,7 @@ describeDocker('docker action containers', () => {
     return one.id;
   }
 
-  async function attack(params: { port: number; path: '/init' | '/run'; body: object }): Promise<{ bare: Probe; guessed: Probe }> {
+  async function attack(params: { socketPath: string; path: '/init' | '/run'; body: object }): Promise<{ bare: Probe; guessed: Probe }> {
     return (await attacker.actions.invoke({ name: 'attack', blocking: true, result: true, params })) as { bare: Probe; guessed: Probe };
   }
 
@@ -128,12 +132,13 @@ describeDocker('docker action containers', () => {
       expect(own.response.result).toEqual({ ran: true });
       expect(side.hits.get(own.activationId)).toBe(1);
       const id = await containerOf(`victim-ns/${name}`);
-      const port = Number(containerEnv(id).__OW_LISTEN);
-      expect(port).toBeGreaterThan(0);
+      // It has no port: its runtime listens on a socket in its own mount namespace.
+      expect(containerEnv(id).__OW_LISTEN).toBe(DOCKER_SOCKET);
 
-      // ...but not for a /run another namespace's action sends to its port.
+      // ...and not for a /run another namespace's action sends to that path, which in the
+      // attacker's container is the attacker's own runtime, which refuses it too.
       const stolen = `stolen-${kind.replace(/\W/g, '')}`;
-      const result = await attack({ port, path: '/run', body: { value: {}, activation_id: stolen, namespace: 'victim-ns' } });
+      const result = await attack({ socketPath: DOCKER_SOCKET, path: '/run', body: { value: {}, activation_id: stolen, namespace: 'victim-ns' } });
       expect(result).toEqual({ bare: { status: 403, body: FORBIDDEN }, guessed: { status: 403, body: FORBIDDEN } });
       expect(side.hits.get(stolen)).toBeUndefined();
 
@@ -152,9 +157,9 @@ describeDocker('docker action containers', () => {
         async () => (await poolOf(env)).containers.filter((c) => c.state === 'prewarmed' && c.kind === 'nodejs:20' && c.id),
         (cells) => cells.length > 0,
       );
-      const port = Number(containerEnv(cell.id!).__OW_LISTEN);
+      expect(containerEnv(cell.id!).__OW_LISTEN).toBe(DOCKER_SOCKET);
       const planted = `async function main() { await fetch('http://127.0.0.1:${side.port}/hit?id=planted'); return { planted: true }; }`;
-      const result = await attack({ port, path: '/init', body: { value: { code: planted, main: 'main' } } });
+      const result = await attack({ socketPath: DOCKER_SOCKET, path: '/init', body: { value: { code: planted, main: 'main' } } });
       expect(result).toEqual({ bare: { status: 403, body: FORBIDDEN }, guessed: { status: 403, body: FORBIDDEN } });
 
       // Stem cells are taken by the next cold start of their kind and size: the victim's own code runs.
@@ -177,7 +182,8 @@ describeDocker('docker action containers', () => {
           return {
             capEff: field('CapEff'), noNewPrivs: field('NoNewPrivs'), uid: process.getuid(), gid: process.getgid(),
             usr: write('/usr/probe'), root: write('/probe'), etc: write('/etc/probe'), tmp: write('/tmp/probe'),
-            env: process.env,
+            env: process.env, environ: fs.readFileSync('/proc/self/environ', 'utf8'),
+            tokenFile: (() => { try { return fs.readFileSync('/run/skywhisk/token', 'utf8'); } catch (error) { return error.code; } })(),
           };
         }`,
       });
@@ -191,18 +197,22 @@ describeDocker('docker action containers', () => {
         etc: string;
         tmp: string;
         env: Record<string, string>;
+        environ: string;
+        tokenFile: string;
       };
       expect(result).toMatchObject({ capEff: '0000000000000000', noNewPrivs: '1', usr: 'EROFS', root: 'EROFS', etc: 'EROFS', tmp: 'written' });
       expect(result.uid).not.toBe(0);
       expect(result.gid).not.toBe(0);
 
-      // The environment has the activation's context, but no platform settings and not the token
-      // its own container was started with.
-      const token = containerEnv(await containerOf('attacker-ns/probe'))[TOKEN_ENV];
-      expect(token).toMatch(/^[\w-]{43}$/);
+      // The environment has the activation's context, but no platform settings; the container was
+      // started without the token in its environment, and the token file is gone before action code runs.
+      const started = containerEnv(await containerOf('attacker-ns/probe'));
+      expect(started[TOKEN_ENV]).toBeUndefined();
+      expect(started[TOKEN_FILE_ENV]).toBe('/run/skywhisk/token');
+      expect(result.tokenFile).toBe('ENOENT');
+      expect(result.environ).not.toContain(TOKEN_ENV + '=');
       expect(Object.keys(result.env)).toEqual(expect.arrayContaining(['__OW_ACTIVATION_ID', '__OW_API_HOST']));
-      expect(Object.keys(result.env).filter((k) => /^(AWS_|SKYWHISK_)/.test(k) || k === TOKEN_ENV)).toEqual([]);
-      expect(JSON.stringify(result.env)).not.toContain(token);
+      expect(Object.keys(result.env).filter((k) => /^(AWS_|SKYWHISK_)/.test(k) || k.startsWith(TOKEN_ENV))).toEqual([]);
     }),
   );
 
@@ -211,15 +221,25 @@ describeDocker('docker action containers', () => {
       await attacker.actions.create({
         name: 'pyprobe',
         kind: 'python:3.11',
-        action: ['import os', 'def main(args):', '    return {"env": dict(os.environ), "uid": os.getuid()}'].join('\n'),
+        action: [
+          'import os',
+          'def main(args):',
+          '    return {"env": dict(os.environ), "uid": os.getuid(), "token_file": os.path.exists("/run/skywhisk/token"),',
+          '            "environ": open("/proc/self/environ").read()}',
+        ].join('\n'),
       } as never);
-      const result = (await attacker.actions.invoke({ name: 'pyprobe', blocking: true, result: true })) as { env: Record<string, string>; uid: number };
-      const token = containerEnv(await containerOf('attacker-ns/pyprobe'))[TOKEN_ENV];
-      expect(token).toMatch(/^[\w-]{43}$/);
+      const result = (await attacker.actions.invoke({ name: 'pyprobe', blocking: true, result: true })) as {
+        env: Record<string, string>;
+        uid: number;
+        token_file: boolean;
+        environ: string;
+      };
+      expect(containerEnv(await containerOf('attacker-ns/pyprobe'))[TOKEN_ENV]).toBeUndefined();
       expect(result.uid).not.toBe(0);
+      expect(result.token_file).toBe(false);
+      expect(result.environ).not.toContain(TOKEN_ENV + '=');
       expect(Object.keys(result.env)).toEqual(expect.arrayContaining(['__OW_ACTIVATION_ID']));
-      expect(Object.keys(result.env).filter((k) => /^(AWS_|SKYWHISK_)/.test(k) || k === TOKEN_ENV)).toEqual([]);
-      expect(JSON.stringify(result.env)).not.toContain(token);
+      expect(Object.keys(result.env).filter((k) => /^(AWS_|SKYWHISK_)/.test(k) || k.startsWith(TOKEN_ENV))).toEqual([]);
     }),
   );
 
@@ -326,10 +346,11 @@ describe.each(SANDBOXES.map((s) => [s.mode, s] as const))('%s process action con
     const stolen = `stolen-by-action-${mode}`;
     const response = await intruder.run({ value: { socketPath, path: '/run', body: { value: {}, activation_id: stolen } } }, 30_000);
     const result = response.body as { bare: Probe; guessed: Probe; env: Record<string, string> };
-    // Under bubblewrap another container's socket is not even in the sandbox; without it, the socket answers 403.
-    const refused = sandbox ? { error: 'ENOENT' } : { status: 403, body: FORBIDDEN };
+    // Under bubblewrap another container's socket is not even in the sandbox; without it, as root,
+    // each container has a user of its own and another's work directory is closed to it.
+    const refused = sandbox ? { error: 'ENOENT' } : process.getuid?.() === 0 ? { error: 'EACCES' } : { status: 403, body: FORBIDDEN };
     expect(result).toMatchObject({ bare: refused, guessed: refused });
     expect(side.hits.get(stolen)).toBeUndefined();
-    expect(Object.keys(result.env).filter((k) => /^(AWS_|SKYWHISK_)/.test(k) || k === TOKEN_ENV)).toEqual([]);
+    expect(Object.keys(result.env).filter((k) => /^(AWS_|SKYWHISK_)/.test(k) || k.startsWith(TOKEN_ENV))).toEqual([]);
   });
 });
