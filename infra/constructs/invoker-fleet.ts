@@ -19,7 +19,6 @@ import {
   AmiHardwareType,
   AsgCapacityProvider,
   type AddAutoScalingGroupCapacityOptions,
-  Capability,
   Cluster,
   ContainerImage,
   ContainerInsights,
@@ -134,6 +133,8 @@ export interface InvokerFleetProps {
 
 /** Seconds ECS waits after SIGTERM before killing an invoker: it drains its activations meanwhile (Fargate's maximum). */
 const STOP_TIMEOUT = Duration.seconds(120);
+/** ec2 mode: the host directory of the runtimes' sockets and tokens, root-only (0700, made by the invoker). */
+const RUNTIME_CHANNEL_DIR = '/var/lib/skywhisk/runtime-channels';
 /** Minutes of empty queue before the fleet goes back to `minTasks`. */
 const SCALE_IN_MINUTES = 15;
 
@@ -194,14 +195,16 @@ export class InvokerFleet extends Construct {
         // The invoker is on the host network (its task role through the agent's credentials endpoint);
         // action containers are on the instance's action network, reached at their bridge addresses.
         networkMode: NetworkMode.HOST,
-        // With host networking (SKYWHISK_DOCKER_NETWORK=host) blackbox images get a network namespace
-        // of their own, which the invoker enters (nsenter) to reach them: it must see host PIDs. On the
-        // action network they are reached at their address. The Docker socket already makes it root on the host.
+        // Host PIDs: the invoker gives each action container a user of its own that no process on
+        // the instance has (lib/invoker/action-users.ts). On the action network blackbox images are
+        // reached at their address, so no namespace is entered and no extra capability is needed.
         pidMode: PidMode.HOST,
       });
       taskDefinition.addVolume({ name: 'docker-socket', host: { sourcePath: '/var/run/docker.sock' } });
+      // Each runtime's unix socket and token live in a host directory mounted into its container
+      // and, at the same path, into the invoker: runtimes have no port on any network.
+      taskDefinition.addVolume({ name: 'runtime-channels', host: { sourcePath: RUNTIME_CHANNEL_DIR } });
       const linuxParameters = new LinuxParameters(this, 'LinuxParameters', { initProcessEnabled: true });
-      linuxParameters.addCapabilities(Capability.SYS_ADMIN, Capability.SYS_PTRACE);
       const invoker = taskDefinition.addContainer('Invoker', {
         ...container,
         memoryReservationMiB: 512,
@@ -212,12 +215,16 @@ export class InvokerFleet extends Construct {
           // The bridge network the instance's user data made for actions, firewalled off the
           // metadata and credentials endpoints, the VPC and the host (infra/constructs/action-network.ts).
           SKYWHISK_DOCKER_NETWORK: ACTION_NETWORK,
+          SKYWHISK_RUNTIME_CHANNEL_DIR: RUNTIME_CHANNEL_DIR,
           SKYWHISK_RUNTIME_IMAGES: Stack.of(this).toJsonString(props.images.manifest),
           // One invoker per instance: whatever skywhisk containers are on it were left by a predecessor.
           SKYWHISK_EXCLUSIVE_HOST: 'true',
         },
       });
-      invoker.addMountPoints({ sourceVolume: 'docker-socket', containerPath: '/var/run/docker.sock', readOnly: false });
+      invoker.addMountPoints(
+        { sourceVolume: 'docker-socket', containerPath: '/var/run/docker.sock', readOnly: false },
+        { sourceVolume: 'runtime-channels', containerPath: RUNTIME_CHANNEL_DIR, readOnly: false },
+      );
       props.images.grantPull(taskDefinition.taskRole);
 
       const capacityProvider = new AsgCapacityProvider(this, 'Capacity', {

@@ -92,13 +92,29 @@ describe('ec2 mode', () => {
     template = Template.fromStack(built.stack);
   });
 
-  test('the invoker runs on the host network with the host Docker socket, one per instance', () => {
+  test('the invoker runs on the host network with the host Docker socket and the runtimes’ channel directory, one per instance', () => {
     // THEN
+    const channels = '/var/lib/skywhisk/runtime-channels';
     template.hasResourceProperties('AWS::ECS::TaskDefinition', {
       NetworkMode: 'host',
       RequiresCompatibilities: ['EC2'],
-      Volumes: [{ Name: 'docker-socket', Host: { SourcePath: '/var/run/docker.sock' } }],
-      ContainerDefinitions: [Match.objectLike({ MountPoints: [{ SourceVolume: 'docker-socket', ContainerPath: '/var/run/docker.sock', ReadOnly: false }], StopTimeout: 120 })],
+      Volumes: [
+        { Name: 'docker-socket', Host: { SourcePath: '/var/run/docker.sock' } },
+        { Name: 'runtime-channels', Host: { SourcePath: channels } },
+      ],
+      ContainerDefinitions: [
+        Match.objectLike({
+          // The runtimes' sockets are reached at the same path the host gives their containers.
+          MountPoints: [
+            { SourceVolume: 'docker-socket', ContainerPath: '/var/run/docker.sock', ReadOnly: false },
+            { SourceVolume: 'runtime-channels', ContainerPath: channels, ReadOnly: false },
+          ],
+          Environment: Match.arrayWith([{ Name: 'SKYWHISK_RUNTIME_CHANNEL_DIR', Value: channels }]),
+          // Off the host network no namespace is entered: no extra capability.
+          LinuxParameters: { Capabilities: {}, InitProcessEnabled: true },
+          StopTimeout: 120,
+        }),
+      ],
     });
     template.hasResourceProperties('AWS::ECS::Service', {
       PlacementConstraints: [{ Type: 'distinctInstance' }],
