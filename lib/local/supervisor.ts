@@ -5,20 +5,24 @@ export type SupervisedName = 'controller' | 'invoker';
 export interface SupervisorEvents {
   /** A process exited on its own and was replaced. */
   onRestart?(name: SupervisedName, exitCode: number | string): void;
-  /** A process kept crashing (or its replacement kept failing to start): the platform cannot go on. */
+  /** A process could not be started again, however often it was tried: the platform cannot go on. */
   onGiveUp?(name: SupervisedName, reason: string): void;
 }
 
-/** More crashes (failed replacement starts included) than this within a minute is a crash loop. */
-const MAX_RESTARTS_PER_MINUTE = 5;
+/** Replacement starts that fail in a row before the supervisor gives up: the process cannot start at all. */
+const MAX_FAILED_STARTS = 5;
 const FIRST_BACKOFF_MS = 200;
+/** The backoff doubles with each crash in the last minute, up to this. */
+const MAX_BACKOFF_MS = 30_000;
 /** Grace for a process that finished starting after shutdown() was asked for, unless shutdown() says. */
 const SHUTDOWN_GRACE_MS = 60_000;
 
 /**
  * Keeps the controller and invoker running, the way ECS replaces a failed task: a process that
  * exits without being asked to is started again with the same settings, after a short backoff
- * that doubles with each crash in the last minute.
+ * that doubles with each crash in the last minute (at most 30 s). A process that keeps crashing
+ * (which a tenant's action could try to cause) is replaced for as long as it starts; the
+ * supervisor gives up only when five starts in a row fail.
  *
  * Every operation on a name (crash replacement, restart, stop) runs one at a time, so two of them
  * never both start a process; and a stop asked for while a start is under way wins: the process
@@ -131,16 +135,12 @@ export class Supervisor {
 
   /** Replaces a crashed process; a start that fails counts as one more crash and is retried. */
   private async replace(name: SupervisedName, code: number | string, ticket: number): Promise<void> {
-    let last = `last exit: ${code}`;
+    let failedStarts = 0;
     for (;;) {
       const now = Date.now();
       const recent = [...(this.crashes.get(name) ?? []).filter((t) => t > now - 60_000), now];
       this.crashes.set(name, recent);
-      if (recent.length > MAX_RESTARTS_PER_MINUTE) {
-        this.events.onGiveUp?.(name, `${name} crashed ${recent.length} times within a minute (${last})`);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, FIRST_BACKOFF_MS * 2 ** (recent.length - 1)));
+      await new Promise((r) => setTimeout(r, Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (recent.length - 1))));
       if (this.stopCount(name) !== ticket) return;
       try {
         if (!(await this.startAndAdopt(name, ticket))) return;
@@ -148,7 +148,12 @@ export class Supervisor {
         this.events.onRestart?.(name, code);
         return;
       } catch (error) {
-        last = `last start failed: ${error instanceof Error ? error.message : String(error)}`;
+        failedStarts++;
+        if (failedStarts >= MAX_FAILED_STARTS) {
+          const reason = error instanceof Error ? error.message : String(error);
+          this.events.onGiveUp?.(name, `${name} could not be started again (${failedStarts} attempts after exit ${code}; last: ${reason})`);
+          return;
+        }
       }
     }
   }
