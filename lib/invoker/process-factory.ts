@@ -93,6 +93,16 @@ function unmount(dir: string): void {
   spawnSync('umount', ['-l', dir], { stdio: 'ignore', timeout: 5000 });
 }
 
+/**
+ * Without bubblewrap, a pid namespace of its own (with its own /proc) by util-linux `unshare`,
+ * killed with its parent; it needs root with CAP_SYS_ADMIN (not in Fargate).
+ */
+const UNSHARE_PID = ['setpriv', '--pdeathsig=KILL', '--', 'unshare', '--pid', '--fork', '--kill-child', '--mount-proc', '--ipc', '--uts', '--'];
+
+function unshareWorks(): boolean {
+  return spawnSync(UNSHARE_PID[3], [...UNSHARE_PID.slice(4), 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+}
+
 /** Whether this process may mount a tmpfs (root with CAP_SYS_ADMIN; not in Fargate). */
 function canMountTmpfs(root: string): boolean {
   const probe = join(root, 'mount-probe');
@@ -128,6 +138,8 @@ export interface ProcessIsolation {
   sandbox: boolean;
   /** A distinct unprivileged uid per container (the invoker is root). */
   userPerContainer: boolean;
+  /** Its own pid namespace and /proc: bubblewrap's, or `unshare`'s without it. */
+  pidNamespace: boolean;
   /** Memory, pids and CPU limits per container in cgroups (v1). */
   cgroups: boolean;
   /** The work directory (socket, HOME, TMPDIR) is a tmpfs of a fixed size, so no action fills the host's disk. */
@@ -141,7 +153,7 @@ export function isolatesTenants(isolation: ProcessIsolation): boolean {
 
 export function describeIsolation(isolation: ProcessIsolation): string {
   if (!isolatesTenants(isolation)) return 'process (single-tenant: actions are not isolated from each other)';
-  const parts = [isolation.sandbox ? 'bubblewrap sandbox' : 'no sandbox'];
+  const parts = [isolation.sandbox ? 'bubblewrap sandbox' : isolation.pidNamespace ? 'no sandbox, a pid namespace' : 'no sandbox'];
   if (isolation.userPerContainer) parts.push('a user per container');
   parts.push(isolation.cgroups ? 'cgroup limits' : 'no memory or CPU limits');
   if (isolation.sizedWorkDir) parts.push(`a ${TMP_BYTES / 1024 / 1024} MB work directory`);
@@ -220,7 +232,8 @@ export interface ProcessFactoryOptions {
 /**
  * Runs each action container as a sandboxed process: the runtime proxy under bubblewrap (own pid,
  * ipc, uts and mount namespaces, read-only system, a sized private /tmp, no inherited environment)
- * where it works; as root, under a user of its own with its work directory closed to others; in
+ * where it works, else (as root) in a pid namespace of its own by `unshare`; as root, under a user
+ * of its own with its work directory (a 64 MB tmpfs) closed to others; in
  * cgroups for memory, processes and CPU where they can be made; and with process limits always.
  * It talks to the runtime over a unix socket in the container's work directory, so no ports are
  * shared. This is what Fargate invokers use.
@@ -241,7 +254,13 @@ export class ProcessContainerFactory implements ContainerFactory {
     chmodSync(this.root, 0o711);
     const useCgroups = options.cgroups ?? (isRoot() && CgroupsV1.available());
     this.cgroups = useCgroups ? new CgroupsV1(`${options.group ?? 'invoker'}-${process.pid}`) : undefined;
-    this.isolation = { sandbox: options.sandbox, userPerContainer: isRoot(), cgroups: useCgroups, sizedWorkDir: isRoot() && canMountTmpfs(this.root) };
+    this.isolation = {
+      sandbox: options.sandbox,
+      userPerContainer: isRoot(),
+      pidNamespace: options.sandbox || (isRoot() && unshareWorks()),
+      cgroups: useCgroups,
+      sizedWorkDir: isRoot() && canMountTmpfs(this.root),
+    };
   }
 
   get sandboxed(): boolean {
@@ -285,7 +304,11 @@ export class ProcessContainerFactory implements ContainerFactory {
         [RUNTIME_TOKEN_FILE_ENV]: tokenFile,
       };
       const inner = [...privilegeWrapper(uid), runtime.command, ...runtime.args];
-      const sandboxed = this.options.sandbox ? [this.options.bwrapPath ?? 'bwrap', ...bwrapArgs(workDir, runtime.bind), ...inner] : inner;
+      const sandboxed = this.options.sandbox
+        ? [this.options.bwrapPath ?? 'bwrap', ...bwrapArgs(workDir, runtime.bind), ...inner]
+        : this.isolation.pidNamespace
+          ? [...UNSHARE_PID, ...inner]
+          : inner;
       // Into its cgroups before anything of the container runs.
       const command = cgroupFiles ? joinCommand(cgroupFiles, sandboxed) : sandboxed;
       const child = spawn(command[0], command.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env, cwd: workDir });
