@@ -178,13 +178,15 @@ async function handleRun(req, res) {
   markEndOfActivation();
 }
 
-const server = http.createServer({ connectionsCheckingInterval: 1000 }, (req, res) => {
+const server = http.createServer((req, res) => {
   if (!authorized(req)) {
     // Refused before the body is read; the connection is not reused.
     res.setHeader('connection', 'close');
     reply(res, 403, { error: 'Forbidden: this runtime answers only its invoker.' });
     return;
   }
+  // The invoker's own connection: kept for the container's life, however long a run takes.
+  req.socket.setTimeout(0);
   const route = req.method === 'POST' ? req.url : undefined;
   const handler = route === '/init' ? handleInit : route === '/run' ? handleRun : undefined;
   if (!handler) {
@@ -196,10 +198,10 @@ const server = http.createServer({ connectionsCheckingInterval: 1000 }, (req, re
   });
 });
 // The invoker keeps one connection open for the container's life; anything else that connects
-// must send its headers at once, and one refused request closes the connection.
+// must present the token within seconds, and one refused request closes the connection.
 server.keepAliveTimeout = 0;
-server.headersTimeout = 5000;
-server.requestTimeout = 30000;
+const UNAUTHENTICATED_IDLE_MS = 5000;
+server.on('connection', (socket) => socket.setTimeout(UNAUTHENTICATED_IDLE_MS, () => socket.destroy()));
 
 const listen = process.env.__OW_LISTEN || '8080';
 if (/^\d+$/.test(listen)) server.listen(Number(listen), process.env.__OW_LISTEN_HOST || '0.0.0.0');

@@ -86,6 +86,10 @@ def load_action(value):
     return main
 
 
+# Seconds a connection may stay without presenting the token.
+UNAUTHENTICATED_IDLE_S = 5
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -98,6 +102,8 @@ class Handler(BaseHTTPRequestHandler):
         # delayed ACK of the headers, about 40 ms on every reply over a kept-alive TCP connection.
         if self.connection.family in (socket.AF_INET, socket.AF_INET6):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # A connection must show the token within seconds: one that sends nothing is dropped.
+        self.connection.settimeout(UNAUTHENTICATED_IDLE_S)
 
     def reply(self, status, body, close=False):
         data = json.dumps(body).encode("utf-8")
@@ -120,6 +126,8 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.reply(403, {"error": "Forbidden: this runtime answers only its invoker."}, close=True)
             return
+        # The invoker's own connection: kept for the container's life, however long a run takes.
+        self.connection.settimeout(None)
         try:
             message = self.read_json()
         except Exception as error:  # malformed body
@@ -175,6 +183,8 @@ class Handler(BaseHTTPRequestHandler):
 
 class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
+    # A full backlog refuses unix connections at once (EAGAIN), the invoker's included.
+    request_queue_size = 128
 
     def get_request(self):
         request, _ = super().get_request()
@@ -183,6 +193,7 @@ class UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer)
 
 class TCPServer(socketserver.ThreadingMixIn, HTTPServer):
     daemon_threads = True
+    request_queue_size = 128
 
 
 def main():

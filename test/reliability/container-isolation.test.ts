@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ActionContainer } from '../../lib/invoker/container';
@@ -336,6 +337,18 @@ describe.each(SANDBOXES.map((s) => [s.mode, s] as const))('%s process action con
     expect(own).toMatchObject({ statusCode: 200, body: { ran: true } });
     expect(side.hits.get(`own-${mode}-${kind}`)).toBe(1);
   });
+
+  test.each(['nodejs:20', 'python:3.11'])('a %s runtime hangs up on a connection that shows no token, and keeps its invoker’s', async (kind) => {
+    const { container, socketPath } = await create(kind);
+    await listening(socketPath);
+    const code = kind.startsWith('python') ? 'def main(a):\n    return {"ok": True}\n' : 'function main() { return { ok: true }; }';
+    expect((await container.init({ value: { code, main: 'main' } }, 30_000)).statusCode).toBe(200);
+    // A flood of idle connections cannot hold the runtime's descriptors: each is dropped...
+    const idle = Array.from({ length: 20 }, () => connect(socketPath));
+    await Promise.all(idle.map((socket) => new Promise((resolve) => socket.once('close', resolve))));
+    // ...while the invoker's own connection, older than that wait, still serves.
+    expect(await container.run({ value: {} }, 30_000)).toMatchObject({ statusCode: 200, body: { ok: true } });
+  }, 60_000);
 
   test('another action’s code cannot run anything in a container, and does not see its own token', async () => {
     const { container: target, socketPath } = await create('nodejs:20');
