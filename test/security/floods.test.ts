@@ -6,7 +6,7 @@ import { MAX_RUNTIME_RESPONSE_BYTES } from '../../lib/invoker/runtime-client';
 import { dockerTestsEnabled } from '../helpers/docker';
 import { clientForNewNamespace, startTestPlatform, withInvokerLog, type TestPlatform } from '../helpers/platform';
 import { containersFor } from '../helpers/pool';
-import { DISK_FLOOD_ACTION, FORK_BOMB_ACTION, HUGE_RESPONSE_ACTION, MEMORY_FLOOD_ACTION, STDOUT_FLOOD_ACTION } from './hostile-code';
+import { CONNECTION_FLOOD_ACTION, DISK_FLOOD_ACTION, FORK_BOMB_ACTION, HUGE_RESPONSE_ACTION, MEMORY_FLOOD_ACTION, STDOUT_FLOOD_ACTION } from './hostile-code';
 
 // Attack: an action tries to take the host's limits from every other tenant: processes, memory
 // outside the V8 heap, scratch disk, stdout, and an endless answer on its own /run connection
@@ -110,6 +110,23 @@ describe.each(MODES.map((m) => [m.mode, m] as const))('%s', (mode, { env: settin
         status: 'action developer error',
         result: { error: `The action produced a response that exceeded the allowed length: more than ${MAX_RUNTIME_RESPONSE_BYTES} bytes.` },
       });
+      await othersUnharmed(pid);
+    }),
+  );
+
+  test('a flood of idle connections to every port an action can reach does not change another tenant’s results', () =>
+    withInvokerLog(env, async () => {
+      const pid = env.platform.processes.invoker.child.pid;
+      // The scan suite shows these two are all an action reaches; runtimes have no port at all.
+      const ports = [Number(new URL(env.platform.apiHost).port), Number(new URL(env.platform.endpointUrl).port)];
+      await attacker.actions.create({ name: 'connections', action: CONNECTION_FLOOD_ACTION, limits: { timeout: 120_000 } } as never);
+      const flood = attacker.actions.invoke({ name: 'connections', blocking: true, result: true, params: { ports, perPort: 480, holdMs: 8000 } });
+      // While it holds them, the other tenant's warm action keeps answering, each time correctly.
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      for (let i = 0; i < 10; i++) expect(await bystander.actions.invoke({ name: 'hello', blocking: true, result: true })).toEqual({ hello: true });
+      const { held } = (await flood) as { held: Record<string, number> };
+      // The flood was real: it held hundreds of connections on both ports.
+      for (const port of ports) expect(held[String(port)]).toBeGreaterThan(400);
       await othersUnharmed(pid);
     }),
   );

@@ -185,3 +185,23 @@ async function main({ mb }) {
   if (!res.destroyed) res.end('"}');
   return new Promise(() => {});
 }`;
+
+/** Opens up to `perPort` idle connections to each loopback port and holds them for `holdMs`. */
+export const CONNECTION_FLOOD_ACTION = `
+const net = require('net');
+async function main({ ports, perPort, holdMs }) {
+  const held = {};
+  const sockets = [];
+  for (const port of ports) {
+    held[port] = 0;
+    await Promise.all(Array.from({ length: perPort }, () => new Promise((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => { held[port]++; sockets.push(socket); resolve(); });
+      socket.once('error', () => resolve());
+    })));
+  }
+  await new Promise((resolve) => setTimeout(resolve, holdMs));
+  const open = sockets.filter((s) => !s.destroyed).length;
+  sockets.forEach((s) => s.destroy());
+  return { held, stillOpen: open };
+}`;
