@@ -2,12 +2,13 @@
 # deploy time with the repository root as context (.dockerignore keeps only what is copied here).
 #   ec2 mode:     the docker factory starts action containers through the host's mounted Docker socket.
 #   fargate mode: the process factory runs runtimes/*/proxy.* itself, so node and python3 are here,
-#                 plus bubblewrap (used where user namespaces are allowed) and unzip for zipped actions.
+#                 plus bubblewrap (used where user namespaces are allowed), unzip for zipped actions,
+#                 and util-linux's setpriv, prlimit and unshare, and mount, which sandbox each process.
 # It runs as root: it needs the Docker socket in ec2 mode, and in fargate mode drops each action to an
 # unprivileged user (lib/invoker/process-factory.ts).
 FROM public.ecr.aws/docker/library/node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 unzip bubblewrap ca-certificates \
+ && apt-get install -y --no-install-recommends python3 unzip bubblewrap util-linux mount ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/skywhisk
 ENV NODE_ENV=production
