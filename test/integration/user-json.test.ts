@@ -1,4 +1,5 @@
 import { dumpStore, basicAuthHeader, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { expectSameJson, tricky, TRICKY_TEXT } from '../helpers/tricky-json';
 
 // Whatever JSON a user sends is stored and returned exactly as sent: keys that name Object
 // builtins (`constructor`, `__proto__`, `toString`, ...) at any depth, inside arrays too, in invoke
@@ -6,25 +7,6 @@ import { dumpStore, basicAuthHeader, startTestPlatform, type TestPlatform } from
 // 400 on every path, web actions included.
 
 let env: TestPlatform;
-
-/** Every key that trips a naive copy or marshaller, nested, and inside arrays. JSON.parse makes `__proto__` an own key. */
-const TRICKY_TEXT =
-  '{"constructor":"Ford","__proto__":{"polluted":1,"constructor":{"name":"Object"}},"prototype":{"constructor":null},' +
-  '"toString":"text","hasOwnProperty":1,"valueOf":[{"constructor":"in an array","__proto__":[1,{"__proto__":"deep"}]}],' +
-  '"nested":{"a":{"toString":{"valueOf":false},"__proto__":null}}}';
-const tricky = (): Record<string, unknown> => JSON.parse(TRICKY_TEXT) as Record<string, unknown>;
-
-/** The keys, at every level, of a value: what `toEqual` alone would not show for `__proto__`. */
-function ownKeysDeep(value: unknown): string[] {
-  if (value === null || typeof value !== 'object') return [];
-  if (Array.isArray(value)) return value.flatMap((v, i) => ownKeysDeep(v).map((k) => `${i}.${k}`));
-  return Object.keys(value).flatMap((key) => [key, ...ownKeysDeep((value as Record<string, unknown>)[key]).map((k) => `${key}.${k}`)]);
-}
-
-function expectSameJson(actual: unknown, expected: unknown): void {
-  expect(ownKeysDeep(actual).sort()).toEqual(ownKeysDeep(expected).sort());
-  expect(actual).toEqual(expected);
-}
 
 async function api(method: string, path: string, body?: string): Promise<{ status: number; headers: Headers; body: any }> {
   const response = await fetch(`${env.platform.apiHost}/api/v1/${path}`, {

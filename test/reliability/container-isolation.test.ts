@@ -10,6 +10,7 @@ import { dockerTestsEnabled } from '../helpers/docker';
 import { clientForNewNamespace, startTestPlatform, withInvokerLog, type TestPlatform } from '../helpers/platform';
 import { eventually, poolOf } from '../helpers/pool';
 import { SideChannel } from '../helpers/side-channel';
+import { FORK_BOMB_ACTION } from '../security/hostile-code';
 
 // Action containers serve the runtime protocol (POST /init, POST /run) on a unix socket in a
 // directory of their own: mounted at /run/skywhisk in a Docker container, the work directory of a
@@ -249,21 +250,7 @@ describeDocker('docker action containers', () => {
       await attacker.actions.create({
         name: 'spawner',
         // Up to `count` sleeping children at once, each waited for until it started or was refused.
-        action: `async function main({ count }) {
-          const { spawn } = require('child_process');
-          const children = [];
-          const errors = {};
-          for (let i = 0; i < count; i++) {
-            const child = spawn('sleep', ['300'], { stdio: 'ignore' });
-            children.push(new Promise((resolve) => {
-              child.once('spawn', () => resolve(child));
-              child.once('error', (error) => { errors[error.code] = (errors[error.code] || 0) + 1; resolve(undefined); });
-            }));
-          }
-          const started = (await Promise.all(children)).filter(Boolean);
-          await Promise.all(started.map((child) => new Promise((resolve) => { child.once('exit', resolve); child.kill('SIGKILL'); })));
-          return { started: started.length, errors };
-        }`,
+        action: FORK_BOMB_ACTION,
         limits: { memory: 512, timeout: 120_000 },
       } as never);
       const bomb = (await attacker.actions.invoke({ name: 'spawner', blocking: true, result: true, params: { count: 1500 } })) as {

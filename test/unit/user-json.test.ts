@@ -10,28 +10,11 @@ import { WebActionError, webActionArgs } from '../../lib/controller/web-request'
 import { activationMessageSchema, type ActivationRecord } from '../../lib/model/activation';
 import { ActivationsRepository } from '../../lib/store/activations';
 import { EntitiesRepository } from '../../lib/store/entities';
+import { expectSameJson, tricky, TRICKY_TEXT } from '../helpers/tricky-json';
 
 // The functions user JSON passes through keep every key a user sent (`__proto__`, `constructor`,
 // `toString`, ...) as an own property, at any depth, and never touch a prototype; the stores give
 // back exactly what was put, through the real document client and its marshaller.
-
-/** JSON.parse makes `__proto__` an own key, as any JSON a user sends. */
-const TRICKY_TEXT =
-  '{"constructor":"Ford","__proto__":{"polluted":1},"prototype":{"constructor":{"name":"Set"}},"toString":"text",' +
-  '"hasOwnProperty":1,"valueOf":[{"constructor":null,"__proto__":[{"__proto__":{"polluted":2}}]}]}';
-const tricky = (): Record<string, unknown> => JSON.parse(TRICKY_TEXT) as Record<string, unknown>;
-
-function ownKeysDeep(value: unknown): string[] {
-  if (value === null || typeof value !== 'object') return [];
-  if (Array.isArray(value)) return value.flatMap((v, i) => ownKeysDeep(v).map((k) => `${i}.${k}`));
-  return Object.keys(value).flatMap((key) => [key, ...ownKeysDeep((value as Record<string, unknown>)[key]).map((k) => `${key}.${k}`)]);
-}
-
-/** Same JSON, key for key: `toEqual` alone does not see a dropped `__proto__`. */
-function expectSameJson(actual: unknown, expected: unknown): void {
-  expect(ownKeysDeep(actual).sort()).toEqual(ownKeysDeep(expected).sort());
-  expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
-}
 
 afterEach(() => {
   expect(({} as Record<string, unknown>).polluted).toBeUndefined();
