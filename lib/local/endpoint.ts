@@ -1,9 +1,9 @@
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { inject } from 'light-my-request';
+import { PassThrough } from 'node:stream';
 import { verifySignature, type EndpointCredentials } from './sigv4-verify';
 
 /**
@@ -11,7 +11,7 @@ import { verifySignature, type EndpointCredentials } from './sigv4-verify';
  * JSON 1.0) behind one loopback port, routed by `X-Amz-Target` like LocalStack's edge port, so
  * every client needs only `AWS_ENDPOINT_URL`. Neither emulator listens where action code can
  * reach it: each request is read whole, its SigV4 signature verified against the platform's
- * secret key, and then dispatched into the emulator's handler in-process.
+ * secret key, and then replayed into the emulator's handler in-process.
  *
  * fauxqs keeps messages in memory; on stop the endpoint writes every queue (with its ready,
  * delayed and in-flight messages) to `sqs-snapshot.json` and restores it on the next start.
@@ -31,8 +31,6 @@ interface FastifyLike {
 
 interface InjectedResponse {
   statusCode: number;
-  headers: OutgoingHttpHeaders;
-  rawPayload: Buffer;
   json(): unknown;
 }
 
@@ -101,8 +99,26 @@ async function restoreQueues(app: FastifyLike, snapshots: QueueSnapshot[]): Prom
 /** Larger than any DynamoDB or SQS request (a 16 MB batch write); anything bigger is refused unread. */
 const MAX_REQUEST_BYTES = 17 * 1024 * 1024;
 
-/** Response headers the front server sets itself. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date']);
+/**
+ * The request again, with the body already read: a stream of that body carrying the original's
+ * line, headers and socket, which is all the emulators' handlers read.
+ */
+function replay(original: IncomingMessage, body: Buffer): IncomingMessage {
+  const stream = new PassThrough();
+  Object.assign(stream, {
+    method: original.method,
+    url: original.url,
+    headers: original.headers,
+    rawHeaders: original.rawHeaders,
+    httpVersion: original.httpVersion,
+    httpVersionMajor: original.httpVersionMajor,
+    httpVersionMinor: original.httpVersionMinor,
+    socket: original.socket,
+    connection: original.socket,
+  });
+  stream.end(body);
+  return stream as unknown as IncomingMessage;
+}
 
 function awsError(res: ServerResponse, status: number, type: string, message: string): void {
   res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
@@ -160,21 +176,30 @@ export async function startEndpoint(options: EndpointOptions): Promise<EmbeddedE
   }
 
   const dispatchDynamo = (req: IncomingMessage, res: ServerResponse) => dynamo.emit('request', req, res);
+  const dispatch = (req: IncomingMessage, res: ServerResponse) => {
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string' && target.startsWith('DynamoDB_')) dispatchDynamo(req, res);
+    else sqs.routing(req, res);
+  };
+  /**
+   * Connections whose first request carried a valid signature. A TCP connection belongs to the
+   * process that opened it (no other local process can write into it), so later requests on it
+   * come from the same key holder; checking each again cost about 1.4 ms of the endpoint's CPU
+   * per activation (the SDK keeps connections alive).
+   */
+  const verifiedConnections = new WeakSet<object>();
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (!options.credentials || verifiedConnections.has(req.socket)) return dispatch(req, res);
     const body = await readBody(req);
     if (body === undefined) return awsError(res, 413, 'RequestEntityTooLarge', 'The request is too large.');
-    const request = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body };
     // The emulators accept anything, and action code runs on the same loopback: the signature is
     // checked here, so only holders of the platform's secret key reach the tables and queues.
-    if (options.credentials && !(await verifySignature(request, options.credentials))) {
+    if (!(await verifySignature({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, options.credentials))) {
+      res.setHeader('connection', 'close');
       return awsError(res, 403, 'UnrecognizedClientException', 'The security token included in the request is invalid.');
     }
-    const injected = { method: request.method as 'POST', url: request.url, headers: req.headers as Record<string, string>, payload: body };
-    const target = req.headers['x-amz-target'];
-    const response = typeof target === 'string' && target.startsWith('DynamoDB_') ? await inject(dispatchDynamo, injected) : await sqs.inject(injected);
-    const headers = Object.fromEntries(Object.entries(response.headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())));
-    res.writeHead(response.statusCode, headers as OutgoingHttpHeaders);
-    res.end(response.rawPayload);
+    verifiedConnections.add(req.socket);
+    dispatch(replay(req, body), res);
   };
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
