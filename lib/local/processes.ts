@@ -27,7 +27,9 @@ export async function startProcess(
 ): Promise<ManagedProcess> {
   mkdirSync(logDir, { recursive: true });
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, ['--import', 'tsx', join(LIB_DIR, entry)], {
+  // `SKYWHISK_CPU_PROF_DIR`: each platform process writes a CPU profile there when it exits.
+  const profile = env.SKYWHISK_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${env.SKYWHISK_CPU_PROF_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', join(LIB_DIR, entry)], {
     env,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     detached: true,
