@@ -41,6 +41,20 @@ class NodeSha256 {
   }
 }
 
+/** One signer per scope: each caches its derived signing key, which is most of a signature's cost. */
+const signers = new Map<string, SignatureV4>();
+
+function signerFor(credentials: EndpointCredentials, region: string, service: string, applyChecksum: boolean): SignatureV4 {
+  const key = `${credentials.accessKeyId}\n${region}\n${service}\n${applyChecksum}`;
+  let signer = signers.get(key);
+  if (!signer) {
+    if (signers.size > 64) signers.clear();
+    signer = new SignatureV4({ credentials, region, service, sha256: NodeSha256, uriEscapePath: service !== 's3', applyChecksum });
+    signers.set(key, signer);
+  }
+  return signer;
+}
+
 function parseAmzDate(value: string): number | undefined {
   const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
   if (!match) return undefined;
@@ -84,7 +98,7 @@ export async function verifySignature(request: SignedRequest, credentials: Endpo
     const existing = query[key];
     query[key] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value];
   }
-  const signer = new SignatureV4({ credentials, region, service, sha256: NodeSha256, uriEscapePath: service !== 's3', applyChecksum: 'x-amz-content-sha256' in headers });
+  const signer = signerFor(credentials, region, service, 'x-amz-content-sha256' in headers);
   const signed = await signer.sign(
     { method: request.method, protocol: 'http:', hostname: headers.host, path: url.pathname, query, headers, body: request.body },
     { signingDate: new Date(signedAt), signableHeaders: new Set(signedHeaders) },
