@@ -41,16 +41,19 @@ class NodeSha256 {
   }
 }
 
-/** One signer per scope: each caches its derived signing key, which is most of a signature's cost. */
-const signers = new Map<string, SignatureV4>();
+/** One signer per credentials and scope: each caches its derived signing key, most of a signature's cost. */
+const signers = new WeakMap<EndpointCredentials, Map<string, SignatureV4>>();
 
 function signerFor(credentials: EndpointCredentials, region: string, service: string, applyChecksum: boolean): SignatureV4 {
-  const key = `${credentials.accessKeyId}\n${region}\n${service}\n${applyChecksum}`;
-  let signer = signers.get(key);
+  let scopes = signers.get(credentials);
+  if (!scopes) signers.set(credentials, (scopes = new Map()));
+  const key = `${region}\n${service}\n${applyChecksum}`;
+  let signer = scopes.get(key);
   if (!signer) {
-    if (signers.size > 64) signers.clear();
+    // Scopes come from requests: bounded, so made-up regions cannot grow the map without end.
+    if (scopes.size > 64) scopes.clear();
     signer = new SignatureV4({ credentials, region, service, sha256: NodeSha256, uriEscapePath: service !== 's3', applyChecksum });
-    signers.set(key, signer);
+    scopes.set(key, signer);
   }
   return signer;
 }
