@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
@@ -101,6 +101,29 @@ const UNSHARE_PID = ['setpriv', '--pdeathsig=KILL', '--', 'unshare', '--pid', '-
 
 function unshareWorks(): boolean {
   return spawnSync(UNSHARE_PID[3], [...UNSHARE_PID.slice(4), 'true'], { stdio: 'ignore', timeout: 5000 }).status === 0;
+}
+
+/** World-writable directories every process on the host can write to. */
+const SHARED_SCRATCH_DIRS = ['/tmp', '/var/tmp', '/dev/shm'];
+
+/** Removes the entries of `dirs` that `uid` owns (a container's user is never reused while it lives). */
+export function removeOwnedBy(uid: number, dirs: string[]): void {
+  for (const dir of dirs) {
+    let entries: string[];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const path = join(dir, entry);
+      try {
+        if (lstatSync(path).uid === uid) rmSync(path, { recursive: true, force: true });
+      } catch {
+        // gone already
+      }
+    }
+  }
 }
 
 /** Whether this process may mount a tmpfs (root with CAP_SYS_ADMIN; not in Fargate). */
@@ -276,6 +299,8 @@ export class ProcessContainerFactory implements ContainerFactory {
     const release = () => {
       if (mounted) unmount(workDir);
       rmSync(workDir, { recursive: true, force: true });
+      // Outside a sandbox the host's shared scratch directories are writable: take back what it left.
+      if (uid !== undefined && !this.options.sandbox) removeOwnedBy(uid, SHARED_SCRATCH_DIRS);
       if (uid !== undefined) this.users.release(uid);
       this.cgroups?.remove(id);
     };

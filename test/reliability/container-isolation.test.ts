@@ -337,6 +337,22 @@ describe.each(SANDBOXES.map((s) => [s.mode, s] as const))('%s process action con
     expect(await container.run({ value: {} }, 30_000)).toMatchObject({ statusCode: 200, body: { ok: true } });
   }, 60_000);
 
+  (sandbox || process.getuid?.() !== 0 ? test.skip : test)('what an action leaves in the host’s shared scratch directories goes with its container', async () => {
+    const { container } = await create('nodejs:20');
+    const marker = `skywhisk-left-${process.pid}-${Date.now()}`;
+    const code = `function main({ marker }) {
+      const fs = require('fs');
+      for (const dir of ['/tmp', '/var/tmp', '/dev/shm']) { fs.mkdirSync(dir + '/' + marker); fs.writeFileSync(dir + '/' + marker + '/data', 'x'.repeat(1024)); }
+      return { left: true };
+    }`;
+    expect((await container.init({ value: { code, main: 'main' } }, 30_000)).statusCode).toBe(200);
+    expect(await container.run({ value: { marker } }, 30_000)).toMatchObject({ statusCode: 200, body: { left: true } });
+    for (const dir of ['/tmp', '/var/tmp', '/dev/shm']) expect(existsSync(join(dir, marker))).toBe(true);
+    await container.destroy();
+    made.splice(made.indexOf(container), 1);
+    for (const dir of ['/tmp', '/var/tmp', '/dev/shm']) expect(existsSync(join(dir, marker))).toBe(false);
+  });
+
   test('another action’s code cannot run anything in a container, and does not see its own token', async () => {
     const { container: target, socketPath } = await create('nodejs:20');
     expect((await target.init({ value: { code: side.actionCode(), main: 'main' } }, 30_000)).statusCode).toBe(200);
