@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import openwhisk from 'openwhisk';
 import { createAwsClients, type AwsClients } from '../../lib/aws-clients';
@@ -109,6 +109,20 @@ export async function clientForNewNamespace(
   await new SubjectsRepository(test.clients.dynamo, config.tables.subjects).put({ uuid, key, subject: namespace, namespace, limits });
   const auth = `${uuid}:${key}`;
   return { auth, wsk: openwhisk({ apihost: test.platform.apiHost, api_key: auth }) };
+}
+
+/** The activation ids of the live throttle slots a namespace holds. */
+export async function heldSlotIds(test: TestPlatform, namespace = 'guest'): Promise<string[]> {
+  const { Items } = await test.clients.dynamo.send(
+    new QueryCommand({
+      TableName: configFromEnv({}).tables.coordination,
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: 'deadline > :now',
+      ExpressionAttributeValues: { ':pk': `slots#${namespace}`, ':now': Date.now() },
+      ConsistentRead: true,
+    }),
+  );
+  return (Items ?? []).map((item) => String(item.sk));
 }
 
 /** Throttle slots a namespace holds: activations accepted and not yet given back (0 once all are recorded). */
