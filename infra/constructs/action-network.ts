@@ -10,7 +10,7 @@
  *   endpoint (169.254.170.2), nor anything else link-local (169.254.0.0/16);
  * - the VPC (its CIDR) or any other private range (10/8, 172.16/12, 192.168/16, and the 100.64/10
  *   shared space VPCs may use), where AWS endpoints or other tenants' services may answer;
- * - the host itself (the INPUT chain): its agent ports, the invoker's status port, and the ECS
+ * * - the host itself (the INPUT chain): its agent ports, anything else listening there, and the ECS
  *   agent's credentials proxy, to which the agent DNATs 169.254.170.2 (that DNAT makes it local
  *   traffic, which never passes the FORWARD chain and DOCKER-USER).
  * What actions legitimately need stays open: the public internet, which includes the platform's
