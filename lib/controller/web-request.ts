@@ -7,7 +7,7 @@
  * References to `WebActions.scala` lines are to apache/openwhisk at 1fae641a.
  */
 import { MAX_JSON_NESTING, nestsDeeperThan } from '../model/json-depth';
-import { defineOwn } from '../model/json-object';
+import { defineOwn, isJsonObject } from '../model/json-object';
 import { isValidEntityName } from '../model/names';
 
 export type WebExtension = 'http' | 'json' | 'html' | 'svg' | 'text';
@@ -506,10 +506,6 @@ function requestBody(request: WebRequest, contentType: ContentTypeInfo | undefin
   return { kind: 'value', value: utf8(request.body) };
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * The arguments the action receives on top of its bound parameters (WebActions.scala:109-141):
  * `__ow_method` (lowercase), `__ow_headers` (lowercased names; Content-Type as pekko renders the
@@ -536,7 +532,7 @@ export function webActionArgs(request: WebRequest, options: { raw: boolean; prot
 
   if (!raw) {
     const forbidden = new Set([...WEB_RESERVED_KEYS, ...protectedKeys]);
-    const bodyKeys = body.kind === 'value' && isPlainObject(body.value) ? Object.keys(body.value) : [];
+    const bodyKeys = body.kind === 'value' && isJsonObject(body.value) ? Object.keys(body.value) : [];
     if ([...query.map((p) => p.key), ...bodyKeys].some((key) => forbidden.has(key))) {
       throw new WebActionError(400, WebMessages.parametersNotAllowed);
     }
@@ -563,7 +559,7 @@ export function webActionArgs(request: WebRequest, options: { raw: boolean; prot
   } else {
     for (const { key, value } of query) put(args, key, value);
     if (body.kind === 'value') {
-      if (isPlainObject(body.value)) for (const [key, value] of Object.entries(body.value)) put(args, key, value);
+      if (isJsonObject(body.value)) for (const [key, value] of Object.entries(body.value)) put(args, key, value);
       else args.__ow_body = body.value;
     }
   }

@@ -12,6 +12,7 @@ import {
   type MediaTypeInfo,
   type WebRoute,
 } from './web-request';
+import { isJsonObject } from '../model/json-object';
 
 /** Activation statusCode (0 success, 1 application error, 2 developer error, 3 whisk error) and response.result. */
 export interface WebResult {
@@ -63,10 +64,6 @@ export function formatNumber(value: number): string {
   return String(value).replace('e', 'E');
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function has(object: Record<string, unknown>, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(object, key) && object[key] !== undefined;
 }
@@ -83,7 +80,7 @@ function keysOf(object: Record<string, unknown>, sorted: boolean): string[] {
  */
 export function prettyPrint(value: unknown, sorted = true, indent = 0): string {
   if (Array.isArray(value)) return `[${value.map((v) => prettyPrint(v === undefined ? null : v, sorted, indent)).join(', ')}]`;
-  if (isPlainObject(value)) {
+  if (isJsonObject(value)) {
     const pad = ' '.repeat(indent + 2);
     const members = keysOf(value, sorted).map((k) => `${pad}${JSON.stringify(k)}: ${prettyPrint(value[k], sorted, indent + 2)}`);
     return `{\n${members.join(',\n')}\n${' '.repeat(indent)}}`;
@@ -194,17 +191,17 @@ export function webErrorResponse(status: number, message: string, transactionId:
 // transcoders (WebActions.scala:188-373)
 
 function resultAsHtml(result: unknown, transactionId: string): Completion {
-  const html = isPlainObject(result) ? (has(result, 'body') ? result.body : has(result, 'html') ? result.html : null) : result;
+  const html = isJsonObject(result) ? (has(result, 'body') ? result.body : has(result, 'html') ? result.html : null) : result;
   return typeof html === 'string' ? entity(200, TEXT_HTML, html) : terminate(400, WebResponseMessages.invalidMedia('text/html'), transactionId);
 }
 
 function resultAsSvg(result: unknown, transactionId: string): Completion {
-  const svg = isPlainObject(result) ? (has(result, 'body') ? result.body : has(result, 'svg') ? result.svg : null) : result;
+  const svg = isJsonObject(result) ? (has(result, 'body') ? result.body : has(result, 'svg') ? result.svg : null) : result;
   return typeof svg === 'string' ? entity(200, IMAGE_SVG, svg) : terminate(400, WebResponseMessages.invalidMedia('image/svg+xml'), transactionId);
 }
 
 function resultAsText(result: unknown, transactionId: string): Completion {
-  const value = isPlainObject(result) ? (has(result, 'body') ? result.body : has(result, 'text') ? result.text : undefined) : result;
+  const value = isJsonObject(result) ? (has(result, 'body') ? result.body : has(result, 'text') ? result.text : undefined) : result;
   if (value === undefined) return terminate(404, WebResponseMessages.propertyNotFound, transactionId);
   if (typeof value === 'object' && value !== null) return text(prettyPrint(value));
   if (typeof value === 'string') return text(value);
@@ -291,11 +288,11 @@ function interpretHttpResponseAsJson(status: number, headers: [string, string][]
 /** WebActions.scala:237-275. */
 function resultAsHttp(result: unknown, transactionId: string): Completion {
   try {
-    if (!isPlainObject(result)) throw new InvalidHttpResult('not an object');
+    if (!isJsonObject(result)) throw new InvalidHttpResult('not an object');
     let headers: [string, string][] = [];
     if (has(result, 'headers')) {
       const value = result.headers;
-      if (!isPlainObject(value)) throw new InvalidHttpResult('Invalid header');
+      if (!isJsonObject(value)) throw new InvalidHttpResult('Invalid header');
       headers = keysOf(value, true).flatMap((name) => headersFromJson(name, value[name]));
     }
     const code = has(result, 'statusCode') ? statusCodeOf(result.statusCode) : undefined;
@@ -430,7 +427,7 @@ function toResponse(completion: Completion, accept: string | undefined, transact
  */
 export function webActionResponse(route: WebRoute, outcome: WebResult, transactionId: string, options: WebResponseOptions = {}): WebHttpResponse {
   const result = outcome.result;
-  if (!isPlainObject(result)) {
+  if (!isJsonObject(result)) {
     return { status: 500, headers: { 'content-type': 'text/plain; charset=UTF-8' }, body: WebResponseMessages.internalServerError, bare: true };
   }
   let completion: Completion;

@@ -13,6 +13,7 @@ import { Messages, WhiskError } from '../model/errors';
 import { SYSTEM_LIMITS } from '../model/limits';
 import { formatEntityPath, parseQualifiedName, type EntityReference } from '../model/names';
 import type { EntitiesRepository } from '../store/entities';
+import { isJsonObject } from '../model/json-object';
 
 /**
  * Atomic actions and conductor steps used so far by one top-level composition; nested sequences
@@ -31,10 +32,6 @@ export interface CompositionRunner {
   entities: EntitiesRepository;
   /** Runs one child activation to its stored record (claimed, executed, recorded). */
   runChild(message: ActivationMessage, budget: CompositionBudget): Promise<ActivationRecord>;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function childMessage(parent: ActivationMessage, resolved: ResolvedAction, input: Record<string, unknown>, extra: Partial<ActivationMessage> = {}): ActivationMessage {
@@ -117,7 +114,7 @@ export async function runSequence(runner: CompositionRunner, message: Activation
     children.push(record);
     response = record.response;
     if (response.statusCode !== 0) break;
-    input = isPlainObject(response.result) ? response.result : {};
+    input = isJsonObject(response.result) ? response.result : {};
   }
   return compositionRecord(message, action, start, children, response, []);
 }
@@ -158,13 +155,13 @@ export async function runConductor(
     children.push(step);
     response = step.response;
     if (response.statusCode !== 0) break;
-    const output = isPlainObject(response.result) ? response.result : {};
+    const output = isJsonObject(response.result) ? response.result : {};
     if (typeof output.action !== 'string') {
       response = activationResponse('success', 'params' in output ? output.params : output);
       break;
     }
-    const params = output.params === undefined ? {} : isPlainObject(output.params) ? output.params : { value: output.params };
-    const state = output.state === undefined ? {} : isPlainObject(output.state) ? output.state : { state: output.state };
+    const params = output.params === undefined ? {} : isJsonObject(output.params) ? output.params : { value: output.params };
+    const state = output.state === undefined ? {} : isJsonObject(output.state) ? output.state : { state: output.state };
     let result: unknown;
     if (++budget.components > max) {
       result = { error: Messages.compositionTooLong };
@@ -179,7 +176,7 @@ export async function runConductor(
         result = record.response.result;
       }
     }
-    input = { ...(isPlainObject(result) ? result : { value: result }), ...state };
+    input = { ...(isJsonObject(result) ? result : { value: result }), ...state };
   }
   return compositionRecord(message, conductor.action, start, children, response, [{ key: 'conductor', value: true }]);
 }
