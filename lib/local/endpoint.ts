@@ -10,8 +10,9 @@ import { verifySignature, type EndpointCredentials } from './sigv4-verify';
  * The embedded AWS-compatible endpoint: DynamoDB (dynalite, LevelDB on disk) and SQS (fauxqs, AWS
  * JSON 1.0) behind one loopback port, routed by `X-Amz-Target` like LocalStack's edge port, so
  * every client needs only `AWS_ENDPOINT_URL`. Neither emulator listens where action code can
- * reach it: each request is read whole, its SigV4 signature verified against the platform's
- * secret key, and then replayed into the emulator's handler in-process.
+ * reach it: the first request of each connection is read whole, its SigV4 signature verified
+ * against the platform's secret key, and replayed into the emulator's handler in-process; the
+ * connection's later requests go straight to the handler.
  *
  * fauxqs keeps messages in memory; on stop the endpoint writes every queue (with its ready,
  * delayed and in-flight messages) to `sqs-snapshot.json` and restores it on the next start.
@@ -25,13 +26,11 @@ export interface EmbeddedEndpoint {
 interface FastifyLike {
   ready(): Promise<unknown>;
   routing(req: IncomingMessage, res: ServerResponse): void;
-  inject(options: { method: string; url: string; headers?: Record<string, string>; payload?: string | Buffer }): Promise<InjectedResponse>;
+  inject(options: { method: string; url: string; headers?: Record<string, string>; payload?: string }): Promise<{
+    statusCode: number;
+    json(): unknown;
+  }>;
   close(): Promise<unknown>;
-}
-
-interface InjectedResponse {
-  statusCode: number;
-  json(): unknown;
 }
 
 interface QueueSnapshot {
@@ -146,8 +145,9 @@ export interface EndpointOptions {
   port?: number;
   host?: string;
   /**
-   * The only credentials the endpoint accepts: every request must carry a valid SigV4 signature
-   * made with them. Unset, it accepts any request (only tests that own the whole machine do that).
+   * The only credentials the endpoint accepts: the first request of every connection must carry a
+   * valid SigV4 signature made with them. Unset, it accepts any request (only tests that own the
+   * whole machine do that).
    */
   credentials?: EndpointCredentials;
 }
@@ -175,10 +175,9 @@ export async function startEndpoint(options: EndpointOptions): Promise<EmbeddedE
     await restoreQueues(sqs, JSON.parse(readFileSync(snapshotFile, 'utf8')) as QueueSnapshot[]);
   }
 
-  const dispatchDynamo = (req: IncomingMessage, res: ServerResponse) => dynamo.emit('request', req, res);
   const dispatch = (req: IncomingMessage, res: ServerResponse) => {
     const target = req.headers['x-amz-target'];
-    if (typeof target === 'string' && target.startsWith('DynamoDB_')) dispatchDynamo(req, res);
+    if (typeof target === 'string' && target.startsWith('DynamoDB_')) dynamo.emit('request', req, res);
     else sqs.routing(req, res);
   };
   /**
