@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
 import { ContainerGoneError } from './container';
 import { LogCollector } from './log-collector';
-import { newRuntimeToken, RUNTIME_TOKEN_FILE_ENV, RuntimeClient, type RuntimeAddress } from './runtime-client';
+import { newRuntimeToken, RUNTIME_TOKEN_FILE_ENV, RuntimeClient, writeRuntimeToken, type RuntimeAddress } from './runtime-client';
 import { ActionUsers } from './action-users';
 
 const FORWARDER = join(__dirname, 'netns-forwarder.js');
@@ -151,17 +151,16 @@ export class DockerContainerFactory implements ContainerFactory {
     // it and the invoker can reach. The token is a file the runtime removes before action code loads.
     const uid = blackbox ? undefined : this.users.allocate();
     const channelDir = blackbox ? undefined : join(this.channelRoot, name);
-    const token = newRuntimeToken();
     const release = () => {
       if (uid !== undefined) this.users.release(uid);
       if (channelDir) rmSync(channelDir, { recursive: true, force: true });
     };
     if (channelDir && uid !== undefined) {
       mkdirSync(channelDir, { mode: 0o700 });
-      writeFileSync(join(channelDir, 'token'), token, { mode: 0o600 });
-      chownSync(join(channelDir, 'token'), uid, uid);
       chownSync(channelDir, uid, uid);
     }
+    // A blackbox image gets the header too and may ignore it (it has no network of ours).
+    const token = channelDir ? writeRuntimeToken(join(channelDir, 'token'), uid) : newRuntimeToken();
     const env = {
       ...spec.env,
       ...(blackbox ? {} : { __OW_LISTEN: `${CHANNEL_MOUNT}/runtime.sock`, [RUNTIME_TOKEN_FILE_ENV]: `${CHANNEL_MOUNT}/token` }),

@@ -4,7 +4,8 @@ import type { ContainerFactory } from './container';
 import { DockerContainerFactory } from './docker-factory';
 import { bubblewrapWorks, describeIsolation, isolatesTenants, ProcessContainerFactory } from './process-factory';
 
-export type ConfiguredFactory = ContainerFactory & { describe: string; dispose(): void; removeOrphans(): Promise<number> };
+/** `singleTenant`: actions here are not isolated from each other (the operator said so). */
+export type ConfiguredFactory = ContainerFactory & { describe: string; singleTenant: boolean; dispose(): void; removeOrphans(): Promise<number> };
 
 /** Whether a Docker engine answers (`DOCKER_HOST` or /var/run/docker.sock) within a second. */
 export async function dockerAnswers(docker: Docker): Promise<boolean> {
@@ -34,7 +35,7 @@ export async function createContainerFactory(env: NodeJS.ProcessEnv, invokerId: 
     if (await dockerAnswers(docker)) {
       const network = env.SKYWHISK_DOCKER_NETWORK ?? 'host';
       const factory = new DockerContainerFactory(docker, { invokerId, imageFor: imageForKind, network, channelRoot: env.SKYWHISK_RUNTIME_CHANNEL_DIR });
-      return Object.assign(factory, { describe: `docker (network ${network})`, dispose: () => undefined });
+      return Object.assign(factory, { describe: `docker (network ${network})`, singleTenant: false, dispose: () => undefined });
     }
     if (setting === 'docker') throw new Error('SKYWHISK_CONTAINER_FACTORY=docker but no Docker engine answers.');
   }
@@ -42,12 +43,13 @@ export async function createContainerFactory(env: NodeJS.ProcessEnv, invokerId: 
   if (!['auto', 'bwrap', 'none'].includes(sandboxSetting)) throw new Error(`Unknown sandbox '${sandboxSetting}' (supported: auto, bwrap, none).`);
   const sandbox = sandboxSetting === 'bwrap' || (sandboxSetting === 'auto' && bubblewrapWorks());
   const factory = new ProcessContainerFactory({ sandbox, workRoot: env.SKYWHISK_CONTAINER_DIR, group: invokerId.replace(/[^A-Za-z0-9_.-]/g, '_') });
-  if (!isolatesTenants(factory.isolation) && env.SKYWHISK_SINGLE_TENANT !== 'true') {
+  const singleTenant = !isolatesTenants(factory.isolation);
+  if (singleTenant && env.SKYWHISK_SINGLE_TENANT !== 'true') {
     factory.dispose();
     throw new Error(
       'Refusing to run actions: without bubblewrap and not running as root, the process factory cannot keep one tenant\'s actions ' +
         'from reading another\'s. Install bubblewrap, run the invoker as root, or set SKYWHISK_SINGLE_TENANT=true if every action here belongs to one tenant.',
     );
   }
-  return Object.assign(factory, { describe: describeIsolation(factory.isolation), removeOrphans: async () => 0 });
+  return Object.assign(factory, { describe: describeIsolation(factory.isolation), singleTenant, removeOrphans: async () => 0 });
 }

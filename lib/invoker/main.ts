@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const manifest = runtimeImageOverrides(process.env);
   const factory = await createContainerFactory(process.env, invokerId);
   // What keeps one tenant's actions from another's is the first thing an operator reads.
-  if (factory.describe.includes('single-tenant')) log.warn({ factory: factory.describe }, `action isolation: ${factory.describe}`);
+  if (factory.singleTenant) log.warn({ factory: factory.describe }, `action isolation: ${factory.describe}`);
   else log.info({ factory: factory.describe }, `action isolation: ${factory.describe}`);
   if (factory.name === 'docker') {
     // A deployment's images come from its registry (ECR); without a manifest they are built here.

@@ -1,11 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
 import { ContainerGoneError } from './container';
 import { LogCollector } from './log-collector';
-import { newRuntimeToken, RUNTIME_TOKEN_FILE_ENV, RuntimeClient } from './runtime-client';
+import { RUNTIME_TOKEN_FILE_ENV, RuntimeClient, writeRuntimeToken } from './runtime-client';
 import { ActionUsers } from './action-users';
 import { CgroupsV1, joinCommand } from './cgroups';
 
@@ -248,8 +248,6 @@ export interface ProcessFactoryOptions {
   bwrapPath?: string;
   /** Names this invoker's cgroups (`skywhisk/<group>/<container>`). */
   group?: string;
-  /** Per-container cgroups; default: where this process may create them. */
-  cgroups?: boolean;
 }
 
 /**
@@ -275,7 +273,7 @@ export class ProcessContainerFactory implements ContainerFactory {
     this.root = mkdtempSync(join(base, 'skywhisk-containers-'));
     // Traversable (not listable) by the action users, each of whom owns only its own work dir.
     chmodSync(this.root, 0o711);
-    const useCgroups = options.cgroups ?? (isRoot() && CgroupsV1.available());
+    const useCgroups = isRoot() && CgroupsV1.available();
     this.cgroups = useCgroups ? new CgroupsV1(`${options.group ?? 'invoker'}-${process.pid}`) : undefined;
     this.isolation = {
       sandbox: options.sandbox,
@@ -307,15 +305,10 @@ export class ProcessContainerFactory implements ContainerFactory {
     try {
       if (this.isolation.sizedWorkDir && uid !== undefined) mounted = mountTmpfs(workDir, TMP_BYTES, uid);
       const cgroupFiles = this.cgroups?.create(id, { memoryMb: spec.memoryMb, pids: PROCESS_LIMITS.nproc, cpuShares: (1024 * spec.memoryMb) / 256, cpus: 1 });
-      // The token travels in a file only the container's user can read; the runtime removes it.
-      const token = newRuntimeToken();
-      const tokenFile = join(workDir, 'runtime-token');
-      writeFileSync(tokenFile, token, { mode: 0o600 });
       // The runtime, running as the container's user, creates its socket here.
-      if (uid !== undefined) {
-        if (!mounted) chownSync(workDir, uid, uid);
-        chownSync(tokenFile, uid, uid);
-      }
+      if (uid !== undefined && !mounted) chownSync(workDir, uid, uid);
+      const tokenFile = join(workDir, 'runtime-token');
+      const token = writeRuntimeToken(tokenFile, uid);
       const socketPath = join(workDir, 'runtime.sock');
       const runtime = runtimeCommand(spec.kind);
       const home = this.options.sandbox ? '/tmp' : workDir;

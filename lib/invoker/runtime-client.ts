@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { chownSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { SYSTEM_LIMITS } from '../model/limits';
 import { ContainerGoneError, ContainerTimeoutError, ResponseTooLargeError, type RuntimeResponse } from './container';
@@ -24,6 +25,17 @@ export const MAX_RUNTIME_RESPONSE_BYTES = SYSTEM_LIMITS.maxResultSize + 64 * 102
 /** A fresh per-container secret: our runtimes answer only requests that carry it. */
 export function newRuntimeToken(): string {
   return randomBytes(32).toString('base64url');
+}
+
+/**
+ * A fresh token in `file` (0600, owned by the container's user when it has one), where the runtime
+ * named by `RUNTIME_TOKEN_FILE_ENV` reads and removes it.
+ */
+export function writeRuntimeToken(file: string, uid: number | undefined): string {
+  const token = newRuntimeToken();
+  writeFileSync(file, token, { mode: 0o600 });
+  if (uid !== undefined) chownSync(file, uid, uid);
+  return token;
 }
 
 /**
