@@ -5,6 +5,7 @@ import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } fro
 import { highestIdAt, lowestIdAt } from '../model/activation-id';
 import type { ActivationRecord } from '../model/activation';
 import { ACTIVATIONS_BY_NAME_INDEX } from './tables';
+import { putChunks } from './chunks';
 
 /**
  * One item per activation id. An invoker first *claims* the id (a conditional put that only the
@@ -34,7 +35,6 @@ type ActivationItem =
 
 /** Keep well under DynamoDB's 400 KB item limit (attribute names and the index copy count too). */
 const MAX_INLINE_GZ_BYTES = 300 * 1024;
-const CHUNK_BYTES = 300 * 1024;
 
 function chunkKey(activationId: string, n: number): string {
   return `${activationId}.c${String(n).padStart(4, '0')}`;
@@ -112,17 +112,7 @@ export class ActivationsRepository {
       item = { ...base, recordGz: gz };
     } else {
       // Chunks first, so the record never names chunks that are not there.
-      const count = Math.ceil(gz.length / CHUNK_BYTES);
-      await Promise.all(
-        Array.from({ length: count }, (_, n) =>
-          this.dynamo.send(
-            new PutCommand({
-              TableName: this.table,
-              Item: { namespace: record.namespace, activationId: chunkKey(record.activationId, n), data: gz.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES), expiresAt },
-            }),
-          ),
-        ),
-      );
+      const count = await putChunks(this.dynamo, this.table, gz, (n) => ({ namespace: record.namespace, activationId: chunkKey(record.activationId, n), expiresAt }));
       item = { ...base, recordChunks: count };
     }
     try {

@@ -8,6 +8,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { queryPages } from './query-pages';
 
 import { randomBytes } from 'node:crypto';
+import { putChunks } from './chunks';
 
 export type EntityType = 'actions' | 'triggers' | 'rules' | 'packages';
 
@@ -53,7 +54,6 @@ interface EntityItem<T> {
  * that names them, so a reader never sees an entity whose chunks are missing.
  */
 const MAX_INLINE_DOC_BYTES = 300 * 1024;
-const CHUNK_BYTES = 300 * 1024;
 
 export interface StoredEntity<T> {
   doc: T;
@@ -129,19 +129,8 @@ export class EntitiesRepository {
     return JSON.parse(Buffer.concat(chunks.map((c) => c.data)).toString('utf8')) as T;
   }
 
-  private async writeChunks(namespace: string, prefix: string, json: Buffer): Promise<number> {
-    const count = Math.ceil(json.length / CHUNK_BYTES);
-    await Promise.all(
-      Array.from({ length: count }, (_, n) =>
-        this.dynamo.send(
-          new PutCommand({
-            TableName: this.table,
-            Item: { namespace, key: `${prefix}${String(n).padStart(4, '0')}`, data: json.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES) },
-          }),
-        ),
-      ),
-    );
-    return count;
+  private writeChunks(namespace: string, prefix: string, json: Buffer): Promise<number> {
+    return putChunks(this.dynamo, this.table, json, (n) => ({ namespace, key: `${prefix}${String(n).padStart(4, '0')}` }));
   }
 
   private async deleteChunks(namespace: string, prefix: string): Promise<void> {
