@@ -2,7 +2,8 @@ import { startEndpoint } from './endpoint';
 import { announceReady, onShutdown } from './child';
 
 /**
- * Process entry of the embedded endpoint: `SKYWHISK_DATA_DIR`, `SKYWHISK_ENDPOINT_PORT`, and
+ * Process entry of the embedded endpoint: `SKYWHISK_DATA_DIR`, `SKYWHISK_ENDPOINT_PORT` (or
+ * `SKYWHISK_ENDPOINT_HELD_PORT`: the port the supervisor holds, whose connections it hands over), and
  * `SKYWHISK_ENDPOINT_ACCESS_KEY_ID` with `SKYWHISK_ENDPOINT_SECRET_ACCESS_KEY` (when set, the only
  * credentials whose signatures are accepted).
  */
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
   const endpoint = await startEndpoint({
     dataDir: process.env.SKYWHISK_DATA_DIR ?? '.skywhisk/endpoint',
     port: Number(process.env.SKYWHISK_ENDPOINT_PORT ?? 0),
+    heldPort: process.env.SKYWHISK_ENDPOINT_HELD_PORT ? Number(process.env.SKYWHISK_ENDPOINT_HELD_PORT) : undefined,
     credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
   });
   onShutdown(() => endpoint.stop());

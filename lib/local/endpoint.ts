@@ -1,10 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { Socket, type AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { verifySignature, type EndpointCredentials } from './sigv4-verify';
+import { QueueJournal } from './queue-journal';
+import { durableSqsStore } from './durable-sqs-store';
+import { CONNECTION_MESSAGE } from './held-port';
 
 /**
  * The embedded AWS-compatible endpoint: DynamoDB (dynalite, LevelDB on disk) and SQS (fauxqs, AWS
@@ -14,8 +17,9 @@ import { verifySignature, type EndpointCredentials } from './sigv4-verify';
  * against the platform's secret key, and replayed into the emulator's handler in-process; the
  * connection's later requests go straight to the handler.
  *
- * fauxqs keeps messages in memory; on stop the endpoint writes every queue (with its ready,
- * delayed and in-flight messages) to `sqs-snapshot.json` and restores it on the next start.
+ * fauxqs keeps messages in memory; every change to them is journalled under `<data dir>/sqs`
+ * before it is answered (see queue-journal.ts), so a SIGKILL at any moment loses no accepted
+ * message and brings back none that was deleted.
  */
 export interface EmbeddedEndpoint {
   port: number;
@@ -33,22 +37,12 @@ interface FastifyLike {
   close(): Promise<unknown>;
 }
 
+/** What endpoints before the journal wrote on a clean stop (`sqs-snapshot.json`): read once, then removed. */
 interface QueueSnapshot {
   name: string;
   attributes: Record<string, string>;
   bodies: string[];
 }
-
-const SETTABLE_QUEUE_ATTRIBUTES = [
-  'VisibilityTimeout',
-  'MessageRetentionPeriod',
-  'RedrivePolicy',
-  'DelaySeconds',
-  'ReceiveMessageWaitTimeSeconds',
-  'MaximumMessageSize',
-  'FifoQueue',
-  'ContentBasedDeduplication',
-];
 
 async function sqsCall(app: FastifyLike, operation: string, body: object): Promise<unknown> {
   const response = await app.inject({
@@ -59,29 +53,6 @@ async function sqsCall(app: FastifyLike, operation: string, body: object): Promi
   });
   if (response.statusCode >= 300) throw new Error(`SQS ${operation} failed: ${JSON.stringify(response.json())}`);
   return response.json();
-}
-
-async function snapshotQueues(app: FastifyLike): Promise<QueueSnapshot[]> {
-  const queues = (await app.inject({ method: 'GET', url: '/_fauxqs/queues' })).json() as Array<{ name: string }>;
-  const snapshots: QueueSnapshot[] = [];
-  for (const { name } of queues) {
-    const detail = (await app.inject({ method: 'GET', url: `/_fauxqs/queues/${encodeURIComponent(name)}` })).json() as {
-      attributes: Record<string, string>;
-      messages: { ready: Array<{ body: string }>; delayed: Array<{ body: string }>; inflight: Array<{ message: { body: string } }> };
-    };
-    const attributes = Object.fromEntries(
-      Object.entries(detail.attributes).filter(([key]) => SETTABLE_QUEUE_ATTRIBUTES.includes(key)),
-    );
-    // In-flight messages belonged to consumers that are gone once the endpoint stops; they come
-    // back as ready (the invoker's claim keeps a redelivered activation from running twice).
-    const bodies = [
-      ...detail.messages.inflight.map((m) => m.message.body),
-      ...detail.messages.ready.map((m) => m.body),
-      ...detail.messages.delayed.map((m) => m.body),
-    ];
-    snapshots.push({ name, attributes, bodies });
-  }
-  return snapshots;
 }
 
 async function restoreQueues(app: FastifyLike, snapshots: QueueSnapshot[]): Promise<void> {
@@ -145,11 +116,31 @@ export interface EndpointOptions {
   port?: number;
   host?: string;
   /**
+   * Serve the connections the parent process hands over (see held-port.ts) on this port, which
+   * the parent holds, instead of listening.
+   */
+  heldPort?: number;
+  /**
    * The only credentials the endpoint accepts: the first request of every connection must carry a
    * valid SigV4 signature made with them. Unset, it accepts any request (only tests that own the
    * whole machine do that).
    */
   credentials?: EndpointCredentials;
+}
+
+/** A unix socket path has at most 107 bytes. */
+const MAX_SOCKET_PATH = 100;
+
+/**
+ * Where dynalite's socket goes: under the (private) data dir, where the next start finds and
+ * replaces what a killed endpoint left; a temporary directory when that path would be too long.
+ */
+function dynaliteSocketDir(dataDir: string): string {
+  const dir = join(dataDir, 'run');
+  if (join(dir, 'dynalite.sock').length > MAX_SOCKET_PATH) return mkdtempSync(join(tmpdir(), 'skywhisk-endpoint-'));
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { mode: 0o700 });
+  return dir;
 }
 
 export async function startEndpoint(options: EndpointOptions): Promise<EmbeddedEndpoint> {
@@ -163,16 +154,19 @@ export async function startEndpoint(options: EndpointOptions): Promise<EmbeddedE
   // dynalite closes LevelDB cleanly only from a listening server. It listens on a unix socket in a
   // directory only this process's user can enter: a TCP port would be reachable from action code
   // on the same loopback, and dynalite accepts any credentials.
-  const privateDir = mkdtempSync(join(tmpdir(), 'skywhisk-endpoint-'));
+  const privateDir = dynaliteSocketDir(options.dataDir);
   await new Promise<void>((resolve) => dynamo.listen(join(privateDir, 'dynalite.sock'), () => resolve()));
 
+  const journal = new QueueJournal(join(options.dataDir, 'sqs'));
+  const sqsStore = await durableSqsStore(journal, journal.recover());
   const { buildApp } = (await import('fauxqs')) as unknown as { buildApp(opts: object): FastifyLike };
-  const sqs = buildApp({ logger: false, host: `${host}` });
+  const sqs = buildApp({ logger: false, host: `${host}`, stores: { sqsStore } });
   await sqs.ready();
 
   const snapshotFile = join(options.dataDir, 'sqs-snapshot.json');
   if (existsSync(snapshotFile)) {
     await restoreQueues(sqs, JSON.parse(readFileSync(snapshotFile, 'utf8')) as QueueSnapshot[]);
+    rmSync(snapshotFile);
   }
 
   const dispatch = (req: IncomingMessage, res: ServerResponse) => {
@@ -207,21 +201,34 @@ export async function startEndpoint(options: EndpointOptions): Promise<EmbeddedE
     });
   });
   server.keepAliveTimeout = 60_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  let port: number;
+  let stopTakingConnections = () => undefined as void;
+  if (options.heldPort !== undefined) {
+    port = options.heldPort;
+    const take = (message: unknown, socket: unknown) => {
+      if (message === CONNECTION_MESSAGE && socket instanceof Socket) {
+        server.emit('connection', socket);
+        socket.resume();
+      }
+    };
+    process.on('message', take);
+    stopTakingConnections = () => void process.off('message', take);
+  } else {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => resolve());
+    });
+    port = (server.address() as AddressInfo).port;
+  }
 
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
+      stopTakingConnections();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      const snapshot = await snapshotQueues(sqs);
-      writeFileSync(`${snapshotFile}.tmp`, JSON.stringify(snapshot));
-      renameSync(`${snapshotFile}.tmp`, snapshotFile);
       await sqs.close();
+      journal.close();
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
       rmSync(privateDir, { recursive: true, force: true });
     })());

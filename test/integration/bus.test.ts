@@ -96,3 +96,75 @@ test('queued messages survive a restart of the endpoint', async () => {
   }
   expect(bodies.sort()).toEqual(['kept-1', 'kept-2']);
 });
+
+describe('a SIGKILL of the endpoint', () => {
+  async function killAndRestart(samePort = true): Promise<void> {
+    const port = endpoint.ready.port!;
+    endpoint.child.kill('SIGKILL');
+    await endpoint.exited;
+    await startEndpoint(samePort ? port : 0);
+  }
+
+  test('loses no message that was sent and brings back none that was deleted', async () => {
+    const { main } = await queuePair('killed');
+    for (const body of ['a', 'b', 'c', 'd']) await main.sendRaw(body);
+    const taken = await main.receive(2, 1);
+    expect(taken).toHaveLength(2);
+    await main.delete(taken[0].receiptHandle);
+    await killAndRestart();
+    const after = new InvocationQueue(clients.sqs, 'killed');
+    const bodies: string[] = [];
+    // The undeleted one comes back once its visibility timeout (2 s) has passed.
+    for (let i = 0; i < 8 && bodies.length < 3; i++) {
+      for (const m of await after.receive(10, 1)) {
+        bodies.push(m.body);
+        await after.delete(m.receiptHandle);
+      }
+    }
+    expect(bodies.sort()).toEqual(['a', 'b', 'c', 'd'].filter((b) => b !== taken[0].body).sort());
+    expect(await after.receive(10, 0)).toEqual([]);
+  });
+
+  test('keeps an in-flight message hidden, and its receipt handle still deletes it', async () => {
+    const { main } = await queuePair('inflight');
+    await main.sendRaw('held');
+    const [held] = await main.receive(1, 1);
+    await main.setVisibility(held.receiptHandle, 60);
+    await killAndRestart();
+    const after = new InvocationQueue(clients.sqs, 'inflight');
+    expect(await after.receive(1, 1)).toEqual([]);
+    await after.delete(held.receiptHandle);
+    await after.setVisibility(held.receiptHandle, 0).catch(() => undefined);
+    expect(await after.receive(1, 1)).toEqual([]);
+  });
+
+  test('keeps what reached the dead-letter queue there, and receive counts', async () => {
+    const { main } = await queuePair('redriven');
+    await main.sendRaw('poison');
+    await main.sendRaw('counted');
+    const first = await main.receive(10, 1);
+    expect(first.map((m) => m.body).sort()).toEqual(['counted', 'poison']);
+    const counted = first.find((m) => m.body === 'counted')!;
+    await main.setVisibility(counted.receiptHandle, 0);
+    await killAndRestart();
+    const again = new InvocationQueue(clients.sqs, 'redriven');
+    const [second] = await again.receive(1, 1);
+    expect(second).toMatchObject({ body: 'counted', receiveCount: 2 });
+    await again.delete(second.receiptHandle);
+    // poison: received once before the kill, once after; the third receive moves it.
+    expect((await again.receive(1, 5)).map((m) => [m.body, m.receiveCount])).toEqual([['poison', 2]]);
+    await killAndRestart();
+    expect(await new InvocationQueue(clients.sqs, 'redriven').receive(1, 3)).toEqual([]);
+    expect((await new InvocationQueue(clients.sqs, 'redriven-dlq').receive(1, 1)).map((m) => m.body)).toEqual(['poison']);
+  });
+
+  test('on another port, the queue URLs handed out before still name their queues', async () => {
+    const { main } = await queuePair('moved');
+    const oldUrl = await main.queueUrl();
+    await main.sendRaw('moved-body');
+    await killAndRestart(false);
+    const { ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
+    const { Messages } = await clients.sqs.send(new ReceiveMessageCommand({ QueueUrl: oldUrl, WaitTimeSeconds: 1 }));
+    expect(Messages?.map((m) => m.Body)).toEqual(['moved-body']);
+  });
+});
