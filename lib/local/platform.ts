@@ -11,8 +11,9 @@ import { generateCredentials, SubjectsRepository } from '../store/subjects';
 import { EntitiesRepository } from '../store/entities';
 import { installSystemPackage } from '../catalog/system-packages';
 import { alarmsPackage } from '../alarms/package';
-import { startProcess, stopProcess, type ManagedProcess } from './processes';
-import { Supervisor } from './supervisor';
+import { startProcess, type ManagedProcess } from './processes';
+import { Supervisor, type SupervisedName } from './supervisor';
+import { HeldPort } from './held-port';
 import { readStatus } from '../invoker/status-server';
 import type { PoolStatus } from '../invoker/container-pool';
 
@@ -63,21 +64,21 @@ export interface RunningPlatform {
   endpointCredentials?: { accessKeyId: string; secretAccessKey: string };
   /** The operator's `uuid:key` (admin: `GET /invokers`), also in `<data dir>/admin-auth`. */
   adminAuth: string;
-  /** The current processes: the supervisor replaces a controller or invoker that crashes. */
-  processes: { endpoint?: ManagedProcess; readonly controller: ManagedProcess; readonly invoker: ManagedProcess };
+  /** The current processes: the supervisor replaces any of them that crashes. */
+  processes: { readonly endpoint?: ManagedProcess; readonly controller: ManagedProcess; readonly invoker: ManagedProcess };
   supervisor: Supervisor;
   /** The environment invokers start with (another invoker may join with its own `SKYWHISK_INVOKER_ID`). */
   invokerEnv: Readonly<NodeJS.ProcessEnv>;
   logDir: string;
   wskpropsFile: string;
-  /** Told when the platform cannot go on: the endpoint died, or a process keeps crashing. */
+  /** Told when the platform cannot go on: a process that exited cannot be started again. */
   onFatal(listener: (reason: string) => void): void;
   /** The invoker's pool status, read from its unix socket (which moves when the invoker restarts). */
   invokerStatus(): Promise<InvokerStatus>;
-  /** Stops in order: controller (no new work), invoker (drains), endpoint (saves queues). */
+  /** Stops in order: controller (no new work), invoker (drains), endpoint. */
   stop(): Promise<void>;
-  /** Restarts one process (controller or invoker) with the same settings. */
-  restart(name: 'controller' | 'invoker'): Promise<void>;
+  /** Restarts one process with the same settings (the endpoint on the same port, with the same data). */
+  restart(name: SupervisedName): Promise<void>;
 }
 
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): PlatformOptions {
@@ -118,25 +119,36 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const logDir = join(options.dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, ...options.env };
-  let endpoint: ManagedProcess | undefined;
+  const fatalListeners: Array<(reason: string) => void> = [];
+  const fatal = (reason: string) => fatalListeners.forEach((listener) => listener(reason));
+  const supervisor = new Supervisor({
+    onRestart: (name, code) => options.onEvent?.(`${name} exited unexpectedly (${code}); restarted it. See ${join(logDir, `${name}.log`)}`),
+    onGiveUp: (name, reason) => fatal(`${reason}; giving up. See ${join(logDir, `${name}.log`)}`),
+  }, baseEnv.SKYWHISK_RESTART_MAX_BACKOFF_MS ? Number(baseEnv.SKYWHISK_RESTART_MAX_BACKOFF_MS) : undefined);
+  let heldPort: HeldPort | undefined;
   let endpointUrl = baseEnv.AWS_ENDPOINT_URL;
   let endpointCredentials: RunningPlatform['endpointCredentials'];
   if (!endpointUrl) {
     // Fresh credentials each start: the endpoint accepts only requests signed with this secret,
     // which no action can read, so action code on the same loopback cannot reach the tables and queues.
     endpointCredentials = { accessKeyId: `SKYWHISK${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(20).toString('hex') };
-    endpoint = await startProcess(
-      'endpoint',
-      'local/endpoint-main.ts',
-      {
-        ...baseEnv,
-        SKYWHISK_DATA_DIR: join(options.dataDir, 'endpoint'),
-        SKYWHISK_ENDPOINT_ACCESS_KEY_ID: endpointCredentials.accessKeyId,
-        SKYWHISK_ENDPOINT_SECRET_ACCESS_KEY: endpointCredentials.secretAccessKey,
-      },
-      logDir,
-    );
-    endpointUrl = `http://127.0.0.1:${endpoint.ready.port}`;
+    // This process holds the endpoint's port while the platform runs: a restarted endpoint serves
+    // the same port, and nothing else can take it while the endpoint is down.
+    const port = await HeldPort.listen(Number(baseEnv.SKYWHISK_ENDPOINT_PORT ?? 0), '127.0.0.1');
+    heldPort = port;
+    const endpointEnv = {
+      ...baseEnv,
+      SKYWHISK_DATA_DIR: join(options.dataDir, 'endpoint'),
+      SKYWHISK_ENDPOINT_HELD_PORT: String(port.port),
+      SKYWHISK_ENDPOINT_ACCESS_KEY_ID: endpointCredentials.accessKeyId,
+      SKYWHISK_ENDPOINT_SECRET_ACCESS_KEY: endpointCredentials.secretAccessKey,
+    };
+    await supervisor.add('endpoint', async () => {
+      const endpoint = await startProcess('endpoint', 'local/endpoint-main.ts', endpointEnv, logDir);
+      port.serveWith(endpoint.child);
+      return endpoint;
+    });
+    endpointUrl = `http://127.0.0.1:${port.port}`;
     baseEnv.AWS_ACCESS_KEY_ID = endpointCredentials.accessKeyId;
     baseEnv.AWS_SECRET_ACCESS_KEY = endpointCredentials.secretAccessKey;
     delete baseEnv.AWS_SESSION_TOKEN;
@@ -170,12 +182,6 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
 
   const adminAuth = await installAdmin(subjects, options.dataDir);
 
-  const supervisor = new Supervisor({
-    onRestart: (name, code) => options.onEvent?.(`${name} exited unexpectedly (${code}); restarted it. See ${join(logDir, `${name}.log`)}`),
-    onGiveUp: (name, reason) => fatal(`${reason}; giving up. See ${join(logDir, `${name}.log`)}`),
-  });
-  const fatalListeners: Array<(reason: string) => void> = [];
-  const fatal = (reason: string) => fatalListeners.forEach((listener) => listener(reason));
   const controllerEnv = { ...baseEnv, SKYWHISK_PORT: String(options.port), SKYWHISK_HOST: options.host };
   const controller = await supervisor.add('controller', () => startProcess('controller', 'local/controller-main.ts', controllerEnv, logDir));
   const apiHost = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${controller.ready.port}`;
@@ -190,10 +196,6 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const wskpropsFile = join(options.dataDir, 'wskprops');
   // It holds a key: readable by its owner only.
   writeFileSync(wskpropsFile, `APIHOST=${apiHost}\nAUTH=${options.guestAuth}\nNAMESPACE=${options.guestNamespace}\n`, { mode: 0o600 });
-  let stopping = false;
-  void endpoint?.exited.then((code) => {
-    if (!stopping) fatal(`the endpoint exited unexpectedly (${code}); see ${join(logDir, 'endpoint.log')}`);
-  });
   const platform: RunningPlatform = {
     apiHost,
     auth: options.guestAuth,
@@ -202,7 +204,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     endpointUrl,
     endpointCredentials,
     processes: {
-      endpoint,
+      get endpoint() {
+        return heldPort ? supervisor.get('endpoint') : undefined;
+      },
       get controller() {
         return supervisor.get('controller');
       },
@@ -217,14 +221,16 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     invokerStatus: async () => (await readStatus(platform.processes.invoker.ready.socketPath ?? '')) as InvokerStatus,
     onFatal: (listener) => fatalListeners.push(listener),
     async stop() {
-      stopping = true;
       await supervisor.shutdown(330_000);
       await supervisor.stopOne('controller', 70_000);
       await supervisor.stopOne('invoker', 330_000);
-      if (endpoint) await stopProcess(endpoint, 10_000);
+      if (heldPort) {
+        await supervisor.stopOne('endpoint', 10_000);
+        heldPort.close();
+      }
     },
     async restart(name) {
-      await supervisor.restart(name, name === 'controller' ? 70_000 : 330_000);
+      await supervisor.restart(name, name === 'controller' ? 70_000 : name === 'endpoint' ? 10_000 : 330_000);
     },
   };
   return platform;

@@ -1,6 +1,6 @@
 import { stopProcess, type ManagedProcess } from './processes';
 
-export type SupervisedName = 'controller' | 'invoker';
+export type SupervisedName = 'endpoint' | 'controller' | 'invoker';
 
 export interface SupervisorEvents {
   /** A process exited on its own and was replaced. */
@@ -12,13 +12,13 @@ export interface SupervisorEvents {
 /** Replacement starts that fail in a row before the supervisor gives up: the process cannot start at all. */
 const MAX_FAILED_STARTS = 5;
 const FIRST_BACKOFF_MS = 200;
-/** The backoff doubles with each crash in the last minute, up to this. */
+/** The backoff doubles with each crash in the last minute, up to this (unless told otherwise). */
 const MAX_BACKOFF_MS = 30_000;
 /** Grace for a process that finished starting after shutdown() was asked for, unless shutdown() says. */
 const SHUTDOWN_GRACE_MS = 60_000;
 
 /**
- * Keeps the controller and invoker running, the way ECS replaces a failed task: a process that
+ * Keeps the endpoint, controller and invoker running, the way ECS replaces a failed task: a process that
  * exits without being asked to is started again with the same settings, after a short backoff
  * that doubles with each crash in the last minute (at most 30 s). A process that keeps crashing
  * (which a tenant's action could try to cause) is replaced for as long as it starts; the
@@ -40,9 +40,12 @@ export class Supervisor {
   /** Processes stopped on purpose (a restart or the platform's stop): not replaced. */
   private readonly intentional = new WeakSet<ManagedProcess>();
   private stopped = false;
-  readonly restarts: Record<SupervisedName, number> = { controller: 0, invoker: 0 };
+  readonly restarts: Record<SupervisedName, number> = { endpoint: 0, controller: 0, invoker: 0 };
 
-  constructor(private readonly events: SupervisorEvents = {}) {}
+  constructor(
+    private readonly events: SupervisorEvents = {},
+    private readonly maxBackoffMs = MAX_BACKOFF_MS,
+  ) {}
 
   async add(name: SupervisedName, start: () => Promise<ManagedProcess>): Promise<ManagedProcess> {
     const proc = await start();
@@ -140,7 +143,7 @@ export class Supervisor {
       const now = Date.now();
       const recent = [...(this.crashes.get(name) ?? []).filter((t) => t > now - 60_000), now];
       this.crashes.set(name, recent);
-      await new Promise((r) => setTimeout(r, Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (recent.length - 1))));
+      await new Promise((r) => setTimeout(r, Math.min(this.maxBackoffMs, FIRST_BACKOFF_MS * 2 ** (recent.length - 1))));
       if (this.stopCount(name) !== ticket) return;
       try {
         if (!(await this.startAndAdopt(name, ticket))) return;
