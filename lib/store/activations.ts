@@ -6,6 +6,7 @@ import { highestIdAt, lowestIdAt } from '../model/activation-id';
 import type { ActivationRecord } from '../model/activation';
 import { ACTIVATIONS_BY_NAME_INDEX } from './tables';
 import { putChunks } from './chunks';
+import { queryPages } from './query-pages';
 
 /**
  * One item per activation id. An invoker first *claims* the id (a conditional put that only the
@@ -13,7 +14,19 @@ import { putChunks } from './chunks';
  * ever show finished records.
  */
 type ActivationItem =
-  | { namespace: string; activationId: string; state: 'running'; invoker: string; claimToken?: string; claimedAt: number; expiresAt: number }
+  | {
+      namespace: string;
+      activationId: string;
+      state: 'running';
+      invoker: string;
+      claimToken?: string;
+      claimedAt: number;
+      expiresAt: number;
+      /** `claimKeyOf(invoker)`: puts the claim in the name index under its holder (see claimsHeldBy). */
+      nameKey?: string;
+      /** What a record made for the claim without its message needs. */
+      about?: ClaimedActivation;
+    }
   | {
       namespace: string;
       activationId: string;
@@ -49,6 +62,30 @@ export interface ListActivationsQuery {
   skip: number;
 }
 
+/** What a claim keeps of its activation, so that it can be ended in a record by anyone. */
+export interface ClaimedActivation {
+  subject: string;
+  action: { namespace: string; path: string; revision: string };
+  cause?: string;
+  transactionId: string;
+  acceptedAt: number;
+}
+
+/** A claim found by its holder: enough to end it in a whisk error record. */
+export interface HeldClaim extends ClaimedActivation {
+  namespace: string;
+  activationId: string;
+  claimedAt: number;
+}
+
+/**
+ * Claims sit in the name index under their holder. No namespace name starts with `#`, so this
+ * never meets a `namespace#path` key of finished records.
+ */
+function claimKeyOf(invoker: string): string {
+  return `#claim#${invoker}`;
+}
+
 export function nameKeyOf(namespace: string, actionPath: string): string {
   return `${namespace}#${actionPath}`;
 }
@@ -73,14 +110,14 @@ export class ActivationsRepository {
    * claim carries a token of its own: when the SDK retries a put that had landed, the retry's
    * refusal is recognised as this very claim.
    */
-  async claim(namespace: string, activationId: string, invoker: string): Promise<boolean> {
+  async claim(namespace: string, activationId: string, invoker: string, about?: ClaimedActivation): Promise<boolean> {
     const now = Date.now();
     const claimToken = randomUUID();
     try {
       await this.dynamo.send(
         new PutCommand({
           TableName: this.table,
-          Item: { namespace, activationId, state: 'running', invoker, claimToken, claimedAt: now, expiresAt: this.expiresAt(now) },
+          Item: { namespace, activationId, state: 'running', invoker, claimToken, claimedAt: now, expiresAt: this.expiresAt(now), nameKey: claimKeyOf(invoker), about },
           ConditionExpression: 'attribute_not_exists(activationId)',
         }),
       );
@@ -130,6 +167,28 @@ export class ActivationsRepository {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  /**
+   * The claims an invoker process still holds (activations it took and has not recorded): what is
+   * left to record once that process is gone. The finished record replaces a claim, which takes it
+   * out of this list.
+   */
+  async claimsHeldBy(invoker: string): Promise<HeldClaim[]> {
+    const claims: HeldClaim[] = [];
+    const query = {
+      TableName: this.table,
+      IndexName: ACTIVATIONS_BY_NAME_INDEX,
+      KeyConditionExpression: 'nameKey = :key',
+      ExpressionAttributeValues: { ':key': claimKeyOf(invoker) },
+    };
+    for await (const page of queryPages(this.dynamo, query)) {
+      for (const item of (page.Items ?? []) as ActivationItem[]) {
+        if (item.state !== 'running' || !item.about) continue;
+        claims.push({ ...item.about, namespace: item.namespace, activationId: item.activationId, claimedAt: item.claimedAt });
+      }
+    }
+    return claims;
   }
 
   /** Who holds the claim of an activation that has no record yet. */

@@ -1,4 +1,5 @@
-import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { queryPages } from './query-pages';
 
 /** What an invoker reports of itself with each heartbeat. */
@@ -13,6 +14,8 @@ export interface InvokerReport {
   inFlight: number;
   /** Which container factory runs its actions. */
   factory: string;
+  /** The machine it runs on (`os.hostname()`), so a restart there can tell a dead predecessor from a live one. */
+  host?: string;
 }
 
 /** An invoker as operators see it: `offline` once its heartbeats stopped for the offline window. */
@@ -23,21 +26,33 @@ export interface InvokerHealth extends InvokerReport {
 
 /** OpenWhisk marks an invoker offline after 10 s without a ping. */
 export const DEFAULT_OFFLINE_AFTER_MS = 10_000;
+/**
+ * An invoker's claims are taken over only once it has been silent this long: far longer than
+ * being offline to the scheduler, so a process stalled for a while (a long GC, a frozen VM, a
+ * loaded host) finds its work still its own when it wakes.
+ */
+export const DEFAULT_LEASE_MS = 60_000;
 /** Registrations outlive their invoker by a day, for operators to see what went offline. */
 const REGISTRATION_TTL_S = 86_400;
 const PARTITION = 'invokers';
 
 /**
- * The invoker registry in the coordination table: each invoker process heartbeats its item, and a
- * claim whose invoker is offline (no heartbeat within `offlineAfterMs`, as OpenWhisk's 10 s) or
- * stopped was abandoned: its activation is ended with an error record instead of being run again.
+ * The invoker registry in the coordination table: each invoker process heartbeats its item. It is
+ * `offline` to operators after `offlineAfterMs` without a heartbeat (OpenWhisk's 10 s); a claim
+ * it holds was abandoned once it stopped, or has been silent for `leaseMs`: its activation is then
+ * ended with an error record instead of being run again.
  */
 export class InvokerRegistry {
+  readonly leaseMs: number;
+
   constructor(
     private readonly dynamo: DynamoDBDocumentClient,
     private readonly table: string,
     readonly offlineAfterMs: number,
-  ) {}
+    leaseMs = DEFAULT_LEASE_MS,
+  ) {
+    this.leaseMs = Math.max(leaseMs, offlineAfterMs);
+  }
 
   async heartbeat(report: InvokerReport, now = Date.now()): Promise<void> {
     await this.dynamo.send(
@@ -56,12 +71,56 @@ export class InvokerRegistry {
     return items.map((item) => this.health(item, now)).sort((a, b) => b.startedAt - a.startedAt);
   }
 
-  /** Whether the invoker process that made a claim (`id/instance`) still runs. */
+  /** Whether the invoker process that made a claim (`id/instance`) still holds its lease. */
   async isAlive(claimant: string, now = Date.now()): Promise<boolean> {
     const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.table, Key: { pk: PARTITION, sk: claimant }, ConsistentRead: true }));
-    if (!Item) return false;
-    const { status } = this.health(Item, now);
-    return status === 'up' || status === 'draining';
+    return Item ? this.holdsLease(this.health(Item, now), now) : false;
+  }
+
+  private holdsLease(invoker: InvokerHealth, now: number): boolean {
+    return invoker.state !== 'stopped' && now - invoker.heartbeatAt <= this.leaseMs;
+  }
+
+  /** The registered processes of one invoker id (its instances), but `self`. */
+  async instancesOf(id: string, self?: { instance: string }, now = Date.now()): Promise<Array<InvokerHealth & { holdsLease: boolean; swept: boolean }>> {
+    const items: Record<string, unknown>[] = [];
+    const query = {
+      TableName: this.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :id)',
+      ExpressionAttributeValues: { ':pk': PARTITION, ':id': `${id}/` },
+      ConsistentRead: true,
+    };
+    for await (const page of queryPages(this.dynamo, query)) items.push(...(page.Items ?? []));
+    return items
+      .map((item) => ({ ...this.health(item, now), swept: item.swept === true }))
+      .filter((invoker) => invoker.instance !== self?.instance)
+      .map((invoker) => ({ ...invoker, holdsLease: this.holdsLease(invoker, now) }));
+  }
+
+  /** Invoker processes that are gone (stopped, or past their lease) and whose claims nobody has recorded yet. */
+  async goneUnswept(now = Date.now()): Promise<InvokerHealth[]> {
+    const items: Record<string, unknown>[] = [];
+    const query = { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': PARTITION }, ConsistentRead: true };
+    for await (const page of queryPages(this.dynamo, query)) items.push(...(page.Items ?? []));
+    return items
+      .filter((item) => item.swept !== true)
+      .map((item) => this.health(item, now))
+      .filter((invoker) => !this.holdsLease(invoker, now));
+  }
+
+  /** Notes that every claim of a gone process has been recorded, so nobody looks for them again. */
+  async markSwept(claimant: string): Promise<void> {
+    await this.dynamo.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: PARTITION, sk: claimant },
+        UpdateExpression: 'SET swept = :yes',
+        ConditionExpression: 'attribute_exists(sk)',
+        ExpressionAttributeValues: { ':yes': true },
+      }),
+    ).catch((error: unknown) => {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    });
   }
 
   /**
@@ -75,7 +134,7 @@ export class InvokerRegistry {
   }
 
   private health(item: Record<string, unknown>, now: number): InvokerHealth {
-    const { pk: _pk, sk: _sk, expiresAt: _expires, ...report } = item;
+    const { pk: _pk, sk: _sk, expiresAt: _expires, swept: _swept, ...report } = item;
     const health = report as unknown as InvokerHealth;
     const silent = now - health.heartbeatAt > this.offlineAfterMs;
     return { ...health, status: health.state === 'stopped' ? 'stopped' : silent ? 'offline' : health.state };
