@@ -14,10 +14,14 @@ const FORWARDER = join(__dirname, 'netns-forwarder.js');
 
 const MIB = 1024 * 1024;
 export const INVOKER_LABEL = 'skywhisk.invoker';
+/** The platform (the data dir's `platform-id`) a container belongs to, when it is a local one. */
+export const PLATFORM_LABEL = 'skywhisk.platform';
 
 export interface DockerFactoryOptions {
   /** Labels every container, so a restarted invoker can find and remove what it left. */
   invokerId: string;
+  /** Labels every container too, when set: a start removes only containers of its own platform. */
+  platformId?: string;
   /** Image for an exec kind (the runtimes manifest). */
   imageFor: (kind: string) => string;
   /**
@@ -173,7 +177,7 @@ export class DockerContainerFactory implements ContainerFactory {
         Image: image,
         name,
         Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-        Labels: { [INVOKER_LABEL]: this.options.invokerId, 'skywhisk.kind': spec.kind },
+        Labels: { ...this.ownLabels(), 'skywhisk.kind': spec.kind },
         ...(uid !== undefined ? { User: `${uid}:${uid}` } : {}),
         HostConfig: {
           NetworkMode: isolated ? 'none' : this.options.network,
@@ -235,9 +239,14 @@ export class DockerContainerFactory implements ContainerFactory {
     }
   }
 
-  /** Removes every container labelled with this invoker's id (left by a crashed predecessor). */
+  private ownLabels(): Record<string, string> {
+    return { [INVOKER_LABEL]: this.options.invokerId, ...(this.options.platformId ? { [PLATFORM_LABEL]: this.options.platformId } : {}) };
+  }
+
+  /** Removes every container labelled with this invoker's id and platform (left by a crashed predecessor). */
   async removeOrphans(): Promise<number> {
-    const leftovers = await this.docker.listContainers({ all: true, filters: { label: [`${INVOKER_LABEL}=${this.options.invokerId}`] } });
+    const label = Object.entries(this.ownLabels()).map(([key, value]) => `${key}=${value}`);
+    const leftovers = await this.docker.listContainers({ all: true, filters: { label } });
     await Promise.all(leftovers.map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
     for (const name of leftovers.flatMap((c) => c.Names)) rmSync(join(this.channelRoot, name.replace(/^\//, '')), { recursive: true, force: true });
     return leftovers.length;

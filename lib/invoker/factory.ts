@@ -34,7 +34,13 @@ export async function createContainerFactory(env: NodeJS.ProcessEnv, invokerId: 
     const docker = new Docker();
     if (await dockerAnswers(docker)) {
       const network = env.SKYWHISK_DOCKER_NETWORK ?? 'host';
-      const factory = new DockerContainerFactory(docker, { invokerId, imageFor: imageForKind, network, channelRoot: env.SKYWHISK_RUNTIME_CHANNEL_DIR });
+      const factory = new DockerContainerFactory(docker, {
+        invokerId,
+        platformId: env.SKYWHISK_PLATFORM_ID || undefined,
+        imageFor: imageForKind,
+        network,
+        channelRoot: env.SKYWHISK_RUNTIME_CHANNEL_DIR,
+      });
       return Object.assign(factory, { describe: `docker (network ${network})`, singleTenant: false, dispose: () => undefined });
     }
     if (setting === 'docker') throw new Error('SKYWHISK_CONTAINER_FACTORY=docker but no Docker engine answers.');

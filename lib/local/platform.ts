@@ -67,6 +67,8 @@ export interface RunningPlatform {
   /** The current processes: the supervisor replaces any of them that crashes. */
   processes: { readonly endpoint?: ManagedProcess; readonly controller: ManagedProcess; readonly invoker: ManagedProcess };
   supervisor: Supervisor;
+  /** The data dir's platform id (`<data dir>/platform-id`); the invoker's id is `invoker-<platform id>` unless `SKYWHISK_INVOKER_ID` says. */
+  platformId: string;
   /** The environment invokers start with (another invoker may join with its own `SKYWHISK_INVOKER_ID`). */
   invokerEnv: Readonly<NodeJS.ProcessEnv>;
   logDir: string;
@@ -187,7 +189,15 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
   const apiHost = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${controller.ready.port}`;
   // Later restarts reuse the port the controller got, so clients keep working.
   controllerEnv.SKYWHISK_PORT = String(controller.ready.port);
-  const invokerEnv = { ...baseEnv, SKYWHISK_API_HOST: apiHost, SKYWHISK_POLL_WAIT_S: baseEnv.SKYWHISK_POLL_WAIT_S ?? '2' };
+  const platformId = platformIdOf(options.dataDir);
+  const invokerEnv = {
+    ...baseEnv,
+    SKYWHISK_API_HOST: apiHost,
+    SKYWHISK_POLL_WAIT_S: baseEnv.SKYWHISK_POLL_WAIT_S ?? '2',
+    SKYWHISK_PLATFORM_ID: platformId,
+    // Its own id per data dir: two platforms on one machine (one Docker engine) never share one.
+    SKYWHISK_INVOKER_ID: baseEnv.SKYWHISK_INVOKER_ID || `invoker-${platformId}`,
+  };
   // The first start with Docker builds the runtime images (about a minute) before it is ready.
   const INVOKER_READY_MS = 600_000;
   options.onProgress?.('Starting the invoker (with Docker, the first start builds the runtime images: about a minute)...');
@@ -215,6 +225,7 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
       },
     },
     supervisor,
+    platformId,
     invokerEnv,
     logDir,
     wskpropsFile,
@@ -234,6 +245,16 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     },
   };
   return platform;
+}
+
+/** The data dir's platform id, made on its first start: it names the invoker and labels its containers. */
+function platformIdOf(dataDir: string): string {
+  const file = join(dataDir, 'platform-id');
+  const existing = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  if (/^[0-9a-f]{12}$/.test(existing)) return existing;
+  const id = randomBytes(6).toString('hex');
+  writeFileSync(file, `${id}\n`, { mode: 0o600 });
+  return id;
 }
 
 /**
