@@ -13,6 +13,47 @@ import { execute, type Execution } from './execute';
 import { ABANDONED_ERROR, failedRecord } from './failed-records';
 import { buildInitPayload, buildRunPayload, splitParameters } from './payloads';
 import type { ContainerPool, PoolStatus } from './container-pool';
+import { hostname } from 'node:os';
+import type { ClaimedActivation } from '../store/activations';
+import type { InvokerHealth } from '../store/invoker-registry';
+
+/**
+ * Throws when a live process uses the invoker id `self.id` (two would remove each other's
+ * containers and record each other's work as abandoned); else returns the id's earlier processes.
+ */
+export async function assertInvokerIdFree(registry: InvokerRegistry, self: { id: string; instance: string }) {
+  const predecessors = await registry.instancesOf(self.id, self);
+  const live = predecessors.find((p) => p.holdsLease && isRunningElsewhere(p));
+  if (live) {
+    throw new Error(
+      `Invoker id '${self.id}' is in use by a live invoker process (${claimantOf(live)} on ${live.host ?? 'this host'}, last heartbeat ${Math.round((Date.now() - live.heartbeatAt) / 1000)} s ago): give this invoker an id of its own (SKYWHISK_INVOKER_ID).`,
+    );
+  }
+  return predecessors;
+}
+
+/** What a claim keeps of its message. */
+function aboutOf(message: ActivationMessage): ClaimedActivation {
+  const { subject, action, cause, transactionId, acceptedAt } = message;
+  return { subject, action, cause, transactionId, acceptedAt };
+}
+
+/**
+ * Whether a registered process of this invoker's id still runs: on this machine (or when the
+ * registration predates hosts), its pid (the first part of its instance) tells; on another, its
+ * lease is all there is to go by.
+ */
+function isRunningElsewhere(invoker: InvokerHealth): boolean {
+  if (invoker.host !== undefined && invoker.host !== hostname()) return true;
+  const pid = Number(invoker.instance.split('-')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export interface InvokerOptions {
   /** Stable name of this invoker (one process at a time may use it). */
@@ -33,6 +74,8 @@ export interface InvokerOptions {
   heartbeatMs: number;
   /** A duplicate whose activation a live invoker holds is looked at again after this long. */
   duplicateRecheckS: number;
+  /** How often claims left by invoker processes that are gone are looked for and recorded. */
+  sweepEveryMs?: number;
 }
 
 /** What the invoker works with: the bus, the tables, the registry, and its container pool. */
@@ -44,6 +87,20 @@ export interface InvokerDeps {
   /** Gives back the namespace's in-flight slot once an activation the controller admitted has its record. */
   throttles: Pick<ThrottleCounters, 'releaseSlot'>;
   pool: ContainerPool;
+}
+
+/** A stop waits this long for activations in flight by default: the longest action timeout, and some. */
+export const DEFAULT_DRAIN_MS = 310_000;
+/** What a stop gives the pool to remove its containers before the process exits anyway. */
+const POOL_SHUTDOWN_MS = 20_000;
+
+/** Whether `work` settles within `ms`. */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  const settled = await Promise.race([work.then(() => true, () => true), timedOut]);
+  clearTimeout(timer);
+  return settled;
 }
 
 /** Time to wait for both log sentinels after a run before giving up on framing. */
@@ -61,10 +118,15 @@ export class Invoker {
   private slotFreed: (() => void) | undefined;
   private readonly running = new Set<Promise<void>>();
   private readonly actionCache = new Map<string, StoredAction>();
+  /** Activations claimed here and not yet recorded (top-level and components), for a stop that cannot wait for them. */
+  private readonly claimed = new Map<string, ActivationMessage>();
   /** Activations this invoker is claiming or running, by id, so a duplicate delivery can wait for them. */
   private readonly activeById = new Map<string, Promise<void>>();
   private heartbeat: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
   private lastBeat: Promise<void> | undefined;
+  /** When the registry last took a heartbeat of this process: its lease runs from there. */
+  private lastBeatAt = 0;
   private readonly startedAt = Date.now();
 
   constructor(
@@ -73,32 +135,94 @@ export class Invoker {
     private readonly log: Logger,
   ) {}
 
-  /** Registers (before any claim, so a claim's holder can always be looked up), then takes work. */
+  /**
+   * Refuses to run beside a live process of the same id; registers (before any claim, so a
+   * claim's holder can always be looked up); records what earlier processes of this id left
+   * claimed; then takes work.
+   */
   async start(): Promise<void> {
+    const predecessors = await assertInvokerIdFree(this.deps.registry, this.options);
     await this.report('up');
     this.heartbeat = setInterval(() => {
       this.lastBeat = this.report(this.stopping ? 'draining' : 'up').catch((error: unknown) => this.log.warn({ err: error }, 'heartbeat failed'));
     }, this.options.heartbeatMs);
+    // One process at a time uses an id: every earlier one is gone, whatever its lease says.
+    for (const predecessor of predecessors.filter((p) => !p.swept)) await this.recordClaimsOf(claimantOf(predecessor));
+    this.sweeper = setInterval(() => void this.sweepGone(), this.options.sweepEveryMs ?? 30_000);
     this.deps.pool.start();
     this.loop = this.pollLoop();
   }
 
-  /** Stops taking messages, finishes the activations in flight, removes every container, and deregisters. */
-  async stop(): Promise<void> {
+  /** Ends every activation claimed here and not yet recorded in a whisk error record. */
+  private async recordUnfinished(): Promise<void> {
+    for (const message of this.claimed.values()) {
+      this.log.warn({ activationId: message.activationId }, 'activation still unfinished when the invoker stopped; recording it as failed');
+      await this.deps.activations.complete(failedRecord(message, message.acceptedAt, ABANDONED_ERROR), message.action.path).catch((error: unknown) => this.log.error({ err: error }, 'could not record an unfinished activation'));
+      await this.releaseSlot(message);
+    }
+  }
+
+  /** Records the claims of every invoker process that is gone (stopped or past its lease). */
+  private async sweepGone(): Promise<void> {
+    try {
+      for (const gone of await this.deps.registry.goneUnswept()) await this.recordClaimsOf(claimantOf(gone));
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not look for claims of invokers that are gone');
+    }
+  }
+
+  /**
+   * Ends every activation a gone process still holds (top-level ones and composition components
+   * alike) in a whisk error record, gives back their slots, and marks that process swept. Its
+   * messages, when they come back, find the records and are dropped.
+   */
+  private async recordClaimsOf(claimant: string): Promise<void> {
+    const claims = await this.deps.activations.claimsHeldBy(claimant);
+    for (const claim of claims) {
+      const message: ActivationMessage = { ...claim, params: {}, blocking: false };
+      if (await this.deps.activations.complete(failedRecord(message, claim.claimedAt, ABANDONED_ERROR), claim.action.path)) {
+        this.log.warn({ activationId: claim.activationId, holder: claimant }, 'activation claimed by an invoker that is gone; recorded it as failed');
+      }
+      await this.releaseSlot(message);
+    }
+    await this.deps.registry.markSwept(claimant);
+  }
+
+  /**
+   * Before storing a record: a process that went without a heartbeat for half its lease (stalled)
+   * renews it first, so that nobody takes over work it is about to finish.
+   */
+  private async renewStaleLease(): Promise<void> {
+    if (Date.now() - this.lastBeatAt <= this.deps.registry.leaseMs / 2) return;
+    await this.report(this.stopping ? 'draining' : 'up').catch((error: unknown) => this.log.warn({ err: error }, 'heartbeat failed'));
+  }
+
+  /**
+   * Stops taking messages and finishes the activations in flight, for at most `drainMs`: any still
+   * unfinished then (a stuck container, an action past its timeout) is ended in a whisk error
+   * record. Then removes every container (for at most 20 s) and deregisters.
+   */
+  async stop(drainMs = DEFAULT_DRAIN_MS): Promise<void> {
     this.stopping = true;
     this.slotFreed?.();
     await this.report('draining').catch(() => undefined);
     await this.loop;
-    await Promise.all(this.running);
-    await this.deps.pool.shutdown();
+    if (!(await settlesWithin(Promise.all(this.running), drainMs))) await this.recordUnfinished();
+    if (!(await settlesWithin(this.deps.pool.shutdown(), POOL_SHUTDOWN_MS))) this.log.warn('containers were still being removed when the invoker stopped');
     clearInterval(this.heartbeat);
+    clearInterval(this.sweeper);
     // A beat still on its way would land after `stopped` and turn it back into `draining`.
     await this.lastBeat;
     await this.report('stopped').catch((error: unknown) => this.log.warn({ err: error }, 'could not deregister'));
   }
 
-  private report(state: 'up' | 'draining' | 'stopped'): Promise<void> {
-    return this.deps.registry.heartbeat({ id: this.options.id, instance: this.options.instance, startedAt: this.startedAt, state, inFlight: this.inFlight, factory: this.options.factory });
+  private async report(state: 'up' | 'draining' | 'stopped'): Promise<void> {
+    const sentAt = Date.now();
+    await this.deps.registry.heartbeat(
+      { id: this.options.id, instance: this.options.instance, startedAt: this.startedAt, state, inFlight: this.inFlight, factory: this.options.factory, host: hostname() },
+      sentAt,
+    );
+    this.lastBeatAt = Math.max(this.lastBeatAt, sentAt);
   }
 
   status(): { id: string; instance: string; inFlight: number; pool: PoolStatus } {
@@ -176,7 +300,7 @@ export class Invoker {
   }
 
   private async claimAndRun(received: ReceivedMessage, message: ActivationMessage): Promise<void> {
-    const claimed = await this.deps.activations.claim(message.namespace, message.activationId, this.claimant());
+    const claimed = await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message));
     if (!claimed) {
       await this.dropDuplicate(received, message);
       return;
@@ -204,6 +328,15 @@ export class Invoker {
    * record and is not run again. `topLevel`: a message from the bus (not a composition's component).
    */
   private async finishClaimed(message: ActivationMessage, budget: CompositionBudget, topLevel = false): Promise<ActivationRecord> {
+    this.claimed.set(message.activationId, message);
+    try {
+      return await this.runAndStore(message, budget, topLevel);
+    } finally {
+      this.claimed.delete(message.activationId);
+    }
+  }
+
+  private async runAndStore(message: ActivationMessage, budget: CompositionBudget, topLevel: boolean): Promise<ActivationRecord> {
     let record: ActivationRecord;
     try {
       record = await this.runClaimed(message, budget);
@@ -212,6 +345,7 @@ export class Invoker {
       record = failedRecord(message, message.acceptedAt, 'Failed to provision resources to run the action.');
     }
     const store = (r: ActivationRecord) => (topLevel ? this.completeTopLevel(r, message) : this.deps.activations.complete(r, message.action.path));
+    await this.renewStaleLease();
     try {
       await store(record);
     } catch (error) {
@@ -224,7 +358,7 @@ export class Invoker {
 
   /** A component of a sequence or conductor, run here to its record. */
   private async runChild(message: ActivationMessage, budget: CompositionBudget): Promise<ActivationRecord> {
-    if (!(await this.deps.activations.claim(message.namespace, message.activationId, this.claimant()))) {
+    if (!(await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message)))) {
       throw new Error(`the fresh activation id ${message.activationId} was already claimed`);
     }
     return this.finishClaimed(message, budget);

@@ -11,14 +11,17 @@ import { imageForKind, runtimeImageOverrides } from '../model/runtimes';
 import { verifyActionNetwork } from './network-self-test';
 import { pullMissingImages } from './ecr-pull';
 import { resolveInvokerId } from './ecs-task';
-import { INVOKER_LABEL } from './docker-factory';
+import { INVOKER_LABEL, PLATFORM_LABEL } from './docker-factory';
 import { createContainerFactory } from './factory';
-import { Invoker } from './invoker';
+import { assertInvokerIdFree, DEFAULT_DRAIN_MS, Invoker } from './invoker';
 import { DeadLetterDrainer } from './dead-letters';
-import { DEFAULT_OFFLINE_AFTER_MS, InvokerRegistry } from '../store/invoker-registry';
+import { DEFAULT_LEASE_MS, DEFAULT_OFFLINE_AFTER_MS, InvokerRegistry } from '../store/invoker-registry';
 import { ThrottleCounters } from '../store/throttle-counters';
 import { ContainerPool, parseStemCells } from './container-pool';
 import { startStatusServer } from './status-server';
+
+/** How long an invoker whose supervisor died waits for its activations before recording them as failed. */
+const ORPHAN_DRAIN_MS = 10_000;
 
 /**
  * Invoker process entry, the same locally and on ECS. Environment: the platform config (see
@@ -27,8 +30,10 @@ import { startStatusServer } from './status-server';
  * `SKYWHISK_CONTAINER_FACTORY`, `SKYWHISK_SANDBOX`, `SKYWHISK_RUNTIME_IMAGES` (the deployment's
  * runtime images, pulled instead of built locally), `SKYWHISK_EXCLUSIVE_HOST` (`true`: this invoker
  * is the only one using its Docker engine), `SKYWHISK_INVOKER_HEARTBEAT_MS` (3 s) and
- * `SKYWHISK_INVOKER_OFFLINE_MS` (10 s: an invoker silent this long is offline and its claims are
- * recovered), `SKYWHISK_DUPLICATE_RECHECK_S` (30 s: a duplicate of a live invoker's activation is
+ * `SKYWHISK_INVOKER_OFFLINE_MS` (10 s: an invoker silent this long shows as offline),
+ * `SKYWHISK_INVOKER_LEASE_MS` (60 s: one silent this long has its claims recorded as abandoned by
+ * other invokers), `SKYWHISK_INVOKER_DRAIN_MS` (310 s: how long a stop waits for activations in
+ * flight before ending them in error records), `SKYWHISK_DUPLICATE_RECHECK_S` (30 s: a duplicate of a live invoker's activation is
  * looked at again after this long).
  */
 async function main(): Promise<void> {
@@ -36,6 +41,15 @@ async function main(): Promise<void> {
   const config = configFromEnv();
   const { dynamo, sqs } = awsClients();
   const invokerId = await resolveInvokerId(process.env);
+  const instance = `${process.pid}-${Date.now().toString(36)}`;
+  const registry = new InvokerRegistry(
+    dynamo,
+    config.tables.coordination,
+    Number(process.env.SKYWHISK_INVOKER_OFFLINE_MS ?? DEFAULT_OFFLINE_AFTER_MS),
+    Number(process.env.SKYWHISK_INVOKER_LEASE_MS ?? DEFAULT_LEASE_MS),
+  );
+  // Before anything touches containers: a second process of a live id would remove the first's.
+  await assertInvokerIdFree(registry, { id: invokerId, instance });
   const apiHost = process.env.SKYWHISK_API_HOST ?? 'http://127.0.0.1:3233';
   // A bad manifest fails here, at start, not at the first activation of a kind.
   const manifest = runtimeImageOverrides(process.env);
@@ -54,13 +68,13 @@ async function main(): Promise<void> {
     if (removed) log.warn({ removed }, 'removed containers left by an earlier instance of this invoker');
     // Actions may not reach instance metadata or ECS credentials: prove it before running any (skipped on `host`).
     const network = process.env.SKYWHISK_DOCKER_NETWORK ?? 'host';
-    const isolation = await verifyActionNetwork(new Docker(), { network, image: imageForKind('nodejs:default'), labels: { [INVOKER_LABEL]: invokerId } });
+    const isolation = await verifyActionNetwork(new Docker(), { network, image: imageForKind('nodejs:default'), labels: { [INVOKER_LABEL]: invokerId, ...(process.env.SKYWHISK_PLATFORM_ID ? { [PLATFORM_LABEL]: process.env.SKYWHISK_PLATFORM_ID } : {}) } });
     if (isolation.checked) log.info({ network, probed: isolation.probed }, 'action network: no metadata or credentials endpoint reachable');
     else log.info({ network }, `action network not checked: ${isolation.reason}`);
   }
   const options = {
     id: invokerId,
-    instance: `${process.pid}-${Date.now().toString(36)}`,
+    instance,
     maxConcurrent: Number(process.env.SKYWHISK_INVOKER_CONCURRENCY ?? 16),
     pollWaitSeconds: Number(process.env.SKYWHISK_POLL_WAIT_S ?? 20),
     apiHost,
@@ -70,7 +84,6 @@ async function main(): Promise<void> {
     duplicateRecheckS: Number(process.env.SKYWHISK_DUPLICATE_RECHECK_S ?? 30),
   };
   const activations = new ActivationsRepository(dynamo, config.tables.activations, config.activationRetentionDays);
-  const registry = new InvokerRegistry(dynamo, config.tables.coordination, Number(process.env.SKYWHISK_INVOKER_OFFLINE_MS ?? DEFAULT_OFFLINE_AFTER_MS));
   const throttles = new ThrottleCounters(dynamo, config.tables.coordination);
   const invoker = new Invoker(
     options,
@@ -112,9 +125,12 @@ async function main(): Promise<void> {
     lastLogged = state;
   }, 60_000);
   poolLog.unref();
-  onShutdown(async () => {
-    log.info('invoker stopping: finishing activations in flight');
-    await Promise.all([invoker.stop(), drainer.stop()]);
+  const drainMs = Number(process.env.SKYWHISK_INVOKER_DRAIN_MS ?? DEFAULT_DRAIN_MS);
+  onShutdown(async (reason) => {
+    // An orphan (its supervisor died) has no endpoint to wait for much longer either.
+    const bound = reason === 'orphaned' ? ORPHAN_DRAIN_MS : drainMs;
+    log.info({ reason, drainMs: bound }, 'invoker stopping: finishing activations in flight');
+    await Promise.all([invoker.stop(bound), drainer.stop()]);
     statusServer.close();
     factory.dispose();
     log.info('invoker stopped');

@@ -11,17 +11,28 @@ export function announceReady(info: Omit<ReadyMessage, 'type'> = {}): void {
   if (process.send) process.send(message);
 }
 
-/** Runs `stop` once on SIGTERM or SIGINT (or the supervisor's IPC channel closing), then exits. */
-export function onShutdown(stop: () => Promise<void>): void {
+/** Why a process stops: asked to (a signal from the supervisor), or orphaned (its supervisor is gone). */
+export type StopReason = 'asked' | 'orphaned';
+
+/** An orphaned process exits after this long, whatever its stop is still waiting for. */
+export const ORPHAN_EXIT_MS = 30_000;
+
+/**
+ * Runs `stop` once on SIGTERM or SIGINT, or when the supervisor's IPC channel closes (the
+ * supervisor died), then exits. An orphan does not wait for its stop beyond `ORPHAN_EXIT_MS`:
+ * nobody would ever SIGKILL it.
+ */
+export function onShutdown(stop: (reason: StopReason) => Promise<void>): void {
   let stopping = false;
-  const handler = () => {
+  const handler = (reason: StopReason) => {
+    if (reason === 'orphaned') setTimeout(() => process.exit(1), ORPHAN_EXIT_MS).unref();
     if (stopping) return;
     stopping = true;
-    stop()
+    stop(reason)
       .catch((error: unknown) => console.error(error))
       .finally(() => process.exit(0));
   };
-  process.on('SIGTERM', handler);
-  process.on('SIGINT', handler);
-  process.on('disconnect', handler);
+  process.on('SIGTERM', () => handler('asked'));
+  process.on('SIGINT', () => handler('asked'));
+  process.on('disconnect', () => handler('orphaned'));
 }

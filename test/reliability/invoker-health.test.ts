@@ -18,6 +18,8 @@ beforeAll(async () => {
     SKYWHISK_QUEUE_VISIBILITY_S: '2',
     SKYWHISK_INVOKER_HEARTBEAT_MS: '300',
     SKYWHISK_INVOKER_OFFLINE_MS: String(OFFLINE_MS),
+    // Its claims are taken over as soon as it is offline (the default lease is a minute).
+    SKYWHISK_INVOKER_LEASE_MS: String(OFFLINE_MS),
     // A duplicate seen while A still looked alive is looked at again soon.
     SKYWHISK_DUPLICATE_RECHECK_S: '1',
     SKYWHISK_INVOKER_ID: 'invoker-a',
