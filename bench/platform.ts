@@ -21,7 +21,9 @@ export async function startBenchPlatform(env: NodeJS.ProcessEnv = {}): Promise<{
     dataDir,
     async dispose() {
       await platform.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      // SKYWHISK_BENCH_KEEP_DATA=true keeps the data dir (tables, queue journal, logs) to look into.
+      if (process.env.SKYWHISK_BENCH_KEEP_DATA === 'true') console.log(`data kept in ${dataDir}`);
+      else rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

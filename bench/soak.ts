@@ -12,6 +12,7 @@ import { summarize } from './stats';
  * must end in exactly one record. Prints loss, duplicates, errors, latency, throughput and the
  * peak RSS of each platform process; exits 1 when an activation was lost or duplicated.
  *   node --import tsx bench/soak.ts [--activations 20000] [--concurrency 64] [--nonblocking-every 10] [--deadline-s 120]
+ *     [--kill-endpoint-every-s N]   (SIGKILL the embedded endpoint every N s while invoking: the supervisor restarts it)
  */
 
 function flag(name: string, fallback: number): number {
@@ -28,6 +29,7 @@ const CONCURRENCY = Math.max(1, flag('concurrency', 64));
 const NONBLOCKING_EVERY = flag('nonblocking-every', 10);
 /** How long after the last invoke answered every id may take to have its record. */
 const DEADLINE_MS = flag('deadline-s', 120) * 1000;
+const KILL_ENDPOINT_EVERY_MS = flag('kill-endpoint-every-s', 0) * 1000;
 const NOOP = 'function main() { return {}; }';
 const ACTIVATION_ID_HEADER = 'x-openwhisk-activation-id';
 
@@ -266,7 +268,15 @@ async function main(): Promise<number> {
     const created = await fetch(`${base}/actions/noop`, { method: 'PUT', headers, body: JSON.stringify({ exec: { kind: 'nodejs:default', code: NOOP } }) });
     if (!created.ok) throw new Error(`creating the action answered ${created.status}: ${await created.text()}`);
 
+    let endpointKills = 0;
+    const killer = KILL_ENDPOINT_EVERY_MS
+      ? setInterval(() => {
+          const endpoint = platform.processes.endpoint;
+          if (endpoint?.child.kill('SIGKILL')) endpointKills++;
+        }, KILL_ENDPOINT_EVERY_MS)
+      : undefined;
     const outcome = await invokeAll(`${base}/actions/noop`, headers);
+    clearInterval(killer);
     const lastInvoke = Date.now();
     const distinct = new Set(outcome.ids);
     console.log(`invokes answered in ${(outcome.elapsedMs / 1000).toFixed(1)} s; reconciling ${distinct.size} ids`);
@@ -294,6 +304,7 @@ async function main(): Promise<number> {
     console.log('');
     console.log(`total invokes:           ${ACTIVATIONS} (${ACTIVATIONS - outcome.nonBlocking} blocking, ${outcome.nonBlocking} non-blocking)`);
     console.log(`activation ids handed:   ${outcome.ids.length} (${distinct.size} distinct; ${outcome.blocking202} blocking invokes answered 202)`);
+    if (KILL_ENDPOINT_EVERY_MS) console.log(`endpoint SIGKILLs:       ${endpointKills} (restarted ${platform.supervisor.restarts.endpoint} times)`);
     console.log(`records:                 ${listed.ids.length} listed, ${listed.count} counted (?count=true)`);
     console.log(`lost:                    ${lost.length}${lost.length ? ` (e.g. ${lost.slice(0, 5).join(', ')})` : ''}`);
     console.log(`duplicated:              ${duplicated} (ids handed twice ${idsHandedTwice}, listed twice ${listedTwice}, records of ids never handed out ${unknownRecords})`);

@@ -3,6 +3,9 @@ import { userLimits } from '../model/limits';
 import type { Identity } from '../store/subjects';
 import type { ThrottleCounters } from '../store/throttle-counters';
 
+/** How long giving back the slot of an activation that could not be enqueued is retried. */
+const CANCEL_RETRY_MS = 8000;
+
 /**
  * OpenWhisk's per-namespace throttles, with the subject's overrides: invocations per minute, then
  * activations in flight (accepted and not yet ended in a record), and trigger fires per minute.
@@ -20,9 +23,21 @@ export class Throttles {
     if (!slot.admitted) throw new WhiskError(429, ThrottleMessages.concurrent(slot.count, limits.concurrentInvocations));
   }
 
-  /** Gives back the slot of an admitted activation that was never enqueued. */
-  async cancelActivation(identity: Identity, activationId: string): Promise<void> {
-    await this.counters.releaseSlot(identity.namespace, activationId);
+  /**
+   * Gives back the slot of an admitted activation that was never enqueued. The enqueue failed most
+   * likely because the store is away for a moment (an endpoint restarting), so this retries for a
+   * few seconds: a slot not given back would count against the namespace for its whole lease.
+   */
+  async cancelActivation(identity: Identity, activationId: string, retryForMs = CANCEL_RETRY_MS): Promise<void> {
+    const giveUpAt = Date.now() + retryForMs;
+    for (let delay = 250; ; delay *= 2) {
+      try {
+        return await this.counters.releaseSlot(identity.namespace, activationId);
+      } catch (error) {
+        if (Date.now() + delay > giveUpAt) throw error;
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   /** Admits one trigger fire or throws a 429. */

@@ -17,6 +17,8 @@ const MAX_WAITING = 1024;
 export class HeldPort {
   private serving: ChildProcess | undefined;
   private readonly waiting: Socket[] = [];
+  /** Sockets sent to each serving process, until they close here. */
+  private readonly handedOver = new Map<ChildProcess, Set<Socket>>();
 
   private constructor(private readonly server: Server) {
     server.on('connection', (socket) => this.take(socket));
@@ -39,8 +41,14 @@ export class HeldPort {
   /** From now on `child` (ready to serve) gets every connection, those waiting first, until it exits. */
   serveWith(child: ChildProcess): void {
     this.serving = child;
+    const handedOver = new Set<Socket>();
+    this.handedOver.set(child, handedOver);
     child.once('exit', () => {
       if (this.serving === child) this.serving = undefined;
+      // Node closes its copy of a socket it sent only once the child acknowledges it: one sent
+      // just before the child died would stay open here, unread, and its client would wait forever.
+      for (const socket of handedOver) socket.destroy();
+      this.handedOver.delete(child);
     });
     for (const socket of this.waiting.splice(0)) this.take(socket);
   }
@@ -60,9 +68,15 @@ export class HeldPort {
       }
       return;
     }
+    const handedOver = this.handedOver.get(child);
+    handedOver?.add(socket);
+    socket.once('close', () => handedOver?.delete(socket));
     child.send(CONNECTION_MESSAGE, socket, (error) => {
       // The child went away as the connection was on its way: the next one gets it.
-      if (error) this.take(socket);
+      if (error) {
+        handedOver?.delete(socket);
+        this.take(socket);
+      }
     });
   }
 
