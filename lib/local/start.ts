@@ -45,7 +45,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  // The supervisor replaces a crashed controller or invoker; what it cannot mend stops the platform.
+  // The supervisor replaces any process that crashes; one it cannot start again stops the platform.
   platform.onFatal((reason) => {
     if (stopping) return;
     console.error(`${reason}; stopping the platform.`);
