@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { verifySignature, type EndpointCredentials } from './sigv4-verify';
 import { QueueJournal } from './queue-journal';
 import { durableSqsStore } from './durable-sqs-store';
-import { CONNECTION_MESSAGE } from './held-port';
+import { CONNECTION_MESSAGE, CONNECTION_TAKEN, SERVING_STOPS } from './held-port';
 
 /**
  * The embedded AWS-compatible endpoint: DynamoDB (dynalite, LevelDB on disk) and SQS (fauxqs, AWS
@@ -205,14 +205,18 @@ export async function startEndpoint(options: EndpointOptions): Promise<EmbeddedE
   let stopTakingConnections = () => undefined as void;
   if (options.heldPort !== undefined) {
     port = options.heldPort;
-    const take = (message: unknown, socket: unknown) => {
-      if (message === CONNECTION_MESSAGE && socket instanceof Socket) {
-        server.emit('connection', socket);
-        socket.resume();
-      }
+    const take = (message: { type?: unknown; id?: unknown } | undefined, socket: unknown) => {
+      if (message?.type !== CONNECTION_MESSAGE || !(socket instanceof Socket)) return;
+      // The parent closes its copy once told: the connection is this process's now.
+      process.send?.({ type: CONNECTION_TAKEN, id: message.id });
+      server.emit('connection', socket);
+      socket.resume();
     };
     process.on('message', take);
-    stopTakingConnections = () => void process.off('message', take);
+    stopTakingConnections = () => {
+      // New connections wait in the parent for the next endpoint instead of reaching this one.
+      if (process.connected) process.send?.({ type: SERVING_STOPS });
+    };
   } else {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

@@ -1,11 +1,20 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 
-/** The IPC message a forwarded connection travels with. */
+/** The IPC message a forwarded connection travels with: `{ type, id }`. */
 export const CONNECTION_MESSAGE = 'skywhisk:connection';
+/** The serving process's answer once it holds the connection: `{ type, id }`. */
+export const CONNECTION_TAKEN = 'skywhisk:connection-taken';
+/** The serving process says it is stopping: it gets no more connections. */
+export const SERVING_STOPS = 'skywhisk:serving-stops';
 
 /** Connections kept waiting while no process serves the port; more are refused. */
 const MAX_WAITING = 1024;
+
+interface IpcMessage {
+  type?: unknown;
+  id?: unknown;
+}
 
 /**
  * A loopback port the supervisor listens on for as long as the platform runs, handing each
@@ -13,12 +22,15 @@ const MAX_WAITING = 1024;
  * dies, the port stays taken: clients' new connections wait here until its replacement is ready
  * instead of failing, and no other local process (action code among them) can bind the port in
  * between and answer the platform's requests.
+ *
+ * A connection is sent with `keepOpen` and this process closes its own copy when the serving
+ * process says it holds it, or when that process exits: Node's own bookkeeping would keep the
+ * copy of a connection sent just before the child died open forever, its client waiting.
  */
 export class HeldPort {
   private serving: ChildProcess | undefined;
   private readonly waiting: Socket[] = [];
-  /** Sockets sent to each serving process, until they close here. */
-  private readonly handedOver = new Map<ChildProcess, Set<Socket>>();
+  private nextId = 0;
 
   private constructor(private readonly server: Server) {
     server.on('connection', (socket) => this.take(socket));
@@ -38,25 +50,36 @@ export class HeldPort {
     return (this.server.address() as { port: number }).port;
   }
 
-  /** From now on `child` (ready to serve) gets every connection, those waiting first, until it exits. */
+  /** From now on `child` (ready to serve) gets every connection, those waiting first, until it stops or exits. */
   serveWith(child: ChildProcess): void {
     this.serving = child;
-    const handedOver = new Set<Socket>();
-    this.handedOver.set(child, handedOver);
-    child.once('exit', () => {
+    const inTransit = new Map<number, Socket>();
+    this.inTransit.set(child, inTransit);
+    const stopServing = () => {
       if (this.serving === child) this.serving = undefined;
-      // Node closes its copy of a socket it sent only once the child acknowledges it: one sent
-      // just before the child died would stay open here, unread, and its client would wait forever.
-      for (const socket of handedOver) socket.destroy();
-      this.handedOver.delete(child);
+    };
+    child.on('message', (message: IpcMessage) => {
+      if (message?.type === CONNECTION_TAKEN && typeof message.id === 'number') {
+        inTransit.get(message.id)?.destroy();
+        inTransit.delete(message.id);
+      } else if (message?.type === SERVING_STOPS) stopServing();
+    });
+    child.once('exit', () => {
+      stopServing();
+      // Never taken: closing this copy closes the connection, and its client retries.
+      for (const socket of inTransit.values()) socket.destroy();
+      this.inTransit.delete(child);
     });
     for (const socket of this.waiting.splice(0)) this.take(socket);
   }
 
+  private readonly inTransit = new Map<ChildProcess, Map<number, Socket>>();
+
   private take(socket: Socket): void {
     if (socket.destroyed) return;
     const child = this.serving;
-    if (!child?.connected) {
+    const inTransit = child && this.inTransit.get(child);
+    if (!child?.connected || !inTransit) {
       if (this.waiting.length >= MAX_WAITING) socket.destroy();
       else {
         this.waiting.push(socket);
@@ -68,15 +91,13 @@ export class HeldPort {
       }
       return;
     }
-    const handedOver = this.handedOver.get(child);
-    handedOver?.add(socket);
-    socket.once('close', () => handedOver?.delete(socket));
-    child.send(CONNECTION_MESSAGE, socket, (error) => {
+    const id = ++this.nextId;
+    inTransit.set(id, socket);
+    child.send({ type: CONNECTION_MESSAGE, id }, socket, { keepOpen: true }, (error) => {
+      if (!error) return;
       // The child went away as the connection was on its way: the next one gets it.
-      if (error) {
-        handedOver?.delete(socket);
-        this.take(socket);
-      }
+      inTransit.delete(id);
+      this.take(socket);
     });
   }
 

@@ -43,7 +43,11 @@ export async function startProcess(
     });
   });
   const ready = await new Promise<ReadyMessage>((resolveReady, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start within ${readyTimeoutMs} ms (see ${join(logDir, `${name}.log`)})`)), readyTimeoutMs);
+    const timer = setTimeout(() => {
+      // Not left running: a second start of it (the supervisor's next attempt) must not meet this one.
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not start within ${readyTimeoutMs} ms (see ${join(logDir, `${name}.log`)})`));
+    }, readyTimeoutMs);
     child.on('message', (message: ReadyMessage) => {
       if (message?.type === 'ready') {
         clearTimeout(timer);
