@@ -88,12 +88,29 @@ export function liveState(store: FauxqsStore): { queues: Map<string, QueueState>
 export async function durableSqsStore(journal: QueueJournal, recovered: QueueStateModel): Promise<FauxqsStore> {
   const store = await newFauxqsStore();
   let restoring = true;
+  // A change the journal could not take (a full disk) would make memory and disk disagree: the
+  // process ends instead, and its replacement starts from what the disk holds.
+  const fatal = (what: string, error: unknown) => {
+    console.error(`The queue journal could not ${what}; stopping the endpoint.`, error);
+    process.exit(70);
+  };
   const compactSoon = () => {
-    if (journal.wantsCompaction) setImmediate(() => journal.wantsCompaction && journal.compact(liveState(store)));
+    if (!journal.wantsCompaction) return;
+    setImmediate(() => {
+      try {
+        if (journal.wantsCompaction) journal.compact(liveState(store));
+      } catch (error) {
+        fatal('be compacted', error);
+      }
+    });
   };
   const record = (...args: Parameters<QueueJournal['append']>) => {
     if (restoring) return;
-    journal.append(...args);
+    try {
+      journal.append(...args);
+    } catch (error) {
+      fatal('be written', error);
+    }
     compactSoon();
   };
 

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fdatasyncSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -9,7 +9,7 @@ import { join } from 'node:path';
  * kernel keeps them when the process dies; after a power loss the last of them may be missing,
  * which at worst delivers a message once more, and the invoker's claim keeps it from running twice).
  *
- * The journal is compacted into `snapshot.json` once it grows long: the snapshot says which
+ * The journal is compacted into `snapshot.jsonl` once it grows long: the snapshot says which
  * journal generation follows it, and is renamed into place before that generation's file is
  * started, so every crash leaves either the old snapshot with its whole journal or the new one.
  */
@@ -52,10 +52,18 @@ export type JournalEvent =
   | { e: 'visibility'; queue: string; id: string; visibilityDeadline: number }
   | { e: 'delete'; queue: string; id: string };
 
-interface Snapshot {
-  /** The journal generation that continues this snapshot. */
+/**
+ * The snapshot is JSON lines too (a backlog may be larger than one JavaScript string can hold):
+ * a header naming the journal generation that continues it and the queues, then one line per
+ * message, in each queue's order.
+ */
+interface SnapshotHeader {
   generation: number;
-  queues: Array<{ meta: QueueMeta; messages: JournalledMessage[] }>;
+  queues: QueueMeta[];
+}
+
+interface SnapshotLine extends JournalledMessage {
+  queue: string;
 }
 
 /** The queues' state, rebuilt by applying events in order. */
@@ -117,35 +125,70 @@ export class QueueStateModel {
     }
   }
 
-  load(snapshot: Snapshot): void {
-    for (const { meta, messages } of snapshot.queues) {
-      this.queues.set(meta.name, { meta, messages: new Map(messages.map((m) => [m.message.messageId, m])) });
-      for (const m of messages) this.queueOf.set(m.message.messageId, meta.name);
-    }
+  addQueue(meta: QueueMeta): void {
+    this.queues.set(meta.name, { meta, messages: new Map() });
+  }
+
+  addMessage(queue: string, held: JournalledMessage): void {
+    const state = this.queues.get(queue);
+    if (!state) return;
+    state.messages.set(held.message.messageId, held);
+    this.queueOf.set(held.message.messageId, queue);
   }
 }
 
-const SNAPSHOT = 'snapshot.json';
+const SNAPSHOT = 'snapshot.jsonl';
+const READ_CHUNK_BYTES = 1 << 20;
 const journalFile = (generation: number) => `journal-${generation}.jsonl`;
 
-/** Reads a journal's events; a line torn by a crash mid-write (only ever the last) is ignored. */
-function readEvents(file: string): JournalEvent[] {
-  if (!existsSync(file)) return [];
-  const events: JournalEvent[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
-    try {
-      events.push(JSON.parse(line) as JournalEvent);
-    } catch {
-      break;
+/** Reads a file line by line, in chunks (it may be larger than one string can hold). */
+function forEachLine(file: string, onLine: (line: string, last: boolean) => void): void {
+  if (!existsSync(file)) return;
+  const fd = openSync(file, 'r');
+  try {
+    const chunk = Buffer.alloc(READ_CHUNK_BYTES);
+    let pending: Buffer[] = [];
+    for (;;) {
+      const read = readSync(fd, chunk, 0, chunk.length, null);
+      if (read === 0) break;
+      let start = 0;
+      for (let nl = chunk.indexOf(10, start); nl !== -1 && nl < read; nl = chunk.indexOf(10, start)) {
+        const line = Buffer.concat([...pending, chunk.subarray(start, nl)]).toString('utf8');
+        pending = [];
+        if (line) onLine(line, false);
+        start = nl + 1;
+      }
+      if (start < read) pending.push(Buffer.from(chunk.subarray(start, read)));
     }
+    // What follows the last newline was cut short by the crash (every line ends in one).
+    if (pending.length) onLine(Buffer.concat(pending).toString('utf8'), true);
+  } finally {
+    closeSync(fd);
   }
-  return events;
+}
+
+/** Parses a journal or snapshot line; only the unterminated last one may be torn (and is skipped). */
+function parseLine<T>(file: string, line: string, last: boolean): T | undefined {
+  if (last) return undefined;
+  try {
+    return JSON.parse(line) as T;
+  } catch {
+    throw new Error(`${file} holds a line that is not JSON before its end: the queue journal is damaged.`);
+  }
 }
 
 export interface JournalOptions {
   /** Events after which the journal is compacted into a snapshot. */
   compactAfterEvents?: number;
+  /** Bytes after which it is, whatever the count. */
+  compactAfterBytes?: number;
+}
+
+/** Writes all of `text` (a write may be short). */
+function writeAll(fd: number, text: string): number {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let offset = 0; offset < bytes.length; ) offset += writeSync(fd, bytes, offset, bytes.length - offset);
+  return bytes.length;
 }
 
 /** The journal of one data directory: recover it once, then append to it. */
@@ -153,13 +196,16 @@ export class QueueJournal {
   private fd: number | undefined;
   private generation = 0;
   private eventsSinceSnapshot = 0;
+  private bytesSinceSnapshot = 0;
   private readonly compactAfterEvents: number;
+  private readonly compactAfterBytes: number;
 
   constructor(
     private readonly dir: string,
     options: JournalOptions = {},
   ) {
     this.compactAfterEvents = options.compactAfterEvents ?? 50_000;
+    this.compactAfterBytes = options.compactAfterBytes ?? 64 * 1024 * 1024;
   }
 
   /** The queues as the journal left them; opens the journal for appending. */
@@ -167,13 +213,25 @@ export class QueueJournal {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     const model = new QueueStateModel();
     const snapshotPath = join(this.dir, SNAPSHOT);
-    if (existsSync(snapshotPath)) {
-      const snapshot = JSON.parse(readFileSync(snapshotPath, 'utf8')) as Snapshot;
-      model.load(snapshot);
-      this.generation = snapshot.generation;
-    }
-    const events = readEvents(join(this.dir, journalFile(this.generation)));
-    for (const event of events) model.apply(event);
+    let header = true;
+    forEachLine(snapshotPath, (line) => {
+      // The snapshot was renamed into place whole: no line of it is torn.
+      const parsed = parseLine<SnapshotHeader | SnapshotLine>(snapshotPath, line, false);
+      if (header) {
+        const { generation, queues } = parsed as SnapshotHeader;
+        this.generation = generation;
+        queues.forEach((meta) => model.addQueue(meta));
+        header = false;
+      } else {
+        const { queue, ...held } = parsed as SnapshotLine;
+        model.addMessage(queue, held);
+      }
+    });
+    const journalPath = join(this.dir, journalFile(this.generation));
+    forEachLine(journalPath, (line, last) => {
+      const event = parseLine<JournalEvent>(journalPath, line, last);
+      if (event) model.apply(event);
+    });
     // Generations before the snapshot's are left by a crash during compaction: already in it.
     for (const name of readdirSync(this.dir)) {
       const match = /^journal-(\d+)\.jsonl$/.exec(name);
@@ -187,26 +245,26 @@ export class QueueJournal {
   /** Appends an event; `flush`: on the disk before this returns. */
   append(event: JournalEvent, flush = false): void {
     if (this.fd === undefined) throw new Error('The queue journal is not open.');
-    writeSync(this.fd, `${JSON.stringify(event)}\n`);
+    this.bytesSinceSnapshot += writeAll(this.fd, `${JSON.stringify(event)}\n`);
     if (flush) fdatasyncSync(this.fd);
     this.eventsSinceSnapshot++;
   }
 
   /** Whether the journal has grown enough to be compacted. */
   get wantsCompaction(): boolean {
-    return this.eventsSinceSnapshot >= this.compactAfterEvents;
+    return this.eventsSinceSnapshot >= this.compactAfterEvents || this.bytesSinceSnapshot >= this.compactAfterBytes;
   }
 
   /** Writes `model` as the snapshot and starts an empty journal generation after it. */
   compact(model: { queues: Map<string, QueueState> }): void {
     const next = this.generation + 1;
-    const snapshot: Snapshot = {
-      generation: next,
-      queues: [...model.queues.values()].map((q) => ({ meta: q.meta, messages: [...q.messages.values()] })),
-    };
     const tmp = join(this.dir, `${SNAPSHOT}.tmp`);
     const fd = openSync(tmp, 'w', 0o600);
-    writeSync(fd, JSON.stringify(snapshot));
+    const queues = [...model.queues.values()];
+    writeAll(fd, `${JSON.stringify({ generation: next, queues: queues.map((q) => q.meta) } satisfies SnapshotHeader)}\n`);
+    for (const queue of queues) {
+      for (const held of queue.messages.values()) writeAll(fd, `${JSON.stringify({ queue: queue.meta.name, ...held } satisfies SnapshotLine)}\n`);
+    }
     fsyncSync(fd);
     closeSync(fd);
     renameSync(tmp, join(this.dir, SNAPSHOT));
@@ -218,6 +276,7 @@ export class QueueJournal {
     if (existsSync(old)) unlinkSync(old);
     this.generation = next;
     this.eventsSinceSnapshot = 0;
+    this.bytesSinceSnapshot = 0;
   }
 
   close(): void {
