@@ -13,46 +13,60 @@ import { execute, type Execution } from './execute';
 import { ABANDONED_ERROR, failedRecord } from './failed-records';
 import { buildInitPayload, buildRunPayload, splitParameters } from './payloads';
 import type { ContainerPool, PoolStatus } from './container-pool';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { ClaimedActivation } from '../store/activations';
-import type { InvokerHealth } from '../store/invoker-registry';
+
+/** How long a start waits for a draining predecessor of its id on this host to exit (an orphan's bound, and some). */
+const PREDECESSOR_EXIT_WAIT_MS = 40_000;
 
 /**
  * Throws when a live process uses the invoker id `self.id` (two would remove each other's
  * containers and record each other's work as abandoned); else returns the id's earlier processes.
+ * On this host a predecessor's pid says whether it lives, whatever its lease (it may be stalled);
+ * one that is draining (its supervisor died, say) is waited for. On another host its lease says.
  */
 export async function assertInvokerIdFree(registry: InvokerRegistry, self: { id: string; instance: string }) {
   const predecessors = await registry.instancesOf(self.id, self);
-  const live = predecessors.find((p) => p.holdsLease && isRunningElsewhere(p));
-  if (live) {
-    throw new Error(
-      `Invoker id '${self.id}' is in use by a live invoker process (${claimantOf(live)} on ${live.host ?? 'this host'}, last heartbeat ${Math.round((Date.now() - live.heartbeatAt) / 1000)} s ago): give this invoker an id of its own (SKYWHISK_INVOKER_ID).`,
-    );
+  for (const predecessor of predecessors) {
+    if (predecessor.state === 'stopped') continue;
+    const onThisHost = predecessor.host === undefined || predecessor.host === hostname();
+    let live = onThisHost ? invokerPidAlive(predecessor.instance) : predecessor.holdsLease;
+    if (live && onThisHost && predecessor.state === 'draining') {
+      const waitUntil = Date.now() + PREDECESSOR_EXIT_WAIT_MS;
+      while (invokerPidAlive(predecessor.instance) && Date.now() < waitUntil) await new Promise((r) => setTimeout(r, 250));
+      live = invokerPidAlive(predecessor.instance);
+    }
+    if (live) {
+      throw new Error(
+        `Invoker id '${self.id}' is in use by a live invoker process (${claimantOf(predecessor)} on ${predecessor.host ?? 'this host'}, last heartbeat ${Math.round((Date.now() - predecessor.heartbeatAt) / 1000)} s ago): give this invoker an id of its own (SKYWHISK_INVOKER_ID).`,
+      );
+    }
   }
   return predecessors;
+}
+
+/** Whether the process of an instance (`<pid>-<start>`) on this host is alive and an invoker. */
+function invokerPidAlive(instance: string): boolean {
+  const pid = Number(instance.split('-')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    // The pid may have been reused by another program since.
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('invoker');
+  } catch {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  }
 }
 
 /** What a claim keeps of its message. */
 function aboutOf(message: ActivationMessage): ClaimedActivation {
   const { subject, action, cause, transactionId, acceptedAt } = message;
   return { subject, action, cause, transactionId, acceptedAt };
-}
-
-/**
- * Whether a registered process of this invoker's id still runs: on this machine (or when the
- * registration predates hosts), its pid (the first part of its instance) tells; on another, its
- * lease is all there is to go by.
- */
-function isRunningElsewhere(invoker: InvokerHealth): boolean {
-  if (invoker.host !== undefined && invoker.host !== hostname()) return true;
-  const pid = Number(invoker.instance.split('-')[0]);
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export interface InvokerOptions {
@@ -162,10 +176,18 @@ export class Invoker {
     }
   }
 
-  /** Records the claims of every invoker process that is gone (stopped or past its lease). */
+  /**
+   * Records the claims of every invoker process that is gone (stopped or past its lease). Only
+   * while this process's own heartbeats land: one that was stalled itself, or cut off from the
+   * store, has no view of who is gone.
+   */
   private async sweepGone(): Promise<void> {
+    if (Date.now() - this.lastBeatAt > 2 * this.options.heartbeatMs) return;
     try {
-      for (const gone of await this.deps.registry.goneUnswept()) await this.recordClaimsOf(claimantOf(gone));
+      for (const gone of await this.deps.registry.goneUnswept()) {
+        if (claimantOf(gone) === this.claimant()) continue;
+        await this.recordClaimsOf(claimantOf(gone), gone.state === 'stopped' ? undefined : gone.heartbeatAt);
+      }
     } catch (error) {
       this.log.warn({ err: error }, 'could not look for claims of invokers that are gone');
     }
@@ -174,18 +196,21 @@ export class Invoker {
   /**
    * Ends every activation a gone process still holds (top-level ones and composition components
    * alike) in a whisk error record, gives back their slots, and marks that process swept. Its
-   * messages, when they come back, find the records and are dropped.
+   * messages, when they come back, find the records and are dropped. `lastSeenAt`: the heartbeat
+   * it was judged gone by; a claim made after it shows the process was alive since, and is left
+   * alone (and the process is not marked swept).
    */
-  private async recordClaimsOf(claimant: string): Promise<void> {
+  private async recordClaimsOf(claimant: string, lastSeenAt?: number): Promise<void> {
     const claims = await this.deps.activations.claimsHeldBy(claimant);
-    for (const claim of claims) {
+    const newer = lastSeenAt === undefined ? [] : claims.filter((claim) => claim.claimedAt > lastSeenAt);
+    for (const claim of claims.filter((c) => !newer.includes(c))) {
       const message: ActivationMessage = { ...claim, params: {}, blocking: false };
       if (await this.deps.activations.complete(failedRecord(message, claim.claimedAt, ABANDONED_ERROR), claim.action.path)) {
         this.log.warn({ activationId: claim.activationId, holder: claimant }, 'activation claimed by an invoker that is gone; recorded it as failed');
       }
       await this.releaseSlot(message);
     }
-    await this.deps.registry.markSwept(claimant);
+    if (newer.length === 0) await this.deps.registry.markSwept(claimant);
   }
 
   /**
@@ -300,6 +325,8 @@ export class Invoker {
   }
 
   private async claimAndRun(received: ReceivedMessage, message: ActivationMessage): Promise<void> {
+    // A process back from a stall renews its lease before taking more work under it.
+    await this.renewStaleLease();
     const claimed = await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message));
     if (!claimed) {
       await this.dropDuplicate(received, message);
