@@ -74,6 +74,13 @@ export class InvocationQueue {
     await this.sqs.send(new DeleteMessageCommand({ QueueUrl: await this.queueUrl(), ReceiptHandle: receiptHandle }));
   }
 
+  /** Whether the queue holds no message at all: none waiting, in flight or delayed (as SQS counts them, approximately). */
+  async isEmpty(): Promise<boolean> {
+    const counts = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
+    const { Attributes } = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: await this.queueUrl(), AttributeNames: [...counts] }));
+    return counts.every((name) => Number(Attributes?.[name] ?? 0) === 0);
+  }
+
   /** Makes a received message visible again after `seconds` (0: at once, to give work back). */
   async setVisibility(receiptHandle: string, seconds: number): Promise<void> {
     await this.sqs.send(

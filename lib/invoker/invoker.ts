@@ -16,6 +16,7 @@ import type { ContainerPool, PoolStatus } from './container-pool';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { ClaimedActivation } from '../store/activations';
+import type { SlotReconciler } from './slot-reconciler';
 
 /** How long a start waits for a draining predecessor of its id on this host to exit (an orphan's bound, and some). */
 const PREDECESSOR_EXIT_WAIT_MS = 40_000;
@@ -101,6 +102,8 @@ export interface InvokerDeps {
   /** Gives back the namespace's in-flight slot once an activation the controller admitted has its record. */
   throttles: Pick<ThrottleCounters, 'releaseSlot'>;
   pool: ContainerPool;
+  /** Gives back slots that nothing else will (run with each sweep). */
+  slots?: Pick<SlotReconciler, 'reconcile'>;
 }
 
 /** A stop waits this long for activations in flight by default: the longest action timeout, and some. */
@@ -162,6 +165,7 @@ export class Invoker {
     }, this.options.heartbeatMs);
     // One process at a time uses an id: every earlier one is gone, whatever its lease says.
     for (const predecessor of predecessors.filter((p) => !p.swept)) await this.recordClaimsOf(claimantOf(predecessor));
+    await this.reconcileSlots();
     this.sweeper = setInterval(() => void this.sweepGone(), this.options.sweepEveryMs ?? 30_000);
     this.deps.pool.start();
     this.loop = this.pollLoop();
@@ -191,6 +195,11 @@ export class Invoker {
     } catch (error) {
       this.log.warn({ err: error }, 'could not look for claims of invokers that are gone');
     }
+    await this.reconcileSlots();
+  }
+
+  private async reconcileSlots(): Promise<void> {
+    await this.deps.slots?.reconcile().catch((error: unknown) => this.log.warn({ err: error }, 'could not reconcile throttle slots'));
   }
 
   /**

@@ -19,6 +19,7 @@ import { DEFAULT_LEASE_MS, DEFAULT_OFFLINE_AFTER_MS, InvokerRegistry } from '../
 import { ThrottleCounters } from '../store/throttle-counters';
 import { ContainerPool, parseStemCells } from './container-pool';
 import { startStatusServer } from './status-server';
+import { DEFAULT_RECONCILE_AFTER_MS, SlotReconciler } from './slot-reconciler';
 
 /** How long an invoker whose supervisor died waits for its activations before recording them as failed. */
 const ORPHAN_DRAIN_MS = 10_000;
@@ -33,7 +34,9 @@ const ORPHAN_DRAIN_MS = 10_000;
  * `SKYWHISK_INVOKER_OFFLINE_MS` (10 s: an invoker silent this long shows as offline),
  * `SKYWHISK_INVOKER_LEASE_MS` (60 s: one silent this long has its claims recorded as abandoned by
  * other invokers), `SKYWHISK_INVOKER_DRAIN_MS` (310 s: how long a stop waits for activations in
- * flight before ending them in error records), `SKYWHISK_DUPLICATE_RECHECK_S` (30 s: a duplicate of a live invoker's activation is
+ * flight before ending them in error records), `SKYWHISK_INVOKER_SWEEP_MS` (30 s: how often claims
+ * of gone invokers and slots nothing holds are looked for), `SKYWHISK_SLOT_RECONCILE_AFTER_MS`
+ * (60 s: a slot younger than this is never reconciled), `SKYWHISK_DUPLICATE_RECHECK_S` (30 s: a duplicate of a live invoker's activation is
  * looked at again after this long).
  */
 async function main(): Promise<void> {
@@ -81,6 +84,7 @@ async function main(): Promise<void> {
     visibilityTimeoutS: Number(process.env.SKYWHISK_QUEUE_VISIBILITY_S ?? DEFAULT_VISIBILITY_TIMEOUT_S),
     factory: factory.describe,
     heartbeatMs: Number(process.env.SKYWHISK_INVOKER_HEARTBEAT_MS ?? 3000),
+    sweepEveryMs: Number(process.env.SKYWHISK_INVOKER_SWEEP_MS ?? 30_000),
     duplicateRecheckS: Number(process.env.SKYWHISK_DUPLICATE_RECHECK_S ?? 30),
   };
   const activations = new ActivationsRepository(dynamo, config.tables.activations, config.activationRetentionDays);
@@ -93,6 +97,11 @@ async function main(): Promise<void> {
       activations,
       registry,
       throttles,
+      slots: new SlotReconciler(
+        { queues: [new InvocationQueue(sqs, config.queues.invoke), new InvocationQueue(sqs, config.queues.invokeDeadLetter)], throttles, activations },
+        log.child({ component: 'slots' }),
+        Number(process.env.SKYWHISK_SLOT_RECONCILE_AFTER_MS ?? DEFAULT_RECONCILE_AFTER_MS),
+      ),
       pool: new ContainerPool(
         factory,
         {

@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { queryPages } from './query-pages';
 
 export type RateKind = 'invocations' | 'fires';
@@ -63,6 +63,29 @@ export class ThrottleCounters {
     await this.dynamo.send(new DeleteCommand({ TableName: this.table, Key: { pk: slotsPkOf(namespace), sk: activationId } }));
   }
 
+  /**
+   * Every live slot lease of every namespace, with when it was taken. A scan: for reconciliation
+   * only, which runs when the queues are empty (few leases then).
+   */
+  async *leases(now = Date.now()): AsyncGenerator<{ namespace: string; activationId: string; takenAt: number }> {
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: 'begins_with(pk, :slots) AND deadline > :now',
+          ExpressionAttributeValues: { ':slots': SLOTS_PREFIX, ':now': now },
+          ConsistentRead: true,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        yield { namespace: String(item.pk).slice(SLOTS_PREFIX.length), activationId: String(item.sk), takenAt: Number(item.deadline) - SLOT_LEASE_MS };
+      }
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+  }
+
   /** Live slots of the namespace, counted up to `atMost` (admission needs no more). */
   async slots(namespace: string, now = Date.now(), atMost = Infinity): Promise<number> {
     let count = 0;
@@ -86,6 +109,8 @@ function pkOf(namespace: string): string {
   return `throttle#${namespace}`;
 }
 
+const SLOTS_PREFIX = 'slots#';
+
 function slotsPkOf(namespace: string): string {
-  return `slots#${namespace}`;
+  return `${SLOTS_PREFIX}${namespace}`;
 }
