@@ -3,7 +3,7 @@ import { Messages, WhiskError } from '../model/errors';
 import { defineOwn } from '../model/json-object';
 import { bindingOf, type PackageDoc } from '../model/packages';
 import { formatEntityPath, formatReference, type EntityPath, type EntityReference } from '../model/names';
-import type { EntitiesRepository } from '../store/entities';
+import type { EntityReader } from '../store/entity-cache';
 
 export interface StoredPackage extends PackageDoc {
   revision: string;
@@ -20,7 +20,7 @@ export interface ResolvedAction {
   binding?: string;
 }
 
-export async function loadPackage(entities: EntitiesRepository, namespace: string, name: string): Promise<StoredPackage | undefined> {
+export async function loadPackage(entities: EntityReader, namespace: string, name: string): Promise<StoredPackage | undefined> {
   const stored = await entities.get<PackageDoc>(namespace, 'packages', name);
   return stored && { ...stored.doc, revision: stored.revision };
 }
@@ -29,7 +29,7 @@ export async function loadPackage(entities: EntitiesRepository, namespace: strin
  * Reads a package as `caller` may see it: its own packages, or another namespace's published
  * ones. Another namespace's missing package is a 403 (existence is not revealed).
  */
-export async function readablePackage(entities: EntitiesRepository, caller: string, namespace: string, name: string): Promise<StoredPackage> {
+export async function readablePackage(entities: EntityReader, caller: string, namespace: string, name: string): Promise<StoredPackage> {
   const pkg = await loadPackage(entities, namespace, name);
   if (namespace !== caller && !pkg?.publish) throw new WhiskError(403, Messages.notAuthorized);
   if (!pkg) throw new WhiskError(404, Messages.notFound);
@@ -37,7 +37,7 @@ export async function readablePackage(entities: EntitiesRepository, caller: stri
 }
 
 /** The package a binding points to; it must exist and be published unless it is the binding owner's. */
-export async function boundPackage(entities: EntitiesRepository, owner: string, binding: PackageDoc): Promise<StoredPackage> {
+export async function boundPackage(entities: EntityReader, owner: string, binding: PackageDoc): Promise<StoredPackage> {
   const target = bindingOf(binding)!;
   const pkg = await loadPackage(entities, target.namespace, target.name);
   if (!pkg) throw new WhiskError(404, Messages.notFound);
@@ -45,7 +45,7 @@ export async function boundPackage(entities: EntitiesRepository, owner: string, 
   return pkg;
 }
 
-async function loadAction(entities: EntitiesRepository, namespace: string, path: EntityPath): Promise<StoredAction> {
+async function loadAction(entities: EntityReader, namespace: string, path: EntityPath): Promise<StoredAction> {
   const stored = await entities.get<StoredAction>(namespace, 'actions', formatEntityPath(path));
   if (!stored) throw new WhiskError(404, Messages.notFound);
   return { ...stored.doc, revision: stored.revision };
@@ -55,7 +55,7 @@ async function loadAction(entities: EntitiesRepository, namespace: string, path:
  * Resolves an action for reading or invoking. A caller reaches its own actions, and actions in
  * published packages of other namespaces (directly or through a binding); anything else is a 403.
  */
-export async function resolveAction(entities: EntitiesRepository, caller: string, reference: EntityReference): Promise<ResolvedAction> {
+export async function resolveAction(entities: EntityReader, caller: string, reference: EntityReference): Promise<ResolvedAction> {
   const { namespace, path } = reference;
   if (!path.pkg) {
     if (namespace !== caller) throw new WhiskError(403, Messages.notAuthorized);
@@ -118,7 +118,7 @@ export function receivesApiKey(action: StoredAction): boolean {
  * exist, that the caller may not read, and any path back to `self` (a cycle).
  */
 export async function sequenceAtomicCount(
-  entities: EntitiesRepository,
+  entities: EntityReader,
   caller: string,
   components: EntityReference[],
   self: string,

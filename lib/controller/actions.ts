@@ -177,7 +177,7 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
 
   app.post('/namespaces/:ns/actions/:name{.+}', async (c) => {
     const namespace = requestedNamespace(c);
-    const resolved = await resolveAction(deps.entities, c.get('identity').namespace, { namespace, path: entityPathParam(c, 'actions') });
+    const resolved = await resolveAction(deps.entityCache ?? deps.entities, c.get('identity').namespace, { namespace, path: entityPathParam(c, 'actions') });
     return invokeAction(c, deps, resolved);
   });
 }

@@ -3,6 +3,7 @@ import type { InvocationQueue } from '../bus/invocation-queue';
 import type { FleetWaker } from './fleet-waker';
 import type { Throttles } from './throttles';
 import type { ActivationsRepository } from '../store/activations';
+import type { EntityReader } from '../store/entity-cache';
 import type { EntitiesRepository } from '../store/entities';
 import type { InvokerRegistry } from '../store/invoker-registry';
 import type { Identity, SubjectsRepository } from '../store/subjects';
@@ -11,6 +12,8 @@ import type { Identity, SubjectsRepository } from '../store/subjects';
 export interface ControllerDeps {
   subjects: SubjectsRepository;
   entities: EntitiesRepository;
+  /** The invoke path's reads of actions and packages: cached for a few seconds (see EntityCache). */
+  entityCache?: EntityReader;
   activations: ActivationsRepository;
   queue: InvocationQueue;
   /** Per-namespace throttles, counted in the coordination table across every controller. */

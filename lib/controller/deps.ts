@@ -8,6 +8,7 @@ import { configFromEnv } from '../config';
 import { SYSTEM_LIMITS } from '../model/limits';
 import { ActivationsRepository } from '../store/activations';
 import { EntitiesRepository } from '../store/entities';
+import { EntityCache } from '../store/entity-cache';
 import { DEFAULT_OFFLINE_AFTER_MS, InvokerRegistry } from '../store/invoker-registry';
 import { SubjectsRepository } from '../store/subjects';
 import { ThrottleCounters } from '../store/throttle-counters';
@@ -18,6 +19,10 @@ import { Throttles } from './throttles';
 /** Inside Lambda behind API Gateway, whose integration times out at 29 s, waits end before that. */
 const LAMBDA_BLOCKING_WAIT_MS = 25_000;
 
+
+/** How long the invoke path reuses an action or package it read (an update elsewhere shows within this). */
+const DEFAULT_ENTITY_CACHE_MS = 5000;
+
 /**
  * Controller dependencies from the environment; `SKYWHISK_MAX_BLOCKING_WAIT_MS` bounds blocking
  * waits (60 s locally, 25 s in Lambda unless set).
@@ -25,9 +30,11 @@ const LAMBDA_BLOCKING_WAIT_MS = 25_000;
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerDeps {
   const config = configFromEnv(env);
   const { dynamo, sqs } = awsClients();
+  const entities = new EntitiesRepository(dynamo, config.tables.entities);
   return {
     subjects: new SubjectsRepository(dynamo, config.tables.subjects),
-    entities: new EntitiesRepository(dynamo, config.tables.entities),
+    entities,
+    entityCache: new EntityCache(entities, Number(env.SKYWHISK_ENTITY_CACHE_MS ?? DEFAULT_ENTITY_CACHE_MS)),
     activations: new ActivationsRepository(dynamo, config.tables.activations, config.activationRetentionDays),
     queue: new InvocationQueue(sqs, config.queues.invoke),
     throttles: new Throttles(new ThrottleCounters(dynamo, config.tables.coordination)),

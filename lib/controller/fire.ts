@@ -26,7 +26,7 @@ async function fireRule(deps: ControllerDeps, request: FireRequest, triggerActiv
   try {
     const reference = parseQualifiedName(`/${action}`, request.identity.namespace);
     if (!reference) throw new WhiskError(400, `The action '${action}' is not a valid name.`);
-    const resolved = await resolveAction(deps.entities, request.identity.namespace, reference);
+    const resolved = await resolveAction(deps.entityCache ?? deps.entities, request.identity.namespace, reference);
     const activationId = await enqueueActivation(deps, {
       identity: request.identity,
       transactionId: request.transactionId,

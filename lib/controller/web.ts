@@ -32,7 +32,7 @@ function ownerLookup(deps: ControllerDeps): (namespace: string) => Promise<Ident
 /** The web-exported action a route names, resolved as its owner sees it; anything else is a 404. */
 async function webAction(deps: ControllerDeps, owner: Identity, route: WebRoute): Promise<ResolvedAction> {
   try {
-    const resolved = await resolveAction(deps.entities, owner.namespace, {
+    const resolved = await resolveAction(deps.entityCache ?? deps.entities, owner.namespace, {
       namespace: route.namespace,
       path: route.pkg ? { pkg: route.pkg, name: route.name } : { name: route.name },
     });

@@ -74,11 +74,24 @@ function chunkPrefix(type: EntityType, path: string, revision: string): string {
  * Every write carries a fresh revision; updates are conditional on the revision read, so two
  * concurrent updates cannot both win.
  */
+/** Told after each write of an entity made through this repository (a cache of this process drops it). */
+export type EntityChangeListener = (namespace: string, type: EntityType, path: string) => void;
+
 export class EntitiesRepository {
+  private readonly changeListeners: EntityChangeListener[] = [];
+
   constructor(
     private readonly dynamo: DynamoDBDocumentClient,
     private readonly table: string,
   ) {}
+
+  onChange(listener: EntityChangeListener): void {
+    this.changeListeners.push(listener);
+  }
+
+  private changed(namespace: string, type: EntityType, path: string): void {
+    for (const listener of this.changeListeners) listener(namespace, type, path);
+  }
 
   async get<T>(namespace: string, type: EntityType, path: string): Promise<StoredEntity<T> | undefined> {
     // An update may replace the chunks between reading the entity and reading its chunks; then
@@ -151,6 +164,8 @@ export class EntitiesRepository {
     updated: number,
     expectedRevision?: string,
   ): Promise<void> {
+    // Before the write, too: a read racing it must not cache what it replaces for long.
+    this.changed(namespace, type, path);
     const text = JSON.stringify(doc);
     const json = Buffer.from(text, 'utf8');
     const chunked = json.length > MAX_INLINE_DOC_BYTES;
@@ -178,6 +193,7 @@ export class EntitiesRepository {
       }
       throw error;
     }
+    this.changed(namespace, type, path);
     if (expectedRevision !== undefined) await this.deleteChunks(namespace, chunkPrefix(type, path, expectedRevision));
   }
 
@@ -193,6 +209,7 @@ export class EntitiesRepository {
           ExpressionAttributeValues: { ':r': expectedRevision },
         }),
       );
+      this.changed(namespace, type, path);
       await this.deleteChunks(namespace, chunkPrefix(type, path, expectedRevision));
       return true;
     } catch (error) {
