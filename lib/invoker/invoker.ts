@@ -214,10 +214,10 @@ export class Invoker {
     const newer = lastSeenAt === undefined ? [] : claims.filter((claim) => claim.claimedAt > lastSeenAt);
     for (const claim of claims.filter((c) => !newer.includes(c))) {
       const message: ActivationMessage = { ...claim, params: {}, blocking: false };
-      if (await this.deps.activations.complete(failedRecord(message, claim.claimedAt, ABANDONED_ERROR), claim.action.path)) {
+      // A component has no slot: giving one back is harmless.
+      if (await this.completeTopLevel(failedRecord(message, claim.claimedAt, ABANDONED_ERROR), message)) {
         this.log.warn({ activationId: claim.activationId, holder: claimant }, 'activation claimed by an invoker that is gone; recorded it as failed');
       }
-      await this.releaseSlot(message);
     }
     if (newer.length === 0) await this.deps.registry.markSwept(claimant);
   }

@@ -7,7 +7,7 @@ export interface SlotReconcilerDeps {
   /** Every queue an accepted activation's message can be in: the invocation queue and its dead-letter queue. */
   queues: InvocationQueue[];
   throttles: Pick<ThrottleCounters, 'leases' | 'releaseSlot'>;
-  activations: Pick<ActivationsRepository, 'get' | 'claimHolder'>;
+  activations: Pick<ActivationsRepository, 'claimHolder'>;
 }
 
 /**
@@ -44,7 +44,8 @@ export class SlotReconciler {
     for await (const lease of this.deps.throttles.leases()) {
       if (lease.takenAt > now - this.reconcileAfterMs) continue;
       const { namespace, activationId } = lease;
-      if (!(await this.deps.activations.get(namespace, activationId)) && (await this.deps.activations.claimHolder(namespace, activationId))) continue;
+      // A claim means it runs (its holder gives the slot back); a record or nothing means nobody will.
+      if (await this.deps.activations.claimHolder(namespace, activationId)) continue;
       await this.deps.throttles.releaseSlot(namespace, activationId);
       released++;
       this.log.warn({ namespace, activationId }, 'gave back a throttle slot no activation holds any more');

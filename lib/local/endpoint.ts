@@ -202,7 +202,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<EmbeddedE
   });
   server.keepAliveTimeout = 60_000;
   let port: number;
-  let stopTakingConnections = () => undefined as void;
+  let announceStopping = () => undefined as void;
   if (options.heldPort !== undefined) {
     port = options.heldPort;
     const take = (message: { type?: unknown; id?: unknown } | undefined, socket: unknown) => {
@@ -213,7 +213,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<EmbeddedE
       socket.resume();
     };
     process.on('message', take);
-    stopTakingConnections = () => {
+    announceStopping = () => {
       // New connections wait in the parent for the next endpoint instead of reaching this one.
       if (process.connected) process.send?.({ type: SERVING_STOPS });
     };
@@ -228,7 +228,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<EmbeddedE
   let stopped: Promise<void> | undefined;
   const stop = () =>
     (stopped ??= (async () => {
-      stopTakingConnections();
+      announceStopping();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await sqs.close();

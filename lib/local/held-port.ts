@@ -30,6 +30,8 @@ interface IpcMessage {
 export class HeldPort {
   private serving: ChildProcess | undefined;
   private readonly waiting: Socket[] = [];
+  /** Connections sent to each serving process and not yet taken by it, by message id. */
+  private readonly inTransit = new Map<ChildProcess, Map<number, Socket>>();
   private nextId = 0;
 
   private constructor(private readonly server: Server) {
@@ -72,8 +74,6 @@ export class HeldPort {
     });
     for (const socket of this.waiting.splice(0)) this.take(socket);
   }
-
-  private readonly inTransit = new Map<ChildProcess, Map<number, Socket>>();
 
   private take(socket: Socket): void {
     if (socket.destroyed) return;

@@ -65,10 +65,20 @@ export class InvokerRegistry {
 
   /** Every registered invoker process, newest first. */
   async list(now = Date.now()): Promise<InvokerHealth[]> {
+    return (await this.registrations()).map((item) => this.health(item, now)).sort((a, b) => b.startedAt - a.startedAt);
+  }
+
+  /** The registry's items, all or those of one invoker id (`id/...`). */
+  private async registrations(id?: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
-    const query = { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': PARTITION }, ConsistentRead: true };
+    const query = {
+      TableName: this.table,
+      KeyConditionExpression: id === undefined ? 'pk = :pk' : 'pk = :pk AND begins_with(sk, :id)',
+      ExpressionAttributeValues: { ':pk': PARTITION, ...(id === undefined ? {} : { ':id': `${id}/` }) },
+      ConsistentRead: true,
+    };
     for await (const page of queryPages(this.dynamo, query)) items.push(...(page.Items ?? []));
-    return items.map((item) => this.health(item, now)).sort((a, b) => b.startedAt - a.startedAt);
+    return items;
   }
 
   /** Whether the invoker process that made a claim (`id/instance`) still holds its lease. */
@@ -83,15 +93,7 @@ export class InvokerRegistry {
 
   /** The registered processes of one invoker id (its instances), but `self`. */
   async instancesOf(id: string, self?: { instance: string }, now = Date.now()): Promise<Array<InvokerHealth & { holdsLease: boolean; swept: boolean }>> {
-    const items: Record<string, unknown>[] = [];
-    const query = {
-      TableName: this.table,
-      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :id)',
-      ExpressionAttributeValues: { ':pk': PARTITION, ':id': `${id}/` },
-      ConsistentRead: true,
-    };
-    for await (const page of queryPages(this.dynamo, query)) items.push(...(page.Items ?? []));
-    return items
+    return (await this.registrations(id))
       .map((item) => ({ ...this.health(item, now), swept: item.swept === true }))
       .filter((invoker) => invoker.instance !== self?.instance)
       .map((invoker) => ({ ...invoker, holdsLease: this.holdsLease(invoker, now) }));
@@ -99,10 +101,7 @@ export class InvokerRegistry {
 
   /** Invoker processes that are gone (stopped, or past their lease) and whose claims nobody has recorded yet. */
   async goneUnswept(now = Date.now()): Promise<InvokerHealth[]> {
-    const items: Record<string, unknown>[] = [];
-    const query = { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': PARTITION }, ConsistentRead: true };
-    for await (const page of queryPages(this.dynamo, query)) items.push(...(page.Items ?? []));
-    return items
+    return (await this.registrations())
       .filter((item) => item.swept !== true)
       .map((item) => this.health(item, now))
       .filter((invoker) => !this.holdsLease(invoker, now));
