@@ -66,3 +66,15 @@ test('a connection handed to a server that dies before taking it is closed, and 
   expect(await second.answer).toBe(String(replacement.pid));
   second.socket.destroy();
 });
+
+test('while no server serves it, no other process (action code, say) can take the port', async () => {
+  const squatter = spawn(
+    process.execPath,
+    ['-e', `require('node:net').createServer().listen(${held.port}, '127.0.0.1').on('error', (e) => { console.log(e.code); process.exit(0); }).on('listening', () => { console.log('bound'); process.exit(0); });`],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let output = '';
+  squatter.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise((resolve) => squatter.once('exit', resolve));
+  expect(output.trim()).toBe('EADDRINUSE');
+});
