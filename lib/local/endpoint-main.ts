@@ -1,4 +1,6 @@
-import { startEndpoint } from './endpoint';
+import { CALL_COUNTS_FILE, startEndpoint } from './endpoint';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { announceReady, onShutdown } from './child';
 
 /**
@@ -22,6 +24,9 @@ async function main(): Promise<void> {
     credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
   });
   onShutdown(() => endpoint.stop());
+  // Benchmarks count store and queue calls per activation: SIGUSR2 writes the counts so far.
+  const dataDir = process.env.SKYWHISK_DATA_DIR ?? '.skywhisk/endpoint';
+  process.on('SIGUSR2', () => writeFileSync(join(dataDir, CALL_COUNTS_FILE), JSON.stringify(endpoint.callCounts())));
   announceReady({ port: endpoint.port });
 }
 

@@ -24,6 +24,8 @@ import { CONNECTION_MESSAGE, CONNECTION_TAKEN, SERVING_STOPS } from './held-port
 export interface EmbeddedEndpoint {
   port: number;
   url: string;
+  /** Calls served since start, by operation (`GetItem`, `SendMessage`, ...). */
+  callCounts(): Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -128,6 +130,9 @@ export interface EndpointOptions {
   credentials?: EndpointCredentials;
 }
 
+/** Where the endpoint process writes its call counts on SIGUSR2, under its data dir. */
+export const CALL_COUNTS_FILE = 'call-counts.json';
+
 /** A unix socket path has at most 107 bytes. */
 const MAX_SOCKET_PATH = 100;
 
@@ -169,8 +174,12 @@ export async function startEndpoint(options: EndpointOptions): Promise<EmbeddedE
     rmSync(snapshotFile);
   }
 
+  const calls = new Map<string, number>();
   const dispatch = (req: IncomingMessage, res: ServerResponse) => {
     const target = req.headers['x-amz-target'];
+    // Store and queue calls by operation, for benchmarks (`callCounts`, or SIGUSR2 in endpoint-main).
+    const operation = typeof target === 'string' ? target.slice(target.indexOf('.') + 1) : 'unknown';
+    calls.set(operation, (calls.get(operation) ?? 0) + 1);
     if (typeof target === 'string' && target.startsWith('DynamoDB_')) dynamo.emit('request', req, res);
     else sqs.routing(req, res);
   };
@@ -236,5 +245,5 @@ export async function startEndpoint(options: EndpointOptions): Promise<EmbeddedE
       await new Promise<void>((resolve) => dynamo.close(() => resolve()));
       rmSync(privateDir, { recursive: true, force: true });
     })());
-  return { port, url: `http://${host}:${port}`, stop };
+  return { port, url: `http://${host}:${port}`, callCounts: () => Object.fromEntries(calls), stop };
 }

@@ -1,0 +1,285 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { createAwsClients } from '../lib/aws-clients';
+import { configFromEnv } from '../lib/config';
+import { createContainerFactory } from '../lib/invoker/factory';
+import { CALL_COUNTS_FILE } from '../lib/local/endpoint';
+import type { RunningPlatform } from '../lib/local/platform';
+import { ActivationsRepository } from '../lib/store/activations';
+import { startBenchPlatform } from './platform';
+import { formatRow, HEADER, summarize } from './stats';
+
+/**
+ * Throughput and cost of the invoke path, measured from outside: `wrk` (another process) drives the
+ * OpenWhisk REST API of an embedded platform; each platform process's CPU comes from /proc, and the
+ * store and queue calls per activation from the endpoint's counts. Prints figures; asserts nothing.
+ *   node --import tsx bench/throughput.ts [--factory docker|process] [--seconds 15]
+ */
+
+function option(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? fallback : process.argv[i + 1];
+}
+
+const FACTORY = option('factory', 'docker');
+const SECONDS = Number(option('seconds', '15'));
+const SEQUENTIAL_CALLS = Number(option('calls', '1000'));
+const NOOP = 'function main() { return {}; }';
+const run = promisify(execFile);
+
+type ProcessName = 'endpoint' | 'controller' | 'invoker';
+const NAMES: ProcessName[] = ['endpoint', 'controller', 'invoker'];
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+function cpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+function peakRssMb(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) / 1024 : 0;
+}
+
+/** What one scenario cost the platform: CPU per process and endpoint calls by operation. */
+class CostMeter {
+  private cpu: Record<ProcessName, number> = { endpoint: 0, controller: 0, invoker: 0 };
+  private calls: Record<string, number> = {};
+
+  constructor(
+    private readonly platform: RunningPlatform,
+    private readonly endpointDir: string,
+  ) {}
+
+  async begin(): Promise<void> {
+    for (const name of NAMES) this.cpu[name] = cpuMs(this.platform.processes[name]?.child.pid);
+    this.calls = await this.callCounts();
+  }
+
+  async end(label: string, activations: number): Promise<void> {
+    const cpu = NAMES.map((name) => `${name} ${((cpuMs(this.platform.processes[name]?.child.pid) - this.cpu[name]) / activations).toFixed(2)}`);
+    const now = await this.callCounts();
+    const perActivation = Object.entries(now)
+      .map(([operation, count]) => [operation, (count - (this.calls[operation] ?? 0)) / activations] as const)
+      .filter(([, count]) => count > 0.005)
+      .sort((a, b) => b[1] - a[1]);
+    const total = perActivation.reduce((sum, [, count]) => sum + count, 0);
+    console.log(`${label} (${activations} activations)`);
+    console.log(`  CPU ms per activation: ${cpu.join(', ')}`);
+    console.log(`  store and queue calls per activation: ${total.toFixed(2)} (${perActivation.map(([op, n]) => `${op} ${n.toFixed(2)}`).join(', ')})`);
+  }
+
+  private async callCounts(): Promise<Record<string, number>> {
+    const pid = this.platform.processes.endpoint?.child.pid;
+    if (pid === undefined) return {};
+    const file = join(this.endpointDir, CALL_COUNTS_FILE);
+    rmSync(file, { force: true });
+    process.kill(pid, 'SIGUSR2');
+    for (let i = 0; i < 100; i++) {
+      try {
+        return JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
+      } catch {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    throw new Error('the endpoint wrote no call counts');
+  }
+}
+
+/** A wrk script posting `{}`, which writes each response's activation id to `<dir>/ids-<thread>.txt`. */
+function wrkScript(dir: string, auth: string): string {
+  const file = join(dir, 'invoke.lua');
+  writeFileSync(
+    file,
+    `
+local counter = 0
+local threads = {}
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+  table.insert(threads, thread)
+end
+function init(args)
+  ids = io.open("${dir}/ids-" .. id .. ".txt", "w")
+  wrong = 0
+end
+wrk.method = "POST"
+wrk.body = "{}"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Basic ${Buffer.from(auth).toString('base64')}"
+function response(status, headers, body)
+  local activation = headers["x-openwhisk-activation-id"] or string.match(body, '"activationId":"(%x+)"')
+  if activation then ids:write(activation, "\\n") end
+  if status ~= 200 and status ~= 202 then wrong = wrong + 1 end
+  if status == 202 and headers["x-openwhisk-activation-id"] and string.find(wrk.path, "blocking=true") then wrong = wrong + 1 end
+end
+function done(summary, latency, requests)
+  local failed = 0
+  for _, thread in ipairs(threads) do failed = failed + thread:get("wrong") end
+  io.write(string.format("WRK %d %.2f %.3f %.3f %.3f %d %d\\n", summary.requests, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000, failed + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, summary.errors.status))
+end
+`,
+  );
+  return file;
+}
+
+interface WrkResult {
+  requests: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+  errors: number;
+  ids: string[];
+}
+
+async function wrk(url: string, connections: number, seconds: number, auth: string): Promise<WrkResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'skywhisk-wrk-'));
+  const script = wrkScript(dir, auth);
+  const threads = Math.min(connections, 2);
+  const { stdout } = await run('wrk', ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--timeout', '30s', '-s', script, url], {
+    maxBuffer: 1 << 24,
+  });
+  const line = stdout.split('\n').find((l) => l.startsWith('WRK '));
+  if (!line) throw new Error(`wrk printed no summary:\n${stdout}`);
+  const [requests, perSecond, p50, p99, max, errors, statusErrors] = line.split(' ').slice(1).map(Number);
+  const ids = readdirSync(dir)
+    .filter((f) => f.startsWith('ids-'))
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter(Boolean));
+  rmSync(dir, { recursive: true, force: true });
+  return { requests, perSecond, p50, p99, max, errors: errors + statusErrors, ids };
+}
+
+function printWrk(label: string, result: WrkResult, unit = 'act/s'): void {
+  console.log(
+    `${label.padEnd(44)}${result.perSecond.toFixed(0).padStart(7)} ${unit}  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms  max ${result.max.toFixed(1)} ms  errors ${result.errors}`,
+  );
+}
+
+/** Waits until every id has its record; returns how many never got one within the deadline. */
+async function reconcile(activations: ActivationsRepository, namespace: string, ids: string[], deadlineMs: number): Promise<{ missing: number; drainedMs: number }> {
+  const started = Date.now();
+  let pending = [...new Set(ids)];
+  while (pending.length && Date.now() - started < deadlineMs) {
+    const still: string[] = [];
+    for (let i = 0; i < pending.length; i += 64) {
+      const batch = pending.slice(i, i + 64);
+      const found = await Promise.all(batch.map((id) => activations.get(namespace, id)));
+      batch.forEach((id, j) => !found[j] && still.push(id));
+    }
+    pending = still;
+    if (pending.length) await new Promise((r) => setTimeout(r, 500));
+  }
+  return { missing: pending.length, drainedMs: Date.now() - started };
+}
+
+async function directRunFloor(): Promise<number[]> {
+  const factory = await createContainerFactory({ ...process.env, SKYWHISK_CONTAINER_FACTORY: FACTORY }, 'bench-floor');
+  const container = await factory.create({ kind: 'nodejs:20', memoryMb: 256, env: {}, name: 'bench-floor' });
+  try {
+    await container.init({ value: { name: 'noop', main: 'main', code: NOOP, binary: false, env: {} } }, 10_000);
+    const samples: number[] = [];
+    for (let i = 0; i < SEQUENTIAL_CALLS + 50; i++) {
+      const t = performance.now();
+      await container.run({ value: {}, activation_id: 'x' }, 10_000);
+      await container.collectLogs(1024, 1000);
+      if (i >= 50) samples.push(performance.now() - t);
+    }
+    return samples;
+  } finally {
+    await container.destroy();
+    factory.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+  const { platform, dataDir, dispose } = await startBenchPlatform({ SKYWHISK_CONTAINER_FACTORY: FACTORY });
+  const endpointDir = join(dataDir, 'endpoint');
+  const meter = new CostMeter(platform, endpointDir);
+  const { dynamo } = createAwsClients({ endpoint: platform.endpointUrl, region: 'us-east-1', credentials: platform.endpointCredentials });
+  const activations = new ActivationsRepository(dynamo, configFromEnv({}).tables.activations, 1);
+  const headers = { authorization: `Basic ${Buffer.from(platform.auth).toString('base64')}`, 'content-type': 'application/json' };
+  const api = `${platform.apiHost}/api/v1/namespaces/_`;
+  const put = async (path: string, body: object) => {
+    const response = await fetch(`${api}/${path}?overwrite=true`, { method: 'PUT', headers, body: JSON.stringify(body) });
+    if (!response.ok) throw new Error(`PUT ${path}: ${response.status} ${await response.text()}`);
+  };
+  try {
+    await put('actions/noop', { exec: { kind: 'nodejs:20', code: NOOP } });
+    await put('actions/seq3', { exec: { kind: 'sequence', components: ['/_/noop', '/_/noop', '/_/noop'] } });
+    await put('triggers/tick', {});
+    await put('rules/tick-noop', { trigger: '/_/tick', action: '/_/noop' });
+    const blockingUrl = `${api}/actions/noop?blocking=true`;
+
+    console.log(`Skywhisk invoke path, ${FACTORY} factory, node ${process.version}, invoker concurrency ${process.env.SKYWHISK_INVOKER_CONCURRENCY ?? 16}`);
+    // Sequential, one client: against a direct /run of a warm container of the same factory.
+    const sequential: number[] = [];
+    for (let i = 0; i < SEQUENTIAL_CALLS + 50; i++) {
+      const t = performance.now();
+      const response = await fetch(blockingUrl, { method: 'POST', headers, body: '{}' });
+      await response.arrayBuffer();
+      if (response.status !== 200) throw new Error(`blocking invoke answered ${response.status}`);
+      if (i >= 50) sequential.push(performance.now() - t);
+    }
+    const floor = await directRunFloor();
+    console.log(HEADER);
+    console.log(formatRow('direct /run of a warm container', floor));
+    console.log(formatRow('POST ?blocking=true, sequential', sequential));
+    console.log(`  p50 over the direct /run: ${(summarize(sequential).p50 - summarize(floor).p50).toFixed(2)} ms`);
+
+    printWrk('wrk blocking, 1 connection', await wrk(blockingUrl, 1, Math.min(SECONDS, 10), platform.auth));
+    await meter.begin();
+    const blocking = await wrk(blockingUrl, 32, SECONDS, platform.auth);
+    printWrk('wrk blocking, 32 connections', blocking);
+    await meter.end('warm blocking no-op', blocking.requests);
+
+    await meter.begin();
+    const accepted = await wrk(`${api}/actions/noop`, 32, SECONDS, platform.auth);
+    printWrk('wrk non-blocking accept, 32 connections', accepted, 'req/s');
+    const drained = await reconcile(activations, platform.namespace, accepted.ids, 300_000);
+    console.log(`  backlog of ${accepted.ids.length} drained in ${(drained.drainedMs / 1000).toFixed(1)} s; ids without a record: ${drained.missing}`);
+    await meter.end('non-blocking no-op (accept and drain)', accepted.requests);
+
+    const FIRES = 200;
+    await meter.begin();
+    const fired: string[] = [];
+    for (let i = 0; i < FIRES; i++) {
+      const response = await fetch(`${api}/triggers/tick`, { method: 'POST', headers, body: '{}' });
+      fired.push(((await response.json()) as { activationId: string }).activationId);
+    }
+    // A fire's record is the trigger's; the rule's action activation is counted by its own record.
+    await reconcile(activations, platform.namespace, fired, 120_000);
+    await new Promise((r) => setTimeout(r, 3000));
+    await meter.end('trigger fire with one rule (fire, then its action)', FIRES);
+
+    const SEQUENCES = 200;
+    await meter.begin();
+    for (let i = 0; i < SEQUENCES; i++) {
+      const response = await fetch(`${api}/actions/seq3?blocking=true`, { method: 'POST', headers, body: '{}' });
+      if (response.status !== 200) throw new Error(`sequence answered ${response.status}`);
+      await response.arrayBuffer();
+    }
+    await meter.end('blocking sequence of three no-ops', SEQUENCES);
+
+    console.log(`peak RSS MB: ${NAMES.map((name) => `${name} ${peakRssMb(platform.processes[name]?.child.pid).toFixed(0)}`).join(', ')}`);
+  } finally {
+    await dispose();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
