@@ -17,10 +17,10 @@ export class Throttles {
   /** Admits one activation or throws a 429. An admitted activation holds a slot until its record is stored. */
   async admitActivation(identity: Identity, activationId: string): Promise<void> {
     const limits = userLimits(identity.limits);
-    const count = await this.counters.countInMinute(identity.namespace, 'invocations');
-    if (count > limits.invocationsPerMinute) throw new WhiskError(429, ThrottleMessages.perMinute(count, limits.invocationsPerMinute));
-    const slot = await this.counters.acquireSlot(identity.namespace, activationId, limits.concurrentInvocations);
-    if (!slot.admitted) throw new WhiskError(429, ThrottleMessages.concurrent(slot.count, limits.concurrentInvocations));
+    const admission = await this.counters.admit(identity.namespace, activationId, { perMinute: limits.invocationsPerMinute, concurrent: limits.concurrentInvocations });
+    if (admission.admitted) return;
+    if (admission.limit === 'perMinute') throw new WhiskError(429, ThrottleMessages.perMinute(admission.count, limits.invocationsPerMinute));
+    throw new WhiskError(429, ThrottleMessages.concurrent(admission.count, limits.concurrentInvocations));
   }
 
   /**

@@ -1,27 +1,36 @@
-import { DeleteCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { queryPages } from './query-pages';
 
-export type RateKind = 'invocations' | 'fires';
+export type RateKind = 'fires';
 
 /**
  * An in-flight slot is a lease that counts until its deadline. An accepted activation is normally
  * recorded within minutes (its timeout is at most 5 min), so a lease this old was leaked (a process
  * died between storing the record and giving the slot back) or waits behind a long backlog: either
- * way it stops counting, and the throttle errs on the side of admitting.
+ * way the reconciler gives it back, and the throttle errs on the side of admitting.
  */
 export const SLOT_LEASE_MS = 15 * 60_000;
+
+/** Why an activation was refused, with the count OpenWhisk's message reports. */
+export type Admission = { admitted: true } | { admitted: false; limit: 'perMinute' | 'concurrent'; count: number };
+
+/** How often admission retries when another controller changed the namespace's counters at the same instant. */
+const ADMIT_ATTEMPTS = 8;
 
 /**
  * Per-namespace throttle counters in the coordination table, shared by every controller (each
  * Lambda instance) and invoker, so the limits hold however many run.
- * - `throttle#<ns>` / `<kind>#<minute>`: requests in one fixed minute window, as OpenWhisk counts
- *   them (one atomic ADD).
- * - `slots#<ns>` / `<activation id>`: one lease per activation accepted and not yet ended in a
- *   record. Giving one back is a delete, which may be repeated safely: whoever finds the record
- *   stored (the invoker, a duplicate delivery, the dead-letter drainer) gives the slot back, so a
- *   crash between the two writes leaks nothing. Admission counts the live leases and adds one; two
- *   controllers admitting at the same instant may both pass at limit - 1 (OpenWhisk's own count is
- *   per controller and looser still).
+ * - `throttle#<ns>` / `admission`: the namespace's current minute window (`minute`, `minuteCount`)
+ *   and its activations in flight (`inflight`). Admitting one activation is one conditional
+ *   update of this item, whatever the number in flight: both limits are checked and both counts
+ *   taken at once, so two controllers can never both take the last slot.
+ * - `slots#<ns>` / `<activation id>`: one lease per activation admitted and not yet ended in a
+ *   record, written beside the update. It makes giving back idempotent: whoever deletes an
+ *   existing lease (the invoker that stored the record, a duplicate delivery, the dead-letter
+ *   drainer, the reconciler) takes one off `inflight`, and nobody else does. A crash between the
+ *   two writes leaves `inflight` one off its leases; SlotReconciler puts it right.
+ * - `throttle#<ns>` / `fires#<minute>`: trigger fires in one fixed minute window (one atomic ADD).
  */
 export class ThrottleCounters {
   constructor(
@@ -45,48 +54,201 @@ export class ThrottleCounters {
     return Number(Attributes?.count ?? 1);
   }
 
-  /** Takes a slot for `activationId` unless `limit` are held; `count` is the number held (this one included when admitted). */
-  async acquireSlot(namespace: string, activationId: string, limit: number, now = Date.now()): Promise<{ admitted: boolean; count: number }> {
-    const held = await this.slots(namespace, now, limit);
-    if (held >= limit) return { admitted: false, count: held };
-    await this.dynamo.send(
+  /**
+   * Admits one activation within `perMinute` invocations in the current minute and `concurrent` in
+   * flight, taking a slot for it (given back with `releaseSlot`). One round trip: the counters'
+   * update and the lease are written at once.
+   */
+  async admit(namespace: string, activationId: string, limits: { perMinute: number; concurrent: number }, now = Date.now()): Promise<Admission> {
+    const lease = this.dynamo.send(
       new PutCommand({
         TableName: this.table,
         Item: { pk: slotsPkOf(namespace), sk: activationId, deadline: now + SLOT_LEASE_MS, expiresAt: Math.ceil((now + SLOT_LEASE_MS) / 1000) + 3600 },
       }),
     );
-    return { admitted: true, count: held + 1 };
+    const counted = this.count(namespace, limits, Math.floor(now / 60_000));
+    const [leaseWritten, admission] = await Promise.allSettled([lease, counted]);
+    if (admission.status === 'fulfilled' && admission.value.admitted && leaseWritten.status === 'fulfilled') return admission.value;
+    // Refused, or half written: whatever was written is taken back.
+    if (leaseWritten.status === 'fulfilled') {
+      await this.dynamo.send(new DeleteCommand({ TableName: this.table, Key: { pk: slotsPkOf(namespace), sk: activationId } }));
+    }
+    if (admission.status === 'fulfilled' && admission.value.admitted) await this.addInFlight(namespace, -1);
+    if (admission.status === 'rejected') throw admission.reason;
+    if (leaseWritten.status === 'rejected') throw leaseWritten.reason;
+    return admission.value;
   }
 
-  /** Gives back the slot of an activation; giving it back again, or one never taken, does nothing. */
-  async releaseSlot(namespace: string, activationId: string): Promise<void> {
-    await this.dynamo.send(new DeleteCommand({ TableName: this.table, Key: { pk: slotsPkOf(namespace), sk: activationId } }));
+  /** Takes one in-flight slot and one count of `minute` unless a limit is reached. */
+  private async count(namespace: string, limits: { perMinute: number; concurrent: number }, minute: number): Promise<Admission> {
+    const key = { pk: pkOf(namespace), sk: ADMISSION_SK };
+    const belowConcurrent = '(attribute_not_exists(inflight) OR inflight < :concurrent)';
+    for (let attempt = 0; attempt < ADMIT_ATTEMPTS; attempt++) {
+      // Nearly always the namespace's window is the current minute already: one update.
+      const sameMinute = await this.conditionalUpdate({
+        Key: key,
+        UpdateExpression: 'ADD minuteCount :one, inflight :one',
+        ConditionExpression: `#minute = :m AND minuteCount < :perMinute AND ${belowConcurrent}`,
+        ExpressionAttributeNames: { '#minute': 'minute' },
+        ExpressionAttributeValues: { ':one': 1, ':m': minute, ':perMinute': limits.perMinute, ':concurrent': limits.concurrent },
+      });
+      if (sameMinute) return { admitted: true };
+      const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }));
+      const inflight = Number(Item?.inflight ?? 0);
+      if (typeof Item?.minute === 'number' && Item.minute > minute) {
+        // Another controller's clock is a little ahead: its window is the current one.
+        minute = Item.minute;
+        continue;
+      }
+      if (Item?.minute === minute) {
+        const minuteCount = Number(Item.minuteCount ?? 0);
+        if (minuteCount >= limits.perMinute) return { admitted: false, limit: 'perMinute', count: await this.countRefused(namespace, minute) };
+        if (inflight >= limits.concurrent) {
+          await this.countRefused(namespace, minute);
+          return { admitted: false, limit: 'concurrent', count: inflight };
+        }
+        continue; // another admission changed it in between
+      }
+      if (limits.perMinute < 1) return { admitted: false, limit: 'perMinute', count: await this.countRefused(namespace, minute) };
+      if (inflight >= limits.concurrent) {
+        await this.countRefused(namespace, minute);
+        return { admitted: false, limit: 'concurrent', count: inflight };
+      }
+      // A new minute: this admission opens its window.
+      const newMinute = await this.conditionalUpdate({
+        Key: key,
+        UpdateExpression: 'SET #minute = :m, minuteCount = :one ADD inflight :one',
+        ConditionExpression: `(attribute_not_exists(#minute) OR #minute < :m) AND ${belowConcurrent}`,
+        ExpressionAttributeNames: { '#minute': 'minute' },
+        ExpressionAttributeValues: { ':one': 1, ':m': minute, ':concurrent': limits.concurrent },
+      });
+      if (newMinute) return { admitted: true };
+    }
+    throw new Error(`the throttle counters of namespace ${namespace} changed under ${ADMIT_ATTEMPTS} admissions in a row`);
   }
 
   /**
-   * Every live slot lease of every namespace, with when it was taken. A scan: for reconciliation
-   * only, which runs when the queues are empty (few leases then).
+   * Counts a refused request in the minute window, as OpenWhisk counts every request it checks
+   * (its message reports them); returns the window's count with it.
    */
-  async *leases(now = Date.now()): AsyncGenerator<{ namespace: string; activationId: string; takenAt: number }> {
+  private async countRefused(namespace: string, minute: number): Promise<number> {
+    const key = { pk: pkOf(namespace), sk: ADMISSION_SK };
+    for (let attempt = 0; attempt < ADMIT_ATTEMPTS; attempt++) {
+      for (const update of [
+        { UpdateExpression: 'ADD minuteCount :one', ConditionExpression: '#minute = :m' },
+        { UpdateExpression: 'SET #minute = :m, minuteCount = :one', ConditionExpression: 'attribute_not_exists(#minute) OR #minute < :m' },
+      ]) {
+        try {
+          const { Attributes } = await this.dynamo.send(
+            new UpdateCommand({ TableName: this.table, Key: key, ...update, ExpressionAttributeNames: { '#minute': 'minute' }, ExpressionAttributeValues: { ':one': 1, ':m': minute }, ReturnValues: 'ALL_NEW' }),
+          );
+          return Number(Attributes?.minuteCount ?? 1);
+        } catch (error) {
+          if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        }
+      }
+    }
+    return 1;
+  }
+
+  private async conditionalUpdate(update: Omit<ConstructorParameters<typeof UpdateCommand>[0], 'TableName'>): Promise<boolean> {
+    try {
+      await this.dynamo.send(new UpdateCommand({ TableName: this.table, ...update }));
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  private async addInFlight(namespace: string, delta: number, ifNow?: number): Promise<boolean> {
+    return this.conditionalUpdate({
+      Key: { pk: pkOf(namespace), sk: ADMISSION_SK },
+      UpdateExpression: 'ADD inflight :delta',
+      ...(ifNow === undefined
+        ? { ExpressionAttributeValues: { ':delta': delta } }
+        : { ConditionExpression: 'inflight = :now', ExpressionAttributeValues: { ':delta': delta, ':now': ifNow } }),
+    });
+  }
+
+  /**
+   * Gives back the slot of an activation; giving it back again, or one never taken (a
+   * composition's component), does nothing. Only the call that deletes the lease counts it off.
+   */
+  async releaseSlot(namespace: string, activationId: string, onlyIfExpiredAt?: number): Promise<void> {
+    let Attributes: Record<string, unknown> | undefined;
+    try {
+      ({ Attributes } = await this.dynamo.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: slotsPkOf(namespace), sk: activationId },
+          ReturnValues: 'ALL_OLD',
+          ...(onlyIfExpiredAt === undefined ? {} : { ConditionExpression: 'deadline <= :now', ExpressionAttributeValues: { ':now': onlyIfExpiredAt } }),
+        }),
+      ));
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw error;
+    }
+    if (Attributes) await this.addInFlight(namespace, -1);
+  }
+
+  /** The namespace's activations in flight, as admission counts them. */
+  async inFlight(namespace: string): Promise<number> {
+    const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.table, Key: { pk: pkOf(namespace), sk: ADMISSION_SK }, ConsistentRead: true }));
+    return Number(Item?.inflight ?? 0);
+  }
+
+  /** Every namespace's in-flight count, for reconciliation (a scan: it runs at most once a minute). */
+  async *inFlightCounts(): AsyncGenerator<{ namespace: string; inflight: number }> {
     let exclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const page = await this.dynamo.send(
         new ScanCommand({
           TableName: this.table,
-          FilterExpression: 'begins_with(pk, :slots) AND deadline > :now',
-          ExpressionAttributeValues: { ':slots': SLOTS_PREFIX, ':now': now },
+          FilterExpression: 'begins_with(pk, :throttle) AND sk = :admission',
+          ExpressionAttributeValues: { ':throttle': THROTTLE_PREFIX, ':admission': ADMISSION_SK },
+          ConsistentRead: true,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      for (const item of page.Items ?? []) yield { namespace: String(item.pk).slice(THROTTLE_PREFIX.length), inflight: Number(item.inflight ?? 0) };
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+  }
+
+  /**
+   * Sets a namespace's in-flight count by `delta` if it still is `expected` (the reconciler's
+   * correction; false when an admission or a release came in between).
+   */
+  async correctInFlight(namespace: string, expected: number, delta: number): Promise<boolean> {
+    return this.addInFlight(namespace, delta, expected);
+  }
+
+  /**
+   * Every slot lease of every namespace, with when it was taken and until when it counts. A scan:
+   * for reconciliation only, at most once a minute.
+   */
+  async *leases(): AsyncGenerator<{ namespace: string; activationId: string; takenAt: number; deadline: number }> {
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new ScanCommand({
+          TableName: this.table,
+          FilterExpression: 'begins_with(pk, :slots)',
+          ExpressionAttributeValues: { ':slots': SLOTS_PREFIX },
           ConsistentRead: true,
           ExclusiveStartKey: exclusiveStartKey,
         }),
       );
       for (const item of page.Items ?? []) {
-        yield { namespace: String(item.pk).slice(SLOTS_PREFIX.length), activationId: String(item.sk), takenAt: Number(item.deadline) - SLOT_LEASE_MS };
+        yield { namespace: String(item.pk).slice(SLOTS_PREFIX.length), activationId: String(item.sk), takenAt: Number(item.deadline) - SLOT_LEASE_MS, deadline: Number(item.deadline) };
       }
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey);
   }
 
-  /** Live slots of the namespace, counted up to `atMost` (admission needs no more). */
+  /** Live slot leases of the namespace, counted up to `atMost`. */
   async slots(namespace: string, now = Date.now(), atMost = Infinity): Promise<number> {
     let count = 0;
     const query = {
@@ -105,8 +267,11 @@ export class ThrottleCounters {
   }
 }
 
+const THROTTLE_PREFIX = 'throttle#';
+const ADMISSION_SK = 'admission';
+
 function pkOf(namespace: string): string {
-  return `throttle#${namespace}`;
+  return `${THROTTLE_PREFIX}${namespace}`;
 }
 
 const SLOTS_PREFIX = 'slots#';

@@ -125,7 +125,12 @@ export async function heldSlotIds(test: TestPlatform, namespace = 'guest'): Prom
   return (Items ?? []).map((item) => String(item.sk));
 }
 
-/** Throttle slots a namespace holds: activations accepted and not yet given back (0 once all are recorded). */
+/**
+ * Throttle slots a namespace holds: activations accepted and not yet given back (0 once all are
+ * recorded). The larger of its live leases and its in-flight count, so that either one leaking shows.
+ */
 export async function heldSlots(test: TestPlatform, namespace = 'guest'): Promise<number> {
-  return new ThrottleCounters(test.clients.dynamo, configFromEnv({}).tables.coordination).slots(namespace);
+  const counters = new ThrottleCounters(test.clients.dynamo, configFromEnv({}).tables.coordination);
+  const [leases, inFlight] = await Promise.all([counters.slots(namespace), counters.inFlight(namespace)]);
+  return Math.max(leases, inFlight);
 }
