@@ -1,5 +1,6 @@
 import type { AlarmScheduler } from '../alarms/scheduler';
 import type { InvocationQueue } from '../bus/invocation-queue';
+import type { DirectDispatcher } from './direct-dispatch';
 import type { FleetWaker } from './fleet-waker';
 import type { Throttles } from './throttles';
 import type { ActivationsRepository } from '../store/activations';
@@ -26,6 +27,8 @@ export interface ControllerDeps {
   invokers: InvokerRegistry;
   /** Wakes an invoker fleet that scaled to zero (ECS in AWS); absent where invokers always run. */
   waker?: FleetWaker;
+  /** Dispatches blocking activations straight to invokers (with the platform's dispatch secret); absent: the queue only. */
+  dispatcher?: DirectDispatcher;
 }
 
 export type ControllerEnv = {

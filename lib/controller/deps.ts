@@ -13,6 +13,7 @@ import { DEFAULT_OFFLINE_AFTER_MS, InvokerRegistry } from '../store/invoker-regi
 import { SubjectsRepository } from '../store/subjects';
 import { ThrottleCounters } from '../store/throttle-counters';
 import type { ControllerDeps } from './context';
+import { DEFAULT_DIRECTORY_TTL_MS, DirectDispatcher, InvokerDirectory } from './direct-dispatch';
 import { EcsFleetWaker, type FleetWaker } from './fleet-waker';
 import { Throttles } from './throttles';
 
@@ -25,12 +26,16 @@ const DEFAULT_ENTITY_CACHE_MS = 5000;
 
 /**
  * Controller dependencies from the environment; `SKYWHISK_MAX_BLOCKING_WAIT_MS` bounds blocking
- * waits (60 s locally, 25 s in Lambda unless set).
+ * waits (60 s locally, 25 s in Lambda unless set); with `SKYWHISK_DISPATCH_SECRET`, blocking
+ * activations go straight to invokers, whose list is read from the registry every
+ * `SKYWHISK_DISPATCH_DIRECTORY_MS` (2 s).
  */
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerDeps {
   const config = configFromEnv(env);
   const { dynamo, sqs } = awsClients();
   const entities = new EntitiesRepository(dynamo, config.tables.entities);
+  const invokers = new InvokerRegistry(dynamo, config.tables.coordination, Number(env.SKYWHISK_INVOKER_OFFLINE_MS ?? DEFAULT_OFFLINE_AFTER_MS));
+  const dispatchSecret = env.SKYWHISK_DISPATCH_SECRET;
   return {
     subjects: new SubjectsRepository(dynamo, config.tables.subjects),
     entities,
@@ -38,7 +43,10 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerDep
     activations: new ActivationsRepository(dynamo, config.tables.activations, config.activationRetentionDays),
     queue: new InvocationQueue(sqs, config.queues.invoke),
     throttles: new Throttles(new ThrottleCounters(dynamo, config.tables.coordination)),
-    invokers: new InvokerRegistry(dynamo, config.tables.coordination, Number(env.SKYWHISK_INVOKER_OFFLINE_MS ?? DEFAULT_OFFLINE_AFTER_MS)),
+    invokers,
+    dispatcher: dispatchSecret
+      ? new DirectDispatcher(new InvokerDirectory(invokers, Number(env.SKYWHISK_DISPATCH_DIRECTORY_MS ?? DEFAULT_DIRECTORY_TTL_MS)), dispatchSecret, pino({ name: 'dispatch', level: env.SKYWHISK_LOG_LEVEL ?? 'info' }))
+      : undefined,
     maxBlockingWaitMs: Number(
       env.SKYWHISK_MAX_BLOCKING_WAIT_MS ?? (env.AWS_LAMBDA_FUNCTION_NAME ? LAMBDA_BLOCKING_WAIT_MS : SYSTEM_LIMITS.maxBlockingWaitMs),
     ),

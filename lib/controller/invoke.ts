@@ -45,20 +45,29 @@ export interface ActivationRequest {
   cause?: string;
 }
 
+/** An admitted activation: its message, serialized once (for the size check, the queue and dispatch). */
+interface AdmittedActivation {
+  activationId: string;
+  identity: Identity;
+  body: string;
+  /** What places the action on its home invoker. */
+  homeKey: string;
+}
+
 /**
- * Puts one activation on the bus and returns its id, within the namespace's throttles (a 429
- * otherwise). Every id returned here ends in a record: the invoker that claims the message writes
- * one whatever happens.
+ * Builds the activation's message and admits it within the namespace's throttles (a 429
+ * otherwise). An admitted activation holds a slot until its record is stored.
  */
-export async function enqueueActivation(deps: ControllerDeps, request: ActivationRequest): Promise<string> {
+async function admitActivation(deps: ControllerDeps, request: ActivationRequest): Promise<AdmittedActivation> {
   const { resolved, identity, payload } = request;
   const activationId = newActivationId();
+  const actionPath = formatEntityPath(resolved.reference.path);
   const message: ActivationMessage = {
     activationId,
     transactionId: request.transactionId,
     namespace: identity.namespace,
     subject: identity.subject,
-    action: { namespace: resolved.reference.namespace, path: formatEntityPath(resolved.reference.path), revision: resolved.action.revision },
+    action: { namespace: resolved.reference.namespace, path: actionPath, revision: resolved.action.revision },
     params: invocationArgs(resolved.parameters, payload),
     blocking: request.blocking,
     acceptedAt: Date.now(),
@@ -74,15 +83,53 @@ export async function enqueueActivation(deps: ControllerDeps, request: Activatio
     throw new WhiskError(413, Messages.tooLarge);
   }
   await deps.throttles.admitActivation(identity, activationId);
+  return { activationId, identity, body, homeKey: `${message.namespace}|${message.action.namespace}/${actionPath}` };
+}
+
+/** Puts an admitted activation on the queue; not accepted (it throws), its slot is given back. */
+async function sendToQueue(deps: ControllerDeps, admitted: AdmittedActivation): Promise<void> {
+  // An invoker fleet that scaled to zero is woken in the background: the message waits for it.
+  deps.waker?.wake().catch(() => undefined);
   try {
-    // The message is serialized once: for the size check and for the queue.
-    await Promise.all([deps.queue.sendRaw(body), deps.waker?.wake()]);
+    await deps.queue.sendRaw(admitted.body);
   } catch (error) {
-    // Not accepted: its slot is given back (an accepted one is given back when its record is stored).
-    await deps.throttles.cancelActivation(identity, activationId).catch(() => undefined);
+    // An accepted one is given back when its record is stored.
+    await deps.throttles.cancelActivation(admitted.identity, admitted.activationId).catch(() => undefined);
     throw error;
   }
-  return activationId;
+}
+
+/**
+ * Puts one activation on the bus and returns its id, within the namespace's throttles (a 429
+ * otherwise). Every id returned here ends in a record: the invoker that claims the message writes
+ * one whatever happens.
+ */
+export async function enqueueActivation(deps: ControllerDeps, request: ActivationRequest): Promise<string> {
+  const admitted = await admitActivation(deps, request);
+  await sendToQueue(deps, admitted);
+  return admitted.activationId;
+}
+
+/**
+ * Runs one activation blocking: straight on an invoker when the platform dispatches directly (the
+ * record comes back on the connection), else, or when no invoker takes it, through the queue.
+ * Returns its id and, unless `waitMs` passed first, its record. Every id returned ends in a
+ * record: one an invoker claimed is recorded by it (or, were it to die, by whoever finds its claim);
+ * one no invoker surely took is on the queue before the id is returned.
+ */
+export async function runBlocking(deps: ControllerDeps, request: ActivationRequest, waitMs: number, signal?: AbortSignal): Promise<{ activationId: string; record?: ActivationRecord }> {
+  const deadline = Date.now() + waitMs;
+  const admitted = await admitActivation(deps, request);
+  const { activationId, identity } = admitted;
+  if (deps.dispatcher) {
+    const result = await deps.dispatcher.dispatch(admitted.homeKey, admitted.body, deadline);
+    if (result.kind === 'record') return { activationId, record: result.record };
+    if (result.kind === 'not-taken') await sendToQueue(deps, admitted);
+  } else {
+    await sendToQueue(deps, admitted);
+  }
+  const record = await waitForRecord(deps.activations, identity.namespace, activationId, Math.max(0, deadline - Date.now()), signal);
+  return { activationId, record };
 }
 
 export async function invokeAction(c: Ctx, deps: ControllerDeps, resolved: ResolvedAction): Promise<Response> {
@@ -91,19 +138,14 @@ export async function invokeAction(c: Ctx, deps: ControllerDeps, resolved: Resol
   const waitMs = blocking ? blockingTimeout(c, deps.maxBlockingWaitMs) : 0;
   const payload = await jsonObjectBody(c);
   checkFinalParameters(resolved, payload);
-  const identity = c.get('identity');
-  const activationId = await enqueueActivation(deps, {
-    identity,
-    transactionId: c.get('transactionId'),
-    resolved,
-    payload,
-    blocking,
-    apiKey: apiKeyOf(c),
-  });
+  const request: ActivationRequest = { identity: c.get('identity'), transactionId: c.get('transactionId'), resolved, payload, blocking, apiKey: apiKeyOf(c) };
+  if (!blocking) {
+    const activationId = await enqueueActivation(deps, request);
+    c.header(ACTIVATION_ID_HEADER, activationId);
+    return c.json({ activationId }, 202);
+  }
+  const { activationId, record } = await runBlocking(deps, request, waitMs, c.req.raw.signal);
   c.header(ACTIVATION_ID_HEADER, activationId);
-  if (!blocking) return c.json({ activationId }, 202);
-
-  const record = await waitForRecord(deps.activations, identity.namespace, activationId, waitMs, c.req.raw.signal);
   if (!record) return c.json({ activationId }, 202);
   const status = statusOf(record);
   if (resultOnly) return c.json(record.response.result ?? {}, status);

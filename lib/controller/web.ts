@@ -1,5 +1,4 @@
 import type { Context, Hono } from 'hono';
-import { waitForRecord } from '../bus/result-waiter';
 import { resolveAction, type ResolvedAction } from '../catalog/resolve';
 import { annotationValue } from '../model/entity';
 import { defineOwn } from '../model/json-object';
@@ -7,7 +6,7 @@ import type { Identity } from '../store/subjects';
 import { authenticateHeader } from './auth';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
-import { ACTIVATION_ID_HEADER, enqueueActivation } from './invoke';
+import { ACTIVATION_ID_HEADER, runBlocking } from './invoke';
 import { parseWebRoute, webActionArgs, webCorsHeaders, WebActionError, type WebRoute } from './web-request';
 import { webActionResponse, webErrorResponse, WebResponseMessages, type WebHttpResponse } from './web-response';
 
@@ -97,8 +96,7 @@ async function runWebAction(c: Ctx, deps: ControllerDeps, route: WebRoute, owner
     // With web-custom-options the action answers OPTIONS itself, whatever its auth setting.
     const user = c.req.method === 'OPTIONS' ? undefined : await authorize(c, deps, annotationValue(annotations, 'require-whisk-auth'));
     const payload = await requestArgs(c, route, headers, resolved, user);
-    const activationId = await enqueueActivation(deps, { identity: owner, transactionId, resolved, payload, blocking: true });
-    const record = await waitForRecord(deps.activations, owner.namespace, activationId, deps.maxBlockingWaitMs, c.req.raw.signal);
+    const { activationId, record } = await runBlocking(deps, { identity: owner, transactionId, resolved, payload, blocking: true }, deps.maxBlockingWaitMs, c.req.raw.signal);
     const common = { ...cors, [ACTIVATION_ID_HEADER]: activationId };
     if (!record) return respond(c, webErrorResponse(202, WebResponseMessages.responseNotReady, transactionId), common);
     const outcome = { statusCode: record.response.statusCode as 0 | 1 | 2 | 3, result: record.response.result };

@@ -64,6 +64,15 @@ function invokerPidAlive(instance: string): boolean {
   }
 }
 
+/** A record as stored, and whether this process stored it (false: another, such as a sweep, was first). */
+export interface StoredOutcome {
+  record: ActivationRecord;
+  stored: boolean;
+}
+
+/** What a direct dispatch came to: no room here, already claimed or recorded elsewhere, or run to its record. */
+export type DirectOutcome = { outcome: 'full' } | { outcome: 'taken' } | ({ outcome: 'done' } & StoredOutcome);
+
 /** What a claim keeps of its message. */
 function aboutOf(message: ActivationMessage): ClaimedActivation {
   const { subject, action, cause, transactionId, acceptedAt } = message;
@@ -91,6 +100,8 @@ export interface InvokerOptions {
   duplicateRecheckS: number;
   /** How often claims left by invoker processes that are gone are looked for and recorded. */
   sweepEveryMs?: number;
+  /** Where controllers reach this invoker's dispatch server, announced in the registry. */
+  dispatchUrl?: string;
 }
 
 /** What the invoker works with: the bus, the tables, the registry, and its container pool. */
@@ -253,7 +264,17 @@ export class Invoker {
   private async report(state: 'up' | 'draining' | 'stopped'): Promise<void> {
     const sentAt = Date.now();
     await this.deps.registry.heartbeat(
-      { id: this.options.id, instance: this.options.instance, startedAt: this.startedAt, state, inFlight: this.inFlight, factory: this.options.factory, host: hostname() },
+      {
+        id: this.options.id,
+        instance: this.options.instance,
+        startedAt: this.startedAt,
+        state,
+        inFlight: this.inFlight,
+        factory: this.options.factory,
+        host: hostname(),
+        capacity: this.options.maxConcurrent,
+        ...(this.options.dispatchUrl ? { dispatchUrl: this.options.dispatchUrl } : {}),
+      },
       sentAt,
     );
     this.lastBeatAt = Math.max(this.lastBeatAt, sentAt);
@@ -306,6 +327,41 @@ export class Invoker {
         wake?.();
       });
     this.running.add(task);
+  }
+
+  /**
+   * Runs an activation a controller dispatched straight to this invoker (see dispatch-server.ts)
+   * and returns its record. Refused when this invoker has no room or is stopping (the controller
+   * tries another, or the queue). Claimed like a queued message, so a copy that reaches the queue
+   * as well (a controller that lost the connection falls back to it) never runs twice;
+   * `onClaimed` is told once the claim is stored, from when the activation is sure to end in a record.
+   */
+  async runDirect(message: ActivationMessage, onClaimed: () => void): Promise<DirectOutcome> {
+    if (this.stopping || this.inFlight >= this.options.maxConcurrent) return { outcome: 'full' };
+    if (this.activeById.has(message.activationId)) return { outcome: 'taken' };
+    this.inFlight++;
+    const work = (async (): Promise<DirectOutcome> => {
+      await this.renewStaleLease();
+      if (!(await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message)))) return { outcome: 'taken' };
+      onClaimed();
+      return { outcome: 'done', ...(await this.finishClaimed(message, newBudget(), true)) };
+    })();
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.activeById.set(message.activationId, settled);
+    this.running.add(settled);
+    try {
+      return await work;
+    } finally {
+      this.activeById.delete(message.activationId);
+      this.running.delete(settled);
+      this.inFlight--;
+      const wake = this.slotFreed;
+      this.slotFreed = undefined;
+      wake?.();
+    }
   }
 
   private async handle(received: ReceivedMessage): Promise<void> {
@@ -363,7 +419,7 @@ export class Invoker {
    * Runs a claimed activation and stores its record; whatever fails, a claimed activation ends in a
    * record and is not run again. `topLevel`: a message from the bus (not a composition's component).
    */
-  private async finishClaimed(message: ActivationMessage, budget: CompositionBudget, topLevel = false): Promise<ActivationRecord> {
+  private async finishClaimed(message: ActivationMessage, budget: CompositionBudget, topLevel = false): Promise<StoredOutcome> {
     this.claimed.set(message.activationId, message);
     try {
       return await this.runAndStore(message, budget, topLevel);
@@ -372,7 +428,7 @@ export class Invoker {
     }
   }
 
-  private async runAndStore(message: ActivationMessage, budget: CompositionBudget, topLevel: boolean): Promise<ActivationRecord> {
+  private async runAndStore(message: ActivationMessage, budget: CompositionBudget, topLevel: boolean): Promise<StoredOutcome> {
     let record: ActivationRecord;
     try {
       record = await this.runClaimed(message, budget);
@@ -383,13 +439,12 @@ export class Invoker {
     const store = (r: ActivationRecord) => (topLevel ? this.completeTopLevel(r, message) : this.deps.activations.complete(r, message.action.path));
     await this.renewStaleLease();
     try {
-      await store(record);
+      return { record, stored: await store(record) };
     } catch (error) {
       this.log.error({ err: error, activationId: message.activationId }, 'the activation record could not be stored');
       record = failedRecord(message, record.start, 'The activation record could not be stored.');
-      await store(record);
+      return { record, stored: await store(record) };
     }
-    return record;
   }
 
   /** A component of a sequence or conductor, run here to its record. */
@@ -397,7 +452,7 @@ export class Invoker {
     if (!(await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message)))) {
       throw new Error(`the fresh activation id ${message.activationId} was already claimed`);
     }
-    return this.finishClaimed(message, budget);
+    return (await this.finishClaimed(message, budget)).record;
   }
 
   private claimant(): string {

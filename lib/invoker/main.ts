@@ -19,6 +19,7 @@ import { DEFAULT_LEASE_MS, DEFAULT_OFFLINE_AFTER_MS, InvokerRegistry } from '../
 import { ThrottleCounters } from '../store/throttle-counters';
 import { ContainerPool, parseStemCells } from './container-pool';
 import { startStatusServer } from './status-server';
+import { startDispatchServer, type RunDirect } from './dispatch-server';
 import { DEFAULT_RECONCILE_AFTER_MS, SlotReconciler } from './slot-reconciler';
 
 /** How long an invoker whose supervisor died waits for its activations before recording them as failed. */
@@ -75,8 +76,24 @@ async function main(): Promise<void> {
     if (isolation.checked) log.info({ network, probed: isolation.probed }, 'action network: no metadata or credentials endpoint reachable');
     else log.info({ network }, `action network not checked: ${isolation.reason}`);
   }
+  // Blocking activations come straight from controllers when the platform has a dispatch secret.
+  const dispatchSecret = process.env.SKYWHISK_DISPATCH_SECRET;
+  // Nothing this process starts may inherit it.
+  delete process.env.SKYWHISK_DISPATCH_SECRET;
+  let runDirect: RunDirect = async () => ({ outcome: 'full' });
+  const dispatchServer = dispatchSecret
+    ? await startDispatchServer(
+        { secret: dispatchSecret, host: process.env.SKYWHISK_DISPATCH_HOST ?? '127.0.0.1', port: Number(process.env.SKYWHISK_DISPATCH_PORT ?? 0) },
+        (message, onClaimed) => runDirect(message, onClaimed),
+        (error) => log.error({ err: error }, 'direct dispatch failed inside the invoker'),
+      )
+    : undefined;
+  const dispatchUrl = dispatchServer
+    ? (process.env.SKYWHISK_DISPATCH_URL ?? `http://${process.env.SKYWHISK_DISPATCH_HOST ?? '127.0.0.1'}:${dispatchServer.port}`)
+    : undefined;
   const options = {
     id: invokerId,
+    dispatchUrl,
     instance,
     maxConcurrent: Number(process.env.SKYWHISK_INVOKER_CONCURRENCY ?? 16),
     pollWaitSeconds: Number(process.env.SKYWHISK_POLL_WAIT_S ?? 20),
@@ -122,6 +139,7 @@ async function main(): Promise<void> {
     { self: options, pollWaitSeconds: options.pollWaitSeconds },
     log.child({ component: 'dead-letters' }),
   );
+  runDirect = (message, onClaimed) => invoker.runDirect(message, onClaimed);
   await invoker.start();
   drainer.start();
   log.info({ factory: factory.describe }, 'invoker started');
@@ -140,6 +158,7 @@ async function main(): Promise<void> {
     const bound = reason === 'orphaned' ? ORPHAN_DRAIN_MS : drainMs;
     log.info({ reason, drainMs: bound }, 'invoker stopping: finishing activations in flight');
     await Promise.all([invoker.stop(bound), drainer.stop()]);
+    await dispatchServer?.close();
     statusServer.close();
     factory.dispose();
     log.info('invoker stopped');

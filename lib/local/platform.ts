@@ -156,6 +156,11 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     delete baseEnv.AWS_SESSION_TOKEN;
     delete baseEnv.AWS_PROFILE;
   }
+  // Controllers dispatch blocking activations straight to invokers, authenticated with a secret
+  // made fresh each start (action code shares the loopback); `SKYWHISK_DIRECT_DISPATCH=false`
+  // sends every activation through the queue instead.
+  if (baseEnv.SKYWHISK_DIRECT_DISPATCH === 'false') delete baseEnv.SKYWHISK_DISPATCH_SECRET;
+  else baseEnv.SKYWHISK_DISPATCH_SECRET ||= randomBytes(32).toString('hex');
   baseEnv.AWS_ENDPOINT_URL = endpointUrl;
   baseEnv.AWS_REGION ??= 'us-east-1';
   const config = configFromEnv(baseEnv);

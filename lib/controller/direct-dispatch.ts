@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import { Agent, request, type IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import type { ActivationRecord } from '../model/activation';
+import { CLAIMED_HEADER, DISPATCH_PATH } from '../invoker/dispatch-server';
+import type { InvokerRegistry } from '../store/invoker-registry';
+
+/** An invoker that takes direct dispatches. */
+export interface DispatchTarget {
+  /** Its stable id: the home of an action stays where it is when the invoker process restarts. */
+  id: string;
+  url: string;
+  capacity: number;
+}
+
+/**
+ * What a direct dispatch came to:
+ * - `record`: the activation ran, here is its record;
+ * - `claimed`: an invoker claimed it (or it was claimed already), so it will end in a record in
+ *   the store, but its answer did not come back in time (or the connection broke);
+ * - `not-taken`: no invoker took it for sure (all full, none reachable, or an answer that says
+ *   nothing): it goes on the queue, where the claim keeps a copy an invoker did take from running twice.
+ */
+export type DispatchResult = { kind: 'record'; record: ActivationRecord } | { kind: 'claimed' } | { kind: 'not-taken' };
+
+/**
+ * The invoker order for one action: rendezvous hashing over the invokers' ids, so each action has
+ * a home invoker (where its containers stay warm) and a fixed list of next ones, and an invoker
+ * joining or leaving moves only the actions whose home it is or becomes.
+ */
+export function homeOrder(key: string, targets: DispatchTarget[]): DispatchTarget[] {
+  const score = (target: DispatchTarget) => createHash('sha1').update(key).update('\0').update(target.id).digest().readUInt32BE(0);
+  return targets
+    .map((target) => ({ target, score: score(target) }))
+    .sort((a, b) => b.score - a.score || a.target.id.localeCompare(b.target.id))
+    .map(({ target }) => target);
+}
+
+/** How long the list of invokers is reused before it is read from the registry again. */
+export const DEFAULT_DIRECTORY_TTL_MS = 2000;
+/** An invoker that refused a connection is passed over for this long. */
+const UNREACHABLE_FOR_MS = 5000;
+
+/** The live invokers that take direct dispatches, read from the registry at most every `ttlMs` (2 s). */
+export class InvokerDirectory {
+  private targets: DispatchTarget[] = [];
+  private readAt = -Infinity;
+  private reading?: Promise<void>;
+
+  constructor(
+    private readonly registry: Pick<InvokerRegistry, 'list'>,
+    private readonly ttlMs = DEFAULT_DIRECTORY_TTL_MS,
+  ) {}
+
+  async live(): Promise<DispatchTarget[]> {
+    const age = Date.now() - this.readAt;
+    if (age > this.ttlMs) {
+      this.reading ??= this.read().finally(() => (this.reading = undefined));
+      // A list a little stale serves while the next is read; one much older (an idle controller,
+      // or none read yet) is waited for.
+      if (age > 3 * this.ttlMs) await this.reading;
+    }
+    return this.targets;
+  }
+
+  private async read(): Promise<void> {
+    try {
+      const invokers = await this.registry.list();
+      this.targets = invokers
+        .filter((invoker) => invoker.status === 'up' && invoker.dispatchUrl)
+        .map((invoker) => ({ id: invoker.id, url: invoker.dispatchUrl!, capacity: invoker.capacity ?? 1 }));
+    } catch {
+      // The registry is away for a moment: the list read last serves (the queue still works).
+    }
+    this.readAt = Date.now();
+  }
+}
+
+type Attempt = { kind: 'record'; record: ActivationRecord } | { kind: 'claimed' } | { kind: 'full' } | { kind: 'unreachable' } | { kind: 'not-taken' };
+
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * Dispatches blocking activations straight to an invoker and takes the record from its answer.
+ * The home invoker of the action comes first; one that is full (by this controller's own count,
+ * or by its answer) or unreachable is stepped over for the next. Each controller counts what it
+ * has in flight per invoker; the invoker's answer is what decides, since others dispatch too.
+ */
+export class DirectDispatcher {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+  private readonly inFlight = new Map<string, number>();
+  private readonly unreachableUntil = new Map<string, number>();
+
+  constructor(
+    private readonly directory: Pick<InvokerDirectory, 'live'>,
+    private readonly secret: string,
+    private readonly log: Pick<Logger, 'warn'>,
+  ) {}
+
+  /** Dispatches `body` (an activation message) for the action `key`, waiting at most until `deadline` (epoch ms). */
+  async dispatch(key: string, body: string, deadline: number): Promise<DispatchResult> {
+    const now = Date.now();
+    for (const target of homeOrder(key, await this.directory.live())) {
+      if ((this.inFlight.get(target.url) ?? 0) >= target.capacity) continue;
+      if ((this.unreachableUntil.get(target.url) ?? 0) > now) continue;
+      this.inFlight.set(target.url, (this.inFlight.get(target.url) ?? 0) + 1);
+      let attempt: Attempt;
+      try {
+        attempt = await this.post(target, body, deadline);
+      } finally {
+        this.inFlight.set(target.url, (this.inFlight.get(target.url) ?? 1) - 1);
+      }
+      if (attempt.kind === 'full') continue;
+      if (attempt.kind === 'unreachable') {
+        this.unreachableUntil.set(target.url, Date.now() + UNREACHABLE_FOR_MS);
+        continue;
+      }
+      return attempt;
+    }
+    return { kind: 'not-taken' };
+  }
+
+  private post(target: DispatchTarget, body: string, deadline: number): Promise<Attempt> {
+    return new Promise<Attempt>((resolve) => {
+      let claimed = false;
+      let settled = false;
+      const settle = (attempt: Attempt) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(attempt);
+      };
+      const url = new URL(DISPATCH_PATH, target.url);
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: { authorization: `Bearer ${this.secret}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        },
+        (res: IncomingMessage) => {
+          claimed = res.statusCode === 200 && res.headers[CLAIMED_HEADER] === 'true';
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', () => settle(claimed ? { kind: 'claimed' } : { kind: 'not-taken' }));
+          res.on('close', () => settle(claimed ? { kind: 'claimed' } : { kind: 'not-taken' }));
+          res.on('end', () => {
+            if (res.statusCode === 503) return settle({ kind: 'full' });
+            // Claimed or recorded elsewhere already: its record comes from there.
+            if (res.statusCode === 409) return settle({ kind: 'claimed' });
+            if (!claimed) {
+              this.log.warn({ invoker: target.id, status: res.statusCode }, 'an invoker refused a direct dispatch');
+              return settle({ kind: 'not-taken' });
+            }
+            try {
+              const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { record?: ActivationRecord };
+              settle(answer.record ? { kind: 'record', record: answer.record } : { kind: 'claimed' });
+            } catch {
+              settle({ kind: 'claimed' });
+            }
+          });
+        },
+      );
+      // Past the deadline the caller answers 202 with the id; the activation goes on where it is.
+      const timer = setTimeout(() => {
+        settle(claimed ? { kind: 'claimed' } : { kind: 'not-taken' });
+        req.destroy();
+      }, Math.max(0, deadline - Date.now()));
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        // Refused before anything was sent: that invoker surely did not take it.
+        if (!claimed && error.code && CONNECT_ERRORS.has(error.code) && !req.reusedSocket) return settle({ kind: 'unreachable' });
+        settle(claimed ? { kind: 'claimed' } : { kind: 'not-taken' });
+      });
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

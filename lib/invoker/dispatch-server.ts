@@ -1,0 +1,105 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { activationMessageSchema, type ActivationMessage } from '../model/activation';
+import type { DirectOutcome } from './invoker';
+
+/**
+ * The invoker's direct dispatch endpoint: a controller posts a blocking activation's message and
+ * gets its record on the same response, instead of a queue round trip and polling the store.
+ * Action code shares this network (the host's loopback locally, the VPC on AWS), so every request
+ * must carry the platform's dispatch secret, which no action can read.
+ *
+ *   POST /activations   authorization: Bearer <secret>   body: an activation message
+ *   401  no or wrong secret (nothing runs)
+ *   503  no room here, or stopping: the controller tries another invoker, or the queue
+ *   409  claimed or recorded elsewhere already: its record comes from there
+ *   200  sent as soon as the claim is stored (`x-skywhisk-claimed: true`), so the controller knows
+ *        the activation will end in a record whatever happens next; the body, once the record is
+ *        stored, is `{"record": ...}`, or `{"stored": false}` when another process recorded it.
+ */
+export const DISPATCH_PATH = '/activations';
+export const CLAIMED_HEADER = 'x-skywhisk-claimed';
+
+/** An activation message is at most 1 MB (an SQS message); anything much bigger is refused unread. */
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+export interface DispatchServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+export type RunDirect = (message: ActivationMessage, onClaimed: () => void) => Promise<DirectOutcome>;
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+function reply(res: ServerResponse, status: number, body: object, close = false): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) });
+  res.end(JSON.stringify(body));
+}
+
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        resolve(undefined);
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+export function startDispatchServer(options: { secret: string; host: string; port: number }, runDirect: RunDirect, onError: (error: unknown) => void): Promise<DispatchServer> {
+  const expected = digest(`Bearer ${options.secret}`);
+  const authorized = (req: IncomingMessage) => timingSafeEqual(digest(req.headers.authorization ?? ''), expected);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    if (!authorized(req)) return reply(res, 401, { error: 'The dispatch secret is missing or wrong.' }, true);
+    if (req.method !== 'POST' || req.url !== DISPATCH_PATH) return reply(res, 404, { error: 'not found' });
+    const text = await readBody(req);
+    if (text === undefined) return reply(res, 413, { error: 'The activation message is too large.' }, true);
+    let message: ActivationMessage;
+    try {
+      message = activationMessageSchema.parse(JSON.parse(text));
+    } catch {
+      return reply(res, 400, { error: 'Not an activation message.' });
+    }
+    const outcome = await runDirect(message, () => {
+      res.writeHead(200, { 'content-type': 'application/json', [CLAIMED_HEADER]: 'true' });
+      res.flushHeaders();
+    });
+    // A controller that went away meanwhile misses the answer; the record is stored all the same.
+    if (outcome.outcome === 'full') return reply(res, 503, { error: 'full' });
+    if (outcome.outcome === 'taken') return reply(res, 409, { error: 'taken' });
+    res.end(JSON.stringify(outcome.stored ? { record: outcome.record } : { stored: false }));
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      onError(error);
+      if (!res.headersSent) reply(res, 500, { error: 'The invoker could not take the activation.' });
+      else res.end(JSON.stringify({ stored: false }));
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () =>
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeIdleConnections();
+          }),
+      }),
+    );
+  });
+}

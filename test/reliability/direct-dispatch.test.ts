@@ -1,0 +1,240 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { configFromEnv } from '../../lib/config';
+import { homeOrder } from '../../lib/controller/direct-dispatch';
+import { CALL_COUNTS_FILE } from '../../lib/local/endpoint';
+import { startProcess, stopProcess, type ManagedProcess } from '../../lib/local/processes';
+import { InvokerRegistry, type InvokerReport } from '../../lib/store/invoker-registry';
+import { basicAuthHeader, heldSlots, startTestPlatform, withInvokerLog, type TestPlatform } from '../helpers/platform';
+import { SideChannel } from '../helpers/side-channel';
+
+// Blocking activations go straight from the controller to an invoker, whose answer carries the
+// record. What must hold whatever breaks: every id handed out ends in exactly one record, no
+// action body runs twice, and an activation no invoker surely took still runs, through the queue.
+
+jest.setTimeout(180_000);
+
+let env: TestPlatform;
+let registry: InvokerRegistry;
+const channel = new SideChannel();
+const extraServers: Server[] = [];
+/** Controllers read the registry every 300 ms here; a list three times that old is read again before use. */
+const DIRECTORY_REFRESH_MS = 1200;
+
+beforeAll(async () => {
+  await channel.start();
+  env = await startTestPlatform({ SKYWHISK_INVOKER_CONCURRENCY: '2', SKYWHISK_DISPATCH_DIRECTORY_MS: '300', SKYWHISK_STEM_CELLS: '', SKYWHISK_DUPLICATE_RECHECK_S: '1' });
+  registry = new InvokerRegistry(env.clients.dynamo, configFromEnv({}).tables.coordination, 10_000);
+  const wsk = env.wsk();
+  await wsk.actions.create({ name: 'tracked', action: channel.actionCode() });
+  await wsk.actions.create({
+    name: 'slow',
+    action: `async function main({ ms }) {
+      await fetch('http://127.0.0.1:${channel.port}/hit?id=' + process.env.__OW_ACTIVATION_ID);
+      await new Promise((r) => setTimeout(r, ms));
+      return { slept: ms };
+    }`,
+  });
+}, 120_000);
+
+afterAll(async () => {
+  for (const server of extraServers) {
+    server.closeAllConnections();
+    server.close();
+  }
+  await env?.stop();
+  await channel.stop();
+});
+
+async function invoke(name: string, params: object = {}): Promise<{ status: number; id: string | null; body: Record<string, unknown> }> {
+  const response = await fetch(`${env.platform.apiHost}/api/v1/namespaces/_/actions/${name}?blocking=true`, {
+    method: 'POST',
+    headers: { authorization: basicAuthHeader(env.platform.auth), 'content-type': 'application/json' },
+    body: JSON.stringify(params),
+  });
+  return { status: response.status, id: response.headers.get('x-openwhisk-activation-id'), body: (await response.json()) as Record<string, unknown> };
+}
+
+/** The endpoint's store and queue calls so far, by operation. */
+async function callCounts(): Promise<Record<string, number>> {
+  const file = join(env.dataDir, 'endpoint', CALL_COUNTS_FILE);
+  rmSync(file, { force: true });
+  env.platform.processes.endpoint!.child.kill('SIGUSR2');
+  for (;;) {
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
+    } catch {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
+
+async function liveInvoker(): Promise<InvokerReport> {
+  const [invoker] = (await registry.list()).filter((i) => i.status === 'up' && i.dispatchUrl);
+  return invoker;
+}
+
+/** Registers a made-up invoker at `url` that is the home of `action`, ahead of the real one. */
+async function registerHomeOf(action: string, url: string): Promise<() => Promise<void>> {
+  const real = await liveInvoker();
+  const key = `guest|guest/${action}`;
+  const homes = (candidate: string) => homeOrder(key, [{ id: candidate, url, capacity: 4 }, { id: real.id, url: real.dispatchUrl!, capacity: 4 }])[0].id === candidate;
+  let n = 0;
+  while (!homes(`made-up-${n}`)) n++;
+  const id = `made-up-${n}`;
+  const report: InvokerReport = { id, instance: '1', startedAt: Date.now(), state: 'up', inFlight: 0, factory: 'made-up', dispatchUrl: url, capacity: 4 };
+  await registry.heartbeat(report);
+  await new Promise((r) => setTimeout(r, DIRECTORY_REFRESH_MS));
+  return async () => {
+    await registry.heartbeat({ ...report, state: 'stopped' });
+    await new Promise((r) => setTimeout(r, DIRECTORY_REFRESH_MS));
+  };
+}
+
+async function recordOf(id: string): Promise<{ response: { status: string; result: Record<string, unknown> } } | undefined> {
+  for (let i = 0; i < 240; i++) {
+    const record = await env.wsk().activations.get({ name: id }).catch(() => undefined);
+    if (record) return record as never;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return undefined;
+}
+
+async function slotsDrainTo(expected: number): Promise<number> {
+  let held = await heldSlots(env);
+  for (let i = 0; i < 80 && held !== expected; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    held = await heldSlots(env);
+  }
+  return held;
+}
+
+test('warm blocking invokes run straight on the invoker: their records come back on the connection, and the queue is never used', () =>
+  withInvokerLog(env, async () => {
+    expect((await invoke('tracked')).status).toBe(200);
+    const before = await callCounts();
+    const answers = [];
+    for (let i = 0; i < 10; i++) answers.push(await invoke('tracked'));
+    const after = await callCounts();
+    expect(answers.map((a) => [a.status, (a.body.response as { result: unknown }).result])).toEqual(Array(10).fill([200, { ran: true }]));
+    expect((after.SendMessage ?? 0) - (before.SendMessage ?? 0)).toBe(0);
+    for (const answer of answers) expect(channel.hits.get(answer.id!)).toBe(1);
+    expect(await slotsDrainTo(0)).toBe(0);
+  }));
+
+test('an invoker that cannot be reached is stepped over: the activation runs once on the next', () =>
+  withInvokerLog(env, async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
+    closed.close();
+    const unregister = await registerHomeOf('tracked', url);
+    try {
+      const answer = await invoke('tracked');
+      expect(answer.status).toBe(200);
+      expect(channel.hits.get(answer.id!)).toBe(1);
+    } finally {
+      await unregister();
+    }
+  }));
+
+test('the connection breaks after the invoker claimed it: the controller falls back to the queue, and the copy there never runs', () =>
+  withInvokerLog(env, async () => {
+    const real = await liveInvoker();
+    // A made-up invoker in front of the real one: it passes the dispatch on, and once the real
+    // invoker has claimed the activation it breaks the controller's connection.
+    const cutter = createServer((req, res) => {
+      const upstream = request(new URL('/activations', real.dispatchUrl), { method: 'POST', headers: req.headers }, (answer) => {
+        answer.resume();
+        res.socket?.destroy();
+      });
+      req.pipe(upstream);
+    });
+    extraServers.push(cutter);
+    await new Promise<void>((r) => cutter.listen(0, '127.0.0.1', r));
+    const before = await callCounts();
+    const unregister = await registerHomeOf('slow', `http://127.0.0.1:${(cutter.address() as AddressInfo).port}`);
+    try {
+      const answer = await invoke('slow', { ms: 1500 });
+      expect(answer.status).toBe(200);
+      expect((answer.body.response as { result: unknown }).result).toEqual({ slept: 1500 });
+      // The copy on the queue was delivered, found the claim, and was dropped once the record was stored.
+      expect((await callCounts()).SendMessage - (before.SendMessage ?? 0)).toBe(1);
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(channel.hits.get(answer.id!)).toBe(1);
+      expect(await slotsDrainTo(0)).toBe(0);
+    } finally {
+      await unregister();
+    }
+  }));
+
+test('a full home invoker: the overflow goes through the queue, and every activation runs once', () =>
+  withInvokerLog(env, async () => {
+    // The invoker runs two at once.
+    const answers = await Promise.all(Array.from({ length: 5 }, () => invoke('slow', { ms: 1000 })));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    for (const answer of answers) expect(channel.hits.get(answer.id!)).toBe(1);
+    expect(await slotsDrainTo(0)).toBe(0);
+  }));
+
+describe('with a second invoker', () => {
+  let second: ManagedProcess | undefined;
+
+  afterAll(async () => {
+    if (second) await stopProcess(second, 30_000);
+    await new Promise((r) => setTimeout(r, DIRECTORY_REFRESH_MS));
+  });
+
+  test('repeated calls of one action land warm on its home invoker: one cold start per action', () =>
+    withInvokerLog(env, async () => {
+      second = await startProcess('invoker-b', 'invoker/main.ts', { ...env.platform.invokerEnv, SKYWHISK_INVOKER_ID: 'invoker-b' }, env.platform.logDir);
+      await new Promise((r) => setTimeout(r, DIRECTORY_REFRESH_MS));
+      expect((await registry.list()).filter((i) => i.status === 'up' && i.dispatchUrl)).toHaveLength(2);
+      const wsk = env.wsk();
+      for (const name of ['affine-a', 'affine-b', 'affine-c', 'affine-d']) {
+        await wsk.actions.create({ name, action: 'function main() { return { pid: process.pid }; }' });
+        const answers = [];
+        for (let i = 0; i < 6; i++) answers.push(await invoke(name));
+        const cold = answers.filter((a) => (a.body.annotations as Array<{ key: string }>).some((annotation) => annotation.key === 'initTime'));
+        expect(cold).toHaveLength(1);
+        expect(new Set(answers.map((a) => (a.body.response as { result: { pid: number } }).result.pid)).size).toBe(1);
+      }
+    }));
+});
+
+test('the invoker is SIGKILLed during a direct dispatch: the client gets the activation’s one record, and the body ran once', () =>
+  withInvokerLog(env, async () => {
+    const hitsBefore = channel.hits.size;
+    const pending = invoke('slow', { ms: 5000 });
+    while (channel.hits.size === hitsBefore) await new Promise((r) => setTimeout(r, 20));
+    const killed = env.platform.processes.invoker;
+    killed.child.kill('SIGKILL');
+    const answer = await pending;
+    expect(answer.id).toEqual(expect.any(String));
+    // Its replacement found the claim the dead process left and recorded it: a whisk error.
+    expect(answer.status).toBe(500);
+    expect(answer.body.response).toMatchObject({ status: 'whisk internal error' });
+    expect((await recordOf(answer.id!))?.response.status).toBe('whisk internal error');
+    expect(channel.hits.get(answer.id!)).toBe(1);
+    expect(await slotsDrainTo(0)).toBe(0);
+  }));
+
+test('the controller is SIGKILLed while it waits on a direct dispatch: the activation still ends in its one record', () =>
+  withInvokerLog(env, async () => {
+    const hitsBefore = new Set(channel.hits.keys());
+    const pending = invoke('slow', { ms: 2000 }).then(
+      () => 'answered',
+      () => 'connection lost',
+    );
+    while (channel.hits.size === hitsBefore.size) await new Promise((r) => setTimeout(r, 20));
+    const id = [...channel.hits.keys()].find((key) => !hitsBefore.has(key))!;
+    env.platform.processes.controller.child.kill('SIGKILL');
+    expect(await pending).toBe('connection lost');
+    // The supervisor brings the controller back on its port; the invoker finished meanwhile.
+    const record = await recordOf(id);
+    expect(record?.response).toMatchObject({ status: 'success', result: { slept: 2000 } });
+    expect(channel.hits.get(id)).toBe(1);
+    expect(await slotsDrainTo(0)).toBe(0);
+  }));

@@ -1,0 +1,181 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DirectDispatcher, homeOrder, type DispatchTarget } from '../../lib/controller/direct-dispatch';
+import { CLAIMED_HEADER } from '../../lib/invoker/dispatch-server';
+
+// The controller's side of direct dispatch against invokers played by loopback HTTP servers: which
+// invoker an action goes to, and what each answer (or its absence) means for the activation.
+
+const SECRET = 's3cret';
+const silent = { warn: () => undefined };
+const servers: Server[] = [];
+
+afterAll(async () => {
+  for (const server of servers) {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  }
+});
+
+/** An invoker whose answer `respond` writes; returns its target and what it was sent. */
+async function invoker(id: string, respond: (req: IncomingMessage, res: ServerResponse, body: string) => void, capacity = 4) {
+  const seen: Array<{ authorization?: string; body: string }> = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      seen.push({ authorization: req.headers.authorization, body });
+      respond(req, res, body);
+    });
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const target: DispatchTarget = { id, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, capacity };
+  return { target, seen };
+}
+
+const record = { activationId: 'a1', response: { statusCode: 0, result: { ok: true } } };
+const runsIt = (_req: IncomingMessage, res: ServerResponse) => {
+  res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders();
+  res.end(JSON.stringify({ record }));
+};
+const answers = (status: number) => (_req: IncomingMessage, res: ServerResponse) => res.writeHead(status).end('{}');
+
+function dispatcherOver(targets: DispatchTarget[]): DirectDispatcher {
+  return new DirectDispatcher({ live: async () => targets }, SECRET, silent);
+}
+
+/** The key among `candidates` whose home is `target` (rendezvous hashing decides; tests pick keys). */
+function keyHomedOn(target: DispatchTarget, targets: DispatchTarget[]): string {
+  for (let i = 0; ; i++) if (homeOrder(`ns|ns/action-${i}`, targets)[0].id === target.id) return `ns|ns/action-${i}`;
+}
+
+describe('home order', () => {
+  const targets = Array.from({ length: 5 }, (_, i) => ({ id: `invoker-${i}`, url: `http://127.0.0.1:${1000 + i}`, capacity: 4 }));
+
+  test('an action always has the same home, whatever order the registry lists invokers in', () => {
+    const order = homeOrder('guest|guest/hello', targets).map((t) => t.id);
+    expect(homeOrder('guest|guest/hello', [...targets].reverse()).map((t) => t.id)).toEqual(order);
+    expect(new Set(order).size).toBe(5);
+  });
+
+  test('actions spread over the invokers', () => {
+    const homes = new Map<string, number>();
+    for (let i = 0; i < 1000; i++) {
+      const home = homeOrder(`guest|guest/action-${i}`, targets)[0].id;
+      homes.set(home, (homes.get(home) ?? 0) + 1);
+    }
+    expect(homes.size).toBe(5);
+    for (const count of homes.values()) expect(count).toBeGreaterThan(120);
+  });
+
+  test('an invoker leaving moves only the actions whose home it was', () => {
+    const remaining = targets.filter((t) => t.id !== 'invoker-2');
+    for (let i = 0; i < 500; i++) {
+      const key = `guest|guest/action-${i}`;
+      const before = homeOrder(key, targets);
+      const after = homeOrder(key, remaining);
+      expect(after[0].id).toBe(before[0].id === 'invoker-2' ? before[1].id : before[0].id);
+    }
+  });
+});
+
+describe('dispatch', () => {
+  const deadline = () => Date.now() + 10_000;
+
+  test('the home invoker runs it and its record comes back on the connection, with the secret', async () => {
+    const home = await invoker('a', runsIt);
+    const other = await invoker('b', runsIt);
+    const targets = [home.target, other.target];
+    const result = await dispatcherOver(targets).dispatch(keyHomedOn(home.target, targets), '{"activationId":"a1"}', deadline());
+    expect(result).toEqual({ kind: 'record', record });
+    expect(home.seen).toEqual([{ authorization: `Bearer ${SECRET}`, body: '{"activationId":"a1"}' }]);
+    expect(other.seen).toEqual([]);
+  });
+
+  test('a full home invoker passes it to the next one', async () => {
+    const home = await invoker('full', answers(503));
+    const next = await invoker('next', runsIt);
+    const targets = [home.target, next.target];
+    expect(await dispatcherOver(targets).dispatch(keyHomedOn(home.target, targets), '{}', deadline())).toEqual({ kind: 'record', record });
+    expect(home.seen).toHaveLength(1);
+    expect(next.seen).toHaveLength(1);
+  });
+
+  test('an unreachable invoker is passed over, then left alone for a while', async () => {
+    const gone = { id: 'gone', url: 'http://127.0.0.1:1', capacity: 4 };
+    const next = await invoker('next2', runsIt);
+    const targets = [gone, next.target];
+    const dispatcher = dispatcherOver(targets);
+    const key = keyHomedOn(gone, targets);
+    expect(await dispatcher.dispatch(key, '{}', deadline())).toEqual({ kind: 'record', record });
+    expect(await dispatcher.dispatch(key, '{}', deadline())).toEqual({ kind: 'record', record });
+    expect(next.seen).toHaveLength(2);
+  });
+
+  test('every invoker full: not taken (it goes on the queue)', async () => {
+    const a = await invoker('full-a', answers(503));
+    const b = await invoker('full-b', answers(503));
+    expect(await dispatcherOver([a.target, b.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'not-taken' });
+  });
+
+  test('already claimed or recorded elsewhere (409): its record comes from the store', async () => {
+    const a = await invoker('taken', answers(409));
+    expect(await dispatcherOver([a.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'claimed' });
+  });
+
+  test('a wrong secret (401) is not taken, and no other invoker is asked', async () => {
+    const a = await invoker('refuses', answers(401));
+    const b = await invoker('other', runsIt);
+    const targets = [a.target, b.target];
+    expect(await dispatcherOver(targets).dispatch(keyHomedOn(a.target, targets), '{}', deadline())).toEqual({ kind: 'not-taken' });
+    expect(b.seen).toEqual([]);
+  });
+
+  test('the connection breaks before the claim: not taken; after it: claimed', async () => {
+    const before = await invoker('dies-before', (req) => req.socket.destroy());
+    expect(await dispatcherOver([before.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'not-taken' });
+    const after = await invoker('dies-after', (req, res) => {
+      res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders();
+      setTimeout(() => req.socket.destroy(), 20);
+    });
+    expect(await dispatcherOver([after.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'claimed' });
+  });
+
+  test('the deadline passes before the claim: not taken; after it: claimed', async () => {
+    const silentInvoker = await invoker('silent', () => undefined);
+    expect(await dispatcherOver([silentInvoker.target]).dispatch('ns|ns/x', '{}', Date.now() + 100)).toEqual({ kind: 'not-taken' });
+    const slow = await invoker('slow', (_req, res) => res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders());
+    expect(await dispatcherOver([slow.target]).dispatch('ns|ns/x', '{}', Date.now() + 200)).toEqual({ kind: 'claimed' });
+  });
+
+  test('recorded by another process first: claimed (the record is read from the store)', async () => {
+    const a = await invoker('lost-race', (_req, res) => {
+      res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders();
+      res.end(JSON.stringify({ stored: false }));
+    });
+    expect(await dispatcherOver([a.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'claimed' });
+  });
+
+  test('an invoker this controller already fills is skipped without asking', async () => {
+    let release: () => void = () => undefined;
+    const busy = await invoker(
+      'busy',
+      (_req, res) => {
+        res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders();
+        release = () => res.end(JSON.stringify({ record }));
+      },
+      1,
+    );
+    const next = await invoker('spare', runsIt);
+    const targets = [busy.target, next.target];
+    const dispatcher = dispatcherOver(targets);
+    const key = keyHomedOn(busy.target, targets);
+    const first = dispatcher.dispatch(key, '{}', deadline());
+    while (busy.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(await dispatcher.dispatch(key, '{}', deadline())).toEqual({ kind: 'record', record });
+    expect(busy.seen).toHaveLength(1);
+    release();
+    expect(await first).toEqual({ kind: 'record', record });
+  });
+});
