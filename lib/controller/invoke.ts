@@ -52,13 +52,15 @@ interface AdmittedActivation {
   body: string;
   /** What places the action on its home invoker. */
   homeKey: string;
+  /** Whether its lease is written (it goes through the queue). */
+  leased: boolean;
 }
 
 /**
  * Builds the activation's message and admits it within the namespace's throttles (a 429
  * otherwise). An admitted activation holds a slot until its record is stored.
  */
-async function admitActivation(deps: ControllerDeps, request: ActivationRequest): Promise<AdmittedActivation> {
+async function admitActivation(deps: ControllerDeps, request: ActivationRequest, lease: boolean): Promise<AdmittedActivation> {
   const { resolved, identity, payload } = request;
   const activationId = newActivationId();
   const actionPath = formatEntityPath(resolved.reference.path);
@@ -82,8 +84,8 @@ async function admitActivation(deps: ControllerDeps, request: ActivationRequest)
   if (payloadBytes > SYSTEM_LIMITS.maxPayloadSize || Buffer.byteLength(body) > MAX_MESSAGE_BYTES) {
     throw new WhiskError(413, Messages.tooLarge);
   }
-  await deps.throttles.admitActivation(identity, activationId);
-  return { activationId, identity, body, homeKey: `${message.namespace}|${message.action.namespace}/${actionPath}` };
+  await deps.throttles.admitActivation(identity, activationId, lease);
+  return { activationId, identity, body, leased: lease, homeKey: `${message.namespace}|${message.action.namespace}/${actionPath}` };
 }
 
 /** Puts an admitted activation on the queue; not accepted (it throws), its slot is given back. */
@@ -91,10 +93,14 @@ async function sendToQueue(deps: ControllerDeps, admitted: AdmittedActivation): 
   // An invoker fleet that scaled to zero is woken in the background: the message waits for it.
   deps.waker?.wake().catch(() => undefined);
   try {
+    if (!admitted.leased) {
+      await deps.throttles.leaseActivation(admitted.identity, admitted.activationId);
+      admitted.leased = true;
+    }
     await deps.queue.sendRaw(admitted.body);
   } catch (error) {
     // An accepted one is given back when its record is stored.
-    await deps.throttles.cancelActivation(admitted.identity, admitted.activationId).catch(() => undefined);
+    await deps.throttles.cancelActivation(admitted.identity, admitted.activationId, admitted.leased).catch(() => undefined);
     throw error;
   }
 }
@@ -105,7 +111,7 @@ async function sendToQueue(deps: ControllerDeps, admitted: AdmittedActivation): 
  * one whatever happens.
  */
 export async function enqueueActivation(deps: ControllerDeps, request: ActivationRequest): Promise<string> {
-  const admitted = await admitActivation(deps, request);
+  const admitted = await admitActivation(deps, request, true);
   await sendToQueue(deps, admitted);
   return admitted.activationId;
 }
@@ -119,7 +125,8 @@ export async function enqueueActivation(deps: ControllerDeps, request: Activatio
  */
 export async function runBlocking(deps: ControllerDeps, request: ActivationRequest, waitMs: number, signal?: AbortSignal): Promise<{ activationId: string; record?: ActivationRecord }> {
   const deadline = Date.now() + waitMs;
-  const admitted = await admitActivation(deps, request);
+  // Dispatched straight to an invoker, an activation needs no lease: its claim follows at once.
+  const admitted = await admitActivation(deps, request, !deps.dispatcher);
   const { activationId, identity } = admitted;
   if (deps.dispatcher) {
     const result = await deps.dispatcher.dispatch(admitted.homeKey, admitted.body, deadline);

@@ -1,6 +1,7 @@
 import { ThrottleMessages, WhiskError } from '../model/errors';
 import { userLimits } from '../model/limits';
 import type { Identity } from '../store/subjects';
+import { retryFor } from '../store/retry';
 import type { ThrottleCounters } from '../store/throttle-counters';
 
 /** How long giving back the slot of an activation that could not be enqueued is retried. */
@@ -14,30 +15,33 @@ const CANCEL_RETRY_MS = 8000;
 export class Throttles {
   constructor(private readonly counters: ThrottleCounters) {}
 
-  /** Admits one activation or throws a 429. An admitted activation holds a slot until its record is stored. */
-  async admitActivation(identity: Identity, activationId: string): Promise<void> {
+  /**
+   * Admits one activation or throws a 429. An admitted activation holds a slot until its record is
+   * stored; `lease`: it goes through the queue (see ThrottleCounters).
+   */
+  async admitActivation(identity: Identity, activationId: string, lease: boolean): Promise<void> {
     const limits = userLimits(identity.limits);
-    const admission = await this.counters.admit(identity.namespace, activationId, { perMinute: limits.invocationsPerMinute, concurrent: limits.concurrentInvocations });
+    const admission = await this.counters.admit(identity.namespace, activationId, { perMinute: limits.invocationsPerMinute, concurrent: limits.concurrentInvocations }, { lease });
     if (admission.admitted) return;
     if (admission.limit === 'perMinute') throw new WhiskError(429, ThrottleMessages.perMinute(admission.count, limits.invocationsPerMinute));
     throw new WhiskError(429, ThrottleMessages.concurrent(admission.count, limits.concurrentInvocations));
   }
 
+  /** Writes the lease of an admitted activation that goes on the queue after all (no invoker took it directly). */
+  async leaseActivation(identity: Identity, activationId: string): Promise<void> {
+    await this.counters.writeLease(identity.namespace, activationId);
+  }
+
   /**
-   * Gives back the slot of an admitted activation that was never enqueued. The enqueue failed most
-   * likely because the store is away for a moment (an endpoint restarting), so this retries for a
-   * few seconds: a slot not given back would count against the namespace for its whole lease.
+   * Gives back the slot of an admitted activation that was never enqueued (its lease, then its
+   * count). The enqueue failed most likely because the store is away for a moment (an endpoint
+   * restarting), so each step is retried for a few seconds: a slot not given back would count
+   * against the namespace until the reconciler finds it.
    */
-  async cancelActivation(identity: Identity, activationId: string, retryForMs = CANCEL_RETRY_MS): Promise<void> {
+  async cancelActivation(identity: Identity, activationId: string, leased: boolean, retryForMs = CANCEL_RETRY_MS): Promise<void> {
     const giveUpAt = Date.now() + retryForMs;
-    for (let delay = 250; ; delay *= 2) {
-      try {
-        return await this.counters.releaseSlot(identity.namespace, activationId);
-      } catch (error) {
-        if (Date.now() + delay > giveUpAt) throw error;
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
+    if (leased) await retryFor(retryForMs, () => this.counters.deleteLease(identity.namespace, activationId));
+    await retryFor(Math.max(0, giveUpAt - Date.now()), () => this.counters.countOff(identity.namespace));
   }
 
   /** Admits one trigger fire or throws a 429. */

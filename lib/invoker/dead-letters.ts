@@ -9,7 +9,7 @@ export interface DeadLetterDrainerDeps {
   deadLetters: InvocationQueue;
   activations: ActivationsRepository;
   registry: InvokerRegistry;
-  throttles: Pick<ThrottleCounters, 'releaseSlot'>;
+  throttles: Pick<ThrottleCounters, 'countOff' | 'deleteLease'>;
 }
 
 /** Messages kept in the dead-letter queue for operators are looked at again this rarely (SQS's maximum). */
@@ -72,7 +72,8 @@ export class DeadLetterDrainer {
     const { namespace, activationId } = activation;
     const record = await activations.get(namespace, activationId);
     if (record) {
-      await this.deps.throttles.releaseSlot(namespace, activationId).catch(() => undefined);
+      // Counted off by whoever stored it; its lease may be left, had that process died right after.
+      await this.deps.throttles.deleteLease(namespace, activationId).catch(() => undefined);
       if (record.response.statusCode === 3) await deadLetters.setVisibility(message.receiptHandle, KEEP_HIDDEN_S);
       else await deadLetters.delete(message.receiptHandle);
       return;
@@ -88,8 +89,11 @@ export class DeadLetterDrainer {
       return;
     }
     const failed = holder ? failedRecord(activation, holder.claimedAt, ABANDONED_ERROR) : failedRecord(activation, Date.now(), DEAD_LETTER_ERROR);
-    if (await activations.complete(failed, activation.action.path)) this.log.warn({ activationId, namespace }, 'dead-lettered activation recorded as failed');
-    await this.deps.throttles.releaseSlot(namespace, activationId).catch(() => undefined);
+    if (await activations.complete(failed, activation.action.path)) {
+      this.log.warn({ activationId, namespace }, 'dead-lettered activation recorded as failed');
+      await this.deps.throttles.countOff(namespace).catch(() => undefined);
+    }
+    await this.deps.throttles.deleteLease(namespace, activationId).catch(() => undefined);
     await deadLetters.setVisibility(message.receiptHandle, KEEP_HIDDEN_S);
   }
 }

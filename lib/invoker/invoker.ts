@@ -17,6 +17,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { ClaimedActivation } from '../store/activations';
 import type { SlotReconciler } from './slot-reconciler';
+import { retryFor } from '../store/retry';
 
 /** How long a start waits for a draining predecessor of its id on this host to exit (an orphan's bound, and some). */
 const PREDECESSOR_EXIT_WAIT_MS = 40_000;
@@ -74,9 +75,9 @@ export interface StoredOutcome {
 export type DirectOutcome = { outcome: 'full' } | { outcome: 'taken' } | ({ outcome: 'done' } & StoredOutcome);
 
 /** What a claim keeps of its message. */
-function aboutOf(message: ActivationMessage): ClaimedActivation {
+function aboutOf(message: ActivationMessage, admitted: boolean): ClaimedActivation {
   const { subject, action, cause, transactionId, acceptedAt } = message;
-  return { subject, action, cause, transactionId, acceptedAt };
+  return { subject, action, cause, transactionId, acceptedAt, ...(admitted ? { admitted } : {}) };
 }
 
 export interface InvokerOptions {
@@ -110,8 +111,8 @@ export interface InvokerDeps {
   entities: EntitiesRepository;
   activations: ActivationsRepository;
   registry: InvokerRegistry;
-  /** Gives back the namespace's in-flight slot once an activation the controller admitted has its record. */
-  throttles: Pick<ThrottleCounters, 'releaseSlot'>;
+  /** Counts an admitted activation off its namespace's in flight once its record is stored, and deletes its lease. */
+  throttles: Pick<ThrottleCounters, 'countOff' | 'countBack' | 'deleteLease'>;
   pool: ContainerPool;
   /** Gives back slots that nothing else will (run with each sweep). */
   slots?: Pick<SlotReconciler, 'reconcile'>;
@@ -131,6 +132,9 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
   return settled;
 }
 
+/** How long a throttle count or lease write is retried while the store is away (an endpoint restarting). */
+const STORE_RETRY_MS = 8000;
+
 /** Time to wait for both log sentinels after a run before giving up on framing. */
 const LOG_FRAME_WAIT_MS = 2000;
 
@@ -147,7 +151,7 @@ export class Invoker {
   private readonly running = new Set<Promise<void>>();
   private readonly actionCache = new Map<string, StoredAction>();
   /** Activations claimed here and not yet recorded (top-level and components), for a stop that cannot wait for them. */
-  private readonly claimed = new Map<string, ActivationMessage>();
+  private readonly claimed = new Map<string, { message: ActivationMessage; admitted?: { leased: boolean } }>();
   /** Activations this invoker is claiming or running, by id, so a duplicate delivery can wait for them. */
   private readonly activeById = new Map<string, Promise<void>>();
   private heartbeat: NodeJS.Timeout | undefined;
@@ -184,10 +188,12 @@ export class Invoker {
 
   /** Ends every activation claimed here and not yet recorded in a whisk error record. */
   private async recordUnfinished(): Promise<void> {
-    for (const message of this.claimed.values()) {
+    for (const { message, admitted } of this.claimed.values()) {
       this.log.warn({ activationId: message.activationId }, 'activation still unfinished when the invoker stopped; recording it as failed');
-      await this.deps.activations.complete(failedRecord(message, message.acceptedAt, ABANDONED_ERROR), message.action.path).catch((error: unknown) => this.log.error({ err: error }, 'could not record an unfinished activation'));
-      await this.releaseSlot(message);
+      const record = failedRecord(message, message.acceptedAt, ABANDONED_ERROR);
+      await (admitted ? this.completeTopLevel(record, message, admitted.leased) : this.deps.activations.complete(record, message.action.path)).catch((error: unknown) =>
+        this.log.error({ err: error }, 'could not record an unfinished activation'),
+      );
     }
   }
 
@@ -225,8 +231,9 @@ export class Invoker {
     const newer = lastSeenAt === undefined ? [] : claims.filter((claim) => claim.claimedAt > lastSeenAt);
     for (const claim of claims.filter((c) => !newer.includes(c))) {
       const message: ActivationMessage = { ...claim, params: {}, blocking: false };
-      // A component has no slot: giving one back is harmless.
-      if (await this.completeTopLevel(failedRecord(message, claim.claimedAt, ABANDONED_ERROR), message)) {
+      // A composition's component was never admitted: it has no slot.
+      const record = failedRecord(message, claim.claimedAt, ABANDONED_ERROR);
+      if (await (claim.admitted ? this.completeTopLevel(record, message, true) : this.deps.activations.complete(record, message.action.path))) {
         this.log.warn({ activationId: claim.activationId, holder: claimant }, 'activation claimed by an invoker that is gone; recorded it as failed');
       }
     }
@@ -342,9 +349,9 @@ export class Invoker {
     this.inFlight++;
     const work = (async (): Promise<DirectOutcome> => {
       await this.renewStaleLease();
-      if (!(await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message)))) return { outcome: 'taken' };
+      if (!(await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message, true)))) return { outcome: 'taken' };
       onClaimed();
-      return { outcome: 'done', ...(await this.finishClaimed(message, newBudget(), true)) };
+      return { outcome: 'done', ...(await this.finishClaimed(message, newBudget(), { leased: false })) };
     })();
     const settled = work.then(
       () => undefined,
@@ -392,43 +399,56 @@ export class Invoker {
   private async claimAndRun(received: ReceivedMessage, message: ActivationMessage): Promise<void> {
     // A process back from a stall renews its lease before taking more work under it.
     await this.renewStaleLease();
-    const claimed = await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message));
+    const claimed = await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message, true));
     if (!claimed) {
       await this.dropDuplicate(received, message);
       return;
     }
-    await this.finishClaimed(message, newBudget(), true);
+    await this.finishClaimed(message, newBudget(), { leased: true });
     await this.deps.queue.delete(received.receiptHandle);
   }
 
   /**
-   * Stores the record of an activation the controller admitted, then gives back its throttle slot
-   * (also when another process stored the record first: giving back twice is harmless).
+   * Stores the record of an activation the controller admitted and counts it off its namespace's
+   * in flight, both at once (one round trip): the count is put back when the write stored nothing
+   * (another process recorded it first, and counted it off itself) or failed. `leased`: it came
+   * through the queue, with a lease to delete.
    */
-  private async completeTopLevel(record: ActivationRecord, message: ActivationMessage): Promise<boolean> {
-    const stored = await this.deps.activations.complete(record, message.action.path);
-    await this.releaseSlot(message);
-    return stored;
+  private async completeTopLevel(record: ActivationRecord, message: ActivationMessage, leased: boolean): Promise<boolean> {
+    const { namespace } = message;
+    const [stored, countedOff] = await Promise.allSettled([
+      this.deps.activations.complete(record, message.action.path),
+      retryFor(STORE_RETRY_MS, () => this.deps.throttles.countOff(namespace)),
+    ]);
+    if (countedOff.status === 'rejected') this.log.warn({ err: countedOff.reason }, 'could not count an activation off its namespace');
+    else if (stored.status !== 'fulfilled' || !stored.value) {
+      await retryFor(STORE_RETRY_MS, () => this.deps.throttles.countBack(namespace)).catch((error: unknown) => this.log.warn({ err: error }, 'could not count an activation back in'));
+    }
+    if (stored.status === 'rejected') throw stored.reason;
+    if (leased) await this.deleteLease(message);
+    return stored.value;
   }
 
-  private async releaseSlot(message: ActivationMessage): Promise<void> {
-    await this.deps.throttles.releaseSlot(message.namespace, message.activationId).catch((error: unknown) => this.log.warn({ err: error }, 'could not give back a throttle slot'));
+  private async deleteLease(message: ActivationMessage): Promise<void> {
+    await retryFor(STORE_RETRY_MS, () => this.deps.throttles.deleteLease(message.namespace, message.activationId)).catch((error: unknown) =>
+      this.log.warn({ err: error }, 'could not delete a throttle lease'),
+    );
   }
 
   /**
    * Runs a claimed activation and stores its record; whatever fails, a claimed activation ends in a
    * record and is not run again. `topLevel`: a message from the bus (not a composition's component).
    */
-  private async finishClaimed(message: ActivationMessage, budget: CompositionBudget, topLevel = false): Promise<StoredOutcome> {
-    this.claimed.set(message.activationId, message);
+  private async finishClaimed(message: ActivationMessage, budget: CompositionBudget, admitted?: { leased: boolean }): Promise<StoredOutcome> {
+    this.claimed.set(message.activationId, { message, admitted });
     try {
-      return await this.runAndStore(message, budget, topLevel);
+      return await this.runAndStore(message, budget, admitted);
     } finally {
       this.claimed.delete(message.activationId);
     }
   }
 
-  private async runAndStore(message: ActivationMessage, budget: CompositionBudget, topLevel: boolean): Promise<StoredOutcome> {
+  private async runAndStore(message: ActivationMessage, budget: CompositionBudget, admitted: { leased: boolean } | undefined): Promise<StoredOutcome> {
     let record: ActivationRecord;
     try {
       record = await this.runClaimed(message, budget);
@@ -436,7 +456,7 @@ export class Invoker {
       this.log.error({ err: error, activationId: message.activationId }, 'activation failed inside the invoker');
       record = failedRecord(message, message.acceptedAt, 'Failed to provision resources to run the action.');
     }
-    const store = (r: ActivationRecord) => (topLevel ? this.completeTopLevel(r, message) : this.deps.activations.complete(r, message.action.path));
+    const store = (r: ActivationRecord) => (admitted ? this.completeTopLevel(r, message, admitted.leased) : this.deps.activations.complete(r, message.action.path));
     await this.renewStaleLease();
     try {
       return { record, stored: await store(record) };
@@ -449,7 +469,7 @@ export class Invoker {
 
   /** A component of a sequence or conductor, run here to its record. */
   private async runChild(message: ActivationMessage, budget: CompositionBudget): Promise<ActivationRecord> {
-    if (!(await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message)))) {
+    if (!(await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message, false)))) {
       throw new Error(`the fresh activation id ${message.activationId} was already claimed`);
     }
     return (await this.finishClaimed(message, budget)).record;
@@ -469,15 +489,16 @@ export class Invoker {
   private async dropDuplicate(received: ReceivedMessage, message: ActivationMessage): Promise<void> {
     if (await this.deps.activations.get(message.namespace, message.activationId)) {
       this.log.info({ activationId: message.activationId }, 'duplicate delivery of a finished activation; dropped');
-      // Its slot may not have been given back, had the process that stored the record died right after.
-      await this.releaseSlot(message);
+      // Its lease may not have been deleted, had the process that stored the record died right
+      // after (or run it from a direct dispatch, which has none of its own).
+      await this.deleteLease(message);
       await this.deps.queue.delete(received.receiptHandle);
       return;
     }
     const holder = await this.deps.activations.claimHolder(message.namespace, message.activationId);
     if (holder && (await this.holderIsGone(holder.invoker))) {
       this.log.warn({ activationId: message.activationId, holder: holder.invoker }, 'activation claimed by an invoker that is gone; recording it as failed');
-      await this.completeTopLevel(failedRecord(message, holder.claimedAt, ABANDONED_ERROR), message);
+      await this.completeTopLevel(failedRecord(message, holder.claimedAt, ABANDONED_ERROR), message, true);
       await this.deps.queue.delete(received.receiptHandle);
       return;
     }

@@ -115,7 +115,12 @@ async function main(): Promise<void> {
       registry,
       throttles,
       slots: new SlotReconciler(
-        { queues: [new InvocationQueue(sqs, config.queues.invoke), new InvocationQueue(sqs, config.queues.invokeDeadLetter)], throttles, activations },
+        {
+          queues: [new InvocationQueue(sqs, config.queues.invoke), new InvocationQueue(sqs, config.queues.invokeDeadLetter)],
+          throttles,
+          activations,
+          claimants: () => registry.unsweptClaimants(),
+        },
         log.child({ component: 'slots' }),
         Number(process.env.SKYWHISK_SLOT_RECONCILE_AFTER_MS ?? DEFAULT_RECONCILE_AFTER_MS),
       ),

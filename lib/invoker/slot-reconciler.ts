@@ -6,8 +6,10 @@ import type { ThrottleCounters } from '../store/throttle-counters';
 export interface SlotReconcilerDeps {
   /** Every queue an accepted activation's message can be in: the invocation queue and its dead-letter queue. */
   queues: InvocationQueue[];
-  throttles: Pick<ThrottleCounters, 'leases' | 'releaseSlot' | 'inFlightCounts' | 'correctInFlight'>;
-  activations: Pick<ActivationsRepository, 'claimHolder'>;
+  throttles: Pick<ThrottleCounters, 'leases' | 'deleteLease' | 'countOff' | 'inFlightCounts' | 'correctInFlight'>;
+  activations: Pick<ActivationsRepository, 'progress' | 'claimsHeldBy'>;
+  /** The invoker processes that may hold claims (see InvokerRegistry.unsweptClaimants). */
+  claimants: () => Promise<string[]>;
 }
 
 /**
@@ -17,20 +19,20 @@ export interface SlotReconcilerDeps {
 export const DEFAULT_RECONCILE_AFTER_MS = 60_000;
 
 /**
- * Keeps the throttles honest when a process died at the wrong moment:
- * - A controller that died between taking a slot and sending the message (the client got no id)
- *   leaves a lease that nothing gives back. Whenever every queue is empty, a lease whose activation
- *   has neither a claim nor a record has no message anywhere: it is released. (A lease whose
- *   activation has a record is released too: its holder died before giving it back.)
- * - A lease past its deadline stops counting, whatever the queues hold.
- * - A process that died between writing a lease and counting it (or between deleting one and
- *   counting it off) leaves the namespace's in-flight count off by one. A difference between the
- *   count and the live leases seen in two runs in a row is corrected (one seen once may be an
- *   admission or a release half way through).
+ * Keeps the throttles honest when a process died at the wrong moment (see ThrottleCounters):
+ * - A controller that died between admitting an activation and sending its message (the client got
+ *   no id) leaves a lease nothing will delete. Whenever every queue is empty, a lease whose
+ *   activation has neither a claim nor a record has no message anywhere: it is deleted and its
+ *   activation counted off. A lease whose activation has a record is deleted too (its holder died
+ *   before deleting it), and so is one past its deadline, whatever the queues hold.
+ * - What is really in flight is the live leases and the admitted activations claimed and not yet
+ *   recorded. A namespace whose count differs from that by the same amount in two runs in a row
+ *   (a process died between storing a record and counting it off, say) is corrected; a difference
+ *   seen once may be an admission or a record half way through.
  */
 export class SlotReconciler {
   private lastRunAt = -Infinity;
-  /** Differences between in-flight counts and live leases seen in the last run, by namespace. */
+  /** Differences between in-flight counts and what is in flight seen in the last run, by namespace. */
   private lastDifferences = new Map<string, number>();
 
   constructor(
@@ -40,46 +42,58 @@ export class SlotReconciler {
   ) {}
 
   /**
-   * Returns how many slots were given back. Runs at most once per `reconcileAfterMs`: it scans
-   * the coordination table.
+   * Returns how many leases were deleted. Runs at most once per `reconcileAfterMs`: it scans the
+   * coordination table.
    */
   async reconcile(now = Date.now()): Promise<number> {
     if (now - this.lastRunAt < this.reconcileAfterMs) return 0;
     this.lastRunAt = now;
     let queuesEmpty = true;
     for (const queue of this.deps.queues) if (!(await queue.isEmpty())) queuesEmpty = false;
-    let released = 0;
-    const liveLeases = new Map<string, number>();
+    let deleted = 0;
+    const inFlight = new Map<string, Set<string>>();
+    const count = (namespace: string, activationId: string) => inFlight.set(namespace, (inFlight.get(namespace) ?? new Set()).add(activationId));
     for await (const lease of this.deps.throttles.leases()) {
       const { namespace, activationId } = lease;
       if (lease.deadline <= now) {
-        await this.deps.throttles.releaseSlot(namespace, activationId, now);
-        released++;
-        this.log.warn({ namespace, activationId }, 'a throttle slot outlived its lease; gave it back');
+        if (await this.deps.throttles.deleteLease(namespace, activationId, now)) {
+          deleted++;
+          this.log.warn({ namespace, activationId }, 'a throttle lease outlived its deadline; deleted it');
+        }
         continue;
       }
-      // A claim means it runs (its holder gives the slot back); a record or nothing means nobody will.
-      if (queuesEmpty && lease.takenAt <= now - this.reconcileAfterMs && !(await this.deps.activations.claimHolder(namespace, activationId))) {
-        await this.deps.throttles.releaseSlot(namespace, activationId);
-        released++;
-        this.log.warn({ namespace, activationId }, 'gave back a throttle slot no activation holds any more');
+      if (lease.takenAt > now - this.reconcileAfterMs) {
+        count(namespace, activationId);
         continue;
       }
-      liveLeases.set(namespace, (liveLeases.get(namespace) ?? 0) + 1);
+      const progress = await this.deps.activations.progress(namespace, activationId);
+      if (progress === 'claimed' || (progress === undefined && !queuesEmpty)) {
+        count(namespace, activationId);
+        continue;
+      }
+      if (await this.deps.throttles.deleteLease(namespace, activationId)) {
+        deleted++;
+        // Recorded: counted off by whoever stored it. Nowhere: nobody ever will.
+        if (progress === undefined) await this.deps.throttles.countOff(namespace);
+        this.log.warn({ namespace, activationId, progress: progress ?? 'nowhere' }, 'deleted a throttle lease no activation holds any more');
+      }
     }
-    await this.correctCounts(liveLeases);
-    return released;
+    for (const claimant of await this.deps.claimants()) {
+      for (const claim of await this.deps.activations.claimsHeldBy(claimant)) if (claim.admitted) count(claim.namespace, claim.activationId);
+    }
+    await this.correctCounts(inFlight);
+    return deleted;
   }
 
-  private async correctCounts(liveLeases: Map<string, number>): Promise<void> {
+  private async correctCounts(inFlight: Map<string, Set<string>>): Promise<void> {
     const differences = new Map<string, number>();
     for await (const { namespace, inflight } of this.deps.throttles.inFlightCounts()) {
-      const difference = (liveLeases.get(namespace) ?? 0) - inflight;
+      const difference = (inFlight.get(namespace)?.size ?? 0) - inflight;
       if (difference === 0) continue;
       differences.set(namespace, difference);
       if (this.lastDifferences.get(namespace) !== difference) continue;
       if (await this.deps.throttles.correctInFlight(namespace, inflight, difference)) {
-        this.log.warn({ namespace, counted: inflight, leases: inflight + difference }, 'corrected the in-flight count of a namespace to its live slots');
+        this.log.warn({ namespace, counted: inflight, inFlight: inflight + difference }, 'corrected the in-flight count of a namespace to what is in flight');
         differences.delete(namespace);
       }
     }

@@ -69,6 +69,8 @@ export interface ClaimedActivation {
   cause?: string;
   transactionId: string;
   acceptedAt: number;
+  /** Admitted by a controller (so counted in its namespace's in flight), unlike a composition's component. */
+  admitted?: boolean;
 }
 
 /** A claim found by its holder: enough to end it in a whisk error record. */
@@ -189,6 +191,15 @@ export class ActivationsRepository {
       }
     }
     return claims;
+  }
+
+  /** How far an activation got: claimed (running), recorded, or neither (its message is somewhere, or nowhere). */
+  async progress(namespace: string, activationId: string): Promise<'claimed' | 'recorded' | undefined> {
+    const { Item } = await this.dynamo.send(
+      new GetCommand({ TableName: this.table, Key: { namespace, activationId }, ConsistentRead: true, ProjectionExpression: '#s', ExpressionAttributeNames: { '#s': 'state' } }),
+    );
+    if (!Item) return undefined;
+    return Item.state === 'running' ? 'claimed' : 'recorded';
   }
 
   /** Who holds the claim of an activation that has no record yet. */

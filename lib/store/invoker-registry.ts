@@ -111,6 +111,11 @@ export class InvokerRegistry {
       .filter((invoker) => !this.holdsLease(invoker, now));
   }
 
+  /** Every invoker process that may still hold claims (`id/instance`): all but those swept. */
+  async unsweptClaimants(): Promise<string[]> {
+    return (await this.registrations()).filter((item) => item.swept !== true).map((item) => String(item.sk));
+  }
+
   /** Notes that every claim of a gone process has been recorded, so nobody looks for them again. */
   async markSwept(claimant: string): Promise<void> {
     await this.dynamo.send(

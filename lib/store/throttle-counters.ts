@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Coalescer } from './coalescer';
 import { queryPages } from './query-pages';
 
 export type RateKind = 'fires';
@@ -18,21 +19,36 @@ export type Admission = { admitted: true } | { admitted: false; limit: 'perMinut
 /** How often admission retries when another controller changed the namespace's counters at the same instant. */
 const ADMIT_ATTEMPTS = 8;
 
+/** A namespace's throttle limits, as admission checks them. */
+export interface AdmissionLimits {
+  perMinute: number;
+  concurrent: number;
+}
+
 /**
  * Per-namespace throttle counters in the coordination table, shared by every controller (each
  * Lambda instance) and invoker, so the limits hold however many run.
  * - `throttle#<ns>` / `admission`: the namespace's current minute window (`minute`, `minuteCount`)
- *   and its activations in flight (`inflight`). Admitting one activation is one conditional
- *   update of this item, whatever the number in flight: both limits are checked and both counts
- *   taken at once, so two controllers can never both take the last slot.
- * - `slots#<ns>` / `<activation id>`: one lease per activation admitted and not yet ended in a
- *   record, written beside the update. It makes giving back idempotent: whoever deletes an
- *   existing lease (the invoker that stored the record, a duplicate delivery, the dead-letter
- *   drainer, the reconciler) takes one off `inflight`, and nobody else does. A crash between the
- *   two writes leaves `inflight` one off its leases; SlotReconciler puts it right.
+ *   and its activations in flight (`inflight`). Admitting is one conditional update of this item,
+ *   whatever the number in flight: both limits are checked and both counts taken at once, so two
+ *   controllers can never both take the last slot. Admissions arriving together in one process
+ *   share one update (`ADD k` if k more fit), and so do count-offs (`ADD -k`).
+ * - An admitted activation is counted off exactly once: by the process whose write stored its
+ *   record (the conditional write succeeds once), or by the controller that could not send it.
+ * - `slots#<ns>` / `<activation id>`: a lease for each activation that goes through the queue
+ *   (where it may wait), deleted once its record is stored. A blocking activation dispatched
+ *   straight to an invoker has none: its claim follows within milliseconds. The leases and the
+ *   claims are what is really in flight; SlotReconciler compares them with `inflight` and puts
+ *   right what a crash between two writes left.
  * - `throttle#<ns>` / `fires#<minute>`: trigger fires in one fixed minute window (one atomic ADD).
  */
 export class ThrottleCounters {
+  private readonly admissions = new Coalescer<{ limits: AdmissionLimits; minute: number }, Admission>((key, items) => this.admitBatch(key.slice(key.indexOf('|') + 1), items));
+  private readonly countOffs = new Coalescer<null, void>(async (namespace, items) => {
+    await this.addInFlight(namespace, -items.length);
+    return items.map(() => undefined);
+  });
+
   constructor(
     private readonly dynamo: DynamoDBDocumentClient,
     private readonly table: string,
@@ -56,27 +72,86 @@ export class ThrottleCounters {
 
   /**
    * Admits one activation within `perMinute` invocations in the current minute and `concurrent` in
-   * flight, taking a slot for it (given back with `releaseSlot`). One round trip: the counters'
-   * update and the lease are written at once.
+   * flight (one round trip, shared with the admissions of the namespace sent at the same time). An
+   * admitted activation is counted off with `countOff` once its record is stored; with `lease`,
+   * its lease (see `writeLease`) is written at the same time.
    */
-  async admit(namespace: string, activationId: string, limits: { perMinute: number; concurrent: number }, now = Date.now()): Promise<Admission> {
-    const lease = this.dynamo.send(
+  async admit(namespace: string, activationId: string, limits: AdmissionLimits, options: { lease?: boolean; now?: number } = {}): Promise<Admission> {
+    const now = options.now ?? Date.now();
+    const minute = Math.floor(now / 60_000);
+    if (!options.lease) return this.admissions.submit(`${limits.perMinute}/${limits.concurrent}|${namespace}`, { limits, minute });
+    const [leaseWritten, admission] = await Promise.allSettled([
+      this.writeLease(namespace, activationId, now),
+      this.admissions.submit(`${limits.perMinute}/${limits.concurrent}|${namespace}`, { limits, minute }),
+    ]);
+    if (admission.status === 'fulfilled' && admission.value.admitted && leaseWritten.status === 'fulfilled') return admission.value;
+    // Refused, or half written: whatever was written is taken back.
+    if (leaseWritten.status === 'fulfilled') await this.deleteLease(namespace, activationId);
+    if (admission.status === 'fulfilled' && admission.value.admitted) await this.addInFlight(namespace, -1);
+    if (admission.status === 'rejected') throw admission.reason;
+    if (leaseWritten.status === 'rejected') throw leaseWritten.reason;
+    return admission.value;
+  }
+
+  /**
+   * Admissions of one namespace sent together: all of them with one update when they fit (as
+   * they do, but near a limit or at a new minute), else one by one.
+   */
+  private async admitBatch(namespace: string, items: Array<{ limits: AdmissionLimits; minute: number }>): Promise<Admission[]> {
+    const { limits } = items[0];
+    const minute = Math.max(...items.map((item) => item.minute));
+    const k = items.length;
+    if (k > 1 && k <= limits.perMinute && k <= limits.concurrent) {
+      const together = await this.conditionalUpdate({
+        Key: { pk: pkOf(namespace), sk: ADMISSION_SK },
+        UpdateExpression: 'ADD minuteCount :k, inflight :k',
+        ConditionExpression: '#minute = :m AND minuteCount <= :perMinute AND (attribute_not_exists(inflight) OR inflight <= :concurrent)',
+        ExpressionAttributeNames: { '#minute': 'minute' },
+        ExpressionAttributeValues: { ':k': k, ':m': minute, ':perMinute': limits.perMinute - k, ':concurrent': limits.concurrent - k },
+      });
+      if (together) return items.map(() => ({ admitted: true }));
+    }
+    const admissions: Admission[] = [];
+    for (const item of items) admissions.push(await this.count(namespace, item.limits, item.minute));
+    return admissions;
+  }
+
+  /** Writes the lease of an activation that goes through the queue (see the class comment). */
+  async writeLease(namespace: string, activationId: string, now = Date.now()): Promise<void> {
+    await this.dynamo.send(
       new PutCommand({
         TableName: this.table,
         Item: { pk: slotsPkOf(namespace), sk: activationId, deadline: now + SLOT_LEASE_MS, expiresAt: Math.ceil((now + SLOT_LEASE_MS) / 1000) + 3600 },
       }),
     );
-    const counted = this.count(namespace, limits, Math.floor(now / 60_000));
-    const [leaseWritten, admission] = await Promise.allSettled([lease, counted]);
-    if (admission.status === 'fulfilled' && admission.value.admitted && leaseWritten.status === 'fulfilled') return admission.value;
-    // Refused, or half written: whatever was written is taken back.
-    if (leaseWritten.status === 'fulfilled') {
-      await this.dynamo.send(new DeleteCommand({ TableName: this.table, Key: { pk: slotsPkOf(namespace), sk: activationId } }));
+  }
+
+  /** Deletes an activation's lease; true when there was one (only one caller ever sees true). */
+  async deleteLease(namespace: string, activationId: string, onlyIfExpiredAt?: number): Promise<boolean> {
+    try {
+      const { Attributes } = await this.dynamo.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: slotsPkOf(namespace), sk: activationId },
+          ReturnValues: 'ALL_OLD',
+          ...(onlyIfExpiredAt === undefined ? {} : { ConditionExpression: 'deadline <= :now', ExpressionAttributeValues: { ':now': onlyIfExpiredAt } }),
+        }),
+      );
+      return Attributes !== undefined;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
     }
-    if (admission.status === 'fulfilled' && admission.value.admitted) await this.addInFlight(namespace, -1);
-    if (admission.status === 'rejected') throw admission.reason;
-    if (leaseWritten.status === 'rejected') throw leaseWritten.reason;
-    return admission.value;
+  }
+
+  /** Counts one admitted activation off the namespace's in flight (shared with the count-offs sent at the same time). */
+  countOff(namespace: string): Promise<void> {
+    return this.countOffs.submit(namespace, null);
+  }
+
+  /** Counts an activation in again that was counted off by mistake (its record was another's to store). */
+  async countBack(namespace: string): Promise<void> {
+    await this.addInFlight(namespace, 1);
   }
 
   /** Takes one in-flight slot and one count of `minute` unless a limit is reached. */
@@ -169,28 +244,6 @@ export class ThrottleCounters {
         ? { ExpressionAttributeValues: { ':delta': delta } }
         : { ConditionExpression: 'inflight = :now', ExpressionAttributeValues: { ':delta': delta, ':now': ifNow } }),
     });
-  }
-
-  /**
-   * Gives back the slot of an activation; giving it back again, or one never taken (a
-   * composition's component), does nothing. Only the call that deletes the lease counts it off.
-   */
-  async releaseSlot(namespace: string, activationId: string, onlyIfExpiredAt?: number): Promise<void> {
-    let Attributes: Record<string, unknown> | undefined;
-    try {
-      ({ Attributes } = await this.dynamo.send(
-        new DeleteCommand({
-          TableName: this.table,
-          Key: { pk: slotsPkOf(namespace), sk: activationId },
-          ReturnValues: 'ALL_OLD',
-          ...(onlyIfExpiredAt === undefined ? {} : { ConditionExpression: 'deadline <= :now', ExpressionAttributeValues: { ':now': onlyIfExpiredAt } }),
-        }),
-      ));
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return;
-      throw error;
-    }
-    if (Attributes) await this.addInFlight(namespace, -1);
   }
 
   /** The namespace's activations in flight, as admission counts them. */

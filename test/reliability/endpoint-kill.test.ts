@@ -14,7 +14,16 @@ const channel = new SideChannel();
 beforeAll(async () => {
   await channel.start();
   // Twenty kills in a row would back the restarts off to 30 s each; a second is enough here.
-  env = await startTestPlatform({ SKYWHISK_RESTART_MAX_BACKOFF_MS: '1000', SKYWHISK_QUEUE_VISIBILITY_S: '4', SKYWHISK_INVOKER_CONCURRENCY: '24', SKYWHISK_MEMORY_BUDGET_MB: '8192', SKYWHISK_STEM_CELLS: '' });
+  env = await startTestPlatform({
+    SKYWHISK_RESTART_MAX_BACKOFF_MS: '1000',
+    SKYWHISK_QUEUE_VISIBILITY_S: '4',
+    SKYWHISK_INVOKER_CONCURRENCY: '24',
+    SKYWHISK_MEMORY_BUDGET_MB: '8192',
+    SKYWHISK_STEM_CELLS: '',
+    // A throttle count a write lost while the endpoint was down is put right within seconds here.
+    SKYWHISK_INVOKER_SWEEP_MS: '500',
+    SKYWHISK_SLOT_RECONCILE_AFTER_MS: '1000',
+  });
   const wsk = env.wsk();
   await wsk.actions.create({
     name: 'tracked',

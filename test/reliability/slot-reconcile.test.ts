@@ -25,7 +25,7 @@ test('a slot no activation holds is given back once the queues are empty, not wh
     const { activationId: running } = await wsk.actions.invoke({ name: 'long' });
     // What the dead controller left: a slot for an id whose message was never sent.
     const orphan = newActivationId();
-    await new ThrottleCounters(env.clients.dynamo, configFromEnv({}).tables.coordination).admit('guest', orphan, { perMinute: 1_000_000, concurrent: 1000 });
+    await new ThrottleCounters(env.clients.dynamo, configFromEnv({}).tables.coordination).admit('guest', orphan, { perMinute: 1_000_000, concurrent: 1000 }, { lease: true });
 
     // Older than the reconcile age, but the running activation's message is still in flight: kept.
     await new Promise((r) => setTimeout(r, 3000));
