@@ -205,7 +205,10 @@ async function directRunFloor(): Promise<number[]> {
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
-  const { platform, dataDir, dispose } = await startBenchPlatform({ SKYWHISK_CONTAINER_FACTORY: FACTORY });
+  // One invoker with room for every connection: 32 activations at once, 32 containers of 256 MB.
+  const concurrency = process.env.SKYWHISK_INVOKER_CONCURRENCY ?? '32';
+  const memoryMb = process.env.SKYWHISK_MEMORY_BUDGET_MB ?? '8192';
+  const { platform, dataDir, dispose } = await startBenchPlatform({ SKYWHISK_CONTAINER_FACTORY: FACTORY, SKYWHISK_INVOKER_CONCURRENCY: concurrency, SKYWHISK_MEMORY_BUDGET_MB: memoryMb });
   const endpointDir = join(dataDir, 'endpoint');
   const meter = new CostMeter(platform, endpointDir);
   const { dynamo } = createAwsClients({ endpoint: platform.endpointUrl, region: 'us-east-1', credentials: platform.endpointCredentials });
@@ -223,7 +226,7 @@ async function main(): Promise<void> {
     await put('rules/tick-noop', { trigger: '/_/tick', action: '/_/noop' });
     const blockingUrl = `${api}/actions/noop?blocking=true`;
 
-    console.log(`Skywhisk invoke path, ${FACTORY} factory, node ${process.version}, invoker concurrency ${process.env.SKYWHISK_INVOKER_CONCURRENCY ?? 16}`);
+    console.log(`Skywhisk invoke path, ${FACTORY} factory, node ${process.version}, invoker concurrency ${concurrency}, memory ${memoryMb} MB, direct dispatch ${process.env.SKYWHISK_DIRECT_DISPATCH !== 'false'}`);
     // Sequential, one client: against a direct /run of a warm container of the same factory.
     const sequential: number[] = [];
     for (let i = 0; i < SEQUENTIAL_CALLS + 50; i++) {
@@ -240,6 +243,8 @@ async function main(): Promise<void> {
     console.log(`  p50 over the direct /run: ${(summarize(sequential).p50 - summarize(floor).p50).toFixed(2)} ms`);
 
     printWrk('wrk blocking, 1 connection', await wrk(blockingUrl, 1, Math.min(SECONDS, 10), platform.auth));
+    // Warm a container for every connection first: the figures are of warm invokes.
+    await wrk(blockingUrl, 32, 5, platform.auth);
     await meter.begin();
     const blocking = await wrk(blockingUrl, 32, SECONDS, platform.auth);
     printWrk('wrk blocking, 32 connections', blocking);

@@ -1,14 +1,17 @@
 import {
   ChangeMessageVisibilityCommand,
   CreateQueueCommand,
+  DeleteMessageBatchCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SendMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { ActivationMessage } from '../model/activation';
+import { Coalescer } from '../store/coalescer';
 
 export interface ReceivedMessage {
   body: string;
@@ -25,9 +28,18 @@ export const DEFAULT_VISIBILITY_TIMEOUT_S = 30;
 /** Deliveries before a message moves to the dead-letter queue. */
 export const DEFAULT_MAX_RECEIVE_COUNT = 3;
 
-/** The SQS invocation queue: controllers send activation messages, invokers receive them. */
+/** SQS takes at most 10 messages, and 256 KiB in all, in one batch call. */
+const MAX_BATCH_ENTRIES = 10;
+const MAX_BATCH_BYTES = 256 * 1024;
+
+/**
+ * The SQS invocation queue: controllers send activation messages, invokers receive them. Sends and
+ * deletes made at the same time go in batch calls (see Coalescer): one call for up to ten.
+ */
 export class InvocationQueue {
   private url: Promise<string> | undefined;
+  private readonly sends = new Coalescer<string, void>((_, bodies) => this.sendBatch(bodies), MAX_BATCH_ENTRIES);
+  private readonly deletes = new Coalescer<string, void>((_, handles) => this.deleteBatch(handles), MAX_BATCH_ENTRIES);
 
   constructor(
     private readonly sqs: SQSClient,
@@ -49,8 +61,19 @@ export class InvocationQueue {
     await this.sendRaw(JSON.stringify(message));
   }
 
-  async sendRaw(body: string): Promise<void> {
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: await this.queueUrl(), MessageBody: body }));
+  /** Sends one message; resolved once SQS has accepted it. */
+  sendRaw(body: string): Promise<void> {
+    return this.sends.submit('', body);
+  }
+
+  private async sendBatch(bodies: string[]): Promise<Array<void | Error>> {
+    const QueueUrl = await this.queueUrl();
+    if (bodies.length === 1 || bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0) > MAX_BATCH_BYTES) {
+      // Alone, or too large together: one call each.
+      return Promise.all(bodies.map((MessageBody) => this.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody })).then(() => undefined, (error: unknown) => asError(error))));
+    }
+    const { Failed } = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: bodies.map((MessageBody, i) => ({ Id: String(i), MessageBody })) }));
+    return batchOutcomes(bodies.length, Failed);
   }
 
   async receive(maxMessages: number, waitTimeSeconds: number, abortSignal?: AbortSignal): Promise<ReceivedMessage[]> {
@@ -70,8 +93,18 @@ export class InvocationQueue {
     }));
   }
 
-  async delete(receiptHandle: string): Promise<void> {
-    await this.sqs.send(new DeleteMessageCommand({ QueueUrl: await this.queueUrl(), ReceiptHandle: receiptHandle }));
+  delete(receiptHandle: string): Promise<void> {
+    return this.deletes.submit('', receiptHandle);
+  }
+
+  private async deleteBatch(handles: string[]): Promise<Array<void | Error>> {
+    const QueueUrl = await this.queueUrl();
+    if (handles.length === 1) {
+      await this.sqs.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: handles[0] }));
+      return [undefined];
+    }
+    const { Failed } = await this.sqs.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: handles.map((ReceiptHandle, i) => ({ Id: String(i), ReceiptHandle })) }));
+    return batchOutcomes(handles.length, Failed);
   }
 
   /** Whether the queue holds no message at all: none waiting, in flight or delayed (as SQS counts them, approximately). */
@@ -87,6 +120,17 @@ export class InvocationQueue {
       new ChangeMessageVisibilityCommand({ QueueUrl: await this.queueUrl(), ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
     );
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/** One outcome per entry of a batch call: an Error for each entry SQS reports as failed. */
+function batchOutcomes(count: number, failed: Array<{ Id?: string; Code?: string; Message?: string }> | undefined): Array<void | Error> {
+  const outcomes: Array<void | Error> = Array.from({ length: count }, () => undefined);
+  for (const entry of failed ?? []) outcomes[Number(entry.Id)] = new Error(`SQS refused a batch entry: ${entry.Code ?? 'error'} ${entry.Message ?? ''}`.trim());
+  return outcomes;
 }
 
 /** Creates the invocation queue and its dead-letter queue with a redrive policy (local mode). */

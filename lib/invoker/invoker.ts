@@ -112,7 +112,7 @@ export interface InvokerDeps {
   activations: ActivationsRepository;
   registry: InvokerRegistry;
   /** Counts an admitted activation off its namespace's in flight once its record is stored, and deletes its lease. */
-  throttles: Pick<ThrottleCounters, 'countOff' | 'countBack' | 'deleteLease'>;
+  throttles: Pick<ThrottleCounters, 'countOff' | 'countBack' | 'dropLease'>;
   pool: ContainerPool;
   /** Gives back slots that nothing else will (run with each sweep). */
   slots?: Pick<SlotReconciler, 'reconcile'>;
@@ -430,7 +430,7 @@ export class Invoker {
   }
 
   private async deleteLease(message: ActivationMessage): Promise<void> {
-    await retryFor(STORE_RETRY_MS, () => this.deps.throttles.deleteLease(message.namespace, message.activationId)).catch((error: unknown) =>
+    await retryFor(STORE_RETRY_MS, () => this.deps.throttles.dropLease(message.namespace, message.activationId)).catch((error: unknown) =>
       this.log.warn({ err: error }, 'could not delete a throttle lease'),
     );
   }

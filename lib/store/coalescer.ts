@@ -8,8 +8,14 @@ export class Coalescer<Item, Result> {
   private readonly waiting = new Map<string, Array<{ item: Item; resolve: (result: Result) => void; reject: (error: unknown) => void }>>();
   private readonly sending = new Set<string>();
 
-  /** `send` handles one batch and returns one result per item, in order. */
-  constructor(private readonly send: (key: string, items: Item[]) => Promise<Result[]>) {}
+  /**
+   * `send` handles one batch (at most `maxBatch` items: more waiting go in several batches at
+   * once) and returns one result per item, in order, or an Error for an item that failed alone.
+   */
+  constructor(
+    private readonly send: (key: string, items: Item[]) => Promise<Array<Result | Error>>,
+    private readonly maxBatch = Infinity,
+  ) {}
 
   submit(key: string, item: Item): Promise<Result> {
     return new Promise<Result>((resolve, reject) => {
@@ -23,17 +29,27 @@ export class Coalescer<Item, Result> {
   private async drain(key: string): Promise<void> {
     this.sending.add(key);
     try {
-      for (let batch = this.waiting.get(key); batch?.length; batch = this.waiting.get(key)) {
+      for (let waiting = this.waiting.get(key); waiting?.length; waiting = this.waiting.get(key)) {
         this.waiting.delete(key);
-        try {
-          const results = await this.send(
-            key,
-            batch.map((entry) => entry.item),
-          );
-          batch.forEach((entry, i) => entry.resolve(results[i]));
-        } catch (error) {
-          batch.forEach((entry) => entry.reject(error));
-        }
+        const batches: Array<typeof waiting> = [];
+        for (let i = 0; i < waiting.length; i += Math.min(this.maxBatch, waiting.length)) batches.push(waiting.slice(i, i + this.maxBatch));
+        await Promise.all(
+          batches.map(async (batch) => {
+            try {
+              const results = await this.send(
+                key,
+                batch.map((entry) => entry.item),
+              );
+              batch.forEach((entry, i) => {
+                const result = results[i];
+                if (result instanceof Error) entry.reject(result);
+                else entry.resolve(result);
+              });
+            } catch (error) {
+              batch.forEach((entry) => entry.reject(error));
+            }
+          }),
+        );
       }
     } finally {
       this.sending.delete(key);

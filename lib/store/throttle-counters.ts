@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { Coalescer } from './coalescer';
 import { queryPages } from './query-pages';
 
@@ -48,6 +48,8 @@ export class ThrottleCounters {
     await this.addInFlight(namespace, -items.length);
     return items.map(() => undefined);
   });
+  /** Lease puts and deletes made at the same time go in one BatchWriteItem (at most 25). */
+  private readonly leaseWrites = new Coalescer<{ put?: Record<string, unknown>; delete?: Record<string, unknown> }, void>((_, writes) => this.writeLeases(writes), 25);
 
   constructor(
     private readonly dynamo: DynamoDBDocumentClient,
@@ -118,12 +120,37 @@ export class ThrottleCounters {
 
   /** Writes the lease of an activation that goes through the queue (see the class comment). */
   async writeLease(namespace: string, activationId: string, now = Date.now()): Promise<void> {
-    await this.dynamo.send(
-      new PutCommand({
-        TableName: this.table,
-        Item: { pk: slotsPkOf(namespace), sk: activationId, deadline: now + SLOT_LEASE_MS, expiresAt: Math.ceil((now + SLOT_LEASE_MS) / 1000) + 3600 },
-      }),
-    );
+    await this.leaseWrites.submit('', {
+      put: { pk: slotsPkOf(namespace), sk: activationId, deadline: now + SLOT_LEASE_MS, expiresAt: Math.ceil((now + SLOT_LEASE_MS) / 1000) + 3600 },
+    });
+  }
+
+  /** Deletes the lease of a recorded activation, when it has one (batched; nothing says whether it had). */
+  async dropLease(namespace: string, activationId: string): Promise<void> {
+    await this.leaseWrites.submit('', { delete: { pk: slotsPkOf(namespace), sk: activationId } });
+  }
+
+  private async writeLeases(writes: Array<{ put?: Record<string, unknown>; delete?: Record<string, unknown> }>): Promise<Array<void | Error>> {
+    if (writes.length === 1) {
+      const [write] = writes;
+      if (write.put) await this.dynamo.send(new PutCommand({ TableName: this.table, Item: write.put }));
+      else await this.dynamo.send(new DeleteCommand({ TableName: this.table, Key: write.delete }));
+      return [undefined];
+    }
+    // One item may appear once in a batch: a put and a delete of the same lease go one after the other.
+    const keyOf = (write: (typeof writes)[number]) => JSON.stringify([(write.put ?? write.delete)!.pk, (write.put ?? write.delete)!.sk]);
+    if (new Set(writes.map(keyOf)).size < writes.length) {
+      for (const write of writes) await this.writeLeases([write]);
+      return writes.map(() => undefined);
+    }
+    let requests = writes.map((write) => (write.put ? { PutRequest: { Item: write.put } } : { DeleteRequest: { Key: write.delete! } }));
+    for (let attempt = 0; requests.length && attempt < 5; attempt++) {
+      if (attempt) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      const { UnprocessedItems } = await this.dynamo.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
+      requests = (UnprocessedItems?.[this.table] ?? []) as typeof requests;
+    }
+    if (requests.length) throw new Error(`${requests.length} throttle lease writes were left unprocessed`);
+    return writes.map(() => undefined);
   }
 
   /** Deletes an activation's lease; true when there was one (only one caller ever sees true). */
