@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Agent, request, type IncomingMessage } from 'node:http';
+import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { ActivationRecord } from '../model/activation';
 import { CLAIMED_HEADER, DISPATCH_PATH } from '../invoker/dispatch-server';
@@ -19,9 +19,10 @@ export interface DispatchTarget {
  * - `claimed`: an invoker claimed it (or it was claimed already), so it will end in a record in
  *   the store, but its answer did not come back in time (or the connection broke);
  * - `not-taken`: no invoker took it for sure (all full, none reachable, or an answer that says
- *   nothing): it goes on the queue, where the claim keeps a copy an invoker did take from running twice.
+ *   nothing): it goes on the queue, where the claim keeps a copy an invoker did take from running
+ *   twice. `ambiguous`: an invoker may have taken it after all (a broken connection, a stall).
  */
-export type DispatchResult = { kind: 'record'; record: ActivationRecord } | { kind: 'claimed' } | { kind: 'not-taken' };
+export type DispatchResult = { kind: 'record'; record: ActivationRecord } | { kind: 'claimed' } | { kind: 'not-taken'; ambiguous: boolean };
 
 /**
  * The invoker order for one action: rendezvous hashing over the invokers' ids, so each action has
@@ -38,7 +39,7 @@ export function homeOrder(key: string, targets: DispatchTarget[]): DispatchTarge
 
 /** How long the list of invokers is reused before it is read from the registry again. */
 export const DEFAULT_DIRECTORY_TTL_MS = 2000;
-/** An invoker that refused a connection is passed over for this long. */
+/** An invoker that refused a connection, or stalled, is passed over for this long. */
 const UNREACHABLE_FOR_MS = 5000;
 
 /** The live invokers that take direct dispatches, read from the registry at most every `ttlMs` (2 s). */
@@ -76,7 +77,10 @@ export class InvokerDirectory {
   }
 }
 
-type Attempt = { kind: 'record'; record: ActivationRecord } | { kind: 'claimed' } | { kind: 'full' } | { kind: 'unreachable' } | { kind: 'not-taken' };
+type Attempt = DispatchResult | { kind: 'full' } | { kind: 'unreachable' } | { kind: 'slow' } | { kind: 'stale-socket' };
+
+/** How long an invoker has to store its claim and say so before it counts as stalled. */
+const CLAIM_WAIT_MS = 2000;
 
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -100,76 +104,101 @@ export class DirectDispatcher {
   /** Dispatches `body` (an activation message) for the action `key`, waiting at most until `deadline` (epoch ms). */
   async dispatch(key: string, body: string, deadline: number): Promise<DispatchResult> {
     const now = Date.now();
+    let ambiguous = false;
     for (const target of homeOrder(key, await this.directory.live())) {
       if ((this.inFlight.get(target.url) ?? 0) >= target.capacity) continue;
       if ((this.unreachableUntil.get(target.url) ?? 0) > now) continue;
       this.inFlight.set(target.url, (this.inFlight.get(target.url) ?? 0) + 1);
       let attempt: Attempt;
       try {
-        attempt = await this.post(target, body, deadline);
+        attempt = await this.post(target, body, deadline, this.agent);
+        // A kept-alive socket the invoker had just closed: once more on a fresh one (a repeat
+        // of a dispatch that did arrive finds the claim, and answers 409).
+        if (attempt.kind === 'stale-socket') attempt = await this.post(target, body, deadline, false);
       } finally {
         this.inFlight.set(target.url, (this.inFlight.get(target.url) ?? 1) - 1);
       }
       if (attempt.kind === 'full') continue;
-      if (attempt.kind === 'unreachable') {
+      if (attempt.kind === 'unreachable' || attempt.kind === 'slow' || attempt.kind === 'stale-socket') {
         this.unreachableUntil.set(target.url, Date.now() + UNREACHABLE_FOR_MS);
-        continue;
+        // A slow invoker may still claim it: whoever runs it, the claim lets only one.
+        if (attempt.kind !== 'unreachable') ambiguous = true;
+        if (Date.now() < deadline) continue;
+        return { kind: 'not-taken', ambiguous };
       }
+      if (attempt.kind === 'not-taken') return { kind: 'not-taken', ambiguous: ambiguous || attempt.ambiguous };
       return attempt;
     }
-    return { kind: 'not-taken' };
+    return { kind: 'not-taken', ambiguous };
   }
 
-  private post(target: DispatchTarget, body: string, deadline: number): Promise<Attempt> {
+  private post(target: DispatchTarget, body: string, deadline: number, agent: Agent | false): Promise<Attempt> {
     return new Promise<Attempt>((resolve) => {
       let claimed = false;
       let settled = false;
+      const timers: NodeJS.Timeout[] = [];
       const settle = (attempt: Attempt) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        timers.forEach(clearTimeout);
         resolve(attempt);
       };
-      const url = new URL(DISPATCH_PATH, target.url);
-      const req = request(
-        url,
-        {
+      // Whatever it had sent when it broke, that invoker may have taken it.
+      const broken = (): Attempt => (claimed ? { kind: 'claimed' } : { kind: 'not-taken', ambiguous: true });
+      let req: ClientRequest;
+      try {
+        req = request(new URL(DISPATCH_PATH, target.url), {
           method: 'POST',
-          agent: this.agent,
+          agent,
           headers: { authorization: `Bearer ${this.secret}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-        },
-        (res: IncomingMessage) => {
-          claimed = res.statusCode === 200 && res.headers[CLAIMED_HEADER] === 'true';
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', () => settle(claimed ? { kind: 'claimed' } : { kind: 'not-taken' }));
-          res.on('close', () => settle(claimed ? { kind: 'claimed' } : { kind: 'not-taken' }));
-          res.on('end', () => {
-            if (res.statusCode === 503) return settle({ kind: 'full' });
-            // Claimed or recorded elsewhere already: its record comes from there.
-            if (res.statusCode === 409) return settle({ kind: 'claimed' });
-            if (!claimed) {
-              this.log.warn({ invoker: target.id, status: res.statusCode }, 'an invoker refused a direct dispatch');
-              return settle({ kind: 'not-taken' });
-            }
-            try {
-              const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { record?: ActivationRecord };
-              settle(answer.record ? { kind: 'record', record: answer.record } : { kind: 'claimed' });
-            } catch {
-              settle({ kind: 'claimed' });
-            }
-          });
-        },
-      );
+        });
+      } catch {
+        // A dispatch URL this process cannot use.
+        return settle({ kind: 'unreachable' });
+      }
+      req.on('response', (res: IncomingMessage) => {
+        claimed = res.statusCode === 200 && res.headers[CLAIMED_HEADER] === 'true';
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('error', () => settle(broken()));
+        res.on('close', () => settle(broken()));
+        res.on('end', () => {
+          if (res.statusCode === 503) return settle({ kind: 'full' });
+          // Claimed or recorded elsewhere already: its record comes from there.
+          if (res.statusCode === 409) return settle({ kind: 'claimed' });
+          if (!claimed) {
+            this.log.warn({ invoker: target.id, status: res.statusCode }, 'an invoker refused a direct dispatch');
+            return settle({ kind: 'not-taken', ambiguous: false });
+          }
+          try {
+            const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { record?: ActivationRecord };
+            settle(answer.record ? { kind: 'record', record: answer.record } : { kind: 'claimed' });
+          } catch {
+            settle({ kind: 'claimed' });
+          }
+        });
+      });
       // Past the deadline the caller answers 202 with the id; the activation goes on where it is.
-      const timer = setTimeout(() => {
-        settle(claimed ? { kind: 'claimed' } : { kind: 'not-taken' });
-        req.destroy();
-      }, Math.max(0, deadline - Date.now()));
+      timers.push(
+        setTimeout(() => {
+          settle(broken());
+          req.destroy();
+        }, Math.max(0, deadline - Date.now())),
+      );
+      // A claim is one store write: an invoker that has not answered by now is stalled or cut off.
+      timers.push(
+        setTimeout(() => {
+          if (claimed) return;
+          settle({ kind: 'slow' });
+          req.destroy();
+        }, Math.min(CLAIM_WAIT_MS, Math.max(0, deadline - Date.now()))),
+      );
       req.on('error', (error: NodeJS.ErrnoException) => {
+        if (claimed) return settle({ kind: 'claimed' });
         // Refused before anything was sent: that invoker surely did not take it.
-        if (!claimed && error.code && CONNECT_ERRORS.has(error.code) && !req.reusedSocket) return settle({ kind: 'unreachable' });
-        settle(claimed ? { kind: 'claimed' } : { kind: 'not-taken' });
+        if (error.code && CONNECT_ERRORS.has(error.code) && !req.reusedSocket) return settle({ kind: 'unreachable' });
+        if (req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) return settle({ kind: 'stale-socket' });
+        settle(broken());
       });
       req.end(body);
     });

@@ -88,8 +88,8 @@ async function admitActivation(deps: ControllerDeps, request: ActivationRequest,
   return { activationId, identity, body, leased: lease, homeKey: `${message.namespace}|${message.action.namespace}/${actionPath}` };
 }
 
-/** Puts an admitted activation on the queue; not accepted (it throws), its slot is given back. */
-async function sendToQueue(deps: ControllerDeps, admitted: AdmittedActivation): Promise<void> {
+/** Puts an admitted activation on the queue; not accepted (it throws), its slot is given back unless `cancelOnFailure` is false. */
+async function sendToQueue(deps: ControllerDeps, admitted: AdmittedActivation, cancelOnFailure = true): Promise<void> {
   // An invoker fleet that scaled to zero is woken in the background: the message waits for it.
   deps.waker?.wake().catch(() => undefined);
   try {
@@ -100,7 +100,7 @@ async function sendToQueue(deps: ControllerDeps, admitted: AdmittedActivation): 
     await deps.queue.sendRaw(admitted.body);
   } catch (error) {
     // An accepted one is given back when its record is stored.
-    await deps.throttles.cancelActivation(admitted.identity, admitted.activationId, admitted.leased).catch(() => undefined);
+    if (cancelOnFailure) await deps.throttles.cancelActivation(admitted.identity, admitted.activationId, admitted.leased).catch(() => undefined);
     throw error;
   }
 }
@@ -131,7 +131,9 @@ export async function runBlocking(deps: ControllerDeps, request: ActivationReque
   if (deps.dispatcher) {
     const result = await deps.dispatcher.dispatch(admitted.homeKey, admitted.body, deadline);
     if (result.kind === 'record') return { activationId, record: result.record };
-    if (result.kind === 'not-taken') await sendToQueue(deps, admitted);
+    // An invoker may have it after all: were the queue to refuse it, it is not counted off here
+    // (that invoker would count it off too); the reconciler puts the count right if need be.
+    if (result.kind === 'not-taken') await sendToQueue(deps, admitted, !result.ambiguous);
   } else {
     await sendToQueue(deps, admitted);
   }

@@ -132,6 +132,9 @@ async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolea
   return settled;
 }
 
+/** A claim of this process that nothing here works on is recorded as abandoned once it is this old. */
+const ORPHANED_CLAIM_MS = 10_000;
+
 /** How long a throttle count or lease write is retried while the store is away (an endpoint restarting). */
 const STORE_RETRY_MS = 8000;
 
@@ -209,10 +212,27 @@ export class Invoker {
         if (claimantOf(gone) === this.claimant()) continue;
         await this.recordClaimsOf(claimantOf(gone), gone.state === 'stopped' ? undefined : gone.heartbeatAt);
       }
+      await this.recordOwnOrphans();
     } catch (error) {
       this.log.warn({ err: error }, 'could not look for claims of invokers that are gone');
     }
     await this.reconcileSlots();
+  }
+
+  /**
+   * Records the claims of this very process that nothing here works on any more: their record
+   * could not be stored (the store was away through every retry), or the claim landed although
+   * its write reported an error. Nobody else would, while this process lives.
+   */
+  private async recordOwnOrphans(): Promise<void> {
+    for (const claim of await this.deps.activations.claimsHeldBy(this.claimant())) {
+      if (this.activeById.has(claim.activationId) || this.claimed.has(claim.activationId) || Date.now() - claim.claimedAt < ORPHANED_CLAIM_MS) continue;
+      const message: ActivationMessage = { ...claim, params: {}, blocking: false };
+      const record = failedRecord(message, claim.claimedAt, ABANDONED_ERROR);
+      if (await (claim.admitted ? this.completeTopLevel(record, message, true) : this.deps.activations.complete(record, message.action.path))) {
+        this.log.warn({ activationId: claim.activationId }, 'an activation claimed here was left without a record; recorded it as failed');
+      }
+    }
   }
 
   private async reconcileSlots(): Promise<void> {
@@ -307,8 +327,9 @@ export class Invoker {
         continue;
       }
       for (const message of messages) {
-        if (this.stopping) {
-          // Received after stop was asked: hand it straight back to the queue.
+        // Received after stop was asked, or after direct dispatches filled the room it was asked
+        // for during the long poll: handed straight back to the queue.
+        if (this.stopping || this.inFlight >= this.options.maxConcurrent) {
           await this.deps.queue.setVisibility(message.receiptHandle, 0).catch(() => undefined);
           continue;
         }

@@ -26,9 +26,10 @@ export const DEFAULT_RECONCILE_AFTER_MS = 60_000;
  *   activation counted off. A lease whose activation has a record is deleted too (its holder died
  *   before deleting it), and so is one past its deadline, whatever the queues hold.
  * - What is really in flight is the live leases and the admitted activations claimed and not yet
- *   recorded. A namespace whose count differs from that by the same amount in two runs in a row
- *   (a process died between storing a record and counting it off, say) is corrected; a difference
- *   seen once may be an admission or a record half way through.
+ *   recorded. A namespace whose count differs from that by the same amount in two runs in a row,
+ *   and did not move while it was looked at (a process died between storing a record and counting
+ *   it off, say), is corrected; a difference seen once may be an admission or a record half way
+ *   through.
  */
 export class SlotReconciler {
   private lastRunAt = -Infinity;
@@ -51,6 +52,9 @@ export class SlotReconciler {
     let queuesEmpty = true;
     for (const queue of this.deps.queues) if (!(await queue.isEmpty())) queuesEmpty = false;
     let deleted = 0;
+    // Counts read before and after the look at what is in flight: a namespace whose count moved
+    // meanwhile is busy, and its difference says nothing.
+    const countsBefore = await this.counts();
     const inFlight = new Map<string, Set<string>>();
     const count = (namespace: string, activationId: string) => inFlight.set(namespace, (inFlight.get(namespace) ?? new Set()).add(activationId));
     for await (const lease of this.deps.throttles.leases()) {
@@ -81,13 +85,20 @@ export class SlotReconciler {
     for (const claimant of await this.deps.claimants()) {
       for (const claim of await this.deps.activations.claimsHeldBy(claimant)) if (claim.admitted) count(claim.namespace, claim.activationId);
     }
-    await this.correctCounts(inFlight);
+    await this.correctCounts(inFlight, countsBefore);
     return deleted;
   }
 
-  private async correctCounts(inFlight: Map<string, Set<string>>): Promise<void> {
+  private async counts(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for await (const { namespace, inflight } of this.deps.throttles.inFlightCounts()) counts.set(namespace, inflight);
+    return counts;
+  }
+
+  private async correctCounts(inFlight: Map<string, Set<string>>, countsBefore: Map<string, number>): Promise<void> {
     const differences = new Map<string, number>();
-    for await (const { namespace, inflight } of this.deps.throttles.inFlightCounts()) {
+    for (const [namespace, inflight] of await this.counts()) {
+      if (countsBefore.get(namespace) !== inflight) continue;
       const difference = (inFlight.get(namespace)?.size ?? 0) - inflight;
       if (difference === 0) continue;
       differences.set(namespace, difference);

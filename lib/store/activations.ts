@@ -154,11 +154,14 @@ export class ActivationsRepository {
       const count = await putChunks(this.dynamo, this.table, gz, (n) => ({ namespace: record.namespace, activationId: chunkKey(record.activationId, n), expiresAt }));
       item = { ...base, recordChunks: count };
     }
+    // As with claims: when the SDK retries a put that had landed, the retry's refusal is
+    // recognised as this very write by its token (and the caller counts it as stored).
+    const recordToken = randomUUID();
     try {
       await this.dynamo.send(
         new PutCommand({
           TableName: this.table,
-          Item: item,
+          Item: { ...item, recordToken },
           ConditionExpression: 'attribute_not_exists(activationId) OR #s = :running',
           ExpressionAttributeNames: { '#s': 'state' },
           ExpressionAttributeValues: { ':running': 'running' },
@@ -166,8 +169,11 @@ export class ActivationsRepository {
       );
       return true;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const { Item } = await this.dynamo.send(
+        new GetCommand({ TableName: this.table, Key: { namespace: record.namespace, activationId: record.activationId }, ConsistentRead: true, ProjectionExpression: 'recordToken' }),
+      );
+      return Item?.recordToken === recordToken;
     }
   }
 

@@ -99,7 +99,7 @@ export class ThrottleCounters {
    * Admissions of one namespace sent together: all of them with one update when they fit (as
    * they do, but near a limit or at a new minute), else one by one.
    */
-  private async admitBatch(namespace: string, items: Array<{ limits: AdmissionLimits; minute: number }>): Promise<Admission[]> {
+  private async admitBatch(namespace: string, items: Array<{ limits: AdmissionLimits; minute: number }>): Promise<Array<Admission | Error>> {
     const { limits } = items[0];
     const minute = Math.max(...items.map((item) => item.minute));
     const k = items.length;
@@ -113,8 +113,9 @@ export class ThrottleCounters {
       });
       if (together) return items.map(() => ({ admitted: true }));
     }
-    const admissions: Admission[] = [];
-    for (const item of items) admissions.push(await this.count(namespace, item.limits, item.minute));
+    // One by one; one that fails fails alone (those before it are admitted and stay so).
+    const admissions: Array<Admission | Error> = [];
+    for (const item of items) admissions.push(await this.count(namespace, item.limits, item.minute).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))));
     return admissions;
   }
 

@@ -113,10 +113,10 @@ describe('dispatch', () => {
     expect(next.seen).toHaveLength(2);
   });
 
-  test('every invoker full: not taken (it goes on the queue)', async () => {
+  test('every invoker full: surely not taken (it goes on the queue)', async () => {
     const a = await invoker('full-a', answers(503));
     const b = await invoker('full-b', answers(503));
-    expect(await dispatcherOver([a.target, b.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'not-taken' });
+    expect(await dispatcherOver([a.target, b.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'not-taken', ambiguous: false });
   });
 
   test('already claimed or recorded elsewhere (409): its record comes from the store', async () => {
@@ -128,13 +128,13 @@ describe('dispatch', () => {
     const a = await invoker('refuses', answers(401));
     const b = await invoker('other', runsIt);
     const targets = [a.target, b.target];
-    expect(await dispatcherOver(targets).dispatch(keyHomedOn(a.target, targets), '{}', deadline())).toEqual({ kind: 'not-taken' });
+    expect(await dispatcherOver(targets).dispatch(keyHomedOn(a.target, targets), '{}', deadline())).toEqual({ kind: 'not-taken', ambiguous: false });
     expect(b.seen).toEqual([]);
   });
 
-  test('the connection breaks before the claim: not taken; after it: claimed', async () => {
+  test('the connection breaks before the claim: not taken, though maybe by that invoker; after it: claimed', async () => {
     const before = await invoker('dies-before', (req) => req.socket.destroy());
-    expect(await dispatcherOver([before.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'not-taken' });
+    expect(await dispatcherOver([before.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'not-taken', ambiguous: true });
     const after = await invoker('dies-after', (req, res) => {
       res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders();
       setTimeout(() => req.socket.destroy(), 20);
@@ -142,11 +142,30 @@ describe('dispatch', () => {
     expect(await dispatcherOver([after.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'claimed' });
   });
 
-  test('the deadline passes before the claim: not taken; after it: claimed', async () => {
+  test('the deadline passes before the claim: not taken, though maybe; after it: claimed', async () => {
     const silentInvoker = await invoker('silent', () => undefined);
-    expect(await dispatcherOver([silentInvoker.target]).dispatch('ns|ns/x', '{}', Date.now() + 100)).toEqual({ kind: 'not-taken' });
+    expect(await dispatcherOver([silentInvoker.target]).dispatch('ns|ns/x', '{}', Date.now() + 100)).toEqual({ kind: 'not-taken', ambiguous: true });
     const slow = await invoker('slow', (_req, res) => res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders());
     expect(await dispatcherOver([slow.target]).dispatch('ns|ns/x', '{}', Date.now() + 200)).toEqual({ kind: 'claimed' });
+  });
+
+  test('an invoker that does not claim within 2 s counts as stalled: the next one runs it', async () => {
+    const stalled = await invoker('stalled', () => undefined);
+    const next = await invoker('after-stall', runsIt);
+    const targets = [stalled.target, next.target];
+    const dispatcher = dispatcherOver(targets);
+    const key = keyHomedOn(stalled.target, targets);
+    expect(await dispatcher.dispatch(key, '{}', deadline())).toEqual({ kind: 'record', record });
+    // And it is passed over for a while, without waiting on it again.
+    expect(await dispatcher.dispatch(key, '{}', deadline())).toEqual({ kind: 'record', record });
+    expect(stalled.seen).toHaveLength(1);
+  });
+
+  test('an invoker URL this controller cannot use is passed over', async () => {
+    const next = await invoker('after-bad-url', runsIt);
+    const bad = { id: 'bad-url', url: 'not a url', capacity: 4 };
+    const targets = [bad, next.target];
+    expect(await dispatcherOver(targets).dispatch(keyHomedOn(bad, targets), '{}', deadline())).toEqual({ kind: 'record', record });
   });
 
   test('recorded by another process first: claimed (the record is read from the store)', async () => {
