@@ -241,22 +241,54 @@ export class ActivationsRepository {
     return undefined;
   }
 
-  /** Finished records, newest first, paged with limit and skip. */
+  /**
+   * Finished records, newest first, paged with limit and skip. The skipped records are walked
+   * over by their keys only (nothing of them is sent or decoded), then the page is read from
+   * the key after the last one skipped.
+   */
   async list(namespace: string, query: ListActivationsQuery): Promise<ActivationRecord[]> {
-    const wanted = query.skip + query.limit;
-    const found: ActivationRecord[] = [];
     let exclusiveStartKey: Record<string, unknown> | undefined;
+    if (query.skip > 0) {
+      const after = await this.keyAfterSkipping(namespace, query);
+      if (!after) return [];
+      exclusiveStartKey = after;
+    }
+    const found: ActivationRecord[] = [];
     do {
-      const page = await this.dynamo.send(
-        new QueryCommand({ ...this.rangeQuery(namespace, query), ExclusiveStartKey: exclusiveStartKey }),
-      );
+      const page = await this.dynamo.send(new QueryCommand({ ...this.rangeQuery(namespace, query), ExclusiveStartKey: exclusiveStartKey }));
       for (const item of page.Items ?? []) {
         const record = await this.decode(item as ActivationItem);
         if (record) found.push(record);
+        if (found.length === query.limit) return found;
       }
       exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey && found.length < wanted);
-    return found.slice(query.skip, wanted);
+    } while (exclusiveStartKey);
+    return found;
+  }
+
+  /** The key of the `skip`-th finished record of the query (where the page after it starts), or undefined when there are fewer. */
+  private async keyAfterSkipping(namespace: string, query: ListActivationsQuery): Promise<Record<string, unknown> | undefined> {
+    const range = this.rangeQuery(namespace, query);
+    const keyAttributes = query.name !== undefined ? ['namespace', 'activationId', 'nameKey'] : ['namespace', 'activationId'];
+    const names: Record<string, string> = { ...range.ExpressionAttributeNames };
+    keyAttributes.forEach((attribute, i) => (names[`#k${i}`] = attribute));
+    let skipped = 0;
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.dynamo.send(
+        new QueryCommand({
+          ...range,
+          ExpressionAttributeNames: names,
+          ProjectionExpression: keyAttributes.map((_, i) => `#k${i}`).join(', '),
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      const items = page.Items ?? [];
+      if (skipped + items.length >= query.skip) return items[query.skip - skipped - 1];
+      skipped += items.length;
+      exclusiveStartKey = page.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    return undefined;
   }
 
   async count(namespace: string, query: Omit<ListActivationsQuery, 'limit' | 'skip'>): Promise<number> {
