@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { activationMessageSchema, type ActivationMessage } from '../model/activation';
+import { readBodyUpTo } from '../read-body';
 import type { DirectOutcome } from './invoker';
 
 /**
@@ -40,21 +41,6 @@ function reply(res: ServerResponse, status: number, body: object, close = false)
   res.end(JSON.stringify(body));
 }
 
-function readBody(req: IncomingMessage): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        resolve(undefined);
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
 
 export function startDispatchServer(options: { secret: string; host: string; port: number }, runDirect: RunDirect, onError: (error: unknown) => void): Promise<DispatchServer> {
   const expected = digest(`Bearer ${options.secret}`);
@@ -63,8 +49,9 @@ export function startDispatchServer(options: { secret: string; host: string; por
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (!authorized(req)) return reply(res, 401, { error: 'The dispatch secret is missing or wrong.' }, true);
     if (req.method !== 'POST' || req.url !== DISPATCH_PATH) return reply(res, 404, { error: 'not found' });
-    const text = await readBody(req);
-    if (text === undefined) return reply(res, 413, { error: 'The activation message is too large.' }, true);
+    const body = await readBodyUpTo(req, MAX_BODY_BYTES);
+    if (body === undefined) return reply(res, 413, { error: 'The activation message is too large.' }, true);
+    const text = body.toString('utf8');
     let message: ActivationMessage;
     try {
       message = activationMessageSchema.parse(JSON.parse(text));

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Socket, type AddressInfo } from 'node:net';
 import { PassThrough } from 'node:stream';
+import { readBodyUpTo } from '../read-body';
 import { verifySignature, type EndpointCredentials } from './sigv4-verify';
 import { QueueJournal } from './queue-journal';
 import { durableSqsStore } from './durable-sqs-store';
@@ -97,21 +98,6 @@ function awsError(res: ServerResponse, status: number, type: string, message: st
   res.end(JSON.stringify({ __type: type, message }));
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_REQUEST_BYTES) {
-        resolve(undefined);
-        req.destroy();
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 export interface EndpointOptions {
   dataDir: string;
@@ -192,7 +178,7 @@ export async function startEndpoint(options: EndpointOptions): Promise<EmbeddedE
   const verifiedConnections = new WeakSet<object>();
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (!options.credentials || verifiedConnections.has(req.socket)) return dispatch(req, res);
-    const body = await readBody(req);
+    const body = await readBodyUpTo(req, MAX_REQUEST_BYTES);
     if (body === undefined) return awsError(res, 413, 'RequestEntityTooLarge', 'The request is too large.');
     // The emulators accept anything, and action code runs on the same loopback: the signature is
     // checked here, so only holders of the platform's secret key reach the tables and queues.
