@@ -327,9 +327,10 @@ export class Invoker {
         continue;
       }
       for (const message of messages) {
-        // Received after stop was asked, or after direct dispatches filled the room it was asked
-        // for during the long poll: handed straight back to the queue.
-        if (this.stopping || this.inFlight >= this.options.maxConcurrent) {
+        // Received after stop was asked: handed straight back to the queue. (One that direct
+        // dispatches left no room for during the long poll is run all the same: handing it back
+        // would count as a receive, and three of those send it to the dead-letter queue.)
+        if (this.stopping) {
           await this.deps.queue.setVisibility(message.receiptHandle, 0).catch(() => undefined);
           continue;
         }
