@@ -36,7 +36,7 @@ const ACTIVATION_ID_HEADER = 'x-openwhisk-activation-id';
 type ProcessName = 'controller' | 'invoker' | 'endpoint';
 
 /** Reads one field (kB) of /proc/<pid>/status; undefined when the process is gone. */
-function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
+function procStatusKb(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon'): number | undefined {
   try {
     const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return match ? Number(match[1]) : undefined;
@@ -83,6 +83,8 @@ function withDescendants(roots: number[], parents: Map<number, number>): number[
  */
 class RssSampler {
   readonly peakKb: Record<ProcessName, number> = { controller: 0, invoker: 0, endpoint: 0 };
+  /** Without file-backed pages: the endpoint's store files are mapped, and their pages count in its RSS. */
+  readonly peakAnonKb: Record<ProcessName, number> = { controller: 0, invoker: 0, endpoint: 0 };
   readonly pids: Record<ProcessName, Set<number>> = { controller: new Set(), invoker: new Set(), endpoint: new Set() };
   peakContainersKb = 0;
   peakContainers = 0;
@@ -128,6 +130,7 @@ class RssSampler {
       this.pids[name].add(pid);
       const kb = procStatusKb(pid, 'VmHWM') ?? procStatusKb(pid, 'VmRSS') ?? 0;
       this.peakKb[name] = Math.max(this.peakKb[name], kb);
+      this.peakAnonKb[name] = Math.max(this.peakAnonKb[name], procStatusKb(pid, 'RssAnon') ?? 0);
     }
     const parents = parentMap();
     let containers: number[];
@@ -319,7 +322,7 @@ async function main(): Promise<number> {
     console.log(`throughput:              ${(ACTIVATIONS / (outcome.elapsedMs / 1000)).toFixed(1)} act/s answered; ${(distinct.size / (settledMs / 1000)).toFixed(1)} act/s until every record existed`);
     for (const name of ['controller', 'invoker', 'endpoint'] as const) {
       const restarts = sampler.pids[name].size > 1 ? ` (${sampler.pids[name].size} pids: it was restarted)` : '';
-      console.log(`peak RSS ${name.padEnd(16)} ${mb(sampler.peakKb[name])}${restarts}`);
+      console.log(`peak RSS ${name.padEnd(16)} ${mb(sampler.peakKb[name])} (anonymous ${mb(sampler.peakAnonKb[name])})${restarts}`);
     }
     console.log(
       `peak RSS action containers ${mb(sampler.peakContainersKb)} summed over their processes (shared pages counted per process), at most ${sampler.peakContainers} at once`,
