@@ -170,11 +170,23 @@ test('the connection breaks after the invoker claimed it: the controller falls b
     }
   }));
 
-test('a full home invoker: the overflow goes through the queue, and every activation runs once', () =>
+test('more blocking invokes than the invoker runs at once wait for it a moment, not on the queue', () =>
   withInvokerLog(env, async () => {
-    // The invoker runs two at once.
-    const answers = await Promise.all(Array.from({ length: 5 }, () => invoke('slow', { ms: 1000 })));
+    const before = await callCounts();
+    // The invoker runs two at once; the others wait for one of them (up to 2 s).
+    const answers = await Promise.all(Array.from({ length: 4 }, () => invoke('slow', { ms: 200 })));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    expect((await callCounts()).SendMessage ?? 0).toBe(before.SendMessage ?? 0);
+    for (const answer of answers) expect(channel.hits.get(answer.id!)).toBe(1);
+  }));
+
+test('a home invoker full for longer: the overflow goes through the queue, and every activation runs once', () =>
+  withInvokerLog(env, async () => {
+    const before = await callCounts();
+    // Two run for 4 s; the other three give up waiting after 2 s and go on the queue.
+    const answers = await Promise.all(Array.from({ length: 5 }, () => invoke('slow', { ms: 4000 })));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    expect((await callCounts()).SendMessage - (before.SendMessage ?? 0)).toBe(3);
     for (const answer of answers) expect(channel.hits.get(answer.id!)).toBe(1);
     expect(await slotsDrainTo(0)).toBe(0);
   }));

@@ -168,6 +168,39 @@ describe('dispatch', () => {
     expect(await dispatcherOver(targets).dispatch(keyHomedOn(bad, targets), '{}', deadline())).toEqual({ kind: 'record', record });
   });
 
+  test('every invoker busy with this controller’s dispatches: it waits for one to finish, not the queue', async () => {
+    let release: () => void = () => undefined;
+    const only = await invoker(
+      'only',
+      (_req, res) => {
+        res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders();
+        if (only.seen.length === 1) release = () => res.end(JSON.stringify({ record }));
+        else res.end(JSON.stringify({ record }));
+      },
+      1,
+    );
+    const dispatcher = dispatcherOver([only.target]);
+    const first = dispatcher.dispatch('ns|ns/x', '{}', deadline());
+    while (only.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const second = dispatcher.dispatch('ns|ns/x', '{}', deadline());
+    await new Promise((r) => setTimeout(r, 50));
+    expect(only.seen).toHaveLength(1);
+    release();
+    expect(await first).toEqual({ kind: 'record', record });
+    expect(await second).toEqual({ kind: 'record', record });
+    expect(only.seen).toHaveLength(2);
+  });
+
+  test('one still busy past the overflow wait: surely not taken (the queue)', async () => {
+    const stuck = await invoker('stuck', (_req, res) => res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders(), 1);
+    const dispatcher = dispatcherOver([stuck.target]);
+    const first = dispatcher.dispatch('ns|ns/x', '{}', Date.now() + 3000);
+    while (stuck.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(await dispatcher.dispatch('ns|ns/x', '{}', Date.now() + 10_000)).toEqual({ kind: 'not-taken', ambiguous: false });
+    expect(stuck.seen).toHaveLength(1);
+    expect(await first).toEqual({ kind: 'claimed' });
+  });
+
   test('recorded by another process first: claimed (the record is read from the store)', async () => {
     const a = await invoker('lost-race', (_req, res) => {
       res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders();
