@@ -11,7 +11,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { ActivationMessage } from '../model/activation';
-import { Coalescer } from '../store/coalescer';
+import { asError, Coalescer } from '../store/coalescer';
 
 export interface ReceivedMessage {
   body: string;
@@ -70,7 +70,7 @@ export class InvocationQueue {
     const QueueUrl = await this.queueUrl();
     if (bodies.length === 1 || bodies.reduce((sum, body) => sum + Buffer.byteLength(body), 0) > MAX_BATCH_BYTES) {
       // Alone, or too large together: one call each.
-      return Promise.all(bodies.map((MessageBody) => this.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody })).then(() => undefined, (error: unknown) => asError(error))));
+      return Promise.all(bodies.map((MessageBody) => this.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody })).then(() => undefined, asError)));
     }
     const { Failed } = await this.sqs.send(new SendMessageBatchCommand({ QueueUrl, Entries: bodies.map((MessageBody, i) => ({ Id: String(i), MessageBody })) }));
     return batchOutcomes(bodies.length, Failed);
@@ -120,10 +120,6 @@ export class InvocationQueue {
       new ChangeMessageVisibilityCommand({ QueueUrl: await this.queueUrl(), ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
     );
   }
-}
-
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** One outcome per entry of a batch call: an Error for each entry SQS reports as failed. */

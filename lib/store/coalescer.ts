@@ -56,3 +56,8 @@ export class Coalescer<Item, Result> {
     }
   }
 }
+
+/** What was thrown, as an Error (for a batch's one result that failed alone). */
+export function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

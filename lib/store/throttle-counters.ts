@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, ScanCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { Coalescer } from './coalescer';
-import { queryPages } from './query-pages';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { asError, Coalescer } from './coalescer';
+import { queryPages, scanPages } from './query-pages';
 
 export type RateKind = 'fires';
 
@@ -43,7 +43,8 @@ export interface AdmissionLimits {
  * - `throttle#<ns>` / `fires#<minute>`: trigger fires in one fixed minute window (one atomic ADD).
  */
 export class ThrottleCounters {
-  private readonly admissions = new Coalescer<{ limits: AdmissionLimits; minute: number }, Admission>((key, items) => this.admitBatch(key.slice(key.indexOf('|') + 1), items));
+  /** Keyed by namespace and limits: admissions with other limits are not counted together. */
+  private readonly admissions = new Coalescer<{ namespace: string; limits: AdmissionLimits; minute: number }, Admission>((_, items) => this.admitBatch(items[0].namespace, items));
   private readonly countOffs = new Coalescer<null, void>(async (namespace, items) => {
     await this.addInFlight(namespace, -items.length);
     return items.map(() => undefined);
@@ -80,12 +81,9 @@ export class ThrottleCounters {
    */
   async admit(namespace: string, activationId: string, limits: AdmissionLimits, options: { lease?: boolean; now?: number } = {}): Promise<Admission> {
     const now = options.now ?? Date.now();
-    const minute = Math.floor(now / 60_000);
-    if (!options.lease) return this.admissions.submit(`${limits.perMinute}/${limits.concurrent}|${namespace}`, { limits, minute });
-    const [leaseWritten, admission] = await Promise.allSettled([
-      this.writeLease(namespace, activationId, now),
-      this.admissions.submit(`${limits.perMinute}/${limits.concurrent}|${namespace}`, { limits, minute }),
-    ]);
+    const counted = this.admissions.submit(`${limits.perMinute}/${limits.concurrent}|${namespace}`, { namespace, limits, minute: Math.floor(now / 60_000) });
+    if (!options.lease) return counted;
+    const [leaseWritten, admission] = await Promise.allSettled([this.writeLease(namespace, activationId, now), counted]);
     if (admission.status === 'fulfilled' && admission.value.admitted && leaseWritten.status === 'fulfilled') return admission.value;
     // Refused, or half written: whatever was written is taken back.
     if (leaseWritten.status === 'fulfilled') await this.deleteLease(namespace, activationId);
@@ -115,7 +113,7 @@ export class ThrottleCounters {
     }
     // One by one; one that fails fails alone (those before it are admitted and stay so).
     const admissions: Array<Admission | Error> = [];
-    for (const item of items) admissions.push(await this.count(namespace, item.limits, item.minute).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))));
+    for (const item of items) admissions.push(await this.count(namespace, item.limits, item.minute).catch(asError));
     return admissions;
   }
 
@@ -183,7 +181,7 @@ export class ThrottleCounters {
   }
 
   /** Takes one in-flight slot and one count of `minute` unless a limit is reached. */
-  private async count(namespace: string, limits: { perMinute: number; concurrent: number }, minute: number): Promise<Admission> {
+  private async count(namespace: string, limits: AdmissionLimits, minute: number): Promise<Admission> {
     const key = { pk: pkOf(namespace), sk: ADMISSION_SK };
     const belowConcurrent = '(attribute_not_exists(inflight) OR inflight < :concurrent)';
     for (let attempt = 0; attempt < ADMIT_ATTEMPTS; attempt++) {
@@ -282,20 +280,15 @@ export class ThrottleCounters {
 
   /** Every namespace's in-flight count, for reconciliation (a scan: it runs at most once a minute). */
   async *inFlightCounts(): AsyncGenerator<{ namespace: string; inflight: number }> {
-    let exclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.dynamo.send(
-        new ScanCommand({
-          TableName: this.table,
-          FilterExpression: 'begins_with(pk, :throttle) AND sk = :admission',
-          ExpressionAttributeValues: { ':throttle': THROTTLE_PREFIX, ':admission': ADMISSION_SK },
-          ConsistentRead: true,
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
+    const scan = {
+      TableName: this.table,
+      FilterExpression: 'begins_with(pk, :throttle) AND sk = :admission',
+      ExpressionAttributeValues: { ':throttle': THROTTLE_PREFIX, ':admission': ADMISSION_SK },
+      ConsistentRead: true,
+    };
+    for await (const page of scanPages(this.dynamo, scan)) {
       for (const item of page.Items ?? []) yield { namespace: String(item.pk).slice(THROTTLE_PREFIX.length), inflight: Number(item.inflight ?? 0) };
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
+    }
   }
 
   /**
@@ -311,26 +304,16 @@ export class ThrottleCounters {
    * for reconciliation only, at most once a minute.
    */
   async *leases(): AsyncGenerator<{ namespace: string; activationId: string; takenAt: number; deadline: number }> {
-    let exclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.dynamo.send(
-        new ScanCommand({
-          TableName: this.table,
-          FilterExpression: 'begins_with(pk, :slots)',
-          ExpressionAttributeValues: { ':slots': SLOTS_PREFIX },
-          ConsistentRead: true,
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
+    const scan = { TableName: this.table, FilterExpression: 'begins_with(pk, :slots)', ExpressionAttributeValues: { ':slots': SLOTS_PREFIX }, ConsistentRead: true };
+    for await (const page of scanPages(this.dynamo, scan)) {
       for (const item of page.Items ?? []) {
         yield { namespace: String(item.pk).slice(SLOTS_PREFIX.length), activationId: String(item.sk), takenAt: Number(item.deadline) - SLOT_LEASE_MS, deadline: Number(item.deadline) };
       }
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
+    }
   }
 
-  /** Live slot leases of the namespace, counted up to `atMost`. */
-  async slots(namespace: string, now = Date.now(), atMost = Infinity): Promise<number> {
+  /** Live slot leases of the namespace. */
+  async slots(namespace: string, now = Date.now()): Promise<number> {
     let count = 0;
     const query = {
       TableName: this.table,
@@ -340,10 +323,7 @@ export class ThrottleCounters {
       Select: 'COUNT' as const,
       ConsistentRead: true,
     };
-    for await (const page of queryPages(this.dynamo, query)) {
-      count += page.Count ?? 0;
-      if (count >= atMost) break;
-    }
+    for await (const page of queryPages(this.dynamo, query)) count += page.Count ?? 0;
     return count;
   }
 }
