@@ -340,15 +340,28 @@ export class Invoker {
   }
 
   private dispatch(message: ReceivedMessage): void {
-    this.inFlight++;
     // Keep the message invisible while it is worked on, however long that takes.
     const heartbeat = setInterval(() => {
       this.deps.queue.setVisibility(message.receiptHandle, this.options.visibilityTimeoutS).catch(() => undefined);
     }, (this.options.visibilityTimeoutS * 1000) / 3);
-    const task = this.handle(message)
+    void this.occupySlot(() => this.handle(message))
       .catch((error: unknown) => this.log.error({ err: error }, 'activation failed inside the invoker'))
+      .finally(() => clearInterval(heartbeat));
+  }
+
+  /**
+   * Runs `work` in one of this invoker's slots: counted in flight (taken before it starts) and
+   * waited for by a stop until it settles; the poll loop is woken when the slot is free again.
+   */
+  private occupySlot<T>(work: () => Promise<T>): Promise<T> {
+    this.inFlight++;
+    const running = work();
+    const task: Promise<void> = running
+      .then(
+        () => undefined,
+        () => undefined,
+      )
       .finally(() => {
-        clearInterval(heartbeat);
         this.inFlight--;
         this.running.delete(task);
         const wake = this.slotFreed;
@@ -356,6 +369,23 @@ export class Invoker {
         wake?.();
       });
     this.running.add(task);
+    return running;
+  }
+
+  /** Runs `work` for an activation as the one running here: another delivery of it waits for it. */
+  private async asActive<T>(activationId: string, work: Promise<T>): Promise<T> {
+    this.activeById.set(
+      activationId,
+      work.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    try {
+      return await work;
+    } finally {
+      this.activeById.delete(activationId);
+    }
   }
 
   /**
@@ -368,29 +398,17 @@ export class Invoker {
   async runDirect(message: ActivationMessage, onClaimed: () => void): Promise<DirectOutcome> {
     if (this.stopping || this.inFlight >= this.options.maxConcurrent) return { outcome: 'full' };
     if (this.activeById.has(message.activationId)) return { outcome: 'taken' };
-    this.inFlight++;
-    const work = (async (): Promise<DirectOutcome> => {
-      await this.renewStaleLease();
-      if (!(await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message, true)))) return { outcome: 'taken' };
-      onClaimed();
-      return { outcome: 'done', ...(await this.finishClaimed(message, newBudget(), { leased: false })) };
-    })();
-    const settled = work.then(
-      () => undefined,
-      () => undefined,
+    return this.occupySlot(() =>
+      this.asActive(
+        message.activationId,
+        (async (): Promise<DirectOutcome> => {
+          await this.renewStaleLease();
+          if (!(await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message, true)))) return { outcome: 'taken' };
+          onClaimed();
+          return { outcome: 'done', ...(await this.finishClaimed(message, newBudget(), { leased: false })) };
+        })(),
+      ),
     );
-    this.activeById.set(message.activationId, settled);
-    this.running.add(settled);
-    try {
-      return await work;
-    } finally {
-      this.activeById.delete(message.activationId);
-      this.running.delete(settled);
-      this.inFlight--;
-      const wake = this.slotFreed;
-      this.slotFreed = undefined;
-      wake?.();
-    }
   }
 
   private async handle(received: ReceivedMessage): Promise<void> {
@@ -409,13 +427,7 @@ export class Invoker {
       await this.dropDuplicate(received, message);
       return;
     }
-    const work = this.claimAndRun(received, message);
-    this.activeById.set(message.activationId, work);
-    try {
-      await work;
-    } finally {
-      this.activeById.delete(message.activationId);
-    }
+    await this.asActive(message.activationId, this.claimAndRun(received, message));
   }
 
   private async claimAndRun(received: ReceivedMessage, message: ActivationMessage): Promise<void> {
