@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { ActivationRecord } from '../model/activation';
-import { CLAIMED_HEADER, DISPATCH_PATH } from '../invoker/dispatch-server';
-import type { InvokerRegistry } from '../store/invoker-registry';
+import { ACCEPTED_HEADER, DISPATCH_PATH, HOLDER_HEADER } from '../invoker/dispatch-server';
+import { claimantOf, type InvokerRegistry } from '../store/invoker-registry';
 
 /** An invoker that takes direct dispatches. */
 export interface DispatchTarget {
@@ -11,18 +11,20 @@ export interface DispatchTarget {
   id: string;
   url: string;
   capacity: number;
+  /** The process of it that takes what is dispatched now (`id/instance`). */
+  holder: string;
 }
 
 /**
  * What a direct dispatch came to:
  * - `record`: the activation ran, here is its record;
- * - `claimed`: an invoker claimed it (or it was claimed already), so it will end in a record in
- *   the store, but its answer did not come back in time (or the connection broke);
- * - `not-taken`: no invoker took it for sure (all full, none reachable, or an answer that says
- *   nothing): it goes on the queue, where the claim keeps a copy an invoker did take from running
- *   twice. `ambiguous`: an invoker may have taken it after all (a broken connection, a stall).
+ * - `taken`: the invoker process `holder` accepted it, or may have (the connection broke or the
+ *   deadline passed before its answer said), so it ends in a record there and must run nowhere
+ *   else; its answer did not come back;
+ * - `not-taken`: surely no invoker has it (all full, none reachable, or a refusal): it may go on
+ *   the queue.
  */
-export type DispatchResult = { kind: 'record'; record: ActivationRecord } | { kind: 'claimed' } | { kind: 'not-taken'; ambiguous: boolean };
+export type DispatchResult = { kind: 'record'; record: ActivationRecord } | { kind: 'taken'; holder: string } | { kind: 'not-taken' };
 
 /**
  * The invoker order for one action: rendezvous hashing over the invokers' ids, so each action has
@@ -69,7 +71,7 @@ export class InvokerDirectory {
       const invokers = await this.registry.list();
       this.targets = invokers
         .filter((invoker) => invoker.status === 'up' && invoker.dispatchUrl)
-        .map((invoker) => ({ id: invoker.id, url: invoker.dispatchUrl!, capacity: invoker.capacity ?? 1 }));
+        .map((invoker) => ({ id: invoker.id, url: invoker.dispatchUrl!, capacity: invoker.capacity ?? 1, holder: claimantOf(invoker) }));
     } catch {
       // The registry is away for a moment: the list read last serves (the queue still works).
     }
@@ -77,13 +79,17 @@ export class InvokerDirectory {
   }
 }
 
-type Attempt = DispatchResult | { kind: 'full' } | { kind: 'unreachable' } | { kind: 'slow' } | { kind: 'stale-socket' };
+type Attempt = DispatchResult | { kind: 'full' } | { kind: 'unreachable' } | { kind: 'stale-socket' };
 
 /** How long a dispatch waits for room on an invoker this controller keeps busy, before the queue. */
 const OVERFLOW_WAIT_MS = 2000;
 
-/** How long an invoker has to store its claim and say so before it counts as stalled. */
-const CLAIM_WAIT_MS = 2000;
+/**
+ * An invoker accepts at once, before it runs anything: one that has not answered by now is
+ * stalled or cut off, and other dispatches pass it over for a while (this one waits on: it may
+ * be running there).
+ */
+const ACCEPT_WAIT_MS = 2000;
 
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 
@@ -114,11 +120,10 @@ export class DirectDispatcher {
    */
   async dispatch(key: string, body: string, deadline: number): Promise<DispatchResult> {
     const waitUntil = Math.min(deadline, Date.now() + OVERFLOW_WAIT_MS);
-    const state = { ambiguous: false };
     for (;;) {
-      const outcome = await this.tryTargets(key, body, deadline, state);
+      const outcome = await this.tryTargets(key, body, deadline);
       if (outcome !== 'busy') return outcome;
-      if (Date.now() >= waitUntil) return { kind: 'not-taken', ambiguous: state.ambiguous };
+      if (Date.now() >= waitUntil) return { kind: 'not-taken' };
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, waitUntil - Date.now());
         function done() {
@@ -131,7 +136,7 @@ export class DirectDispatcher {
   }
 
   /** One pass over the invokers in home order; `busy`: all that could take it are busy with this controller's dispatches. */
-  private async tryTargets(key: string, body: string, deadline: number, state: { ambiguous: boolean }): Promise<DispatchResult | 'busy'> {
+  private async tryTargets(key: string, body: string, deadline: number): Promise<DispatchResult | 'busy'> {
     const now = Date.now();
     let busy = false;
     let full = false;
@@ -145,8 +150,8 @@ export class DirectDispatcher {
       let attempt: Attempt;
       try {
         attempt = await this.post(target, body, deadline, this.agent);
-        // A kept-alive socket the invoker had just closed: once more on a fresh one (a repeat
-        // of a dispatch that did arrive finds the claim, and answers 409).
+        // A kept-alive socket the invoker had just closed, before it read anything: once more on
+        // a fresh one (a repeat of a dispatch that did arrive finds it running, and answers 409).
         if (attempt.kind === 'stale-socket') attempt = await this.post(target, body, deadline, false);
       } finally {
         this.inFlight.set(target.url, (this.inFlight.get(target.url) ?? 1) - 1);
@@ -158,17 +163,14 @@ export class DirectDispatcher {
         full = true;
         continue;
       }
-      if (attempt.kind === 'unreachable' || attempt.kind === 'slow' || attempt.kind === 'stale-socket') {
+      if (attempt.kind === 'unreachable' || attempt.kind === 'stale-socket') {
+        // Refused before anything was sent: surely not there.
         this.unreachableUntil.set(target.url, Date.now() + UNREACHABLE_FOR_MS);
-        // A slow invoker may still claim it: whoever runs it, the claim lets only one.
-        if (attempt.kind !== 'unreachable') state.ambiguous = true;
-        if (Date.now() < deadline) continue;
-        return { kind: 'not-taken', ambiguous: state.ambiguous };
+        continue;
       }
-      if (attempt.kind === 'not-taken') return { kind: 'not-taken', ambiguous: state.ambiguous || attempt.ambiguous };
       return attempt;
     }
-    return busy && !full ? 'busy' : { kind: 'not-taken', ambiguous: state.ambiguous };
+    return busy && !full ? 'busy' : { kind: 'not-taken' };
   }
 
   private wakeWaiting(): void {
@@ -179,7 +181,7 @@ export class DirectDispatcher {
 
   private post(target: DispatchTarget, body: string, deadline: number, agent: Agent | false): Promise<Attempt> {
     return new Promise<Attempt>((resolve) => {
-      let claimed = false;
+      let holder: string | undefined;
       let settled = false;
       const timers: NodeJS.Timeout[] = [];
       const settle = (attempt: Attempt) => {
@@ -188,8 +190,8 @@ export class DirectDispatcher {
         timers.forEach(clearTimeout);
         resolve(attempt);
       };
-      // Whatever it had sent when it broke, that invoker may have taken it.
-      const broken = (): Attempt => (claimed ? { kind: 'claimed' } : { kind: 'not-taken', ambiguous: true });
+      // Whatever it had sent when it broke, that invoker may have accepted it.
+      const broken = (): Attempt => ({ kind: 'taken', holder: holder ?? target.holder });
       let req: ClientRequest;
       try {
         req = request(new URL(DISPATCH_PATH, target.url), {
@@ -202,24 +204,25 @@ export class DirectDispatcher {
         return settle({ kind: 'unreachable' });
       }
       req.on('response', (res: IncomingMessage) => {
-        claimed = res.statusCode === 200 && res.headers[CLAIMED_HEADER] === 'true';
+        const accepted = res.statusCode === 200 && res.headers[ACCEPTED_HEADER] === 'true';
+        if (accepted) holder = String(res.headers[HOLDER_HEADER] ?? target.holder);
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', () => settle(broken()));
         res.on('close', () => settle(broken()));
         res.on('end', () => {
           if (res.statusCode === 503) return settle({ kind: 'full' });
-          // Claimed or recorded elsewhere already: its record comes from there.
-          if (res.statusCode === 409) return settle({ kind: 'claimed' });
-          if (!claimed) {
+          // Running there already (a repeat of a dispatch that did arrive): its record comes from there.
+          if (res.statusCode === 409) return settle({ kind: 'taken', holder: String(res.headers[HOLDER_HEADER] ?? target.holder) });
+          if (!accepted) {
             this.log.warn({ invoker: target.id, status: res.statusCode }, 'an invoker refused a direct dispatch');
-            return settle({ kind: 'not-taken', ambiguous: false });
+            return settle({ kind: 'not-taken' });
           }
           try {
             const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { record?: ActivationRecord };
-            settle(answer.record ? { kind: 'record', record: answer.record } : { kind: 'claimed' });
+            settle(answer.record ? { kind: 'record', record: answer.record } : broken());
           } catch {
-            settle({ kind: 'claimed' });
+            settle(broken());
           }
         });
       });
@@ -230,16 +233,13 @@ export class DirectDispatcher {
           req.destroy();
         }, Math.max(0, deadline - Date.now())),
       );
-      // A claim is one store write: an invoker that has not answered by now is stalled or cut off.
       timers.push(
         setTimeout(() => {
-          if (claimed) return;
-          settle({ kind: 'slow' });
-          req.destroy();
-        }, Math.min(CLAIM_WAIT_MS, Math.max(0, deadline - Date.now()))),
+          if (holder === undefined) this.unreachableUntil.set(target.url, Date.now() + UNREACHABLE_FOR_MS);
+        }, ACCEPT_WAIT_MS),
       );
       req.on('error', (error: NodeJS.ErrnoException) => {
-        if (claimed) return settle({ kind: 'claimed' });
+        if (holder !== undefined) return settle(broken());
         // Refused before anything was sent: that invoker surely did not take it.
         if (error.code && CONNECT_ERRORS.has(error.code) && !req.reusedSocket) return settle({ kind: 'unreachable' });
         if (req.reusedSocket && (error.code === 'ECONNRESET' || error.code === 'EPIPE')) return settle({ kind: 'stale-socket' });

@@ -8,6 +8,7 @@ import { SYSTEM_LIMITS } from '../model/limits';
 import { formatEntityPath } from '../model/names';
 import type { Identity } from '../store/subjects';
 import { publicRecord } from './activations';
+import { recordOfTaken } from './taken-activation';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
 import { booleanParam, jsonObjectBody } from './request';
@@ -54,6 +55,7 @@ interface AdmittedActivation {
   homeKey: string;
   /** Whether its lease is written (it goes through the queue). */
   leased: boolean;
+  message: ActivationMessage;
 }
 
 /**
@@ -85,7 +87,7 @@ async function admitActivation(deps: ControllerDeps, request: ActivationRequest,
     throw new WhiskError(413, Messages.tooLarge);
   }
   await deps.throttles.admitActivation(identity, activationId, lease);
-  return { activationId, identity, body, leased: lease, homeKey: `${message.namespace}|${message.action.namespace}/${actionPath}` };
+  return { activationId, identity, body, leased: lease, message, homeKey: `${message.namespace}|${message.action.namespace}/${actionPath}` };
 }
 
 /** Puts an admitted activation on the queue; not accepted (it throws), its slot is given back unless `cancelOnFailure` is false. */
@@ -118,25 +120,23 @@ export async function enqueueActivation(deps: ControllerDeps, request: Activatio
 
 /**
  * Runs one activation blocking: straight on an invoker when the platform dispatches directly (the
- * record comes back on the connection), else, or when no invoker takes it, through the queue.
- * Returns its id and, unless `waitMs` passed first, its record. Every id returned ends in a
- * record: one an invoker claimed is recorded by it (or, were it to die, by whoever finds its claim);
- * one no invoker surely took is on the queue before the id is returned.
+ * record comes back on the connection), else, or when surely no invoker took it, through the
+ * queue. Returns its id and, unless `waitMs` passed first, its record. Every id returned ends in a
+ * record: one an invoker has (or may have) is recorded by it, or, were it to die, by whoever finds
+ * the claim written in its name (see recordOfTaken); one no invoker took is on the queue before
+ * the id is returned.
  */
 export async function runBlocking(deps: ControllerDeps, request: ActivationRequest, waitMs: number, signal?: AbortSignal): Promise<{ activationId: string; record?: ActivationRecord }> {
   const deadline = Date.now() + waitMs;
-  // Dispatched straight to an invoker, an activation needs no lease: its claim follows at once.
+  // Dispatched straight to an invoker, an activation needs no lease: that invoker knows it runs it.
   const admitted = await admitActivation(deps, request, !deps.dispatcher);
   const { activationId, identity } = admitted;
   if (deps.dispatcher) {
     const result = await deps.dispatcher.dispatch(admitted.homeKey, admitted.body, deadline);
     if (result.kind === 'record') return { activationId, record: result.record };
-    // An invoker may have it after all: were the queue to refuse it, it is not counted off here
-    // (that invoker would count it off too); the reconciler puts the count right if need be.
-    if (result.kind === 'not-taken') await sendToQueue(deps, admitted, !result.ambiguous);
-  } else {
-    await sendToQueue(deps, admitted);
+    if (result.kind === 'taken') return { activationId, record: await recordOfTaken(deps, identity, admitted.message, result.holder, deadline, signal) };
   }
+  await sendToQueue(deps, admitted);
   const record = await waitForRecord(deps.activations, identity.namespace, activationId, Math.max(0, deadline - Date.now()), signal);
   return { activationId, record };
 }

@@ -44,6 +44,11 @@ export class Throttles {
     await retryFor(Math.max(0, giveUpAt - Date.now()), () => this.counters.countOff(identity.namespace));
   }
 
+  /** Counts off an admitted activation whose record this process stored (retried for a few seconds, as a cancel). */
+  async countOffRecorded(identity: Identity, retryForMs = CANCEL_RETRY_MS): Promise<void> {
+    await retryFor(retryForMs, () => this.counters.countOff(identity.namespace));
+  }
+
   /** Admits one trigger fire or throws a 429. */
   async admitFire(identity: Identity): Promise<void> {
     const allowed = userLimits(identity.limits).firesPerMinute;

@@ -14,13 +14,20 @@ import type { DirectOutcome } from './invoker';
  *   POST /activations   authorization: Bearer <secret>   body: an activation message
  *   401  no or wrong secret (nothing runs)
  *   503  no room here, or stopping: the controller tries another invoker, or the queue
- *   409  claimed or recorded elsewhere already: its record comes from there
- *   200  sent as soon as the claim is stored (`x-skywhisk-claimed: true`), so the controller knows
- *        the activation will end in a record whatever happens next; the body, once the record is
- *        stored, is `{"record": ...}`, or `{"stored": false}` when another process recorded it.
+ *   409  running here already (a repeat of a dispatch that did arrive): its record comes from there
+ *   200  sent the moment it is accepted, before it runs (`x-skywhisk-accepted: true`, and the
+ *        process that runs it in `x-skywhisk-holder`), so a controller never puts on the queue an
+ *        activation that may be running; the body, once the record is stored, is
+ *        `{"record": ...}`, or `{"stored": false}` when another process recorded it.
+ *   GET /activations    the admitted activations running here, for the slot reconciler:
+ *        `{"running": [{"namespace", "activationId"}]}`
+ *
+ * An accepted activation has no claim in the store while it runs: the controller that dispatched
+ * it writes one in the holder's name if the answer does not come back (see runBlocking).
  */
 export const DISPATCH_PATH = '/activations';
-export const CLAIMED_HEADER = 'x-skywhisk-claimed';
+export const ACCEPTED_HEADER = 'x-skywhisk-accepted';
+export const HOLDER_HEADER = 'x-skywhisk-holder';
 
 /** An activation message is at most 1 MB (an SQS message); anything much bigger is refused unread. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -30,7 +37,21 @@ export interface DispatchServer {
   close(): Promise<void>;
 }
 
-export type RunDirect = (message: ActivationMessage, onClaimed: () => void) => Promise<DirectOutcome>;
+export type RunDirect = (message: ActivationMessage, onAccepted: () => void) => Promise<DirectOutcome>;
+
+/** An admitted activation running on an invoker. */
+export interface RunningActivation {
+  namespace: string;
+  activationId: string;
+}
+
+/** What the dispatch server serves: runs a dispatched activation, and lists those running. */
+export interface DirectRunner {
+  runDirect: RunDirect;
+  running: () => RunningActivation[];
+  /** The process that runs what it accepts (`id/instance`). */
+  holder: string;
+}
 
 function digest(value: string): Buffer {
   return createHash('sha256').update(value).digest();
@@ -42,13 +63,16 @@ function reply(res: ServerResponse, status: number, body: object, close = false)
 }
 
 
-export function startDispatchServer(options: { secret: string; host: string; port: number }, runDirect: RunDirect, onError: (error: unknown) => void): Promise<DispatchServer> {
+export function startDispatchServer(options: { secret: string; host: string; port: number }, runner: () => DirectRunner | undefined, onError: (error: unknown) => void): Promise<DispatchServer> {
   const expected = digest(`Bearer ${options.secret}`);
   const authorized = (req: IncomingMessage) => timingSafeEqual(digest(req.headers.authorization ?? ''), expected);
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     if (!authorized(req)) return reply(res, 401, { error: 'The dispatch secret is missing or wrong.' }, true);
-    if (req.method !== 'POST' || req.url !== DISPATCH_PATH) return reply(res, 404, { error: 'not found' });
+    if (req.url !== DISPATCH_PATH || (req.method !== 'POST' && req.method !== 'GET')) return reply(res, 404, { error: 'not found' });
+    const current = runner();
+    if (!current) return reply(res, 503, { error: 'starting' });
+    if (req.method === 'GET') return reply(res, 200, { running: current.running() });
     const body = await readBodyUpTo(req, MAX_BODY_BYTES);
     if (body === undefined) return reply(res, 413, { error: 'The activation message is too large.' }, true);
     const text = body.toString('utf8');
@@ -58,13 +82,16 @@ export function startDispatchServer(options: { secret: string; host: string; por
     } catch {
       return reply(res, 400, { error: 'Not an activation message.' });
     }
-    const outcome = await runDirect(message, () => {
-      res.writeHead(200, { 'content-type': 'application/json', [CLAIMED_HEADER]: 'true' });
+    const outcome = await current.runDirect(message, () => {
+      res.writeHead(200, { 'content-type': 'application/json', [ACCEPTED_HEADER]: 'true', [HOLDER_HEADER]: current.holder });
       res.flushHeaders();
     });
     // A controller that went away meanwhile misses the answer; the record is stored all the same.
     if (outcome.outcome === 'full') return reply(res, 503, { error: 'full' });
-    if (outcome.outcome === 'taken') return reply(res, 409, { error: 'taken' });
+    if (outcome.outcome === 'taken') {
+      res.setHeader(HOLDER_HEADER, current.holder);
+      return reply(res, 409, { error: 'taken' });
+    }
     res.end(JSON.stringify(outcome.stored ? { record: outcome.record } : { stored: false }));
   };
 

@@ -4,7 +4,7 @@ import { activationMessageSchema, recordEnvelope, recordLimits, type ActivationM
 import { isConductor, isSequence, resolveAction, type ResolvedAction } from '../catalog/resolve';
 import type { StoredAction } from '../model/entity';
 import { parseEntityPath } from '../model/names';
-import type { ActivationsRepository } from '../store/activations';
+import { claimedActivationOf, type ActivationsRepository } from '../store/activations';
 import type { EntitiesRepository } from '../store/entities';
 import { claimantOf, type InvokerRegistry } from '../store/invoker-registry';
 import type { ThrottleCounters } from '../store/throttle-counters';
@@ -15,7 +15,6 @@ import { buildInitPayload, buildRunPayload, splitParameters } from './payloads';
 import type { ContainerPool, PoolStatus } from './container-pool';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { ClaimedActivation } from '../store/activations';
 import type { SlotReconciler } from './slot-reconciler';
 import { retryFor } from '../store/retry';
 
@@ -73,12 +72,6 @@ export interface StoredOutcome {
 
 /** What a direct dispatch came to: no room here, already claimed or recorded elsewhere, or run to its record. */
 export type DirectOutcome = { outcome: 'full' } | { outcome: 'taken' } | ({ outcome: 'done' } & StoredOutcome);
-
-/** What a claim keeps of its message. */
-function aboutOf(message: ActivationMessage, admitted: boolean): ClaimedActivation {
-  const { subject, action, cause, transactionId, acceptedAt } = message;
-  return { subject, action, cause, transactionId, acceptedAt, ...(admitted ? { admitted } : {}) };
-}
 
 export interface InvokerOptions {
   /** Stable name of this invoker (one process at a time may use it). */
@@ -157,6 +150,8 @@ export class Invoker {
   private readonly claimed = new Map<string, { message: ActivationMessage; admitted?: { leased: boolean } }>();
   /** Activations this invoker is claiming or running, by id, so a duplicate delivery can wait for them. */
   private readonly activeById = new Map<string, Promise<void>>();
+  /** Direct dispatches accepted here and not yet recorded: activation id to namespace. */
+  private readonly directRuns = new Map<string, string>();
   private heartbeat: NodeJS.Timeout | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private lastBeat: Promise<void> | undefined;
@@ -248,7 +243,8 @@ export class Invoker {
    */
   private async recordClaimsOf(claimant: string, lastSeenAt?: number): Promise<void> {
     const claims = await this.deps.activations.claimsHeldBy(claimant);
-    const newer = lastSeenAt === undefined ? [] : claims.filter((claim) => claim.claimedAt > lastSeenAt);
+    // A claim a controller wrote in its name says nothing of whether the process lived then.
+    const newer = lastSeenAt === undefined ? [] : claims.filter((claim) => !claim.onBehalf && claim.claimedAt > lastSeenAt);
     for (const claim of claims.filter((c) => !newer.includes(c))) {
       const message: ActivationMessage = { ...claim, params: {}, blocking: false };
       // A composition's component was never admitted: it has no slot.
@@ -395,20 +391,39 @@ export class Invoker {
    * as well (a controller that lost the connection falls back to it) never runs twice;
    * `onClaimed` is told once the claim is stored, from when the activation is sure to end in a record.
    */
-  async runDirect(message: ActivationMessage, onClaimed: () => void): Promise<DirectOutcome> {
+  /**
+   * Runs a blocking activation a controller dispatched here, without claiming it first: the
+   * controller never puts an activation it dispatched on the queue once an invoker may have it,
+   * so no copy of it can run elsewhere (see runBlocking). `onAccepted` is called before it runs.
+   */
+  async runDirect(message: ActivationMessage, onAccepted: () => void): Promise<DirectOutcome> {
     if (this.stopping || this.inFlight >= this.options.maxConcurrent) return { outcome: 'full' };
     if (this.activeById.has(message.activationId)) return { outcome: 'taken' };
+    this.directRuns.set(message.activationId, message.namespace);
+    onAccepted();
     return this.occupySlot(() =>
       this.asActive(
         message.activationId,
         (async (): Promise<DirectOutcome> => {
-          await this.renewStaleLease();
-          if (!(await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message, true)))) return { outcome: 'taken' };
-          onClaimed();
-          return { outcome: 'done', ...(await this.finishClaimed(message, newBudget(), { leased: false })) };
+          try {
+            await this.renewStaleLease();
+            return { outcome: 'done', ...(await this.finishClaimed(message, newBudget(), { leased: false })) };
+          } finally {
+            this.directRuns.delete(message.activationId);
+          }
         })(),
       ),
     );
+  }
+
+  /** The admitted activations dispatched here and not yet recorded: in flight, though no claim says so. */
+  runningDirect(): Array<{ namespace: string; activationId: string }> {
+    return [...this.directRuns].map(([activationId, namespace]) => ({ namespace, activationId }));
+  }
+
+  /** The process that holds what runs here (`id/instance`). */
+  get holder(): string {
+    return this.claimant();
   }
 
   private async handle(received: ReceivedMessage): Promise<void> {
@@ -433,7 +448,7 @@ export class Invoker {
   private async claimAndRun(received: ReceivedMessage, message: ActivationMessage): Promise<void> {
     // A process back from a stall renews its lease before taking more work under it.
     await this.renewStaleLease();
-    const claimed = await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message, true));
+    const claimed = await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), claimedActivationOf(message, true));
     if (!claimed) {
       await this.dropDuplicate(received, message);
       return;
@@ -503,7 +518,7 @@ export class Invoker {
 
   /** A component of a sequence or conductor, run here to its record. */
   private async runChild(message: ActivationMessage, budget: CompositionBudget): Promise<ActivationRecord> {
-    if (!(await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), aboutOf(message, false)))) {
+    if (!(await this.deps.activations.claim(message.namespace, message.activationId, this.claimant(), claimedActivationOf(message, false)))) {
       throw new Error(`the fresh activation id ${message.activationId} was already claimed`);
     }
     return (await this.finishClaimed(message, budget)).record;

@@ -19,7 +19,8 @@ import { DEFAULT_LEASE_MS, DEFAULT_OFFLINE_AFTER_MS, InvokerRegistry } from '../
 import { ThrottleCounters } from '../store/throttle-counters';
 import { ContainerPool, parseStemCells } from './container-pool';
 import { startStatusServer } from './status-server';
-import { startDispatchServer, type RunDirect } from './dispatch-server';
+import { startDispatchServer, type DirectRunner } from './dispatch-server';
+import { directRunsOfLiveInvokers } from './direct-runs';
 import { DEFAULT_RECONCILE_AFTER_MS, SlotReconciler } from './slot-reconciler';
 
 /** How long an invoker whose supervisor died waits for its activations before recording them as failed. */
@@ -80,11 +81,12 @@ async function main(): Promise<void> {
   const dispatchSecret = process.env.SKYWHISK_DISPATCH_SECRET;
   // Nothing this process starts may inherit it.
   delete process.env.SKYWHISK_DISPATCH_SECRET;
-  let runDirect: RunDirect = async () => ({ outcome: 'full' });
+  // Set once the invoker exists; until then the dispatch server answers 503.
+  const direct: { runner?: DirectRunner } = {};
   const dispatchServer = dispatchSecret
     ? await startDispatchServer(
         { secret: dispatchSecret, host: process.env.SKYWHISK_DISPATCH_HOST ?? '127.0.0.1', port: Number(process.env.SKYWHISK_DISPATCH_PORT ?? 0) },
-        (message, onClaimed) => runDirect(message, onClaimed),
+        () => direct.runner,
         (error) => log.error({ err: error }, 'direct dispatch failed inside the invoker'),
       )
     : undefined;
@@ -120,6 +122,7 @@ async function main(): Promise<void> {
           throttles,
           activations,
           claimants: () => registry.unsweptClaimants(),
+          directRuns: () => (dispatchSecret && direct.runner ? directRunsOfLiveInvokers(registry, dispatchSecret, direct.runner) : Promise.resolve(dispatchSecret ? undefined : [])),
         },
         log.child({ component: 'slots' }),
         Number(process.env.SKYWHISK_SLOT_RECONCILE_AFTER_MS ?? DEFAULT_RECONCILE_AFTER_MS),
@@ -144,7 +147,7 @@ async function main(): Promise<void> {
     { self: options, pollWaitSeconds: options.pollWaitSeconds },
     log.child({ component: 'dead-letters' }),
   );
-  runDirect = (message, onClaimed) => invoker.runDirect(message, onClaimed);
+  direct.runner = { runDirect: (message, onAccepted) => invoker.runDirect(message, onAccepted), running: () => invoker.runningDirect(), holder: invoker.holder };
   await invoker.start();
   drainer.start();
   log.info({ factory: factory.describe }, 'invoker started');

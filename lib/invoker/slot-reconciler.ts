@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { InvocationQueue } from '../bus/invocation-queue';
 import type { ActivationsRepository } from '../store/activations';
 import type { ThrottleCounters } from '../store/throttle-counters';
+import type { RunningActivation } from './dispatch-server';
 
 export interface SlotReconcilerDeps {
   /** Every queue an accepted activation's message can be in: the invocation queue and its dead-letter queue. */
@@ -10,6 +11,11 @@ export interface SlotReconcilerDeps {
   activations: Pick<ActivationsRepository, 'progress' | 'claimsHeldBy'>;
   /** The invoker processes that may hold claims (see InvokerRegistry.unsweptClaimants). */
   claimants: () => Promise<string[]>;
+  /**
+   * The admitted activations live invokers run from direct dispatches, which have no claim while
+   * they run (see directRunsOfLiveInvokers); undefined when that is unknown.
+   */
+  directRuns: () => Promise<RunningActivation[] | undefined>;
 }
 
 /**
@@ -25,11 +31,12 @@ export const DEFAULT_RECONCILE_AFTER_MS = 60_000;
  *   activation has neither a claim nor a record has no message anywhere: it is deleted and its
  *   activation counted off. A lease whose activation has a record is deleted too (its holder died
  *   before deleting it), and so is one past its deadline, whatever the queues hold.
- * - What is really in flight is the live leases and the admitted activations claimed and not yet
- *   recorded. A namespace whose count differs from that by the same amount in two runs in a row,
- *   and did not move while it was looked at (a process died between storing a record and counting
- *   it off, say), is corrected; a difference seen once may be an admission or a record half way
- *   through.
+ * - What is really in flight is the live leases, the admitted activations live invokers run from
+ *   direct dispatches, and those claimed and not yet recorded. A namespace whose count differs from
+ *   that by the same amount in two runs in a row, and whose counts (in flight, and admitted this
+ *   minute) did not move while it was looked at (a process died between storing a record and
+ *   counting it off, say), is corrected; a difference seen once may be an admission or a record
+ *   half way through. Nothing is corrected in a run that could not ask every live invoker.
  */
 export class SlotReconciler {
   private lastRunAt = -Infinity;
@@ -82,23 +89,28 @@ export class SlotReconciler {
         this.log.warn({ namespace, activationId, progress: progress ?? 'nowhere' }, 'deleted a throttle lease no activation holds any more');
       }
     }
+    // Asked before the claims are read: one that a claim replaces meanwhile is seen at least once.
+    const direct = await this.deps.directRuns();
+    for (const run of direct ?? []) count(run.namespace, run.activationId);
     for (const claimant of await this.deps.claimants()) {
       for (const claim of await this.deps.activations.claimsHeldBy(claimant)) if (claim.admitted) count(claim.namespace, claim.activationId);
     }
-    await this.correctCounts(inFlight, countsBefore);
+    if (direct) await this.correctCounts(inFlight, countsBefore);
+    else this.lastDifferences.clear();
     return deleted;
   }
 
-  private async counts(): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    for await (const { namespace, inflight } of this.deps.throttles.inFlightCounts()) counts.set(namespace, inflight);
+  /** Each namespace's in-flight count, and what says whether it moved (admissions count in the minute). */
+  private async counts(): Promise<Map<string, { inflight: number; mark: string }>> {
+    const counts = new Map<string, { inflight: number; mark: string }>();
+    for await (const { namespace, inflight, minute, minuteCount } of this.deps.throttles.inFlightCounts()) counts.set(namespace, { inflight, mark: `${inflight}/${minute}/${minuteCount}` });
     return counts;
   }
 
-  private async correctCounts(inFlight: Map<string, Set<string>>, countsBefore: Map<string, number>): Promise<void> {
+  private async correctCounts(inFlight: Map<string, Set<string>>, countsBefore: Map<string, { mark: string }>): Promise<void> {
     const differences = new Map<string, number>();
-    for (const [namespace, inflight] of await this.counts()) {
-      if (countsBefore.get(namespace) !== inflight) continue;
+    for (const [namespace, { inflight, mark }] of await this.counts()) {
+      if (countsBefore.get(namespace)?.mark !== mark) continue;
       const difference = (inFlight.get(namespace)?.size ?? 0) - inflight;
       if (difference === 0) continue;
       differences.set(namespace, difference);

@@ -3,7 +3,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { highestIdAt, lowestIdAt } from '../model/activation-id';
-import type { ActivationRecord } from '../model/activation';
+import type { ActivationMessage, ActivationRecord } from '../model/activation';
 import { ACTIVATIONS_BY_NAME_INDEX } from './tables';
 import { putChunks } from './chunks';
 import { queryPages } from './query-pages';
@@ -26,6 +26,8 @@ type ActivationItem =
       nameKey?: string;
       /** What a record made for the claim without its message needs. */
       about?: ClaimedActivation;
+      /** Written by a controller in the holder's name (see claimOnBehalf), not by the holder. */
+      onBehalf?: boolean;
     }
   | {
       namespace: string;
@@ -73,11 +75,19 @@ export interface ClaimedActivation {
   admitted?: boolean;
 }
 
+/** What a claim keeps of an activation's message; `admitted`: a top-level one, counted in flight. */
+export function claimedActivationOf(message: ActivationMessage, admitted: boolean): ClaimedActivation {
+  const { subject, action, cause, transactionId, acceptedAt } = message;
+  return { subject, action, cause, transactionId, acceptedAt, ...(admitted ? { admitted } : {}) };
+}
+
 /** A claim found by its holder: enough to end it in a whisk error record. */
 export interface HeldClaim extends ClaimedActivation {
   namespace: string;
   activationId: string;
   claimedAt: number;
+  /** Written by a controller in the holder's name: its time says nothing of whether the holder lived then. */
+  onBehalf?: boolean;
 }
 
 /**
@@ -112,14 +122,25 @@ export class ActivationsRepository {
    * claim carries a token of its own: when the SDK retries a put that had landed, the retry's
    * refusal is recognised as this very claim.
    */
-  async claim(namespace: string, activationId: string, invoker: string, about?: ClaimedActivation): Promise<boolean> {
+  async claim(namespace: string, activationId: string, invoker: string, about?: ClaimedActivation, onBehalf = false): Promise<boolean> {
     const now = Date.now();
     const claimToken = randomUUID();
     try {
       await this.dynamo.send(
         new PutCommand({
           TableName: this.table,
-          Item: { namespace, activationId, state: 'running', invoker, claimToken, claimedAt: now, expiresAt: this.expiresAt(now), nameKey: claimKeyOf(invoker), about },
+          Item: {
+            namespace,
+            activationId,
+            state: 'running',
+            invoker,
+            claimToken,
+            claimedAt: now,
+            expiresAt: this.expiresAt(now),
+            nameKey: claimKeyOf(invoker),
+            about,
+            ...(onBehalf ? { onBehalf } : {}),
+          },
           ConditionExpression: 'attribute_not_exists(activationId)',
         }),
       );
@@ -129,6 +150,16 @@ export class ActivationsRepository {
       const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.table, Key: { namespace, activationId }, ConsistentRead: true }));
       return Item?.state === 'running' && Item.claimToken === claimToken;
     }
+  }
+
+  /**
+   * Claims an activation in the name of the invoker process that has it, or may have it (a
+   * controller whose direct dispatch got no answer): that invoker replaces the claim with the
+   * record, or records it as abandoned if it never got the activation, and if it is gone whoever
+   * sweeps its claims does. False when a claim or a record is there already.
+   */
+  async claimOnBehalf(namespace: string, activationId: string, holder: string, about: ClaimedActivation): Promise<boolean> {
+    return this.claim(namespace, activationId, holder, about, true);
   }
 
   /**
@@ -193,7 +224,7 @@ export class ActivationsRepository {
     for await (const page of queryPages(this.dynamo, query)) {
       for (const item of (page.Items ?? []) as ActivationItem[]) {
         if (item.state !== 'running' || !item.about) continue;
-        claims.push({ ...item.about, namespace: item.namespace, activationId: item.activationId, claimedAt: item.claimedAt });
+        claims.push({ ...item.about, namespace: item.namespace, activationId: item.activationId, claimedAt: item.claimedAt, ...(item.onBehalf ? { onBehalf: true } : {}) });
       }
     }
     return claims;

@@ -91,6 +91,24 @@ export class InvokerRegistry {
     return Item ? this.holdsLease(this.health(Item, now), now) : false;
   }
 
+  /** The invoker processes that still hold their lease: wherever work may be running now. */
+  async holdingLease(now = Date.now()): Promise<InvokerHealth[]> {
+    return (await this.list(now)).filter((invoker) => this.holdsLease(invoker, now));
+  }
+
+  /**
+   * Whether the invoker process that holds an activation (`id/instance`) is gone, as anyone sees
+   * it: stopped, past its lease, never registered, or followed by a later process of its id (one
+   * process at a time uses an id).
+   */
+  async claimantIsGone(claimant: string, now = Date.now()): Promise<boolean> {
+    const id = claimant.slice(0, claimant.lastIndexOf('/'));
+    const instances = (await this.registrations(id)).map((item) => ({ sk: String(item.sk), health: this.health(item, now) }));
+    const own = instances.find((instance) => instance.sk === claimant);
+    if (!own || !this.holdsLease(own.health, now)) return true;
+    return instances.some((other) => other.sk !== claimant && other.health.startedAt > own.health.startedAt);
+  }
+
   private holdsLease(invoker: InvokerHealth, now: number): boolean {
     return invoker.state !== 'stopped' && now - invoker.heartbeatAt <= this.leaseMs;
   }

@@ -37,9 +37,9 @@ export interface AdmissionLimits {
  *   record (the conditional write succeeds once), or by the controller that could not send it.
  * - `slots#<ns>` / `<activation id>`: a lease for each activation that goes through the queue
  *   (where it may wait), deleted once its record is stored. A blocking activation dispatched
- *   straight to an invoker has none: its claim follows within milliseconds. The leases and the
- *   claims are what is really in flight; SlotReconciler compares them with `inflight` and puts
- *   right what a crash between two writes left.
+ *   straight to an invoker has none: the invoker knows it runs it. The leases, those invokers'
+ *   lists and the claims are what is really in flight; SlotReconciler compares them with
+ *   `inflight` and puts right what a crash between two writes left.
  * - `throttle#<ns>` / `fires#<minute>`: trigger fires in one fixed minute window (one atomic ADD).
  */
 export class ThrottleCounters {
@@ -279,7 +279,7 @@ export class ThrottleCounters {
   }
 
   /** Every namespace's in-flight count, for reconciliation (a scan: it runs at most once a minute). */
-  async *inFlightCounts(): AsyncGenerator<{ namespace: string; inflight: number }> {
+  async *inFlightCounts(): AsyncGenerator<{ namespace: string; inflight: number; minute: number; minuteCount: number }> {
     const scan = {
       TableName: this.table,
       FilterExpression: 'begins_with(pk, :throttle) AND sk = :admission',
@@ -287,7 +287,9 @@ export class ThrottleCounters {
       ConsistentRead: true,
     };
     for await (const page of scanPages(this.dynamo, scan)) {
-      for (const item of page.Items ?? []) yield { namespace: String(item.pk).slice(THROTTLE_PREFIX.length), inflight: Number(item.inflight ?? 0) };
+      for (const item of page.Items ?? []) {
+        yield { namespace: String(item.pk).slice(THROTTLE_PREFIX.length), inflight: Number(item.inflight ?? 0), minute: Number(item.minute ?? 0), minuteCount: Number(item.minuteCount ?? 0) };
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { configFromEnv } from '../../lib/config';
 import type { InvocationQueue } from '../../lib/bus/invocation-queue';
+import type { RunningActivation } from '../../lib/invoker/dispatch-server';
 import { SlotReconciler } from '../../lib/invoker/slot-reconciler';
 import type { HeldClaim } from '../../lib/store/activations';
 import { SLOT_LEASE_MS, ThrottleCounters } from '../../lib/store/throttle-counters';
@@ -31,11 +32,15 @@ afterAll(async () => {
   await endpoint?.stop();
 });
 
-/** A reconciler that runs at every call, over the given claims; `progress` says how far each activation got. */
-function reconciler(options: { queueEmpty?: boolean; progress?: 'claimed' | 'recorded'; claims?: HeldClaim[] } = {}): SlotReconciler {
+/**
+ * A reconciler that runs at every call, over the given claims; `progress` says how far each
+ * activation got; `direct`: what live invokers run from direct dispatches (null: one could not be asked).
+ */
+function reconciler(options: { queueEmpty?: boolean; progress?: 'claimed' | 'recorded'; claims?: HeldClaim[]; direct?: RunningActivation[] | null } = {}): SlotReconciler {
   const queue = { isEmpty: async () => options.queueEmpty ?? true } as unknown as InvocationQueue;
   const activations = { progress: async () => options.progress, claimsHeldBy: async () => options.claims ?? [] };
-  return new SlotReconciler({ queues: [queue], throttles: counters, activations, claimants: async () => ['invoker-a/1'] }, pino({ level: 'silent' }), 0);
+  const directRuns = async () => (options.direct === null ? undefined : (options.direct ?? []));
+  return new SlotReconciler({ queues: [queue], throttles: counters, activations, claimants: async () => ['invoker-a/1'], directRuns }, pino({ level: 'silent' }), 0);
 }
 
 function claimOf(namespace: string, activationId: string, admitted = true): HeldClaim {
@@ -113,23 +118,44 @@ test('a lease past its deadline is deleted even while the queues hold messages, 
 });
 
 test('a count a crash left off what is in flight is corrected once two runs see the same difference', async () => {
-  // In flight: one activation with a lease, one dispatched directly (a claim only).
+  // In flight: one activation with a lease, one claimed (its answer was lost, so its controller
+  // wrote a claim in its invoker's name), one running from a direct dispatch (no claim at all).
   await counters.admit('drift', 'queued', limits(1000, 10), { lease: true });
+  await counters.admit('drift', 'claimed', limits(1000, 10));
   await counters.admit('drift', 'direct', limits(1000, 10));
-  const claims = [claimOf('drift', 'direct'), claimOf('drift', 'a-component', false)];
+  const claims = [claimOf('drift', 'claimed'), claimOf('drift', 'a-component', false)];
+  const direct = [{ namespace: 'drift', activationId: 'direct' }];
   // What a process that died between storing a record and counting it off leaves: one too many.
   await counters.countBack('drift');
-  expect(await counters.inFlight('drift')).toBe(3);
-  const reconcile = reconciler({ claims, progress: 'claimed' });
+  expect(await counters.inFlight('drift')).toBe(4);
+  const reconcile = reconciler({ claims, direct, progress: 'claimed' });
+  await reconcile.reconcile();
+  expect(await counters.inFlight('drift')).toBe(4);
   await reconcile.reconcile();
   expect(await counters.inFlight('drift')).toBe(3);
-  await reconcile.reconcile();
-  expect(await counters.inFlight('drift')).toBe(2);
   // And one counted off twice.
   await counters.countOff('drift');
   await reconcile.reconcile();
   await reconcile.reconcile();
-  expect(await counters.inFlight('drift')).toBe(2);
+  expect(await counters.inFlight('drift')).toBe(3);
+});
+
+test('an activation an invoker runs from a direct dispatch is in flight though nothing in the store says so; unasked, nothing is corrected', async () => {
+  await counters.admit('direct-only', 'running', limits(1000, 10));
+  const asked = reconciler({ direct: [{ namespace: 'direct-only', activationId: 'running' }] });
+  await asked.reconcile();
+  await asked.reconcile();
+  expect(await counters.inFlight('direct-only')).toBe(1);
+  // An invoker that could not be asked: what is in flight is unknown, however often it runs.
+  const unasked = reconciler({ direct: null });
+  await unasked.reconcile();
+  await unasked.reconcile();
+  expect(await counters.inFlight('direct-only')).toBe(1);
+  // What a crash leaves (the run gone, the count not): corrected once the invokers are asked.
+  const afterCrash = reconciler({ direct: [] });
+  await afterCrash.reconcile();
+  await afterCrash.reconcile();
+  expect(await counters.inFlight('direct-only')).toBe(0);
 });
 
 test('a lease nothing holds (no claim, no record, every queue empty) is deleted and its activation counted off', async () => {

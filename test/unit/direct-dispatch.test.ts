@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DirectDispatcher, homeOrder, type DispatchTarget } from '../../lib/controller/direct-dispatch';
-import { CLAIMED_HEADER } from '../../lib/invoker/dispatch-server';
+import { ACCEPTED_HEADER, HOLDER_HEADER } from '../../lib/invoker/dispatch-server';
 
 // The controller's side of direct dispatch against invokers played by loopback HTTP servers: which
 // invoker an action goes to, and what each answer (or its absence) means for the activation.
@@ -30,13 +30,15 @@ async function invoker(id: string, respond: (req: IncomingMessage, res: ServerRe
   });
   servers.push(server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const target: DispatchTarget = { id, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, capacity };
+  const target: DispatchTarget = { id, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, capacity, holder: `${id}/one` };
   return { target, seen };
 }
 
 const record = { activationId: 'a1', response: { statusCode: 0, result: { ok: true } } };
+/** What an invoker sends the moment it accepts a dispatch, before it runs it. */
+const ACCEPTED = { [ACCEPTED_HEADER]: 'true' };
 const runsIt = (_req: IncomingMessage, res: ServerResponse) => {
-  res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders();
+  res.writeHead(200, ACCEPTED).flushHeaders();
   res.end(JSON.stringify({ record }));
 };
 const answers = (status: number) => (_req: IncomingMessage, res: ServerResponse) => res.writeHead(status).end('{}');
@@ -51,7 +53,7 @@ function keyHomedOn(target: DispatchTarget, targets: DispatchTarget[]): string {
 }
 
 describe('home order', () => {
-  const targets = Array.from({ length: 5 }, (_, i) => ({ id: `invoker-${i}`, url: `http://127.0.0.1:${1000 + i}`, capacity: 4 }));
+  const targets = Array.from({ length: 5 }, (_, i) => ({ id: `invoker-${i}`, url: `http://127.0.0.1:${1000 + i}`, capacity: 4, holder: `invoker-${i}/one` }));
 
   test('an action always has the same home, whatever order the registry lists invokers in', () => {
     const order = homeOrder('guest|guest/hello', targets).map((t) => t.id);
@@ -103,7 +105,7 @@ describe('dispatch', () => {
   });
 
   test('an unreachable invoker is passed over, then left alone for a while', async () => {
-    const gone = { id: 'gone', url: 'http://127.0.0.1:1', capacity: 4 };
+    const gone = { id: 'gone', url: 'http://127.0.0.1:1', capacity: 4, holder: 'gone/one' };
     const next = await invoker('next2', runsIt);
     const targets = [gone, next.target];
     const dispatcher = dispatcherOver(targets);
@@ -116,54 +118,57 @@ describe('dispatch', () => {
   test('every invoker full: surely not taken (it goes on the queue)', async () => {
     const a = await invoker('full-a', answers(503));
     const b = await invoker('full-b', answers(503));
-    expect(await dispatcherOver([a.target, b.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'not-taken', ambiguous: false });
+    expect(await dispatcherOver([a.target, b.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'not-taken' });
   });
 
-  test('already claimed or recorded elsewhere (409): its record comes from the store', async () => {
+  test('running there already (409, a repeat): taken by that invoker, whose record comes from the store', async () => {
     const a = await invoker('taken', answers(409));
-    expect(await dispatcherOver([a.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'claimed' });
+    expect(await dispatcherOver([a.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'taken', holder: 'taken/one' });
   });
 
   test('a wrong secret (401) is not taken, and no other invoker is asked', async () => {
     const a = await invoker('refuses', answers(401));
     const b = await invoker('other', runsIt);
     const targets = [a.target, b.target];
-    expect(await dispatcherOver(targets).dispatch(keyHomedOn(a.target, targets), '{}', deadline())).toEqual({ kind: 'not-taken', ambiguous: false });
+    expect(await dispatcherOver(targets).dispatch(keyHomedOn(a.target, targets), '{}', deadline())).toEqual({ kind: 'not-taken' });
     expect(b.seen).toEqual([]);
   });
 
-  test('the connection breaks before the claim: not taken, though maybe by that invoker; after it: claimed', async () => {
+  test('the connection breaks before the answer: taken, maybe, by that invoker (never the queue); after it: taken by the process it named', async () => {
     const before = await invoker('dies-before', (req) => req.socket.destroy());
-    expect(await dispatcherOver([before.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'not-taken', ambiguous: true });
+    const other = await invoker('never-asked', runsIt);
+    const targets = [before.target, other.target];
+    expect(await dispatcherOver(targets).dispatch(keyHomedOn(before.target, targets), '{}', deadline())).toEqual({ kind: 'taken', holder: 'dies-before/one' });
+    expect(other.seen).toEqual([]);
     const after = await invoker('dies-after', (req, res) => {
-      res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders();
+      res.writeHead(200, { ...ACCEPTED, [HOLDER_HEADER]: 'dies-after/two' }).flushHeaders();
       setTimeout(() => req.socket.destroy(), 20);
     });
-    expect(await dispatcherOver([after.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'claimed' });
+    expect(await dispatcherOver([after.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'taken', holder: 'dies-after/two' });
   });
 
-  test('the deadline passes before the claim: not taken, though maybe; after it: claimed', async () => {
+  test('the deadline passes before the answer: taken, maybe, by that invoker; or after it accepted', async () => {
     const silentInvoker = await invoker('silent', () => undefined);
-    expect(await dispatcherOver([silentInvoker.target]).dispatch('ns|ns/x', '{}', Date.now() + 100)).toEqual({ kind: 'not-taken', ambiguous: true });
-    const slow = await invoker('slow', (_req, res) => res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders());
-    expect(await dispatcherOver([slow.target]).dispatch('ns|ns/x', '{}', Date.now() + 200)).toEqual({ kind: 'claimed' });
+    expect(await dispatcherOver([silentInvoker.target]).dispatch('ns|ns/x', '{}', Date.now() + 100)).toEqual({ kind: 'taken', holder: 'silent/one' });
+    const slow = await invoker('slow', (_req, res) => res.writeHead(200, ACCEPTED).flushHeaders());
+    expect(await dispatcherOver([slow.target]).dispatch('ns|ns/x', '{}', Date.now() + 200)).toEqual({ kind: 'taken', holder: 'slow/one' });
   });
 
-  test('an invoker that does not claim within 2 s counts as stalled: the next one runs it', async () => {
+  test('an invoker that does not answer within 2 s: this dispatch stays with it (it may run there), the next ones pass it over', async () => {
     const stalled = await invoker('stalled', () => undefined);
     const next = await invoker('after-stall', runsIt);
     const targets = [stalled.target, next.target];
     const dispatcher = dispatcherOver(targets);
     const key = keyHomedOn(stalled.target, targets);
-    expect(await dispatcher.dispatch(key, '{}', deadline())).toEqual({ kind: 'record', record });
-    // And it is passed over for a while, without waiting on it again.
+    expect(await dispatcher.dispatch(key, '{}', Date.now() + 2500)).toEqual({ kind: 'taken', holder: 'stalled/one' });
+    expect(next.seen).toEqual([]);
     expect(await dispatcher.dispatch(key, '{}', deadline())).toEqual({ kind: 'record', record });
     expect(stalled.seen).toHaveLength(1);
   });
 
   test('an invoker URL this controller cannot use is passed over', async () => {
     const next = await invoker('after-bad-url', runsIt);
-    const bad = { id: 'bad-url', url: 'not a url', capacity: 4 };
+    const bad = { id: 'bad-url', url: 'not a url', capacity: 4, holder: 'bad-url/one' };
     const targets = [bad, next.target];
     expect(await dispatcherOver(targets).dispatch(keyHomedOn(bad, targets), '{}', deadline())).toEqual({ kind: 'record', record });
   });
@@ -173,7 +178,7 @@ describe('dispatch', () => {
     const only = await invoker(
       'only',
       (_req, res) => {
-        res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders();
+        res.writeHead(200, ACCEPTED).flushHeaders();
         if (only.seen.length === 1) release = () => res.end(JSON.stringify({ record }));
         else res.end(JSON.stringify({ record }));
       },
@@ -192,21 +197,21 @@ describe('dispatch', () => {
   });
 
   test('one still busy past the overflow wait: surely not taken (the queue)', async () => {
-    const stuck = await invoker('stuck', (_req, res) => res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders(), 1);
+    const stuck = await invoker('stuck', (_req, res) => res.writeHead(200, ACCEPTED).flushHeaders(), 1);
     const dispatcher = dispatcherOver([stuck.target]);
     const first = dispatcher.dispatch('ns|ns/x', '{}', Date.now() + 3000);
     while (stuck.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
-    expect(await dispatcher.dispatch('ns|ns/x', '{}', Date.now() + 10_000)).toEqual({ kind: 'not-taken', ambiguous: false });
+    expect(await dispatcher.dispatch('ns|ns/x', '{}', Date.now() + 10_000)).toEqual({ kind: 'not-taken' });
     expect(stuck.seen).toHaveLength(1);
-    expect(await first).toEqual({ kind: 'claimed' });
+    expect(await first).toEqual({ kind: 'taken', holder: 'stuck/one' });
   });
 
-  test('recorded by another process first: claimed (the record is read from the store)', async () => {
+  test('recorded by another process first: taken (the record is read from the store)', async () => {
     const a = await invoker('lost-race', (_req, res) => {
-      res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders();
+      res.writeHead(200, ACCEPTED).flushHeaders();
       res.end(JSON.stringify({ stored: false }));
     });
-    expect(await dispatcherOver([a.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'claimed' });
+    expect(await dispatcherOver([a.target]).dispatch('ns|ns/x', '{}', deadline())).toEqual({ kind: 'taken', holder: 'lost-race/one' });
   });
 
   test('an invoker this controller already fills is skipped without asking', async () => {
@@ -214,7 +219,7 @@ describe('dispatch', () => {
     const busy = await invoker(
       'busy',
       (_req, res) => {
-        res.writeHead(200, { [CLAIMED_HEADER]: 'true' }).flushHeaders();
+        res.writeHead(200, ACCEPTED).flushHeaders();
         release = () => res.end(JSON.stringify({ record }));
       },
       1,

@@ -1,0 +1,36 @@
+import { DISPATCH_PATH, type DirectRunner, type RunningActivation } from './dispatch-server';
+import type { InvokerRegistry } from '../store/invoker-registry';
+import { claimantOf } from '../store/invoker-registry';
+
+/** How long a live invoker has to list what it runs before the reconciler gives up on this run. */
+const ASK_TIMEOUT_MS = 5000;
+
+/**
+ * Every admitted activation running from a direct dispatch on an invoker that still holds its
+ * lease: this process's own from memory, the others' from their dispatch servers (with the
+ * secret). Such activations are counted in flight although no lease or claim in the store says
+ * so. Undefined when one of those invokers could not be asked: what is in flight is unknown then.
+ */
+export async function directRunsOfLiveInvokers(
+  registry: Pick<InvokerRegistry, 'holdingLease'>,
+  secret: string,
+  self: Pick<DirectRunner, 'running' | 'holder'>,
+): Promise<RunningActivation[] | undefined> {
+  const running = [...self.running()];
+  for (const invoker of await registry.holdingLease()) {
+    if (claimantOf(invoker) === self.holder || !invoker.dispatchUrl) continue;
+    try {
+      const response = await fetch(new URL(DISPATCH_PATH, invoker.dispatchUrl), {
+        headers: { authorization: `Bearer ${secret}` },
+        signal: AbortSignal.timeout(ASK_TIMEOUT_MS),
+      });
+      if (!response.ok) return undefined;
+      const answer = (await response.json()) as { running?: RunningActivation[] };
+      if (!Array.isArray(answer.running)) return undefined;
+      running.push(...answer.running);
+    } catch {
+      return undefined;
+    }
+  }
+  return running;
+}
