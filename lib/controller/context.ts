@@ -2,6 +2,7 @@ import type { AlarmScheduler } from '../alarms/scheduler';
 import type { InvocationQueue } from '../bus/invocation-queue';
 import type { DirectDispatcher } from './direct-dispatch';
 import type { FleetWaker } from './fleet-waker';
+import type { RecentDurations } from './recent-durations';
 import type { Throttles } from './throttles';
 import type { ActivationsRepository } from '../store/activations';
 import type { EntityReader } from '../store/entity-cache';
@@ -29,6 +30,8 @@ export interface ControllerDeps {
   waker?: FleetWaker;
   /** Dispatches blocking activations straight to invokers (with the platform's dispatch secret); absent: the queue only. */
   dispatcher?: DirectDispatcher;
+  /** Each action's recent run time, which spaces out the reads of a blocking wait that polls the store. */
+  recentDurations?: RecentDurations;
 }
 
 export type ControllerEnv = {

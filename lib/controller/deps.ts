@@ -10,6 +10,7 @@ import { ActivationsRepository } from '../store/activations';
 import { EntitiesRepository } from '../store/entities';
 import { EntityCache } from '../store/entity-cache';
 import { DEFAULT_OFFLINE_AFTER_MS, InvokerRegistry } from '../store/invoker-registry';
+import { RecentDurations } from './recent-durations';
 import { SubjectsRepository } from '../store/subjects';
 import { ThrottleCounters } from '../store/throttle-counters';
 import type { ControllerDeps } from './context';
@@ -51,6 +52,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerDep
       env.SKYWHISK_MAX_BLOCKING_WAIT_MS ?? (env.AWS_LAMBDA_FUNCTION_NAME ? LAMBDA_BLOCKING_WAIT_MS : SYSTEM_LIMITS.maxBlockingWaitMs),
     ),
     waker: fleetWakerFromEnv(env),
+    recentDurations: new RecentDurations(),
     // In AWS the alarms feed schedules with EventBridge; locally controller-main sets its own scheduler.
     alarms: alarmSchedulerFromEnv(env, new AlarmsRepository(dynamo, config.tables.entities)),
   };

@@ -130,15 +130,19 @@ export async function runBlocking(deps: ControllerDeps, request: ActivationReque
   const deadline = Date.now() + waitMs;
   // Dispatched straight to an invoker, an activation needs no lease: that invoker knows it runs it.
   const admitted = await admitActivation(deps, request, !deps.dispatcher);
-  const { activationId, identity } = admitted;
+  const { activationId, identity, homeKey } = admitted;
+  const expectedMs = deps.recentDurations?.expected(homeKey);
+  const noted = (record: ActivationRecord | undefined) => {
+    if (record?.duration !== undefined) deps.recentDurations?.note(homeKey, record.duration);
+    return { activationId, record };
+  };
   if (deps.dispatcher) {
-    const result = await deps.dispatcher.dispatch(admitted.homeKey, admitted.body, deadline);
-    if (result.kind === 'record') return { activationId, record: result.record };
-    if (result.kind === 'taken') return { activationId, record: await recordOfTaken(deps, identity, admitted.message, result.holder, deadline, signal) };
+    const result = await deps.dispatcher.dispatch(homeKey, admitted.body, deadline);
+    if (result.kind === 'record') return noted(result.record);
+    if (result.kind === 'taken') return noted(await recordOfTaken(deps, identity, admitted.message, result.holder, { deadline, signal, expectedMs }));
   }
   await sendToQueue(deps, admitted);
-  const record = await waitForRecord(deps.activations, identity.namespace, activationId, Math.max(0, deadline - Date.now()), signal);
-  return { activationId, record };
+  return noted(await waitForRecord(deps.activations, identity.namespace, activationId, Math.max(0, deadline - Date.now()), signal, expectedMs));
 }
 
 export async function invokeAction(c: Ctx, deps: ControllerDeps, resolved: ResolvedAction): Promise<Response> {

@@ -25,12 +25,12 @@ export async function recordOfTaken(
   identity: Identity,
   message: ActivationMessage,
   holder: string,
-  deadline: number,
-  signal?: AbortSignal,
+  wait: { deadline: number; signal?: AbortSignal; expectedMs?: number },
 ): Promise<ActivationRecord | undefined> {
+  const { deadline, signal } = wait;
   const { namespace, activationId } = message;
   await retryFor(CLAIM_RETRY_MS, () => deps.activations.claimOnBehalf(namespace, activationId, holder, claimedActivationOf(message, true)));
-  const record = await waitForRecord(deps.activations, namespace, activationId, Math.max(0, deadline - Date.now()), signal);
+  const record = await waitForRecord(deps.activations, namespace, activationId, Math.max(0, deadline - Date.now()), signal, wait.expectedMs);
   if (record || signal?.aborted || !(await deps.invokers.claimantIsGone(holder))) return record;
   const abandoned = failedRecord(message, message.acceptedAt, ABANDONED_ERROR);
   if (!(await deps.activations.complete(abandoned, message.action.path))) return deps.activations.get(namespace, activationId);
