@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { ActivationRecord } from '../model/activation';
-import { ACCEPTED_HEADER, DISPATCH_PATH, HOLDER_HEADER } from '../invoker/dispatch-server';
+import { ACCEPTED_HEADER, DISPATCH_PATH, HOLDER_HEADER, SENT_AT_HEADER } from '../invoker/dispatch-server';
 import { claimantOf, type InvokerRegistry } from '../store/invoker-registry';
 
 /** An invoker that takes direct dispatches. */
@@ -190,14 +190,26 @@ export class DirectDispatcher {
         timers.forEach(clearTimeout);
         resolve(attempt);
       };
-      // Whatever it had sent when it broke, that invoker may have accepted it.
-      const broken = (): Attempt => ({ kind: 'taken', holder: holder ?? target.holder });
       let req: ClientRequest;
+      // Node holds a request's bytes until its socket connects: before that, nothing reached the invoker.
+      const unsent = () => holder === undefined && (!req.socket || req.socket.connecting);
+      // Once anything was sent, that invoker may have accepted it.
+      const broken = (): Attempt => (unsent() ? { kind: 'not-taken' } : { kind: 'taken', holder: holder ?? target.holder });
+      const giveUp = () => {
+        settle(broken());
+        req.destroy();
+      };
+      let pastDeadline = false;
       try {
         req = request(new URL(DISPATCH_PATH, target.url), {
           method: 'POST',
           agent,
-          headers: { authorization: `Bearer ${this.secret}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          headers: {
+            authorization: `Bearer ${this.secret}`,
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(body),
+            [SENT_AT_HEADER]: String(Date.now()),
+          },
         });
       } catch {
         // A dispatch URL this process cannot use.
@@ -206,6 +218,8 @@ export class DirectDispatcher {
       req.on('response', (res: IncomingMessage) => {
         const accepted = res.statusCode === 200 && res.headers[ACCEPTED_HEADER] === 'true';
         if (accepted) holder = String(res.headers[HOLDER_HEADER] ?? target.holder);
+        // Accepted after the caller's deadline: it runs there; the caller answers 202 now.
+        if (accepted && pastDeadline) return giveUp();
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', () => settle(broken()));
@@ -227,10 +241,13 @@ export class DirectDispatcher {
         });
       });
       // Past the deadline the caller answers 202 with the id; the activation goes on where it is.
+      // Sent but not answered yet: the invoker answers at once, so what it says (a 503 sends it to
+      // the queue) is waited for a moment longer before it counts as maybe taken there.
       timers.push(
         setTimeout(() => {
-          settle(broken());
-          req.destroy();
+          pastDeadline = true;
+          if (holder !== undefined || unsent()) return giveUp();
+          timers.push(setTimeout(giveUp, ACCEPT_WAIT_MS));
         }, Math.max(0, deadline - Date.now())),
       );
       timers.push(

@@ -9,7 +9,8 @@ const ASK_TIMEOUT_MS = 5000;
  * Every admitted activation running from a direct dispatch on an invoker that still holds its
  * lease: this process's own from memory, the others' from their dispatch servers (with the
  * secret). Such activations are counted in flight although no lease or claim in the store says
- * so. Undefined when one of those invokers could not be asked: what is in flight is unknown then.
+ * so. Undefined when one of those invokers could not be asked, or is silent (offline) within its
+ * lease: what is in flight is unknown then.
  */
 export async function directRunsOfLiveInvokers(
   registry: Pick<InvokerRegistry, 'holdingLease'>,
@@ -19,6 +20,9 @@ export async function directRunsOfLiveInvokers(
   const running = [...self.running()];
   for (const invoker of await registry.holdingLease()) {
     if (claimantOf(invoker) === self.holder || !invoker.dispatchUrl) continue;
+    // Silent for a while yet within its lease: it may run what it took, and a process that is
+    // not heard from is not sent the secret.
+    if (invoker.status === 'offline') return undefined;
     try {
       const response = await fetch(new URL(DISPATCH_PATH, invoker.dispatchUrl), {
         headers: { authorization: `Bearer ${secret}` },

@@ -15,6 +15,8 @@ import type { DirectOutcome } from './invoker';
  *   401  no or wrong secret (nothing runs)
  *   503  no room here, or stopping: the controller tries another invoker, or the queue
  *   409  running here already (a repeat of a dispatch that did arrive): its record comes from there
+ *   (`x-skywhisk-sent-at`: when the controller sent it; one that waited in a socket through a
+ *   stall of this process is claimed in the store before it runs, or refused if recorded)
  *   200  sent the moment it is accepted, before it runs (`x-skywhisk-accepted: true`, and the
  *        process that runs it in `x-skywhisk-holder`), so a controller never puts on the queue an
  *        activation that may be running; the body, once the record is stored, is
@@ -28,6 +30,8 @@ import type { DirectOutcome } from './invoker';
 export const DISPATCH_PATH = '/activations';
 export const ACCEPTED_HEADER = 'x-skywhisk-accepted';
 export const HOLDER_HEADER = 'x-skywhisk-holder';
+/** When the controller sent the dispatch (epoch ms): one that waited long may have been given up on. */
+export const SENT_AT_HEADER = 'x-skywhisk-sent-at';
 
 /** An activation message is at most 1 MB (an SQS message); anything much bigger is refused unread. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -37,7 +41,7 @@ export interface DispatchServer {
   close(): Promise<void>;
 }
 
-export type RunDirect = (message: ActivationMessage, onAccepted: () => void) => Promise<DirectOutcome>;
+export type RunDirect = (message: ActivationMessage, sentAt: number | undefined, onAccepted: () => void) => Promise<DirectOutcome>;
 
 /** An admitted activation running on an invoker. */
 export interface RunningActivation {
@@ -82,7 +86,8 @@ export function startDispatchServer(options: { secret: string; host: string; por
     } catch {
       return reply(res, 400, { error: 'Not an activation message.' });
     }
-    const outcome = await current.runDirect(message, () => {
+    const sentAt = Number(req.headers[SENT_AT_HEADER]);
+    const outcome = await current.runDirect(message, Number.isFinite(sentAt) ? sentAt : undefined, () => {
       res.writeHead(200, { 'content-type': 'application/json', [ACCEPTED_HEADER]: 'true', [HOLDER_HEADER]: current.holder });
       res.flushHeaders();
     });

@@ -130,6 +130,8 @@ const ORPHANED_CLAIM_MS = 10_000;
 
 /** How long a throttle count or lease write is retried while the store is away (an endpoint restarting). */
 const STORE_RETRY_MS = 8000;
+/** A direct dispatch received within this long of being sent runs without a claim (see runDirect). */
+const FRESH_DISPATCH_MS = 2000;
 
 /** Time to wait for both log sentinels after a run before giving up on framing. */
 const LOG_FRAME_WAIT_MS = 2000;
@@ -177,7 +179,7 @@ export class Invoker {
       this.lastBeat = this.report(this.stopping ? 'draining' : 'up').catch((error: unknown) => this.log.warn({ err: error }, 'heartbeat failed'));
     }, this.options.heartbeatMs);
     // One process at a time uses an id: every earlier one is gone, whatever its lease says.
-    for (const predecessor of predecessors.filter((p) => !p.swept)) await this.recordClaimsOf(claimantOf(predecessor));
+    for (const predecessor of predecessors.filter((p) => !p.swept)) await this.recordClaimsOf(claimantOf(predecessor), predecessor.heartbeatAt);
     await this.reconcileSlots();
     this.sweeper = setInterval(() => void this.sweepGone(), this.options.sweepEveryMs ?? 30_000);
     this.deps.pool.start();
@@ -205,7 +207,7 @@ export class Invoker {
     try {
       for (const gone of await this.deps.registry.goneUnswept()) {
         if (claimantOf(gone) === this.claimant()) continue;
-        await this.recordClaimsOf(claimantOf(gone), gone.state === 'stopped' ? undefined : gone.heartbeatAt);
+        await this.recordClaimsOf(claimantOf(gone), gone.heartbeatAt, gone.state === 'stopped' ? undefined : gone.heartbeatAt);
       }
       await this.recordOwnOrphans();
     } catch (error) {
@@ -241,7 +243,7 @@ export class Invoker {
    * it was judged gone by; a claim made after it shows the process was alive since, and is left
    * alone (and the process is not marked swept).
    */
-  private async recordClaimsOf(claimant: string, lastSeenAt?: number): Promise<void> {
+  private async recordClaimsOf(claimant: string, judgedBy: number, lastSeenAt?: number): Promise<void> {
     const claims = await this.deps.activations.claimsHeldBy(claimant);
     // A claim a controller wrote in its name says nothing of whether the process lived then.
     const newer = lastSeenAt === undefined ? [] : claims.filter((claim) => !claim.onBehalf && claim.claimedAt > lastSeenAt);
@@ -253,7 +255,8 @@ export class Invoker {
         this.log.warn({ activationId: claim.activationId, holder: claimant }, 'activation claimed by an invoker that is gone; recorded it as failed');
       }
     }
-    if (newer.length === 0) await this.deps.registry.markSwept(claimant);
+    // Only if it did not beat again meanwhile: a process back from a stall keeps its claims its own.
+    if (newer.length === 0) await this.deps.registry.markSwept(claimant, judgedBy);
   }
 
   /**
@@ -395,18 +398,24 @@ export class Invoker {
    * Runs a blocking activation a controller dispatched here, without claiming it first: the
    * controller never puts an activation it dispatched on the queue once an invoker may have it,
    * so no copy of it can run elsewhere (see runBlocking). `onAccepted` is called before it runs.
+   * A dispatch that waited (`sentAt` long ago: in a socket while this process was stalled), or one
+   * taken while this process's lease is stale, may have been given up on meanwhile (claimed in
+   * this process's name, perhaps recorded as abandoned): it runs only once it is claimed here.
    */
-  async runDirect(message: ActivationMessage, onAccepted: () => void): Promise<DirectOutcome> {
+  async runDirect(message: ActivationMessage, sentAt: number | undefined, onAccepted: () => void): Promise<DirectOutcome> {
     if (this.stopping || this.inFlight >= this.options.maxConcurrent) return { outcome: 'full' };
     if (this.activeById.has(message.activationId)) return { outcome: 'taken' };
     this.directRuns.set(message.activationId, message.namespace);
-    onAccepted();
     return this.occupySlot(() =>
       this.asActive(
         message.activationId,
         (async (): Promise<DirectOutcome> => {
           try {
-            await this.renewStaleLease();
+            if (!this.isFreshDispatch(sentAt)) {
+              const refusal = await this.claimStaleDispatch(message);
+              if (refusal) return refusal;
+            }
+            onAccepted();
             return { outcome: 'done', ...(await this.finishClaimed(message, newBudget(), { leased: false })) };
           } finally {
             this.directRuns.delete(message.activationId);
@@ -414,6 +423,20 @@ export class Invoker {
         })(),
       ),
     );
+  }
+
+  /** Sent moments ago, to a process whose lease is current: nobody can have given up on it yet. */
+  private isFreshDispatch(sentAt: number | undefined): boolean {
+    const now = Date.now();
+    return sentAt !== undefined && now - sentAt <= FRESH_DISPATCH_MS && now - this.lastBeatAt <= this.deps.registry.leaseMs / 2;
+  }
+
+  /** Renews this process's lease and claims the activation; what to answer instead of running it, if anything. */
+  private async claimStaleDispatch(message: ActivationMessage): Promise<DirectOutcome | undefined> {
+    await this.renewStaleLease();
+    if (Date.now() - this.lastBeatAt > this.deps.registry.leaseMs / 2) return { outcome: 'full' };
+    const claimed = await this.deps.activations.claimUnlessRecorded(message.namespace, message.activationId, this.claimant(), claimedActivationOf(message, true));
+    return claimed ? undefined : { outcome: 'taken' };
   }
 
   /** The admitted activations dispatched here and not yet recorded: in flight, though no claim says so. */

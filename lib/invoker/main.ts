@@ -147,7 +147,7 @@ async function main(): Promise<void> {
     { self: options, pollWaitSeconds: options.pollWaitSeconds },
     log.child({ component: 'dead-letters' }),
   );
-  direct.runner = { runDirect: (message, onAccepted) => invoker.runDirect(message, onAccepted), running: () => invoker.runningDirect(), holder: invoker.holder };
+  direct.runner = { runDirect: (message, sentAt, onAccepted) => invoker.runDirect(message, sentAt, onAccepted), running: () => invoker.runningDirect(), holder: invoker.holder };
   await invoker.start();
   drainer.start();
   log.info({ factory: factory.describe }, 'invoker started');

@@ -122,7 +122,7 @@ export class ActivationsRepository {
    * claim carries a token of its own: when the SDK retries a put that had landed, the retry's
    * refusal is recognised as this very claim.
    */
-  async claim(namespace: string, activationId: string, invoker: string, about?: ClaimedActivation, onBehalf = false): Promise<boolean> {
+  async claim(namespace: string, activationId: string, invoker: string, about?: ClaimedActivation, onBehalf = false, takeOverOwn = false): Promise<boolean> {
     const now = Date.now();
     const claimToken = randomUUID();
     try {
@@ -141,7 +141,13 @@ export class ActivationsRepository {
             about,
             ...(onBehalf ? { onBehalf } : {}),
           },
-          ConditionExpression: 'attribute_not_exists(activationId)',
+          ...(takeOverOwn
+            ? {
+                ConditionExpression: 'attribute_not_exists(activationId) OR (#s = :running AND invoker = :me)',
+                ExpressionAttributeNames: { '#s': 'state' },
+                ExpressionAttributeValues: { ':running': 'running', ':me': invoker },
+              }
+            : { ConditionExpression: 'attribute_not_exists(activationId)' }),
         }),
       );
       return true;
@@ -160,6 +166,14 @@ export class ActivationsRepository {
    */
   async claimOnBehalf(namespace: string, activationId: string, holder: string, about: ClaimedActivation): Promise<boolean> {
     return this.claim(namespace, activationId, holder, about, true);
+  }
+
+  /**
+   * Claims an activation for `invoker` unless it is recorded or claimed by another: a claim a
+   * controller wrote in this very invoker's name (see claimOnBehalf) becomes its own.
+   */
+  async claimUnlessRecorded(namespace: string, activationId: string, invoker: string, about: ClaimedActivation): Promise<boolean> {
+    return this.claim(namespace, activationId, invoker, about, false, true);
   }
 
   /**

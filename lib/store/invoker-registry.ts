@@ -134,15 +134,19 @@ export class InvokerRegistry {
     return (await this.registrations()).filter((item) => item.swept !== true).map((item) => String(item.sk));
   }
 
-  /** Notes that every claim of a gone process has been recorded, so nobody looks for them again. */
-  async markSwept(claimant: string): Promise<void> {
+  /**
+   * Notes that every claim of a gone process has been recorded, so nobody looks for them again:
+   * only while its heartbeat is still `judgedBy`, the one it was judged gone by (a process that
+   * beat again meanwhile is back, and may be given claims again).
+   */
+  async markSwept(claimant: string, judgedBy: number): Promise<void> {
     await this.dynamo.send(
       new UpdateCommand({
         TableName: this.table,
         Key: { pk: PARTITION, sk: claimant },
         UpdateExpression: 'SET swept = :yes',
-        ConditionExpression: 'attribute_exists(sk)',
-        ExpressionAttributeValues: { ':yes': true },
+        ConditionExpression: 'attribute_exists(sk) AND heartbeatAt = :judgedBy',
+        ExpressionAttributeValues: { ':yes': true, ':judgedBy': judgedBy },
       }),
     ).catch((error: unknown) => {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;

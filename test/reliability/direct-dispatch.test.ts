@@ -233,6 +233,30 @@ test('the invoker stalls (SIGSTOP) before it answers: the activation waits for i
     expect(await slotsDrainTo(0)).toBe(0);
   }));
 
+test('the invoker stalls longer than a claim may wait: the dispatch it finds on waking runs once and matches its one record, or not at all', () =>
+  withInvokerLog(env, async () => {
+    const stalled = env.platform.processes.invoker;
+    stalled.child.kill('SIGSTOP');
+    let answer: Awaited<ReturnType<typeof invoke>>;
+    try {
+      answer = await invoke('tracked', {}, '&timeout=1000');
+      // Past the age at which the holder records a claim it does not work on as abandoned.
+      await new Promise((r) => setTimeout(r, 12_000));
+    } finally {
+      stalled.child.kill('SIGCONT');
+    }
+    expect(answer.status).toBe(202);
+    const record = await recordOf(answer.id!);
+    await new Promise((r) => setTimeout(r, 2000));
+    // Whichever came first on waking (its sweep or the waiting request), what ran is what the record says.
+    if (record?.response.status === 'success') expect(channel.hits.get(answer.id!)).toBe(1);
+    else {
+      expect(record?.response.status).toBe('whisk internal error');
+      expect(channel.hits.get(answer.id!)).toBeUndefined();
+    }
+    expect(await slotsDrainTo(0)).toBe(0);
+  }));
+
 test('more blocking invokes than the invoker runs at once wait for it a moment, not on the queue', () =>
   withInvokerLog(env, async () => {
     const before = await callCounts();

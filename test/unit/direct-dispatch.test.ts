@@ -1,4 +1,6 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { DirectDispatcher, homeOrder, type DispatchTarget } from '../../lib/controller/direct-dispatch';
 import { ACCEPTED_HEADER, HOLDER_HEADER } from '../../lib/invoker/dispatch-server';
@@ -9,8 +11,10 @@ import { ACCEPTED_HEADER, HOLDER_HEADER } from '../../lib/invoker/dispatch-serve
 const SECRET = 's3cret';
 const silent = { warn: () => undefined };
 const servers: Server[] = [];
+const cleanups: Array<() => void> = [];
 
 afterAll(async () => {
+  cleanups.forEach((cleanup) => cleanup());
   for (const server of servers) {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
@@ -164,6 +168,44 @@ describe('dispatch', () => {
     expect(next.seen).toEqual([]);
     expect(await dispatcher.dispatch(key, '{}', deadline())).toEqual({ kind: 'record', record });
     expect(stalled.seen).toHaveLength(1);
+  });
+
+  test('the deadline passes while the connection is still being made: nothing was sent, so surely not taken (the queue)', async () => {
+    // A listener in a stopped process with its accept queue full: the kernel drops new SYNs, so a
+    // connect stays pending.
+    const child: ChildProcess = spawn(process.execPath, ['-e', "require('net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () { console.log(this.address().port); })"]);
+    const port = await new Promise<number>((resolve) => child.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))));
+    child.kill('SIGSTOP');
+    const fillers: Socket[] = [];
+    cleanups.push(() => {
+      fillers.forEach((socket) => socket.destroy());
+      child.kill('SIGKILL');
+    });
+    for (let i = 0; i < 4; i++) fillers.push(connect(port, '127.0.0.1').on('error', () => undefined));
+    await new Promise((r) => setTimeout(r, 200));
+    const target: DispatchTarget = { id: 'unaccepting', url: `http://127.0.0.1:${port}`, capacity: 4, holder: 'unaccepting/one' };
+    expect(await dispatcherOver([target]).dispatch('ns|ns/x', '{}', Date.now() + 300)).toEqual({ kind: 'not-taken' });
+  });
+
+  test('sent, and the deadline passes before the answer: an answer that comes a moment later still decides', async () => {
+    const late = (status: number, headers: Record<string, string>) => (_req: IncomingMessage, res: ServerResponse) =>
+      setTimeout(() => (status === 200 ? res.writeHead(status, headers).flushHeaders() : res.writeHead(status, headers).end('{}')), 300);
+    const full = await invoker('full-late', late(503, {}));
+    expect(await dispatcherOver([full.target]).dispatch('ns|ns/x', '{}', Date.now() + 100)).toEqual({ kind: 'not-taken' });
+    const accepts = await invoker('accepts-late', late(200, { ...ACCEPTED, [HOLDER_HEADER]: 'accepts-late/two' }));
+    expect(await dispatcherOver([accepts.target]).dispatch('ns|ns/x', '{}', Date.now() + 100)).toEqual({ kind: 'taken', holder: 'accepts-late/two' });
+  });
+
+  test('every dispatch says when it was sent, so an invoker can tell one that waited through its stall', async () => {
+    const before = Date.now();
+    let sentAt = 0;
+    const home = await invoker('stamps', (req, res) => {
+      sentAt = Number(req.headers['x-skywhisk-sent-at']);
+      runsIt(req, res);
+    });
+    await dispatcherOver([home.target]).dispatch('ns|ns/x', '{}', deadline());
+    expect(sentAt).toBeGreaterThanOrEqual(before);
+    expect(sentAt).toBeLessThanOrEqual(Date.now());
   });
 
   test('an invoker URL this controller cannot use is passed over', async () => {
