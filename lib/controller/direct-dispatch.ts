@@ -141,6 +141,8 @@ export class DirectDispatcher {
     let busy = false;
     let full = false;
     for (const target of homeOrder(key, await this.directory.live())) {
+      // No time left to try another: the queue.
+      if (Date.now() >= deadline) return { kind: 'not-taken' };
       if ((this.unreachableUntil.get(target.url) ?? 0) > now) continue;
       if ((this.inFlight.get(target.url) ?? 0) >= target.capacity) {
         busy = true;
@@ -199,7 +201,6 @@ export class DirectDispatcher {
         settle(broken());
         req.destroy();
       };
-      let pastDeadline = false;
       try {
         req = request(new URL(DISPATCH_PATH, target.url), {
           method: 'POST',
@@ -218,8 +219,6 @@ export class DirectDispatcher {
       req.on('response', (res: IncomingMessage) => {
         const accepted = res.statusCode === 200 && res.headers[ACCEPTED_HEADER] === 'true';
         if (accepted) holder = String(res.headers[HOLDER_HEADER] ?? target.holder);
-        // Accepted after the caller's deadline: it runs there; the caller answers 202 now.
-        if (accepted && pastDeadline) return giveUp();
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', () => settle(broken()));
@@ -240,16 +239,9 @@ export class DirectDispatcher {
           }
         });
       });
-      // Past the deadline the caller answers 202 with the id; the activation goes on where it is.
-      // Sent but not answered yet: the invoker answers at once, so what it says (a 503 sends it to
-      // the queue) is waited for a moment longer before it counts as maybe taken there.
-      timers.push(
-        setTimeout(() => {
-          pastDeadline = true;
-          if (holder !== undefined || unsent()) return giveUp();
-          timers.push(setTimeout(giveUp, ACCEPT_WAIT_MS));
-        }, Math.max(0, deadline - Date.now())),
-      );
+      // Past the deadline the caller answers 202 with the id; the activation goes on where it is,
+      // or, still not connected then (nothing was sent), goes on the queue.
+      timers.push(setTimeout(giveUp, Math.max(0, deadline - Date.now())));
       timers.push(
         setTimeout(() => {
           if (holder === undefined) this.unreachableUntil.set(target.url, Date.now() + UNREACHABLE_FOR_MS);

@@ -6,8 +6,11 @@ import { retryFor } from '../store/retry';
 import type { Identity } from '../store/subjects';
 import type { ControllerDeps } from './context';
 
-/** How long the claim written for an invoker is retried while the store is away for a moment. */
-const CLAIM_RETRY_MS = 8000;
+/**
+ * How long the claim written for an invoker is retried while the store is away for a moment:
+ * short, since the client waits (and, on AWS, API Gateway ends the request at 29 s).
+ */
+const CLAIM_RETRY_MS = 2000;
 
 /**
  * The record of a directly dispatched activation whose answer did not come back on the connection
@@ -16,9 +19,9 @@ const CLAIM_RETRY_MS = 8000;
  * holder's name goes in the store first (unless a record or a claim is there already): the
  * holder replaces it with the record when it finishes; if the holder never got the activation,
  * it records the claim as abandoned; if it is gone, whoever sweeps its claims does. The record is
- * waited for until `deadline`; if none came and the holder is gone by then, this process records
- * it as abandoned itself (the conditional write lets only one record land). Undefined: still
- * running on a live holder, whose record will follow.
+ * waited for until `deadline`; if none came and the claim's holder is gone by then, this process
+ * records it as abandoned itself, over that very claim only. Undefined: still running on a live
+ * holder, whose record will follow (the caller answers 202 with the id).
  */
 export async function recordOfTaken(
   deps: Pick<ControllerDeps, 'activations' | 'invokers' | 'throttles'>,
@@ -27,13 +30,22 @@ export async function recordOfTaken(
   holder: string,
   wait: { deadline: number; signal?: AbortSignal; expectedMs?: number },
 ): Promise<ActivationRecord | undefined> {
-  const { deadline, signal } = wait;
   const { namespace, activationId } = message;
+  // Until this lands nothing promises the id a record: were the store away throughout, the
+  // request fails without one.
   await retryFor(CLAIM_RETRY_MS, () => deps.activations.claimOnBehalf(namespace, activationId, holder, claimedActivationOf(message, true)));
-  const record = await waitForRecord(deps.activations, namespace, activationId, Math.max(0, deadline - Date.now()), signal, wait.expectedMs);
-  if (record || signal?.aborted || !(await deps.invokers.claimantIsGone(holder))) return record;
-  const abandoned = failedRecord(message, message.acceptedAt, ABANDONED_ERROR);
-  if (!(await deps.activations.complete(abandoned, message.action.path))) return deps.activations.get(namespace, activationId);
-  await deps.throttles.countOffRecorded(identity).catch(() => undefined);
-  return abandoned;
+  try {
+    const record = await waitForRecord(deps.activations, namespace, activationId, Math.max(0, wait.deadline - Date.now()), wait.signal, wait.expectedMs);
+    if (record || wait.signal?.aborted) return record;
+    const claim = await deps.activations.claimHolder(namespace, activationId);
+    if (!claim) return await deps.activations.get(namespace, activationId);
+    if (!(await deps.invokers.claimantIsGone(claim.invoker))) return undefined;
+    const abandoned = failedRecord(message, message.acceptedAt, ABANDONED_ERROR);
+    if (!(await deps.activations.complete(abandoned, message.action.path, claim.claimToken))) return await deps.activations.get(namespace, activationId);
+    await deps.throttles.countOffRecorded(identity).catch(() => undefined);
+    return abandoned;
+  } catch {
+    // The claim is stored, so the id ends in a record whatever failed here: the client gets the id.
+    return undefined;
+  }
 }

@@ -4,7 +4,7 @@ import { activationMessageSchema, recordEnvelope, recordLimits, type ActivationM
 import { isConductor, isSequence, resolveAction, type ResolvedAction } from '../catalog/resolve';
 import type { StoredAction } from '../model/entity';
 import { parseEntityPath } from '../model/names';
-import { claimedActivationOf, type ActivationsRepository } from '../store/activations';
+import { claimedActivationOf, type ActivationsRepository, type HeldClaim } from '../store/activations';
 import type { EntitiesRepository } from '../store/entities';
 import { claimantOf, type InvokerRegistry } from '../store/invoker-registry';
 import type { ThrottleCounters } from '../store/throttle-counters';
@@ -226,10 +226,15 @@ export class Invoker {
       if (this.activeById.has(claim.activationId) || this.claimed.has(claim.activationId) || Date.now() - claim.claimedAt < ORPHANED_CLAIM_MS) continue;
       const message: ActivationMessage = { ...claim, params: {}, blocking: false };
       const record = failedRecord(message, claim.claimedAt, ABANDONED_ERROR);
-      if (await (claim.admitted ? this.completeTopLevel(record, message, true) : this.deps.activations.complete(record, message.action.path))) {
+      if (await this.recordAbandoned(claim, record, message)) {
         this.log.warn({ activationId: claim.activationId }, 'an activation claimed here was left without a record; recorded it as failed');
       }
     }
+  }
+
+  /** Stores the abandonment record of a claim read from the store, only while that very claim is there. */
+  private recordAbandoned(claim: HeldClaim, record: ActivationRecord, message: ActivationMessage): Promise<boolean> {
+    return claim.admitted ? this.completeTopLevel(record, message, true, claim.claimToken) : this.deps.activations.complete(record, message.action.path, claim.claimToken);
   }
 
   private async reconcileSlots(): Promise<void> {
@@ -251,7 +256,7 @@ export class Invoker {
       const message: ActivationMessage = { ...claim, params: {}, blocking: false };
       // A composition's component was never admitted: it has no slot.
       const record = failedRecord(message, claim.claimedAt, ABANDONED_ERROR);
-      if (await (claim.admitted ? this.completeTopLevel(record, message, true) : this.deps.activations.complete(record, message.action.path))) {
+      if (await this.recordAbandoned(claim, record, message)) {
         this.log.warn({ activationId: claim.activationId, holder: claimant }, 'activation claimed by an invoker that is gone; recorded it as failed');
       }
     }
@@ -486,10 +491,10 @@ export class Invoker {
    * (another process recorded it first, and counted it off itself) or failed. `leased`: it came
    * through the queue, with a lease to delete.
    */
-  private async completeTopLevel(record: ActivationRecord, message: ActivationMessage, leased: boolean): Promise<boolean> {
+  private async completeTopLevel(record: ActivationRecord, message: ActivationMessage, leased: boolean, claimToken?: string): Promise<boolean> {
     const { namespace } = message;
     const [stored, countedOff] = await Promise.allSettled([
-      this.deps.activations.complete(record, message.action.path),
+      this.deps.activations.complete(record, message.action.path, claimToken),
       retryFor(STORE_RETRY_MS, () => this.deps.throttles.countOff(namespace)),
     ]);
     if (countedOff.status === 'rejected') this.log.warn({ err: countedOff.reason }, 'could not count an activation off its namespace');
@@ -570,7 +575,7 @@ export class Invoker {
     const holder = await this.deps.activations.claimHolder(message.namespace, message.activationId);
     if (holder && (await this.holderIsGone(holder.invoker))) {
       this.log.warn({ activationId: message.activationId, holder: holder.invoker }, 'activation claimed by an invoker that is gone; recording it as failed');
-      await this.completeTopLevel(failedRecord(message, holder.claimedAt, ABANDONED_ERROR), message, true);
+      await this.completeTopLevel(failedRecord(message, holder.claimedAt, ABANDONED_ERROR), message, true, holder.claimToken);
       await this.deps.queue.delete(received.receiptHandle);
       return;
     }

@@ -88,6 +88,8 @@ export interface HeldClaim extends ClaimedActivation {
   claimedAt: number;
   /** Written by a controller in the holder's name: its time says nothing of whether the holder lived then. */
   onBehalf?: boolean;
+  /** The claim as it was read: a record made for it lands only while this very claim is there. */
+  claimToken?: string;
 }
 
 /**
@@ -178,9 +180,11 @@ export class ActivationsRepository {
 
   /**
    * Stores the finished record, replacing the claim. Never overwrites a finished record, so a
-   * record written by recovery and a late invoker cannot both land.
+   * record written by recovery and a late invoker cannot both land. `claimToken`: only over that
+   * very claim (a record of abandonment made from a claim read earlier must not land over one its
+   * holder has taken over since).
    */
-  async complete(record: ActivationRecord, actionPath: string): Promise<boolean> {
+  async complete(record: ActivationRecord, actionPath: string, claimToken?: string): Promise<boolean> {
     const expiresAt = this.expiresAt(record.end || record.start);
     const base = {
       namespace: record.namespace,
@@ -207,9 +211,17 @@ export class ActivationsRepository {
         new PutCommand({
           TableName: this.table,
           Item: { ...item, recordToken },
-          ConditionExpression: 'attribute_not_exists(activationId) OR #s = :running',
-          ExpressionAttributeNames: { '#s': 'state' },
-          ExpressionAttributeValues: { ':running': 'running' },
+          ...(claimToken === undefined
+            ? {
+                ConditionExpression: 'attribute_not_exists(activationId) OR #s = :running',
+                ExpressionAttributeNames: { '#s': 'state' },
+                ExpressionAttributeValues: { ':running': 'running' },
+              }
+            : {
+                ConditionExpression: '#s = :running AND claimToken = :claim',
+                ExpressionAttributeNames: { '#s': 'state' },
+                ExpressionAttributeValues: { ':running': 'running', ':claim': claimToken },
+              }),
         }),
       );
       return true;
@@ -238,7 +250,14 @@ export class ActivationsRepository {
     for await (const page of queryPages(this.dynamo, query)) {
       for (const item of (page.Items ?? []) as ActivationItem[]) {
         if (item.state !== 'running' || !item.about) continue;
-        claims.push({ ...item.about, namespace: item.namespace, activationId: item.activationId, claimedAt: item.claimedAt, ...(item.onBehalf ? { onBehalf: true } : {}) });
+        claims.push({
+          ...item.about,
+          namespace: item.namespace,
+          activationId: item.activationId,
+          claimedAt: item.claimedAt,
+          ...(item.onBehalf ? { onBehalf: true } : {}),
+          ...(item.claimToken ? { claimToken: item.claimToken } : {}),
+        });
       }
     }
     return claims;
@@ -254,12 +273,12 @@ export class ActivationsRepository {
   }
 
   /** Who holds the claim of an activation that has no record yet. */
-  async claimHolder(namespace: string, activationId: string): Promise<{ invoker: string; claimedAt: number } | undefined> {
+  async claimHolder(namespace: string, activationId: string): Promise<{ invoker: string; claimedAt: number; claimToken?: string } | undefined> {
     const { Item } = await this.dynamo.send(
       new GetCommand({ TableName: this.table, Key: { namespace, activationId }, ConsistentRead: true }),
     );
     const item = Item as ActivationItem | undefined;
-    return item?.state === 'running' ? { invoker: item.invoker, claimedAt: item.claimedAt } : undefined;
+    return item?.state === 'running' ? { invoker: item.invoker, claimedAt: item.claimedAt, claimToken: item.claimToken } : undefined;
   }
 
   async get(namespace: string, activationId: string): Promise<ActivationRecord | undefined> {

@@ -187,13 +187,15 @@ describe('dispatch', () => {
     expect(await dispatcherOver([target]).dispatch('ns|ns/x', '{}', Date.now() + 300)).toEqual({ kind: 'not-taken' });
   });
 
-  test('sent, and the deadline passes before the answer: an answer that comes a moment later still decides', async () => {
-    const late = (status: number, headers: Record<string, string>) => (_req: IncomingMessage, res: ServerResponse) =>
-      setTimeout(() => (status === 200 ? res.writeHead(status, headers).flushHeaders() : res.writeHead(status, headers).end('{}')), 300);
-    const full = await invoker('full-late', late(503, {}));
-    expect(await dispatcherOver([full.target]).dispatch('ns|ns/x', '{}', Date.now() + 100)).toEqual({ kind: 'not-taken' });
-    const accepts = await invoker('accepts-late', late(200, { ...ACCEPTED, [HOLDER_HEADER]: 'accepts-late/two' }));
-    expect(await dispatcherOver([accepts.target]).dispatch('ns|ns/x', '{}', Date.now() + 100)).toEqual({ kind: 'taken', holder: 'accepts-late/two' });
+  test('sent and not answered: the answer is waited for up to the deadline, never past it (the caller must answer in time)', async () => {
+    const late = (status: number, headers: Record<string, string>, ms: number) => (_req: IncomingMessage, res: ServerResponse) =>
+      setTimeout(() => (status === 200 ? res.writeHead(status, headers).flushHeaders() : res.writeHead(status, headers).end('{}')), ms);
+    const full = await invoker('full-late', late(503, {}, 300));
+    expect(await dispatcherOver([full.target]).dispatch('ns|ns/x', '{}', Date.now() + 2500)).toEqual({ kind: 'not-taken' });
+    const tooLate = await invoker('accepts-too-late', late(200, { ...ACCEPTED, [HOLDER_HEADER]: 'accepts-too-late/two' }, 2800));
+    const startedAt = Date.now();
+    expect(await dispatcherOver([tooLate.target]).dispatch('ns|ns/x', '{}', startedAt + 2300)).toEqual({ kind: 'taken', holder: 'accepts-too-late/one' });
+    expect(Date.now() - startedAt).toBeLessThan(2700);
   });
 
   test('every dispatch says when it was sent, so an invoker can tell one that waited through its stall', async () => {
