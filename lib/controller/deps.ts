@@ -11,6 +11,7 @@ import { EntitiesRepository } from '../store/entities';
 import { EntityCache } from '../store/entity-cache';
 import { DEFAULT_OFFLINE_AFTER_MS, InvokerRegistry } from '../store/invoker-registry';
 import { RecentDurations } from './recent-durations';
+import { SkipCursors } from '../store/skip-cursors';
 import { SubjectsRepository } from '../store/subjects';
 import { ThrottleCounters } from '../store/throttle-counters';
 import type { ControllerDeps } from './context';
@@ -41,7 +42,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerDep
     subjects: new SubjectsRepository(dynamo, config.tables.subjects),
     entities,
     entityCache: new EntityCache(entities, Number(env.SKYWHISK_ENTITY_CACHE_MS ?? DEFAULT_ENTITY_CACHE_MS)),
-    activations: new ActivationsRepository(dynamo, config.tables.activations, config.activationRetentionDays),
+    activations: new ActivationsRepository(dynamo, config.tables.activations, config.activationRetentionDays, new SkipCursors()),
     queue: new InvocationQueue(sqs, config.queues.invoke),
     throttles: new Throttles(new ThrottleCounters(dynamo, config.tables.coordination)),
     invokers,

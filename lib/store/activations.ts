@@ -7,6 +7,7 @@ import type { ActivationMessage, ActivationRecord } from '../model/activation';
 import { ACTIVATIONS_BY_NAME_INDEX } from './tables';
 import { putChunks } from './chunks';
 import { queryPages } from './query-pages';
+import type { SkipCursor, SkipCursors } from './skip-cursors';
 
 /**
  * One item per activation id. An invoker first *claims* the id (a conditional put that only the
@@ -100,6 +101,17 @@ function claimKeyOf(invoker: string): string {
   return `#claim#${invoker}`;
 }
 
+/** The listing query a skip cursor belongs to, and the skip it is for. */
+function cursorKeyOf(namespace: string, query: ListActivationsQuery, skip: number): string {
+  return JSON.stringify([namespace, query.name ?? null, query.since ?? null, query.upto ?? null, skip]);
+}
+
+/** The key a listing query continues from past `item` (the name index's key too, when by name). */
+function keyOf(item: Record<string, unknown>, query: ListActivationsQuery): Record<string, unknown> {
+  const { namespace, activationId, nameKey } = item;
+  return query.name !== undefined ? { namespace, activationId, nameKey } : { namespace, activationId };
+}
+
 export function nameKeyOf(namespace: string, actionPath: string): string {
   return `${namespace}#${actionPath}`;
 }
@@ -113,6 +125,8 @@ export class ActivationsRepository {
     private readonly dynamo: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly retentionDays: number,
+    /** Where pages after a skip started (the controller's); without, every skip walks. */
+    private readonly cursors?: SkipCursors,
   ) {}
 
   private expiresAt(fromMs: number): number {
@@ -306,53 +320,90 @@ export class ActivationsRepository {
   }
 
   /**
-   * Finished records, newest first, paged with limit and skip. The skipped records are walked
-   * over by their keys only (nothing of them is sent or decoded), then the page is read from
-   * the key after the last one skipped.
+   * Finished records, newest first, paged with limit and skip. DynamoDB has no offset: the page
+   * after a skip is read from where the last listing of the same query left it (see SkipCursors),
+   * moved up past the records that arrived above it since; without one, the skipped records are
+   * walked over by their keys only (nothing of them is sent or decoded). A record that finishes
+   * late (its id older than the newest one then) inside the skipped range shifts the page by one,
+   * as any new record shifts an offset between two requests.
    */
   async list(namespace: string, query: ListActivationsQuery): Promise<ActivationRecord[]> {
-    let exclusiveStartKey: Record<string, unknown> | undefined;
+    let start: SkipCursor | undefined;
     if (query.skip > 0) {
-      const after = await this.keyAfterSkipping(namespace, query);
-      if (!after) return [];
-      exclusiveStartKey = after;
+      start = (await this.fromCursor(namespace, query)) ?? (await this.walkSkipping(namespace, query));
+      if (!start) return [];
     }
     const found: ActivationRecord[] = [];
+    let last: Record<string, unknown> | undefined;
+    let top = start?.top;
+    let exclusiveStartKey = start?.after;
     do {
       const page = await this.dynamo.send(new QueryCommand({ ...this.rangeQuery(namespace, query), ExclusiveStartKey: exclusiveStartKey }));
       for (const item of page.Items ?? []) {
         const record = await this.decode(item as ActivationItem);
-        if (record) found.push(record);
-        if (found.length === query.limit) return found;
+        if (!record) continue;
+        found.push(record);
+        top ??= record.activationId;
+        last = item;
+        if (found.length === query.limit) {
+          this.cursors?.set(cursorKeyOf(namespace, query, query.skip + query.limit), { after: keyOf(last, query), top });
+          return found;
+        }
       }
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey);
     return found;
   }
 
+  /** Where the page after the skip starts by the cursor the last listing left, if any. */
+  private async fromCursor(namespace: string, query: ListActivationsQuery): Promise<SkipCursor | undefined> {
+    const cursor = this.cursors?.get(cursorKeyOf(namespace, query, query.skip));
+    if (!cursor) return undefined;
+    // Records above the cursor's newest arrived since: every skipped one moved down by as many.
+    const arrived = (await this.keysWalked(namespace, query, { from: cursor.top })).filter((key) => key.activationId !== cursor.top);
+    if (arrived.length === 0) return cursor;
+    const [after] = await this.keysWalked(namespace, query, { upFrom: cursor.after, count: arrived.length });
+    return after ? { after, top: String(arrived[0].activationId) } : undefined;
+  }
+
   /** The key of the `skip`-th finished record of the query (where the page after it starts), or undefined when there are fewer. */
-  private async keyAfterSkipping(namespace: string, query: ListActivationsQuery): Promise<Record<string, unknown> | undefined> {
+  private async walkSkipping(namespace: string, query: ListActivationsQuery): Promise<SkipCursor | undefined> {
+    const skipped = await this.keysWalked(namespace, query, { count: query.skip });
+    if (skipped.length < query.skip) return undefined;
+    return { after: skipped[query.skip - 1], top: String(skipped[0].activationId) };
+  }
+
+  /**
+   * Keys of finished records of the query, by their keys only: newest first (`count` of them, or
+   * every one down to the id `from`), or oldest first from above the key `upFrom` (the last of
+   * `count` returned alone).
+   */
+  private async keysWalked(namespace: string, query: ListActivationsQuery, walk: { count?: number; from?: string; upFrom?: Record<string, unknown> }): Promise<Array<Record<string, unknown>>> {
     const range = this.rangeQuery(namespace, query);
     const keyAttributes = query.name !== undefined ? ['namespace', 'activationId', 'nameKey'] : ['namespace', 'activationId'];
     const names: Record<string, string> = { ...range.ExpressionAttributeNames };
     keyAttributes.forEach((attribute, i) => (names[`#k${i}`] = attribute));
-    let skipped = 0;
-    let exclusiveStartKey: Record<string, unknown> | undefined;
+    const values = walk.from !== undefined ? { ...range.ExpressionAttributeValues, ':low': walk.from } : range.ExpressionAttributeValues;
+    const keys: Array<Record<string, unknown>> = [];
+    let exclusiveStartKey = walk.upFrom;
     do {
       const page = await this.dynamo.send(
         new QueryCommand({
           ...range,
           ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
           ProjectionExpression: keyAttributes.map((_, i) => `#k${i}`).join(', '),
+          ScanIndexForward: walk.upFrom === undefined ? false : true,
           ExclusiveStartKey: exclusiveStartKey,
         }),
       );
-      const items = page.Items ?? [];
-      if (skipped + items.length >= query.skip) return items[query.skip - skipped - 1];
-      skipped += items.length;
+      for (const item of page.Items ?? []) {
+        keys.push(item);
+        if (walk.count !== undefined && keys.length === walk.count) return walk.upFrom ? [item] : keys;
+      }
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey);
-    return undefined;
+    return walk.upFrom ? [] : keys;
   }
 
   async count(namespace: string, query: Omit<ListActivationsQuery, 'limit' | 'skip'>): Promise<number> {

@@ -2,6 +2,7 @@ import { configFromEnv } from '../../lib/config';
 import type { ActivationRecord } from '../../lib/model/activation';
 import { newActivationId } from '../../lib/model/activation-id';
 import { ActivationsRepository } from '../../lib/store/activations';
+import { SkipCursors } from '../../lib/store/skip-cursors';
 import { startEmbeddedEndpoint, type EmbeddedEndpoint } from '../helpers/endpoint';
 
 // Paging a namespace's activations with limit and skip, as `wsk activation list --skip` does:
@@ -56,4 +57,54 @@ test('paging by name and by time range walks the same slices', async () => {
   const since = all[15].start;
   const recent = idsOf(all.filter((r) => r.start >= since));
   expect(idsOf(await activations.list('pager', { since, limit: 4, skip: 2 }))).toEqual(recent.slice(2, 6));
+});
+
+describe('paging through with growing skips', () => {
+  /** A repository over its own client, counting the items each listing made the store read. */
+  function countingRepository(cursors?: SkipCursors) {
+    const dynamo = Object.create(endpoint.clients.dynamo) as typeof endpoint.clients.dynamo;
+    const counted = { scanned: 0 };
+    const send = endpoint.clients.dynamo.send.bind(endpoint.clients.dynamo) as (command: unknown) => Promise<{ ScannedCount?: number }>;
+    (dynamo as unknown as { send: unknown }).send = async (command: unknown) => {
+      const output = await send(command);
+      counted.scanned += output.ScannedCount ?? 0;
+      return output;
+    };
+    return { repository: new ActivationsRepository(dynamo, configFromEnv({}).tables.activations, 1, cursors), counted };
+  }
+
+  async function pageThrough(repository: ActivationsRepository, limit: number, name?: string): Promise<string[]> {
+    const listed: string[] = [];
+    for (let skip = 0; ; skip += limit) {
+      const page = idsOf(await repository.list('pager', { name, limit, skip }));
+      listed.push(...page);
+      if (page.length < limit) return listed;
+    }
+  }
+
+  test('each page is read from where the last one ended: the same pages, without walking the skipped records again', async () => {
+    const all = idsOf(await activations.list('pager', { limit: 200, skip: 0 }));
+    const walking = countingRepository();
+    const resuming = countingRepository(new SkipCursors());
+    expect(await pageThrough(walking.repository, 3)).toEqual(all);
+    expect(await pageThrough(resuming.repository, 3)).toEqual(all);
+    // Walking reads every skipped record again for each page (about n²/2 in all); resuming about n.
+    expect(resuming.counted.scanned).toBeLessThan(walking.counted.scanned / 2);
+    expect(await pageThrough(resuming.repository, 4, 'odd')).toEqual(idsOf(await activations.list('pager', { name: 'odd', limit: 200, skip: 0 })));
+  });
+
+  test('records that arrive between two pages move the next one as an offset would', async () => {
+    const { repository } = countingRepository(new SkipCursors());
+    await repository.list('pager', { limit: 4, skip: 0 });
+    await repository.list('pager', { limit: 4, skip: 4 });
+    for (let i = 0; i < 3; i++) {
+      const id = newActivationId();
+      await activations.complete(recordOf(id, 'even', Date.now()), 'even');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const all = idsOf(await activations.list('pager', { limit: 200, skip: 0 }));
+    expect(idsOf(await repository.list('pager', { limit: 4, skip: 8 }))).toEqual(all.slice(8, 12));
+    // And so does the page after that, from the cursor this one left.
+    expect(idsOf(await repository.list('pager', { limit: 4, skip: 12 }))).toEqual(all.slice(12, 16));
+  });
 });
