@@ -21,6 +21,7 @@ import { ContainerPool, parseStemCells } from './container-pool';
 import { startStatusServer } from './status-server';
 import { startDispatchServer, type DirectRunner } from './dispatch-server';
 import { directRunsOfLiveInvokers } from './direct-runs';
+import { resolveDispatchUrl } from './dispatch-address';
 import { DEFAULT_RECONCILE_AFTER_MS, SlotReconciler } from './slot-reconciler';
 
 /** How long an invoker whose supervisor died waits for its activations before recording them as failed. */
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
       )
     : undefined;
   const dispatchUrl = dispatchServer
-    ? (process.env.SKYWHISK_DISPATCH_URL ?? `http://${process.env.SKYWHISK_DISPATCH_HOST ?? '127.0.0.1'}:${dispatchServer.port}`)
+    ? await resolveDispatchUrl(process.env, { host: process.env.SKYWHISK_DISPATCH_HOST ?? '127.0.0.1', port: dispatchServer.port })
     : undefined;
   const options = {
     id: invokerId,
