@@ -16,6 +16,8 @@ const contextSchema = z.object({
   instanceType: z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, 'an EC2 instance type such as t4g.large').optional(),
   architecture: z.enum(['arm64', 'x86_64']).default('arm64'),
   removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+  /** Blocking invokes straight to invokers (the controller in the VPC, with endpoints): `-c directDispatch=true`. */
+  directDispatch: z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]).default(false),
 });
 
 export type DeploymentContext = Omit<z.infer<typeof contextSchema>, 'removalPolicy'> & { removalPolicy: RemovalPolicy };

@@ -13,4 +13,5 @@ new SkywhiskStack(app, context.stackName, {
   maxInvokers: context.maxInvokers,
   instanceType: context.instanceType,
   architecture: context.architecture,
+  directDispatch: context.directDispatch,
 });

@@ -5,6 +5,7 @@ import { AlarmSchedules } from './constructs/alarm-schedules';
 import { Bootstrap } from './constructs/bootstrap';
 import { Bus } from './constructs/bus';
 import { Controller } from './constructs/controller';
+import { DISPATCH_PORT, DispatchNetwork } from './constructs/dispatch-network';
 import { InvokerFleet, type InvokerMode } from './constructs/invoker-fleet';
 import { Operations } from './constructs/operations';
 import { RuntimeImages, type ImageArchitecture } from './constructs/runtime-images';
@@ -42,6 +43,14 @@ export interface SkywhiskStackProps extends StackProps {
    * @default 'arm64'
    */
   readonly architecture?: ImageArchitecture;
+  /**
+   * Blocking invokes go straight from the controller to an invoker, whose answer carries the record
+   * (no queue round trip, no polling). The controller function then runs in the invokers' VPC,
+   * which adds interface endpoints (SQS, Secrets Manager, ECS, EventBridge Scheduler) at a fixed
+   * hourly cost; without it every activation goes through the queue.
+   * @default false
+   */
+  readonly directDispatch?: boolean;
 }
 
 /** Skywhisk in one stack: one construct per component, wired by grants and environment. */
@@ -54,12 +63,23 @@ export class SkywhiskStack extends Stack {
   public readonly alarms: AlarmSchedules;
   public readonly bootstrap: Bootstrap;
   public readonly operations: Operations;
+  /** With `directDispatch`: the VPC, endpoints and secret the direct path needs. */
+  public readonly dispatchNetwork?: DispatchNetwork;
 
   constructor(scope: Construct, id: string, props: SkywhiskStackProps = {}) {
     super(scope, id, props);
     this.store = new Store(this, 'Store', { removalPolicy: props.removalPolicy });
     this.bus = new Bus(this, 'Bus');
-    this.controller = new Controller(this, 'Controller', { store: this.store, bus: this.bus });
+    this.dispatchNetwork = props.directDispatch ? new DispatchNetwork(this, 'Dispatch') : undefined;
+    const network = this.dispatchNetwork;
+    this.controller = new Controller(this, 'Controller', {
+      store: this.store,
+      bus: this.bus,
+      directDispatch: network && {
+        network: { vpc: network.vpc, subnets: network.controllerSubnets, securityGroup: network.controllerSecurityGroup },
+        secret: network.secret,
+      },
+    });
     const mode = props.invokerMode ?? 'ec2';
     this.images = new RuntimeImages(this, 'RuntimeImages', { architecture: props.architecture, actionRuntimes: mode === 'ec2' });
     this.invokers = new InvokerFleet(this, 'Invokers', {
@@ -71,7 +91,10 @@ export class SkywhiskStack extends Stack {
       minTasks: props.minInvokers,
       maxTasks: props.maxInvokers,
       instanceType: props.instanceType ? new InstanceType(props.instanceType) : undefined,
+      vpc: network?.vpc,
+      directDispatch: network && { secret: network.secret, port: DISPATCH_PORT },
     });
+    if (network) this.invokers.allowDispatchFrom(network.controllerSecurityGroup);
     // The controller wakes a fleet at zero as it enqueues.
     for (const [name, value] of Object.entries(this.invokers.wakeEnvironment)) this.controller.function.addEnvironment(name, value);
     this.invokers.grantWake(this.controller.function);

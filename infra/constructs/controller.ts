@@ -8,12 +8,13 @@ import {
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeNag, LAMBDA_FINDINGS } from '../nag';
 import type { Bus } from './bus';
 import { grantControllerAccess, platformEnvironment } from './platform-access';
-import { platformFunction } from './platform-function';
+import { platformFunction, type PlatformFunctionProps } from './platform-function';
 import type { Store } from './store';
 
 /** API Gateway ends a REST integration at 29 s; a blocking wait must answer (202) before that. */
@@ -53,6 +54,12 @@ export interface ControllerProps {
    * @default RetentionDays.ONE_MONTH
    */
   readonly logRetention?: RetentionDays;
+  /**
+   * Direct dispatch: the function runs in the invokers' VPC (`network`) and reads `secret` at a
+   * cold start to post blocking activations to them.
+   * @default none: blocking activations go through the queue
+   */
+  readonly directDispatch?: { readonly network: NonNullable<PlatformFunctionProps['network']>; readonly secret: ISecret };
 }
 
 /**
@@ -87,9 +94,15 @@ export class Controller extends Construct {
       // Past the blocking wait, the function still writes its 202 and returns.
       timeout: Duration.seconds(Math.ceil(API_GATEWAY_INTEGRATION_LIMIT_MS / 1000) + 1),
       logRetention: retention,
-      environment: { ...platformEnvironment(props.store, props.bus), SKYWHISK_MAX_BLOCKING_WAIT_MS: String(blockingWaitMs) },
+      environment: {
+        ...platformEnvironment(props.store, props.bus),
+        SKYWHISK_MAX_BLOCKING_WAIT_MS: String(blockingWaitMs),
+        ...(props.directDispatch ? { SKYWHISK_DISPATCH_SECRET_ARN: props.directDispatch.secret.secretArn } : {}),
+      },
+      network: props.directDispatch?.network,
     });
     grantControllerAccess(this.function, props.store, props.bus);
+    props.directDispatch?.secret.grantRead(this.function);
 
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention });
     this.api = new RestApi(this, 'Api', {
@@ -136,6 +149,12 @@ export class Controller extends Construct {
     new CfnOutput(this, 'ApiHost', { value: this.apiHost, description: 'The OpenWhisk API host: wsk property set --apihost <this>' });
 
     acknowledgeNag(this.function, LAMBDA_FINDINGS);
+    if (props.directDispatch) {
+      acknowledgeNag(this.function, {
+        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]':
+          'AWSLambdaVPCAccessExecutionRole only lets Lambda manage the network interfaces of a function in a VPC.',
+      });
+    }
     acknowledgeNag(this.api, {
       'AwsSolutions-APIG2': 'Every request is validated by the controller with zod, answering OpenWhisk-shaped 4xx errors that API Gateway models could not produce.',
       'AwsSolutions-APIG3': 'WAF is an operator choice with its own cost; the stage is throttled and the controller enforces per-namespace limits.',

@@ -9,10 +9,12 @@ import {
   InstanceArchitecture,
   InstanceType,
   LaunchTemplate,
+  Port,
   SecurityGroup,
   SubnetType,
   UserData,
   Vpc,
+  type IConnectable,
   type IVpc,
 } from 'aws-cdk-lib/aws-ec2';
 import {
@@ -34,11 +36,13 @@ import {
   OperatingSystemFamily,
   PidMode,
   PlacementConstraint,
+  Secret as EcsSecret,
   type BaseService,
   type TaskDefinition,
 } from 'aws-cdk-lib/aws-ecs';
 import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from '../nag';
 import { ACTION_NETWORK, actionNetworkUserData } from './action-network';
@@ -58,6 +62,12 @@ export type InvokerMode = 'ec2' | 'fargate';
 export interface InvokerFleetProps {
   /** Where invokers run (see `InvokerMode`). */
   readonly mode: InvokerMode;
+  /**
+   * Direct dispatch: invokers take blocking activations from controllers on `port` of their private
+   * address, authenticated with `secret` (see allowDispatchFrom).
+   * @default none: blocking activations go through the queue
+   */
+  readonly directDispatch?: { readonly secret: ISecret; readonly port: number };
   /** The tables: actions are read from entities, activations claimed and recorded in activations. */
   readonly store: Store;
   /** The invocation queue the invokers consume, and whose backlog sizes the fleet. */
@@ -154,6 +164,11 @@ export class InvokerFleet extends Construct {
   public readonly service: BaseService;
   public readonly taskDefinition: TaskDefinition;
   public readonly logGroup: LogGroup;
+  /** The network the invokers run in. */
+  public readonly vpc: IVpc;
+  /** What guards the invokers: the instances' group (ec2) or the tasks' (fargate). */
+  public readonly securityGroup: SecurityGroup;
+  private readonly dispatchPort?: number;
   /** What the controller's waker reads (lib/controller/deps.ts): the cluster ARN and the service name. */
   public readonly wakeEnvironment: Record<string, string>;
 
@@ -172,6 +187,8 @@ export class InvokerFleet extends Construct {
     this.mode = props.mode;
 
     const vpc = props.vpc ?? this.defaultVpc();
+    this.vpc = vpc;
+    this.dispatchPort = props.directDispatch?.port;
     this.cluster = new Cluster(this, 'Cluster', { vpc, containerInsightsV2: ContainerInsights.ENABLED });
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
 
@@ -181,12 +198,17 @@ export class InvokerFleet extends Construct {
       SKYWHISK_INVOKER_CONCURRENCY: String(concurrency),
       SKYWHISK_MEMORY_BUDGET_MB: String(actionMemoryMiB),
       SKYWHISK_LOG_LEVEL: props.logLevel ?? 'info',
+      // Controllers dispatch blocking activations to the task's private address (lib/invoker/dispatch-address.ts).
+      ...(props.directDispatch ? { SKYWHISK_DISPATCH_HOST: '0.0.0.0', SKYWHISK_DISPATCH_PORT: String(props.directDispatch.port) } : {}),
     };
     const container = {
       image: ContainerImage.fromDockerImageAsset(props.images.invokerImage),
       essential: true,
       stopTimeout: STOP_TIMEOUT,
       logging: LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'invoker' }),
+      // Read by the ECS agent into the invoker's environment at start; the invoker drops it from
+      // its environment before it starts anything.
+      ...(props.directDispatch ? { secrets: { SKYWHISK_DISPATCH_SECRET: EcsSecret.fromSecretsManager(props.directDispatch.secret) } } : {}),
     };
     const deployment = { minHealthyPercent: 0, maxHealthyPercent: 200, circuitBreaker: { rollback: true } };
 
@@ -227,8 +249,9 @@ export class InvokerFleet extends Construct {
       );
       props.images.grantPull(taskDefinition.taskRole);
 
+      this.securityGroup = new SecurityGroup(this, 'InstanceSecurityGroup', { vpc, description: 'Skywhisk invoker instances: outbound only', allowAllOutbound: true });
       const capacityProvider = new AsgCapacityProvider(this, 'Capacity', {
-        autoScalingGroup: this.containerInstances(vpc, architecture, instanceType, maxTasks),
+        autoScalingGroup: this.containerInstances(vpc, this.securityGroup, architecture, instanceType, maxTasks),
         enableManagedScaling: true,
         // Off, so managed scaling can take the group to zero instances with the service.
         enableManagedTerminationProtection: false,
@@ -269,6 +292,7 @@ export class InvokerFleet extends Construct {
         },
       });
       const securityGroup = new SecurityGroup(this, 'TaskSecurityGroup', { vpc, description: 'Skywhisk invokers: outbound only', allowAllOutbound: true });
+      this.securityGroup = securityGroup;
       this.taskDefinition = taskDefinition;
       this.service = new FargateService(this, 'Service', {
         cluster: this.cluster,
@@ -288,6 +312,12 @@ export class InvokerFleet extends Construct {
     this.scaleOnBacklog(props.bus, minTasks, maxTasks, backlogPerTask);
 
     this.wakeEnvironment = { SKYWHISK_INVOKER_CLUSTER: this.cluster.clusterArn, SKYWHISK_INVOKER_SERVICE: this.service.serviceName };
+  }
+
+  /** Lets `peer` (the controllers) reach the invokers' dispatch port, and nothing else of them. */
+  public allowDispatchFrom(peer: IConnectable): void {
+    if (this.dispatchPort === undefined) throw new Error('InvokerFleet: allowDispatchFrom needs the directDispatch prop.');
+    this.securityGroup.connections.allowFrom(peer, Port.tcp(this.dispatchPort), 'Direct dispatch of blocking activations from controllers');
   }
 
   /** Lets `grantee` wake the fleet: read the service and set its desired count (nothing else). */
@@ -314,8 +344,7 @@ export class InvokerFleet extends Construct {
    * 1 (a container behind Docker's NAT gets no token), the action network and its firewall, an
    * encrypted root volume, public subnets.
    */
-  private containerInstances(vpc: IVpc, architecture: ImageArchitecture, instanceType: InstanceType, maxTasks: number): AutoScalingGroup {
-    const securityGroup = new SecurityGroup(this, 'InstanceSecurityGroup', { vpc, description: 'Skywhisk invoker instances: outbound only', allowAllOutbound: true });
+  private containerInstances(vpc: IVpc, securityGroup: SecurityGroup, architecture: ImageArchitecture, instanceType: InstanceType, maxTasks: number): AutoScalingGroup {
     const userData = UserData.forLinux();
     // Action containers run on a Docker bridge that may not reach the metadata service, the ECS
     // credentials endpoint, the VPC or the host; the invoker checks that before it runs anything.

@@ -1,4 +1,5 @@
 import type { Duration } from 'aws-cdk-lib';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -26,6 +27,8 @@ export interface PlatformFunctionProps {
   readonly logRetention?: RetentionDays;
   /** Added to FUNCTION_BUNDLING (e.g. command hooks). */
   readonly bundling?: Partial<BundlingOptions>;
+  /** @default none: the function runs outside any VPC */
+  readonly network?: { readonly vpc: IVpc; readonly subnets: SubnetSelection; readonly securityGroup: ISecurityGroup };
 }
 
 /**
@@ -42,5 +45,6 @@ export function platformFunction(scope: Construct, id: string, props: PlatformFu
     logGroup: new LogGroup(scope, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH }),
     environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
     bundling: { ...FUNCTION_BUNDLING, ...props.bundling },
+    ...(props.network ? { vpc: props.network.vpc, vpcSubnets: props.network.subnets, securityGroups: [props.network.securityGroup] } : {}),
   });
 }

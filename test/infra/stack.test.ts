@@ -13,11 +13,11 @@ type Mode = NonNullable<SkywhiskStackProps['invokerMode']>;
 
 const ACCOUNT_ENV = { account: '123456789012', region: 'eu-west-1' };
 
-function synthesize(mode: Mode, nag = false, env: typeof ACCOUNT_ENV | undefined = ACCOUNT_ENV): { app: App; stack: SkywhiskStack } {
+function synthesize(mode: Mode, nag = false, env: typeof ACCOUNT_ENV | undefined = ACCOUNT_ENV, directDispatch = false): { app: App; stack: SkywhiskStack } {
   // GIVEN an app that skips bundling
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   // WHEN
-  const stack = new SkywhiskStack(app, 'Skywhisk', { env, invokerMode: mode });
+  const stack = new SkywhiskStack(app, 'Skywhisk', { env, invokerMode: mode, directDispatch });
   if (nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
 }
@@ -81,6 +81,58 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode', (mode) => {
     const apiHost = containers.flatMap((c) => c.Environment).find((e) => e.Name === 'SKYWHISK_API_HOST');
     expect(JSON.stringify(apiHost?.Value)).toMatch(/execute-api.*\/prod/);
     expect(Object.keys(t.toJSON().Outputs)).toEqual(expect.arrayContaining([expect.stringMatching(/ApiHost/), expect.stringMatching(/WskPropertySet/), expect.stringMatching(/GuestSecretArn/)]));
+  });
+});
+
+describe.each<Mode>(['ec2', 'fargate'])('%s mode with direct dispatch', (mode) => {
+  const direct = () => Template.fromStack(synthesize(mode, false, ACCOUNT_ENV, true).stack);
+  let t: Template;
+  beforeAll(() => (t = direct()));
+
+  test('cdk-nag finds nothing unacknowledged, and CloudFormation can order every resource', () => {
+    const { app } = synthesize(mode, true, ACCOUNT_ENV, true);
+    expect(() => app.synth()).not.toThrow();
+    expect(findDependencyCycle(t.toJSON())).toBeUndefined();
+  });
+
+  test('the controller runs in the invokers’ VPC, in subnets with no route out, and reads the dispatch secret', () => {
+    const [controller] = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: Match.objectLike({ SKYWHISK_MAX_BLOCKING_WAIT_MS: '25000' }) } } })) as Array<{
+      Properties: { VpcConfig?: { SubnetIds: Array<{ Ref: string }>; SecurityGroupIds: unknown[] }; Environment: { Variables: Record<string, unknown> } };
+    }>;
+    expect(controller.Properties.VpcConfig?.SubnetIds.map((s) => s.Ref)).toEqual([expect.stringMatching(/ControllerSubnet1/), expect.stringMatching(/ControllerSubnet2/)]);
+    expect(controller.Properties.Environment.Variables.SKYWHISK_DISPATCH_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/^DispatchDispatchSecret/) });
+    t.resourcePropertiesCountIs('AWS::EC2::Route', { DestinationCidrBlock: '0.0.0.0/0', RouteTableId: { Ref: Match.stringLikeRegexp('ControllerSubnet') } }, 0);
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^ControllerFunction'),
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: Match.stringLikeRegexp('^DispatchDispatchSecret') } })]) },
+    });
+  });
+
+  test('what the controller calls from inside the VPC has an endpoint there: DynamoDB, SQS, Secrets Manager, ECS, EventBridge Scheduler', () => {
+    const endpoints = Object.values(t.findResources('AWS::EC2::VPCEndpoint')) as Array<{ Properties: { ServiceName: unknown; VpcEndpointType?: string } }>;
+    const names = endpoints.map((e) => JSON.stringify(e.Properties.ServiceName));
+    for (const service of ['dynamodb', 'sqs', 'secretsmanager', 'ecs', 'scheduler']) expect(names.some((n) => n.includes(`.${service}`))).toBe(true);
+    expect(endpoints).toHaveLength(5);
+  });
+
+  test('the invokers get the secret from the ECS agent and listen on 8081, which admits the controller and nothing else', () => {
+    const containers = Object.values(t.findResources('AWS::ECS::TaskDefinition')).flatMap((d) => (d as { Properties: { ContainerDefinitions: Array<{ Environment: Array<{ Name: string; Value: unknown }>; Secrets?: Array<{ Name: string; ValueFrom: unknown }> }> } }).Properties.ContainerDefinitions);
+    expect(containers[0].Secrets).toEqual([{ Name: 'SKYWHISK_DISPATCH_SECRET', ValueFrom: { Ref: expect.stringMatching(/^DispatchDispatchSecret/) } }]);
+    expect(containers[0].Environment).toEqual(expect.arrayContaining([{ Name: 'SKYWHISK_DISPATCH_PORT', Value: '8081' }, { Name: 'SKYWHISK_DISPATCH_HOST', Value: '0.0.0.0' }]));
+    const ingress = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')) as Array<{ Properties: Record<string, unknown> }>;
+    const toInvokers = ingress.filter((i) => JSON.stringify(i.Properties.GroupId).includes(mode === 'ec2' ? 'InstanceSecurityGroup' : 'TaskSecurityGroup'));
+    expect(toInvokers).toHaveLength(1);
+    expect(toInvokers[0].Properties).toMatchObject({ IpProtocol: 'tcp', FromPort: 8081, ToPort: 8081, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^DispatchControllerSecurityGroup/), 'GroupId'] } });
+  });
+
+  test('without it: the controller outside any VPC, no secret, no endpoints, nothing admitted to the invokers', () => {
+    const plain = template(mode);
+    for (const fn of Object.values(plain.findResources('AWS::Lambda::Function')) as Array<{ Properties: { VpcConfig?: unknown; Environment?: { Variables?: Record<string, unknown> } } }>) {
+      expect(fn.Properties.VpcConfig).toBeUndefined();
+      expect(fn.Properties.Environment?.Variables?.SKYWHISK_DISPATCH_SECRET_ARN).toBeUndefined();
+    }
+    plain.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    plain.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
   });
 });
 

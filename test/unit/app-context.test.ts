@@ -6,7 +6,13 @@ import { deploymentContext } from '../../infra/app-context';
 const from = (values: Record<string, unknown>) => deploymentContext((key) => values[key]);
 
 test('defaults: stack Skywhisk, ec2 invokers scaling 0..4 on arm64, tables retained', () => {
-  expect(from({})).toEqual({ stackName: 'Skywhisk', invokerMode: 'ec2', minInvokers: 0, maxInvokers: 4, architecture: 'arm64', removalPolicy: RemovalPolicy.RETAIN });
+  expect(from({})).toEqual({ stackName: 'Skywhisk', invokerMode: 'ec2', minInvokers: 0, maxInvokers: 4, architecture: 'arm64', removalPolicy: RemovalPolicy.RETAIN, directDispatch: false });
+});
+
+test('direct dispatch is asked for with -c directDispatch=true (a string) or true in cdk.json', () => {
+  expect(from({ directDispatch: 'true' }).directDispatch).toBe(true);
+  expect(from({ directDispatch: true }).directDispatch).toBe(true);
+  expect(from({ directDispatch: 'false' }).directDispatch).toBe(false);
 });
 
 test('values given as strings on the command line are read as their types', () => {
@@ -28,6 +34,7 @@ test.each([
   [{ stackName: '9lives' }, /-c stackName: a letter/],
   [{ region: 'Europe' }, /-c region: an AWS region/],
   [{ removalPolicy: 'snapshot' }, /-c removalPolicy/],
+  [{ directDispatch: 'yes' }, /-c directDispatch/],
 ])('refuses %j', (values, message) => {
   expect(() => from(values)).toThrow(message);
 });
