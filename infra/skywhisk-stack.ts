@@ -94,7 +94,10 @@ export class SkywhiskStack extends Stack {
       vpc: network?.vpc,
       directDispatch: network && { secret: network.secret, port: DISPATCH_PORT },
     });
-    if (network) this.invokers.allowDispatchFrom(network.controllerSecurityGroup);
+    if (network) {
+      this.invokers.allowDispatchFrom(network.controllerSecurityGroup);
+      network.admitToEndpoints(this.invokers.securityGroup);
+    }
     // The controller wakes a fleet at zero as it enqueues.
     for (const [name, value] of Object.entries(this.invokers.wakeEnvironment)) this.controller.function.addEnvironment(name, value);
     this.invokers.grantWake(this.controller.function);

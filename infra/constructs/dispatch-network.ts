@@ -5,6 +5,7 @@ import {
   SecurityGroup,
   SubnetType,
   Vpc,
+  type IConnectable,
   type SubnetSelection,
 } from 'aws-cdk-lib/aws-ec2';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
@@ -18,14 +19,24 @@ export const DISPATCH_PORT = 8081;
  * What direct dispatch needs on AWS: one VPC for the invokers (public subnets, as without it) and
  * the controller function (isolated subnets with no route out), the secret both sides hold, and
  * the endpoints the controller's calls need from inside the VPC: DynamoDB (a free gateway), SQS,
- * Secrets Manager, ECS (the fleet waker) and EventBridge Scheduler (the alarms feed). The
- * invokers admit the controller's security group on the dispatch port only (InvokerFleet.allowDispatchFrom).
+ * Secrets Manager, ECS (the fleet waker) and EventBridge Scheduler (the alarms feed), which the
+ * invokers use too (private DNS names them for the whole VPC). The invokers admit the controller's
+ * security group on the dispatch port only (InvokerFleet.allowDispatchFrom).
  */
 export class DispatchNetwork extends Construct {
   public readonly vpc: Vpc;
   public readonly controllerSubnets: SubnetSelection = { subnetType: SubnetType.PRIVATE_ISOLATED };
   public readonly controllerSecurityGroup: SecurityGroup;
   public readonly secret: Secret;
+  private readonly endpointSecurityGroup: SecurityGroup;
+
+  /**
+   * Lets `peer` (the invokers, whose SQS, Secrets Manager and ECS calls private DNS also sends to
+   * the endpoints) use the interface endpoints.
+   */
+  public admitToEndpoints(peer: IConnectable): void {
+    this.endpointSecurityGroup.connections.allowFrom(peer, Port.tcp(443), 'HTTPS from the invokers');
+  }
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -54,8 +65,10 @@ export class DispatchNetwork extends Construct {
       description: 'Skywhisk controller: out to the VPC endpoints and the invokers dispatch port',
       allowAllOutbound: true,
     });
-    // The endpoints answer the controller only (the invokers reach AWS through their public addresses).
-    const endpointSecurityGroup = new SecurityGroup(this, 'EndpointSecurityGroup', { vpc: this.vpc, description: 'Skywhisk VPC endpoints: HTTPS from the controller', allowAllOutbound: false });
+    // Private DNS sends every caller in the VPC to the endpoints, the invokers and their ECS agents
+    // too: they admit the controller here and the invokers through admitToEndpoints.
+    this.endpointSecurityGroup = new SecurityGroup(this, 'EndpointSecurityGroup', { vpc: this.vpc, description: 'Skywhisk VPC endpoints: HTTPS from the controller', allowAllOutbound: false });
+    const endpointSecurityGroup = this.endpointSecurityGroup;
     endpointSecurityGroup.connections.allowFrom(this.controllerSecurityGroup, Port.tcp(443), 'HTTPS from the controller');
     for (const [name, service] of Object.entries(services)) {
       this.vpc.addInterfaceEndpoint(name, { service, subnets: this.controllerSubnets, privateDnsEnabled: true, open: false, securityGroups: [endpointSecurityGroup] });

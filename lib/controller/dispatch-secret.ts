@@ -8,7 +8,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
  */
 export async function loadDispatchSecret(
   env: NodeJS.ProcessEnv,
-  client: Pick<SecretsManagerClient, 'send'> = new SecretsManagerClient({}),
+  // Bounded, so that a secret that cannot be reached falls back well within API Gateway's 29 s.
+  client: Pick<SecretsManagerClient, 'send'> = new SecretsManagerClient({ maxAttempts: 2, requestHandler: { connectionTimeout: 2000, requestTimeout: 3000 } }),
   warn: (message: string) => void = console.warn,
 ): Promise<boolean> {
   const arn = env.SKYWHISK_DISPATCH_SECRET_ARN;

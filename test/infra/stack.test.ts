@@ -115,6 +115,14 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode with direct dispatch', (mode) =
     expect(endpoints).toHaveLength(5);
   });
 
+  test('private DNS sends the invokers (and their ECS agent) to those endpoints too: they admit the controller and the invokers on 443', () => {
+    const ingress = Object.values(t.findResources('AWS::EC2::SecurityGroupIngress')) as Array<{ Properties: { GroupId: unknown; FromPort: number; SourceSecurityGroupId: unknown } }>;
+    const toEndpoints = ingress.filter((i) => JSON.stringify(i.Properties.GroupId).includes('EndpointSecurityGroup'));
+    expect(toEndpoints.map((i) => i.Properties.FromPort)).toEqual([443, 443]);
+    const sources = toEndpoints.map((i) => JSON.stringify(i.Properties.SourceSecurityGroupId));
+    expect(sources).toEqual(expect.arrayContaining([expect.stringMatching(/DispatchControllerSecurityGroup/), expect.stringMatching(mode === 'ec2' ? /InstanceSecurityGroup/ : /TaskSecurityGroup/)]));
+  });
+
   test('the invokers get the secret from the ECS agent and listen on 8081, which admits the controller and nothing else', () => {
     const containers = Object.values(t.findResources('AWS::ECS::TaskDefinition')).flatMap((d) => (d as { Properties: { ContainerDefinitions: Array<{ Environment: Array<{ Name: string; Value: unknown }>; Secrets?: Array<{ Name: string; ValueFrom: unknown }> }> } }).Properties.ContainerDefinitions);
     expect(containers[0].Secrets).toEqual([{ Name: 'SKYWHISK_DISPATCH_SECRET', ValueFrom: { Ref: expect.stringMatching(/^DispatchDispatchSecret/) } }]);
