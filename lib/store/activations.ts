@@ -101,6 +101,9 @@ function claimKeyOf(invoker: string): string {
   return `#claim#${invoker}`;
 }
 
+/** A chain of skip cursors older than this is walked afresh (see list). */
+const CURSOR_CHAIN_MS = 60_000;
+
 /** The listing query a skip cursor belongs to, and the skip it is for. */
 function cursorKeyOf(namespace: string, query: ListActivationsQuery, skip: number): string {
   return JSON.stringify([namespace, query.name ?? null, query.since ?? null, query.upto ?? null, skip]);
@@ -323,9 +326,10 @@ export class ActivationsRepository {
    * Finished records, newest first, paged with limit and skip. DynamoDB has no offset: the page
    * after a skip is read from where the last listing of the same query left it (see SkipCursors),
    * moved up past the records that arrived above it since; without one, the skipped records are
-   * walked over by their keys only (nothing of them is sent or decoded). A record that finishes
-   * late (its id older than the newest one then) inside the skipped range shifts the page by one,
-   * as any new record shifts an offset between two requests.
+   * walked over by their keys only (nothing of them is sent or decoded). Records that finish late
+   * (their ids older than the newest one then) inside the skipped range shift the page by as many,
+   * as new records shift an offset between two requests; such shifts add up along a chain of
+   * cursors, so a chain is walked afresh once it is a minute old.
    */
   async list(namespace: string, query: ListActivationsQuery): Promise<ActivationRecord[]> {
     let start: SkipCursor | undefined;
@@ -334,8 +338,8 @@ export class ActivationsRepository {
       if (!start) return [];
     }
     const found: ActivationRecord[] = [];
-    let last: Record<string, unknown> | undefined;
     let top = start?.top;
+    const anchoredAt = start?.anchoredAt ?? Date.now();
     let exclusiveStartKey = start?.after;
     do {
       const page = await this.dynamo.send(new QueryCommand({ ...this.rangeQuery(namespace, query), ExclusiveStartKey: exclusiveStartKey }));
@@ -344,9 +348,8 @@ export class ActivationsRepository {
         if (!record) continue;
         found.push(record);
         top ??= record.activationId;
-        last = item;
         if (found.length === query.limit) {
-          this.cursors?.set(cursorKeyOf(namespace, query, query.skip + query.limit), { after: keyOf(last, query), top });
+          this.cursors?.set(cursorKeyOf(namespace, query, query.skip + query.limit), { after: keyOf(item, query), top, anchoredAt });
           return found;
         }
       }
@@ -355,36 +358,45 @@ export class ActivationsRepository {
     return found;
   }
 
-  /** Where the page after the skip starts by the cursor the last listing left, if any. */
+  /** Where the page after the skip starts by the cursor the last listing left, if any (and not too old). */
   private async fromCursor(namespace: string, query: ListActivationsQuery): Promise<SkipCursor | undefined> {
     const cursor = this.cursors?.get(cursorKeyOf(namespace, query, query.skip));
-    if (!cursor) return undefined;
+    if (!cursor || Date.now() - cursor.anchoredAt > CURSOR_CHAIN_MS) return undefined;
     // Records above the cursor's newest arrived since: every skipped one moved down by as many.
-    const arrived = (await this.keysWalked(namespace, query, { from: cursor.top })).filter((key) => key.activationId !== cursor.top);
-    if (arrived.length === 0) return cursor;
-    const [after] = await this.keysWalked(namespace, query, { upFrom: cursor.after, count: arrived.length });
-    return after ? { after, top: String(arrived[0].activationId) } : undefined;
+    // More of them than the skip itself: walking the skip is cheaper.
+    const fromTop = await this.walkKeys(namespace, query, { from: cursor.top, count: query.skip + 1 });
+    const topSeen = fromTop.last?.activationId === cursor.top;
+    if (!topSeen && fromTop.seen > query.skip) return undefined;
+    const arrived = fromTop.seen - (topSeen ? 1 : 0);
+    if (arrived === 0) return cursor;
+    const up = await this.walkKeys(namespace, query, { upFrom: cursor.after, count: arrived });
+    if (up.seen < arrived || !up.last) return undefined;
+    return { after: up.last, top: String(fromTop.first!.activationId), anchoredAt: cursor.anchoredAt };
   }
 
   /** The key of the `skip`-th finished record of the query (where the page after it starts), or undefined when there are fewer. */
   private async walkSkipping(namespace: string, query: ListActivationsQuery): Promise<SkipCursor | undefined> {
-    const skipped = await this.keysWalked(namespace, query, { count: query.skip });
-    if (skipped.length < query.skip) return undefined;
-    return { after: skipped[query.skip - 1], top: String(skipped[0].activationId) };
+    const skipped = await this.walkKeys(namespace, query, { count: query.skip });
+    if (skipped.seen < query.skip || !skipped.first || !skipped.last) return undefined;
+    return { after: skipped.last, top: String(skipped.first.activationId), anchoredAt: Date.now() };
   }
 
   /**
-   * Keys of finished records of the query, by their keys only: newest first (`count` of them, or
-   * every one down to the id `from`), or oldest first from above the key `upFrom` (the last of
-   * `count` returned alone).
+   * Walks at most `count` finished records of the query by their keys only: newest first (down to
+   * the id `from`, when given), or oldest first from past the key `upFrom`. Returns how many it saw
+   * and the first and last keys, nothing else (a long walk holds no list of keys).
    */
-  private async keysWalked(namespace: string, query: ListActivationsQuery, walk: { count?: number; from?: string; upFrom?: Record<string, unknown> }): Promise<Array<Record<string, unknown>>> {
+  private async walkKeys(
+    namespace: string,
+    query: ListActivationsQuery,
+    walk: { count: number; from?: string; upFrom?: Record<string, unknown> },
+  ): Promise<{ seen: number; first?: Record<string, unknown>; last?: Record<string, unknown> }> {
     const range = this.rangeQuery(namespace, query);
     const keyAttributes = query.name !== undefined ? ['namespace', 'activationId', 'nameKey'] : ['namespace', 'activationId'];
     const names: Record<string, string> = { ...range.ExpressionAttributeNames };
     keyAttributes.forEach((attribute, i) => (names[`#k${i}`] = attribute));
     const values = walk.from !== undefined ? { ...range.ExpressionAttributeValues, ':low': walk.from } : range.ExpressionAttributeValues;
-    const keys: Array<Record<string, unknown>> = [];
+    const walked: { seen: number; first?: Record<string, unknown>; last?: Record<string, unknown> } = { seen: 0 };
     let exclusiveStartKey = walk.upFrom;
     do {
       const page = await this.dynamo.send(
@@ -393,17 +405,18 @@ export class ActivationsRepository {
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ProjectionExpression: keyAttributes.map((_, i) => `#k${i}`).join(', '),
-          ScanIndexForward: walk.upFrom === undefined ? false : true,
+          ScanIndexForward: walk.upFrom !== undefined,
           ExclusiveStartKey: exclusiveStartKey,
         }),
       );
       for (const item of page.Items ?? []) {
-        keys.push(item);
-        if (walk.count !== undefined && keys.length === walk.count) return walk.upFrom ? [item] : keys;
+        walked.first ??= item;
+        walked.last = item;
+        if (++walked.seen === walk.count) return walked;
       }
       exclusiveStartKey = page.LastEvaluatedKey;
     } while (exclusiveStartKey);
-    return walk.upFrom ? [] : keys;
+    return walked;
   }
 
   async count(namespace: string, query: Omit<ListActivationsQuery, 'limit' | 'skip'>): Promise<number> {

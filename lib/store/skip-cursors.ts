@@ -4,6 +4,11 @@ export interface SkipCursor {
   after: Record<string, unknown>;
   /** The newest matching record's id then; those above it arrived since. */
   top: string;
+  /**
+   * When the chain of cursors this one continues was last walked afresh (epoch ms): records that
+   * finish late inside a skipped range add up along a chain, so an old one is walked again.
+   */
+  anchoredAt: number;
 }
 
 /**
@@ -28,7 +33,7 @@ export class SkipCursors {
       this.cursors.delete(key);
       return undefined;
     }
-    return { after: cursor.after, top: cursor.top };
+    return { after: cursor.after, top: cursor.top, anchoredAt: cursor.anchoredAt };
   }
 
   set(key: string, cursor: SkipCursor): void {

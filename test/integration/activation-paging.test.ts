@@ -107,4 +107,35 @@ describe('paging through with growing skips', () => {
     // And so does the page after that, from the cursor this one left.
     expect(idsOf(await repository.list('pager', { limit: 4, skip: 12 }))).toEqual(all.slice(12, 16));
   });
+
+  test('more records arrived than the skip itself: the skip is walked instead, and the page is still the slice', async () => {
+    const { repository } = countingRepository(new SkipCursors());
+    await repository.list('pager', { limit: 2, skip: 0 });
+    for (let i = 0; i < 4; i++) {
+      await activations.complete(recordOf(newActivationId(), 'odd', Date.now()), 'odd');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const all = idsOf(await activations.list('pager', { limit: 200, skip: 0 }));
+    expect(idsOf(await repository.list('pager', { limit: 2, skip: 2 }))).toEqual(all.slice(2, 4));
+  });
+
+  test('a record that finished late inside the skipped range shifts the next page until the chain is a minute old, then it is walked afresh', async () => {
+    const { repository } = countingRepository(new SkipCursors());
+    const before = idsOf(await activations.list('pager', { limit: 200, skip: 0 }));
+    await repository.list('pager', { limit: 4, skip: 0 });
+    await repository.list('pager', { limit: 4, skip: 4 });
+    // Accepted long ago (its id is older than the newest record then), recorded only now.
+    const lateId = newActivationId(Number.parseInt(before[2].slice(0, 12), 16) - 1);
+    await activations.complete(recordOf(lateId, 'even', Date.now()), 'even');
+    const after = idsOf(await activations.list('pager', { limit: 200, skip: 0 }));
+    expect(after.indexOf(lateId)).toBe(3);
+    expect(idsOf(await repository.list('pager', { limit: 4, skip: 8 }))).toEqual(before.slice(8, 12));
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now + 61_000);
+    try {
+      expect(idsOf(await repository.list('pager', { limit: 4, skip: 8 }))).toEqual(after.slice(8, 12));
+    } finally {
+      clock.mockRestore();
+    }
+  });
 });
