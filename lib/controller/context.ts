@@ -30,6 +30,12 @@ export interface ControllerDeps {
   waker?: FleetWaker;
   /** Dispatches blocking activations straight to invokers (with the platform's dispatch secret); absent: the queue only. */
   dispatcher?: DirectDispatcher;
+  /**
+   * Non-blocking invokes and rule activations go straight to an invoker with room too (fewer
+   * store and queue calls; each accept then waits for an invoker to take it, which a saturated
+   * invoker makes slower than a queue send). Off unless `SKYWHISK_DIRECT_NON_BLOCKING=true`.
+   */
+  directNonBlocking?: boolean;
   /** Each action's recent run time, which spaces out the reads of a blocking wait that polls the store. */
   recentDurations?: RecentDurations;
 }

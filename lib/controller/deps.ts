@@ -54,6 +54,7 @@ export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerDep
     ),
     waker: fleetWakerFromEnv(env),
     recentDurations: new RecentDurations(),
+    directNonBlocking: env.SKYWHISK_DIRECT_NON_BLOCKING === 'true',
     // In AWS the alarms feed schedules with EventBridge; locally controller-main sets its own scheduler.
     alarms: alarmSchedulerFromEnv(env, new AlarmsRepository(dynamo, config.tables.entities)),
   };

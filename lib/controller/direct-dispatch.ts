@@ -116,12 +116,13 @@ export class DirectDispatcher {
    * Dispatches `body` (an activation message) for the action `key`, waiting at most until
    * `deadline` (epoch ms). When every invoker is busy with this controller's own dispatches, it
    * waits up to `OVERFLOW_WAIT_MS` for one of them to finish before it gives up (to the queue):
-   * a direct run costs a fraction of a queued one and its polls.
+   * a direct run costs a fraction of a queued one and its polls. `untilAccepted` (a non-blocking
+   * invoke): it answers `taken` as soon as an invoker accepts, and does not wait for room.
    */
-  async dispatch(key: string, body: string, deadline: number): Promise<DispatchResult> {
-    const waitUntil = Math.min(deadline, Date.now() + OVERFLOW_WAIT_MS);
+  async dispatch(key: string, body: string, deadline: number, options: { untilAccepted?: boolean } = {}): Promise<DispatchResult> {
+    const waitUntil = options.untilAccepted ? 0 : Math.min(deadline, Date.now() + OVERFLOW_WAIT_MS);
     for (;;) {
-      const outcome = await this.tryTargets(key, body, deadline);
+      const outcome = await this.tryTargets(key, body, deadline, options.untilAccepted === true);
       if (outcome !== 'busy') return outcome;
       if (Date.now() >= waitUntil) return { kind: 'not-taken' };
       await new Promise<void>((resolve) => {
@@ -136,7 +137,7 @@ export class DirectDispatcher {
   }
 
   /** One pass over the invokers in home order; `busy`: all that could take it are busy with this controller's dispatches. */
-  private async tryTargets(key: string, body: string, deadline: number): Promise<DispatchResult | 'busy'> {
+  private async tryTargets(key: string, body: string, deadline: number, untilAccepted: boolean): Promise<DispatchResult | 'busy'> {
     const now = Date.now();
     let busy = false;
     let full = false;
@@ -149,16 +150,20 @@ export class DirectDispatcher {
         continue;
       }
       this.inFlight.set(target.url, (this.inFlight.get(target.url) ?? 0) + 1);
-      let attempt: Attempt;
-      try {
-        attempt = await this.post(target, body, deadline, this.agent);
-        // A kept-alive socket the invoker had just closed, before it read anything: once more on
-        // a fresh one (a repeat of a dispatch that did arrive finds it running, and answers 409).
-        if (attempt.kind === 'stale-socket') attempt = await this.post(target, body, deadline, false);
-      } finally {
+      let exchange = this.post(target, body, deadline, this.agent, untilAccepted);
+      let attempt = await exchange.attempt;
+      // A kept-alive socket the invoker had just closed, before it read anything: once more on
+      // a fresh one (a repeat of a dispatch that did arrive finds it running, and answers 409).
+      if (attempt.kind === 'stale-socket') {
+        exchange = this.post(target, body, deadline, false, untilAccepted);
+        attempt = await exchange.attempt;
+      }
+      // The slot there is this controller's until the exchange is over (after the answer, for an
+      // activation accepted and left running).
+      void exchange.over.then(() => {
         this.inFlight.set(target.url, (this.inFlight.get(target.url) ?? 1) - 1);
         this.wakeWaiting();
-      }
+      });
       if (attempt.kind === 'full') {
         // Full with work from elsewhere (other controllers, the queue): the queue is where to
         // wait, unless a next invoker has room.
@@ -181,8 +186,11 @@ export class DirectDispatcher {
     waiting.forEach((wake) => wake());
   }
 
-  private post(target: DispatchTarget, body: string, deadline: number, agent: Agent | false): Promise<Attempt> {
-    return new Promise<Attempt>((resolve) => {
+  /** One exchange with an invoker: what it came to, and when it is over (the connection done with). */
+  private post(target: DispatchTarget, body: string, deadline: number, agent: Agent | false, untilAccepted: boolean): { attempt: Promise<Attempt>; over: Promise<void> } {
+    let over: () => void = () => undefined;
+    const finished = new Promise<void>((resolve) => (over = resolve));
+    const attempt = new Promise<Attempt>((resolve) => {
       let holder: string | undefined;
       let settled = false;
       const timers: NodeJS.Timeout[] = [];
@@ -214,11 +222,16 @@ export class DirectDispatcher {
         });
       } catch {
         // A dispatch URL this process cannot use.
+        over();
         return settle({ kind: 'unreachable' });
       }
+      req.on('close', () => over());
       req.on('response', (res: IncomingMessage) => {
         const accepted = res.statusCode === 200 && res.headers[ACCEPTED_HEADER] === 'true';
         if (accepted) holder = String(res.headers[HOLDER_HEADER] ?? target.holder);
+        // Accepted, and nobody waits for its result: the answer is read to its end (the socket
+        // goes back to the pool) and dropped.
+        if (accepted && untilAccepted) settle({ kind: 'taken', holder: holder! });
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('error', () => settle(broken()));
@@ -240,8 +253,14 @@ export class DirectDispatcher {
         });
       });
       // Past the deadline the caller answers 202 with the id; the activation goes on where it is,
-      // or, still not connected then (nothing was sent), goes on the queue.
-      timers.push(setTimeout(giveUp, Math.max(0, deadline - Date.now())));
+      // or, still not connected then (nothing was sent), goes on the queue. Sent and not accepted
+      // by then: that invoker is stalled or cut off, and later dispatches pass it over a while.
+      timers.push(
+        setTimeout(() => {
+          if (holder === undefined && !unsent()) this.unreachableUntil.set(target.url, Date.now() + UNREACHABLE_FOR_MS);
+          giveUp();
+        }, Math.max(0, deadline - Date.now())),
+      );
       timers.push(
         setTimeout(() => {
           if (holder === undefined) this.unreachableUntil.set(target.url, Date.now() + UNREACHABLE_FOR_MS);
@@ -256,6 +275,7 @@ export class DirectDispatcher {
       });
       req.end(body);
     });
+    return { attempt, over: finished };
   }
 
   close(): void {

@@ -8,7 +8,7 @@ import { SYSTEM_LIMITS } from '../model/limits';
 import { formatEntityPath } from '../model/names';
 import type { Identity } from '../store/subjects';
 import { publicRecord } from './activations';
-import { recordOfTaken } from './taken-activation';
+import { claimForHolder, recordOfTaken } from './taken-activation';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
 import { booleanParam, jsonObjectBody } from './request';
@@ -107,13 +107,28 @@ async function sendToQueue(deps: ControllerDeps, admitted: AdmittedActivation, c
   }
 }
 
+/** How long a non-blocking activation waits for an invoker to accept it before the queue takes it. */
+const NON_BLOCKING_ACCEPT_MS = 1000;
+
 /**
- * Puts one activation on the bus and returns its id, within the namespace's throttles (a 429
- * otherwise). Every id returned here ends in a record: the invoker that claims the message writes
- * one whatever happens.
+ * Starts one activation without waiting for it and returns its id, within the namespace's
+ * throttles (a 429 otherwise): on the queue, or, with `directNonBlocking`, straight on an invoker
+ * with room (the queue otherwise). Every id returned ends in a record: one an invoker accepted (or
+ * may have) has a claim in that invoker's name before its id is returned, which the invoker
+ * replaces with the record (or, were it to die, its successor or a sweep records as abandoned);
+ * one on the queue is claimed by the invoker that takes it.
  */
 export async function enqueueActivation(deps: ControllerDeps, request: ActivationRequest): Promise<string> {
-  const admitted = await admitActivation(deps, request, true);
+  const dispatcher = deps.directNonBlocking ? deps.dispatcher : undefined;
+  const admitted = await admitActivation(deps, request, !dispatcher);
+  if (dispatcher) {
+    const result = await dispatcher.dispatch(admitted.homeKey, admitted.body, Date.now() + NON_BLOCKING_ACCEPT_MS, { untilAccepted: true });
+    if (result.kind === 'taken') {
+      await claimForHolder(deps, admitted.message, result.holder);
+      return admitted.activationId;
+    }
+    if (result.kind === 'record') return admitted.activationId;
+  }
   await sendToQueue(deps, admitted);
   return admitted.activationId;
 }

@@ -13,6 +13,15 @@ import type { ControllerDeps } from './context';
 const CLAIM_RETRY_MS = 2000;
 
 /**
+ * Writes the claim of an activation an invoker process has (or may have) in that process's name,
+ * unless a claim or a record is there already: what makes its id sure to end in a record once the
+ * answer is not waited for. Throws when the store stays away (the id must not be handed out then).
+ */
+export async function claimForHolder(deps: Pick<ControllerDeps, 'activations'>, message: ActivationMessage, holder: string): Promise<void> {
+  await retryFor(CLAIM_RETRY_MS, () => deps.activations.claimOnBehalf(message.namespace, message.activationId, holder, claimedActivationOf(message, true)));
+}
+
+/**
  * The record of a directly dispatched activation whose answer did not come back on the connection
  * (it broke, or the deadline passed): the invoker process `holder` has it, or may have, and it
  * must run nowhere else. An invoker runs a dispatch without claiming it, so a claim in the
@@ -33,7 +42,7 @@ export async function recordOfTaken(
   const { namespace, activationId } = message;
   // Until this lands nothing promises the id a record: were the store away throughout, the
   // request fails without one.
-  await retryFor(CLAIM_RETRY_MS, () => deps.activations.claimOnBehalf(namespace, activationId, holder, claimedActivationOf(message, true)));
+  await claimForHolder(deps, message, holder);
   try {
     const record = await waitForRecord(deps.activations, namespace, activationId, Math.max(0, wait.deadline - Date.now()), wait.signal, wait.expectedMs);
     if (record || wait.signal?.aborted) return record;

@@ -172,6 +172,8 @@ export class ActivationsRepository {
       return true;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Written for a holder, any claim or record there will do: no need to tell an SDK retry of this one.
+      if (onBehalf) return false;
       const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.table, Key: { namespace, activationId }, ConsistentRead: true }));
       return Item?.state === 'running' && Item.claimToken === claimToken;
     }

@@ -28,7 +28,7 @@ const DIRECTORY_REFRESH_MS = 1200;
 
 beforeAll(async () => {
   await channel.start();
-  env = await startTestPlatform({ SKYWHISK_INVOKER_CONCURRENCY: '2', SKYWHISK_DISPATCH_DIRECTORY_MS: '300', SKYWHISK_STEM_CELLS: '', SKYWHISK_DUPLICATE_RECHECK_S: '1', SKYWHISK_INVOKER_SWEEP_MS: '2000' });
+  env = await startTestPlatform({ SKYWHISK_INVOKER_CONCURRENCY: '2', SKYWHISK_DISPATCH_DIRECTORY_MS: '300', SKYWHISK_STEM_CELLS: '', SKYWHISK_DUPLICATE_RECHECK_S: '1', SKYWHISK_INVOKER_SWEEP_MS: '2000', SKYWHISK_DIRECT_NON_BLOCKING: 'true' });
   registry = new InvokerRegistry(env.clients.dynamo, configFromEnv({}).tables.coordination, 10_000);
   const wsk = env.wsk();
   await wsk.actions.create({ name: 'tracked', action: channel.actionCode() });
@@ -128,6 +128,31 @@ test('warm blocking invokes run straight on the invoker: their records come back
     expect(answers.map((a) => [a.status, (a.body.response as { result: unknown }).result])).toEqual(Array(10).fill([200, { ran: true }]));
     expect((after.SendMessage ?? 0) - (before.SendMessage ?? 0)).toBe(0);
     for (const answer of answers) expect(channel.hits.get(answer.id!)).toBe(1);
+    expect(await slotsDrainTo(0)).toBe(0);
+  }));
+
+test('with SKYWHISK_DIRECT_NON_BLOCKING, non-blocking invokes start straight on the invoker too: no queue, and each id ends in its one record', () =>
+  withInvokerLog(env, async () => {
+    const before = await callCounts();
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) ids.push((await env.wsk().actions.invoke({ name: 'tracked' })).activationId);
+    for (const id of ids) expect((await recordOf(id))?.response.status).toBe('success');
+    const after = await callCounts();
+    const sends = (counts: Record<string, number>) => (counts.SendMessage ?? 0) + (counts.SendMessageBatch ?? 0);
+    expect(sends(after) - sends(before)).toBe(0);
+    for (const id of ids) expect(channel.hits.get(id)).toBe(1);
+    expect(await slotsDrainTo(0)).toBe(0);
+  }));
+
+test('the invoker is SIGKILLed running a non-blocking activation it accepted: the id handed out ends in one abandoned record, never run again', () =>
+  withInvokerLog(env, async () => {
+    const hitsBefore = channel.hits.size;
+    const { activationId } = await env.wsk().actions.invoke({ name: 'slow', params: { ms: 5000 } });
+    while (channel.hits.size === hitsBefore) await new Promise((r) => setTimeout(r, 20));
+    env.platform.processes.invoker.child.kill('SIGKILL');
+    expect((await recordOf(activationId))?.response.status).toBe('whisk internal error');
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(channel.hits.get(activationId)).toBe(1);
     expect(await slotsDrainTo(0)).toBe(0);
   }));
 

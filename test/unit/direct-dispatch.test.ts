@@ -210,6 +210,28 @@ describe('dispatch', () => {
     expect(sentAt).toBeLessThanOrEqual(Date.now());
   });
 
+  test('a non-blocking dispatch is taken the moment an invoker accepts it; its slot there stays counted until the run ends, and no room means the queue at once', async () => {
+    let finish: () => void = () => undefined;
+    const one = await invoker(
+      'accepts-and-runs',
+      (_req, res) => {
+        res.writeHead(200, { ...ACCEPTED, [HOLDER_HEADER]: 'accepts-and-runs/two' }).flushHeaders();
+        finish = () => res.end(JSON.stringify({ record }));
+      },
+      1,
+    );
+    const dispatcher = dispatcherOver([one.target]);
+    expect(await dispatcher.dispatch('ns|ns/x', '{}', Date.now() + 1000, { untilAccepted: true })).toEqual({ kind: 'taken', holder: 'accepts-and-runs/two' });
+    const startedAt = Date.now();
+    expect(await dispatcher.dispatch('ns|ns/x', '{}', Date.now() + 1000, { untilAccepted: true })).toEqual({ kind: 'not-taken' });
+    expect(Date.now() - startedAt).toBeLessThan(500);
+    expect(one.seen).toHaveLength(1);
+    finish();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await dispatcher.dispatch('ns|ns/x', '{}', Date.now() + 1000, { untilAccepted: true })).toEqual({ kind: 'taken', holder: 'accepts-and-runs/two' });
+    finish();
+  });
+
   test('an invoker URL this controller cannot use is passed over', async () => {
     const next = await invoker('after-bad-url', runsIt);
     const bad = { id: 'bad-url', url: 'not a url', capacity: 4, holder: 'bad-url/one' };
