@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { GetCommand, PutCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { highestIdAt, lowestIdAt } from '../model/activation-id';
 import type { ActivationMessage, ActivationRecord } from '../model/activation';
 import { ACTIVATIONS_BY_NAME_INDEX } from './tables';
@@ -109,10 +109,14 @@ function cursorKeyOf(namespace: string, query: ListActivationsQuery, skip: numbe
   return JSON.stringify([namespace, query.name ?? null, query.since ?? null, query.upto ?? null, skip]);
 }
 
-/** The key a listing query continues from past `item` (the name index's key too, when by name). */
+/** The attributes of a listing query's keys: the table's, and the name index's too when by name. */
+function keyAttributesOf(query: ListActivationsQuery): string[] {
+  return query.name !== undefined ? ['namespace', 'activationId', 'nameKey'] : ['namespace', 'activationId'];
+}
+
+/** The key a listing query continues from past `item`. */
 function keyOf(item: Record<string, unknown>, query: ListActivationsQuery): Record<string, unknown> {
-  const { namespace, activationId, nameKey } = item;
-  return query.name !== undefined ? { namespace, activationId, nameKey } : { namespace, activationId };
+  return Object.fromEntries(keyAttributesOf(query).map((attribute) => [attribute, item[attribute]]));
 }
 
 export function nameKeyOf(namespace: string, actionPath: string): string {
@@ -342,9 +346,7 @@ export class ActivationsRepository {
     const found: ActivationRecord[] = [];
     let top = start?.top;
     const anchoredAt = start?.anchoredAt ?? Date.now();
-    let exclusiveStartKey = start?.after;
-    do {
-      const page = await this.dynamo.send(new QueryCommand({ ...this.rangeQuery(namespace, query), ExclusiveStartKey: exclusiveStartKey }));
+    for await (const page of queryPages(this.dynamo, { ...this.rangeQuery(namespace, query), ExclusiveStartKey: start?.after })) {
       for (const item of page.Items ?? []) {
         const record = await this.decode(item as ActivationItem);
         if (!record) continue;
@@ -355,8 +357,7 @@ export class ActivationsRepository {
           return found;
         }
       }
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
+    }
     return found;
   }
 
@@ -394,47 +395,32 @@ export class ActivationsRepository {
     walk: { count: number; from?: string; upFrom?: Record<string, unknown> },
   ): Promise<{ seen: number; first?: Record<string, unknown>; last?: Record<string, unknown> }> {
     const range = this.rangeQuery(namespace, query);
-    const keyAttributes = query.name !== undefined ? ['namespace', 'activationId', 'nameKey'] : ['namespace', 'activationId'];
+    const keyAttributes = keyAttributesOf(query);
     const names: Record<string, string> = { ...range.ExpressionAttributeNames };
     keyAttributes.forEach((attribute, i) => (names[`#k${i}`] = attribute));
     const values = walk.from !== undefined ? { ...range.ExpressionAttributeValues, ':low': walk.from } : range.ExpressionAttributeValues;
     const walked: { seen: number; first?: Record<string, unknown>; last?: Record<string, unknown> } = { seen: 0 };
-    let exclusiveStartKey = walk.upFrom;
-    do {
-      const page = await this.dynamo.send(
-        new QueryCommand({
-          ...range,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-          ProjectionExpression: keyAttributes.map((_, i) => `#k${i}`).join(', '),
-          ScanIndexForward: walk.upFrom !== undefined,
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
+    const keysOnly = {
+      ...range,
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: values,
+      ProjectionExpression: keyAttributes.map((_, i) => `#k${i}`).join(', '),
+      ScanIndexForward: walk.upFrom !== undefined,
+      ExclusiveStartKey: walk.upFrom,
+    };
+    for await (const page of queryPages(this.dynamo, keysOnly)) {
       for (const item of page.Items ?? []) {
         walked.first ??= item;
         walked.last = item;
         if (++walked.seen === walk.count) return walked;
       }
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
+    }
     return walked;
   }
 
   async count(namespace: string, query: Omit<ListActivationsQuery, 'limit' | 'skip'>): Promise<number> {
     let total = 0;
-    let exclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.dynamo.send(
-        new QueryCommand({
-          ...this.rangeQuery(namespace, { ...query, limit: 0, skip: 0 }),
-          Select: 'COUNT',
-          ExclusiveStartKey: exclusiveStartKey,
-        }),
-      );
-      total += page.Count ?? 0;
-      exclusiveStartKey = page.LastEvaluatedKey;
-    } while (exclusiveStartKey);
+    for await (const page of queryPages(this.dynamo, { ...this.rangeQuery(namespace, { ...query, limit: 0, skip: 0 }), Select: 'COUNT' })) total += page.Count ?? 0;
     return total;
   }
 

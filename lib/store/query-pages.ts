@@ -8,9 +8,9 @@ import {
   type ScanCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 
-/** Every page of a Query, in order (break out of the loop to stop early). */
+/** Every page of a Query, in order, from `input.ExclusiveStartKey` if given (break out of the loop to stop early). */
 export async function* queryPages(dynamo: DynamoDBDocumentClient, input: QueryCommandInput): AsyncGenerator<QueryCommandOutput> {
-  let exclusiveStartKey: Record<string, unknown> | undefined;
+  let exclusiveStartKey = input.ExclusiveStartKey;
   do {
     const page = await dynamo.send(new QueryCommand({ ...input, ExclusiveStartKey: exclusiveStartKey }));
     yield page;
@@ -18,9 +18,9 @@ export async function* queryPages(dynamo: DynamoDBDocumentClient, input: QueryCo
   } while (exclusiveStartKey);
 }
 
-/** Every page of a Scan, in order (break out of the loop to stop early). */
+/** Every page of a Scan, in order, from `input.ExclusiveStartKey` if given (break out of the loop to stop early). */
 export async function* scanPages(dynamo: DynamoDBDocumentClient, input: ScanCommandInput): AsyncGenerator<ScanCommandOutput> {
-  let exclusiveStartKey: Record<string, unknown> | undefined;
+  let exclusiveStartKey = input.ExclusiveStartKey;
   do {
     const page = await dynamo.send(new ScanCommand({ ...input, ExclusiveStartKey: exclusiveStartKey }));
     yield page;
