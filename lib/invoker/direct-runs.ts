@@ -1,6 +1,5 @@
 import { DISPATCH_PATH, type DirectRunner, type RunningActivation } from './dispatch-server';
-import type { InvokerRegistry } from '../store/invoker-registry';
-import { claimantOf } from '../store/invoker-registry';
+import { claimantOf, type InvokerRegistry } from '../store/invoker-registry';
 
 /** How long a live invoker has to list what it runs before the reconciler gives up on this run. */
 const ASK_TIMEOUT_MS = 5000;

@@ -191,7 +191,7 @@ export class Invoker {
     for (const { message, admitted } of this.claimed.values()) {
       this.log.warn({ activationId: message.activationId }, 'activation still unfinished when the invoker stopped; recording it as failed');
       const record = failedRecord(message, message.acceptedAt, ABANDONED_ERROR);
-      await (admitted ? this.completeTopLevel(record, message, admitted.leased) : this.deps.activations.complete(record, message.action.path)).catch((error: unknown) =>
+      await this.storeRecord(record, message, admitted).catch((error: unknown) =>
         this.log.error({ err: error }, 'could not record an unfinished activation'),
       );
     }
@@ -234,7 +234,15 @@ export class Invoker {
 
   /** Stores the abandonment record of a claim read from the store, only while that very claim is there. */
   private recordAbandoned(claim: HeldClaim, record: ActivationRecord, message: ActivationMessage): Promise<boolean> {
-    return claim.admitted ? this.completeTopLevel(record, message, true, claim.claimToken) : this.deps.activations.complete(record, message.action.path, claim.claimToken);
+    return this.storeRecord(record, message, claim.admitted ? { leased: true } : undefined, claim.claimToken);
+  }
+
+  /**
+   * Stores an activation's record: one the controller `admitted` (a top-level one) counted off its
+   * namespace too (see completeTopLevel), a composition's component alone. `claimToken`: only over that claim.
+   */
+  private storeRecord(record: ActivationRecord, message: ActivationMessage, admitted: { leased: boolean } | undefined, claimToken?: string): Promise<boolean> {
+    return admitted ? this.completeTopLevel(record, message, admitted.leased, claimToken) : this.deps.activations.complete(record, message.action.path, claimToken);
   }
 
   private async reconcileSlots(): Promise<void> {
@@ -533,7 +541,7 @@ export class Invoker {
       this.log.error({ err: error, activationId: message.activationId }, 'activation failed inside the invoker');
       record = failedRecord(message, message.acceptedAt, 'Failed to provision resources to run the action.');
     }
-    const store = (r: ActivationRecord) => (admitted ? this.completeTopLevel(r, message, admitted.leased) : this.deps.activations.complete(r, message.action.path));
+    const store = (r: ActivationRecord) => this.storeRecord(r, message, admitted);
     await this.renewStaleLease();
     try {
       return { record, stored: await store(record) };
