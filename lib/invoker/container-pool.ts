@@ -1,17 +1,8 @@
 import type { ActionContainer, ContainerFactory, ContainerSpec } from './container';
+import { ContainerLife, IDLE_STATES, type ActionBinding, type StateName } from './container-life';
+import { initialTargets, placeHead, planStemCells, type ContainerView, type Placement, type RunRequest, type StemCellConfig } from './pool-policy';
 
-/**
- * A container's life, as OpenWhisk's ContainerProxy has it:
- * starting -> prewarmed -> initialising -> running -> warm -> paused -> removed
- * (a cold start goes starting -> initialising; any state can end in removed).
- */
-export type ContainerState = 'starting' | 'prewarmed' | 'initialising' | 'running' | 'warm' | 'paused' | 'removed';
-
-export interface StemCellConfig {
-  kind: string;
-  memoryMb: number;
-  count: number;
-}
+export type { StemCellConfig } from './pool-policy';
 
 export interface PoolOptions {
   /** Memory all action containers may use together. */
@@ -22,23 +13,12 @@ export interface PoolOptions {
   idleTimeoutMs: number;
   /** Started, uninitialised containers kept per kind and memory size. */
   stemCells: StemCellConfig[];
+  /** How often reactive stem cells grow for cold starts and expire (OpenWhisk's prewarm-expiration-check-interval). */
+  prewarmCheckIntervalMs?: number;
 }
 
-interface Slot {
-  id: number;
-  state: ContainerState;
-  kind: string;
-  memoryMb: number;
-  container?: ActionContainer;
-  /** Invocation namespace + action + revision, once initialised for an action. */
-  key?: string;
-  active: number;
-  maxConcurrency: number;
-  lastUsed: number;
-  pauseTimer?: NodeJS.Timeout;
-  /** The pause in progress, so a reuse waits for it before resuming. */
-  pausing?: Promise<void>;
-}
+/** A stem cell that failed to start this many times in a row is not tried again until the next check (OpenWhisk's prewarm-max-retry-limit). */
+const STEM_CELL_RETRY_LIMIT = 5;
 
 /** What a lease says about how the activation got its container. */
 export type StartKind = 'warm' | 'prewarmed' | 'cold';
@@ -50,31 +30,79 @@ export interface Lease {
   initialised(): void;
 }
 
+type ReportedState = Exclude<StateName, 'removed'>;
+
 export interface PoolStatus {
-  states: Record<ContainerState, number>;
+  states: Record<ReportedState, number>;
   kinds: Record<string, number>;
   memoryUsedMb: number;
   memoryBudgetMb: number;
   queued: number;
+  /** Stem cells wanted now, per `kind:memory`. */
+  stemCellTargets: Record<string, number>;
   /** Each container: its id, state, kind, and the action it serves (`namespace/path`) once initialised. */
-  containers: Array<{ id?: string; state: ContainerState; kind: string; action?: string }>;
-  counters: { cold: number; prewarmed: number; warm: number; resumed: number; evicted: number; idleRemoved: number; queued: number };
+  containers: Array<{ id?: string; state: ReportedState; kind: string; action?: string }>;
+  counters: {
+    cold: number;
+    prewarmed: number;
+    warm: number;
+    resumed: number;
+    evicted: number;
+    idleRemoved: number;
+    queued: number;
+    /** Containers whose removal finished. */
+    removed: number;
+    /** Idle containers that exited on their own. */
+    died: number;
+    failedPauses: number;
+    failedResumes: number;
+    stemCellsStarted: number;
+    stemCellsRetired: number;
+  };
+}
+
+interface PendingRun {
+  request: RunRequest;
+  spec: ContainerSpec;
+  resolve: (lease: Lease) => void;
+  reject: (error: Error) => void;
+  counted: boolean;
 }
 
 /**
- * The invoker's container pool: warm reuse by key, prewarmed stem cells by kind and memory,
- * pausing, idle removal, and a memory budget enforced by evicting idle containers (least recently
- * used first) or, when every container is busy, queueing the activation until memory frees.
+ * The invoker's container pool: each container's life is a `ContainerLife`, every decision is a
+ * pure function of `pool-policy`, and this class carries them out. Activations are served from one
+ * first-in, first-out queue: warm reuse by key, else a stem cell of the kind and memory, else a new
+ * container after evicting idle ones (least recently used first), else the head waits for a release.
  */
 export class ContainerPool {
-  private readonly slots = new Map<number, Slot>();
-  private readonly leases = new Map<ActionContainer, Slot>();
-  private waiters: Array<() => void> = [];
+  private readonly lives = new Map<number, ContainerLife>();
+  private readonly byContainer = new Map<ActionContainer, ContainerLife>();
+  private readonly queue: PendingRun[] = [];
+  private readonly pauseTimers = new Map<number, NodeJS.Timeout>();
+  private readonly removals = new Set<Promise<void>>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly counters: PoolStatus['counters'] = {
+    cold: 0,
+    prewarmed: 0,
+    warm: 0,
+    resumed: 0,
+    evicted: 0,
+    idleRemoved: 0,
+    queued: 0,
+    removed: 0,
+    died: 0,
+    failedPauses: 0,
+    failedResumes: 0,
+    stemCellsStarted: 0,
+    stemCellsRetired: 0,
+  };
+  private targets: number[];
+  private coldStarts: number[];
+  private stemCellFailures: number[];
   private nextId = 1;
   private stopped = false;
-  private readonly reaper: NodeJS.Timeout;
-  private readonly counters: PoolStatus['counters'] = { cold: 0, prewarmed: 0, warm: 0, resumed: 0, evicted: 0, idleRemoved: 0, queued: 0 };
-  private queued = 0;
+  private draining = false;
 
   constructor(
     private readonly factory: ContainerFactory,
@@ -82,239 +110,346 @@ export class ContainerPool {
     private readonly baseEnv: Record<string, string>,
     private readonly onError: (error: unknown, what: string) => void = () => undefined,
   ) {
-    this.reaper = setInterval(() => this.removeIdle(), Math.max(100, Math.min(options.idleTimeoutMs / 2, 30_000)));
-    this.reaper.unref();
+    this.targets = initialTargets(options.stemCells);
+    this.coldStarts = options.stemCells.map(() => 0);
+    this.stemCellFailures = options.stemCells.map(() => 0);
   }
 
-  /** Starts the stem cells. */
+  /** Starts the stem cells and the periodic checks (idle removal, reactive prewarm). */
   start(): void {
-    this.refillStemCells();
+    const reaper = setInterval(() => this.removeIdle(), Math.max(100, Math.min(this.options.idleTimeoutMs / 2, 30_000)));
+    const prewarmCheck = setInterval(() => this.checkStemCells(), this.options.prewarmCheckIntervalMs ?? 60_000);
+    for (const timer of [reaper, prewarmCheck]) {
+      timer.unref();
+      this.timers.push(timer);
+    }
+    this.refillStemCells(false);
   }
 
-  private memoryUsed(): number {
-    let used = 0;
-    for (const slot of this.slots.values()) used += slot.memoryMb;
-    return used;
-  }
-
-  private wake(): void {
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const waiter of waiters) waiter();
-  }
-
-  /** A container for `key`: warm if one is free, else a stem cell, else a new one. */
-  async acquire(key: string, spec: ContainerSpec, maxConcurrency: number): Promise<Lease> {
+  /** A container for `key`: warm if one is free, else a stem cell, else a new one; queued (in order) while memory is short. */
+  acquire(key: string, spec: ContainerSpec, maxConcurrency: number): Promise<Lease> {
     if (spec.memoryMb > this.options.memoryBudgetMb) {
       // It could never fit: waiting would hold the activation forever.
-      throw new Error(`an action of ${spec.memoryMb} MB cannot run in a container pool of ${this.options.memoryBudgetMb} MB`);
+      return Promise.reject(new Error(`an action of ${spec.memoryMb} MB cannot run in a container pool of ${this.options.memoryBudgetMb} MB`));
     }
-    let waited = false;
-    for (;;) {
-      if (this.stopped) throw new Error('the container pool is shut down');
-      const warm = this.findWarm(key, maxConcurrency);
-      if (warm) return this.leaseWarm(warm);
-      const stemCell = [...this.slots.values()].find((s) => s.state === 'prewarmed' && s.kind === spec.kind && s.memoryMb === spec.memoryMb);
-      if (stemCell) {
-        this.counters.prewarmed++;
-        this.take(stemCell, key, maxConcurrency);
-        this.refillStemCells();
-        return this.lease(stemCell, 'prewarmed');
-      }
-      if (this.memoryUsed() + spec.memoryMb <= this.options.memoryBudgetMb || this.evictOne(key)) {
-        if (this.memoryUsed() + spec.memoryMb > this.options.memoryBudgetMb) continue;
-        return this.leaseCold(key, spec, maxConcurrency);
-      }
-      // Every container is busy and the budget is full: wait for one to be released.
-      if (!waited) {
-        waited = true;
-        this.counters.queued++;
-      }
-      this.queued++;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-      this.queued--;
-    }
-  }
-
-  private findWarm(key: string, maxConcurrency: number): Slot | undefined {
-    let best: Slot | undefined;
-    for (const slot of this.slots.values()) {
-      if (slot.key !== key) continue;
-      const free = slot.state === 'warm' || slot.state === 'paused' || (slot.state === 'running' && slot.active < maxConcurrency);
-      if (free && (!best || slot.state === 'running' || slot.lastUsed > best.lastUsed)) best = slot;
-    }
-    return best;
-  }
-
-  private async leaseWarm(slot: Slot): Promise<Lease> {
-    clearTimeout(slot.pauseTimer);
-    const wasPaused = slot.state === 'paused' || slot.pausing !== undefined;
-    slot.state = 'running';
-    slot.active++;
-    this.counters.warm++;
-    if (wasPaused) {
-      await slot.pausing;
-      slot.pausing = undefined;
-      this.counters.resumed++;
-      await slot.container!.resume?.();
-    }
-    return this.lease(slot, 'warm');
-  }
-
-  private take(slot: Slot, key: string, maxConcurrency: number): void {
-    slot.state = 'initialising';
-    slot.key = key;
-    slot.active = 1;
-    slot.maxConcurrency = maxConcurrency;
-  }
-
-  private async leaseCold(key: string, spec: ContainerSpec, maxConcurrency: number): Promise<Lease> {
-    const slot = this.newSlot(spec);
-    this.take(slot, key, maxConcurrency);
-    this.counters.cold++;
-    try {
-      slot.container = await this.factory.create({ ...spec, env: { ...this.baseEnv, ...spec.env } });
-    } catch (error) {
-      this.slots.delete(slot.id);
-      this.wake();
-      throw error;
-    }
-    return this.lease(slot, 'cold');
-  }
-
-  private lease(slot: Slot, start: StartKind): Lease {
-    this.leases.set(slot.container!, slot);
-    return {
-      container: slot.container!,
-      start,
-      initialised: () => {
-        if (slot.state === 'initialising') slot.state = 'running';
-      },
-    };
-  }
-
-  private newSlot(spec: { kind: string; memoryMb: number }): Slot {
-    const slot: Slot = { id: this.nextId++, state: 'starting', kind: spec.kind, memoryMb: spec.memoryMb, active: 0, maxConcurrency: 1, lastUsed: Date.now() };
-    this.slots.set(slot.id, slot);
-    return slot;
-  }
-
-  /** Removes the least recently used idle container (warm, paused or a stem cell); false if none. */
-  private evictOne(forKey: string): boolean {
-    const idle = [...this.slots.values()].filter((s) => (s.state === 'warm' || s.state === 'paused' || s.state === 'prewarmed') && s.key !== forKey);
-    if (idle.length === 0) return false;
-    idle.sort((a, b) => a.lastUsed - b.lastUsed);
-    this.counters.evicted++;
-    // No stem-cell refill here: the memory is for the activation that asked.
-    this.remove(idle[0], false);
-    return true;
+    if (this.stopped) return Promise.reject(new Error('the container pool is shut down'));
+    return new Promise<Lease>((resolve, reject) => {
+      this.queue.push({ request: { key, kind: spec.kind, memoryMb: spec.memoryMb, maxConcurrency }, spec, resolve, reject, counted: false });
+      this.drain();
+    });
   }
 
   /** Gives a container back: kept warm for its key, or removed (after developer and whisk errors). */
   release(container: ActionContainer, keep: boolean): void {
-    const slot = this.leases.get(container);
-    if (!slot) return;
-    slot.active = Math.max(0, slot.active - 1);
-    if (slot.active === 0) this.leases.delete(container);
-    if (!keep || this.stopped) {
-      this.remove(slot);
+    const life = this.byContainer.get(container);
+    if (!life) return;
+    const next = life.release(keep && !this.stopped, Date.now());
+    if (next === 'remove') this.remove(life);
+    else if (next === 'warm') this.schedulePause(life);
+    this.drain();
+  }
+
+  private views(): ContainerView[] {
+    return [...this.lives.values()].map((life) => {
+      const state = life.state;
+      return {
+        id: life.id,
+        state: state.name,
+        kind: life.kind,
+        memoryMb: life.memoryMb,
+        ...(life.action ? { key: life.action.key, maxConcurrency: life.action.maxConcurrency } : { maxConcurrency: 1 }),
+        active: life.active,
+        lastUsed: life.lastUsed,
+        ...(life.doomed ? { doomed: true } : {}),
+        ...(state.name === 'prewarmed' ? { since: state.since } : {}),
+      };
+    });
+  }
+
+  /** Starts what the queue's head (and then each next one) can start now. */
+  private drain(): void {
+    // Removals and releases inside a drain call back here; the loop below sees their effects.
+    if (this.draining || this.stopped) return;
+    this.draining = true;
+    try {
+      for (;;) {
+        const placement = placeHead(
+          this.queue.map((p) => p.request),
+          this.views(),
+          this.options.memoryBudgetMb,
+        );
+        if (!placement) break;
+        this.carryOut(this.queue.shift()!, placement);
+      }
+      const head = this.queue[0];
+      if (head && !head.counted) {
+        head.counted = true;
+        this.counters.queued++;
+      }
+    } finally {
+      this.draining = false;
+    }
+    this.refillStemCells(false);
+  }
+
+  private carryOut(pending: PendingRun, placement: Exclude<Placement, { how: 'wait' }>): void {
+    const now = Date.now();
+    const action: ActionBinding = { key: pending.request.key, maxConcurrency: pending.request.maxConcurrency };
+    if (placement.how === 'cold') {
+      for (const id of placement.evict) {
+        this.counters.evicted++;
+        this.remove(this.lives.get(id)!);
+      }
+      this.startCold(pending, action);
       return;
     }
-    slot.lastUsed = Date.now();
-    if (slot.active === 0) {
-      slot.state = 'warm';
-      this.schedulePause(slot);
+    const life = this.lives.get(placement.id)!;
+    if (placement.how === 'prewarmed') {
+      const state = life.state;
+      if (state.name !== 'prewarmed') throw new Error(`placement chose a ${state.name} stem cell`);
+      this.counters.prewarmed++;
+      life.initialising(state.container, action);
+      pending.resolve(this.lease(life, state.container, 'prewarmed'));
+      return;
     }
-    this.wake();
+    const state = life.state;
+    if (state.name === 'warm' || state.name === 'running') {
+      this.clearPauseTimer(life);
+      life.leaseRunning(now);
+      this.counters.warm++;
+      pending.resolve(this.lease(life, state.container, 'warm'));
+      return;
+    }
+    // Frozen: thaw (after any pause under way); on failure the container goes and the activation is placed again.
+    const container = life.container!;
+    const pause = state.name === 'pausing' ? state.done : undefined;
+    void life.leaseFrozen(now, pause).then((ready) => {
+      if (ready) {
+        this.counters.warm++;
+        this.counters.resumed++;
+        pending.resolve(this.lease(life, container, 'warm'));
+        return;
+      }
+      if (life.state.name !== 'removing' && life.state.name !== 'removed') {
+        this.counters.failedResumes++;
+        this.onError(new Error(`container ${container.id} could not be resumed`), 'resume');
+        this.remove(life);
+      }
+      if (this.stopped) pending.reject(new Error('the container pool is shut down'));
+      else {
+        this.queue.unshift(pending);
+        this.drain();
+      }
+    });
   }
 
-  private schedulePause(slot: Slot): void {
-    const container = slot.container!;
-    if (!container.pause) return;
-    clearTimeout(slot.pauseTimer);
-    slot.pauseTimer = setTimeout(() => {
-      if (slot.state !== 'warm') return;
-      slot.state = 'paused';
-      slot.pausing = container.pause!().catch((error: unknown) => {
-        this.onError(error, 'pause');
-        this.remove(slot);
+  private startCold(pending: PendingRun, action: ActionBinding): void {
+    const { spec } = pending;
+    const life = this.newLife(spec.kind, spec.memoryMb, action);
+    this.counters.cold++;
+    const config = this.options.stemCells.findIndex((c) => c.kind === spec.kind && c.memoryMb === spec.memoryMb);
+    if (config >= 0 && !spec.image) this.coldStarts[config]++;
+    this.factory.create({ ...spec, env: { ...this.baseEnv, ...spec.env } }).then(
+      (container) => {
+        if (life.state.name !== 'starting') {
+          // Removed while starting: only a shutdown does that.
+          void container.destroy().catch(() => undefined);
+          this.forget(life);
+          pending.reject(new Error('the container pool is shut down'));
+          return;
+        }
+        this.adopt(life, container);
+        life.initialising(container, action);
+        pending.resolve(this.lease(life, container, 'cold'));
+      },
+      (error: Error) => {
+        life.beginRemoval();
+        this.forget(life);
+        pending.reject(error);
+        this.drain();
+      },
+    );
+  }
+
+  private newLife(kind: string, memoryMb: number, action: ActionBinding | undefined): ContainerLife {
+    const life = new ContainerLife(this.nextId++, kind, memoryMb, action, Date.now());
+    this.lives.set(life.id, life);
+    return life;
+  }
+
+  /** The container is the life's: releases find it, and its exit removes it when idle. */
+  private adopt(life: ContainerLife, container: ActionContainer): void {
+    this.byContainer.set(container, life);
+    container.onExit?.(() => {
+      if (life.state.name === 'removing' || life.state.name === 'removed') return;
+      // Whoever holds it gives it back; an idle one goes now and is never leased.
+      life.doomed = true;
+      if (IDLE_STATES.has(life.state.name)) {
+        this.counters.died++;
+        this.remove(life);
+        this.drain();
+      }
+    });
+  }
+
+  private lease(life: ContainerLife, container: ActionContainer, start: StartKind): Lease {
+    return { container, start, initialised: () => life.initialised() };
+  }
+
+  private schedulePause(life: ContainerLife): void {
+    const container = life.container;
+    if (!container?.pause) return;
+    this.clearPauseTimer(life);
+    const timer = setTimeout(() => {
+      this.pauseTimers.delete(life.id);
+      const done = life.pause();
+      void done?.then((ok) => {
+        if (ok) return;
+        this.counters.failedPauses++;
+        this.onError(new Error(`container ${container.id} could not be paused`), 'pause');
+        // An activation waiting on the thaw is placed again by its own path (carryOut).
+        if (life.state.name === 'pausing') {
+          this.remove(life);
+          this.drain();
+        }
       });
     }, this.options.pauseGraceMs);
-    slot.pauseTimer.unref();
+    timer.unref();
+    this.pauseTimers.set(life.id, timer);
   }
 
-  private remove(slot: Slot, refill = true): void {
-    if (slot.state === 'removed') return;
-    clearTimeout(slot.pauseTimer);
-    slot.state = 'removed';
-    this.slots.delete(slot.id);
-    if (slot.container) this.leases.delete(slot.container);
-    const container = slot.container;
-    void (async () => {
-      await slot.pausing;
-      await container?.destroy();
-    })().catch((error: unknown) => this.onError(error, 'remove'));
-    this.wake();
-    if (refill) this.refillStemCells();
+  private clearPauseTimer(life: ContainerLife): void {
+    clearTimeout(this.pauseTimers.get(life.id));
+    this.pauseTimers.delete(life.id);
+  }
+
+  /** Starts the removal (memory is free at once) and destroys the container in the background. */
+  private remove(life: ContainerLife): void {
+    this.clearPauseTimer(life);
+    const removal = life.beginRemoval();
+    if (!removal) return;
+    if (removal.container) this.byContainer.delete(removal.container);
+    if (!removal.container) return; // still starting: its create sees the removal and destroys what it made
+    const destroyed = (async () => {
+      if (removal.pause) await removal.pause;
+      await removal.container!.destroy();
+    })()
+      .catch((error: unknown) => this.onError(error, 'remove'))
+      .finally(() => {
+        this.forget(life);
+        this.removals.delete(destroyed);
+      });
+    this.removals.add(destroyed);
+  }
+
+  private forget(life: ContainerLife): void {
+    life.removed();
+    if (this.lives.delete(life.id)) this.counters.removed++;
   }
 
   private removeIdle(): void {
     const cutoff = Date.now() - this.options.idleTimeoutMs;
-    for (const slot of this.slots.values()) {
-      if ((slot.state === 'warm' || slot.state === 'paused') && slot.lastUsed <= cutoff) {
+    for (const life of [...this.lives.values()]) {
+      const state = life.state;
+      if ((state.name === 'warm' || state.name === 'paused') && state.idleSince <= cutoff) {
         this.counters.idleRemoved++;
-        this.remove(slot);
+        this.remove(life);
       }
+    }
+    this.drain();
+  }
+
+  private checkStemCells(): void {
+    this.stemCellFailures = this.stemCellFailures.map(() => 0);
+    this.refillStemCells(true);
+  }
+
+  private refillStemCells(check: boolean): void {
+    if (this.stopped || this.options.stemCells.length === 0) return;
+    const plan = planStemCells({
+      configs: this.options.stemCells,
+      targets: this.targets,
+      containers: this.views(),
+      coldStarts: this.coldStarts,
+      now: Date.now(),
+      check,
+      budgetMb: this.options.memoryBudgetMb,
+      queueWaiting: this.queue.length > 0,
+    });
+    this.targets = plan.targets;
+    if (check) this.coldStarts = this.coldStarts.map(() => 0);
+    for (const id of plan.retire) {
+      this.counters.stemCellsRetired++;
+      this.remove(this.lives.get(id)!);
+    }
+    for (const index of plan.start) {
+      if (this.stemCellFailures[index] < STEM_CELL_RETRY_LIMIT) this.startStemCell(index);
     }
   }
 
-  /** Starts stem cells up to each configured count, within the memory budget (never evicting for them). */
-  private refillStemCells(): void {
-    // Activations waiting for memory come before stem cells.
-    if (this.stopped || this.queued > 0) return;
-    for (const cell of this.options.stemCells) {
-      let have = [...this.slots.values()].filter((s) => s.kind === cell.kind && s.memoryMb === cell.memoryMb && (s.state === 'prewarmed' || (s.state === 'starting' && !s.key))).length;
-      while (have < cell.count && this.memoryUsed() + cell.memoryMb <= this.options.memoryBudgetMb) {
-        have++;
-        const slot = this.newSlot(cell);
-        this.factory
-          .create({ kind: cell.kind, memoryMb: cell.memoryMb, env: { ...this.baseEnv }, name: `stem-cell ${cell.kind}` })
-          .then(async (container) => {
-            slot.container = container;
-            if (slot.state === 'removed' || this.stopped) {
-              await container.destroy();
-              return;
-            }
-            slot.state = 'prewarmed';
-            this.wake();
-          })
-          .catch((error: unknown) => {
-            this.slots.delete(slot.id);
-            this.onError(error, 'start a stem cell');
-          });
+  private startStemCell(index: number): void {
+    const config = this.options.stemCells[index];
+    const life = this.newLife(config.kind, config.memoryMb, undefined);
+    this.counters.stemCellsStarted++;
+    const ready = async (): Promise<void> => {
+      const container = await this.factory.create({ kind: config.kind, memoryMb: config.memoryMb, env: { ...this.baseEnv }, name: `stem-cell ${config.kind}` });
+      try {
+        // The first request into a fresh runtime pays its connection and cold code paths: here, not in an activation.
+        if (life.state.name === 'starting') await container.warmUp?.();
+      } catch (error) {
+        await container.destroy().catch(() => undefined);
+        throw error;
       }
-    }
+      if (life.state.name !== 'starting' || this.stopped) {
+        await container.destroy().catch(() => undefined);
+        this.forget(life);
+        return;
+      }
+      this.stemCellFailures[index] = 0;
+      this.adopt(life, container);
+      life.prewarmed(container, Date.now());
+      this.drain();
+    };
+    ready().catch((error: unknown) => {
+      this.stemCellFailures[index]++;
+      life.beginRemoval();
+      this.forget(life);
+      this.onError(error, 'start a stem cell');
+    });
   }
 
   status(): PoolStatus {
-    const states: Record<ContainerState, number> = { starting: 0, prewarmed: 0, initialising: 0, running: 0, warm: 0, paused: 0, removed: 0 };
+    const states: Record<ReportedState, number> = {
+      starting: 0,
+      prewarmed: 0,
+      initialising: 0,
+      running: 0,
+      warm: 0,
+      pausing: 0,
+      paused: 0,
+      resuming: 0,
+      removing: 0,
+    };
     const kinds: Record<string, number> = {};
-    for (const slot of this.slots.values()) {
-      states[slot.state]++;
-      kinds[slot.kind] = (kinds[slot.kind] ?? 0) + 1;
+    const containers: PoolStatus['containers'] = [];
+    let memoryUsedMb = 0;
+    for (const life of this.lives.values()) {
+      const name = life.state.name;
+      if (name === 'removed') continue;
+      states[name]++;
+      kinds[life.kind] = (kinds[life.kind] ?? 0) + 1;
+      if (life.holdsMemory) memoryUsedMb += life.memoryMb;
+      const key = life.action?.key;
+      containers.push({ id: life.container?.id, state: name, kind: life.kind, ...(key ? { action: key.split('|')[1] } : {}) });
     }
-    const containers = [...this.slots.values()].map((slot) => ({
-      id: slot.container?.id,
-      state: slot.state,
-      kind: slot.kind,
-      ...(slot.key ? { action: slot.key.split('|')[1] } : {}),
-    }));
+    const stemCellTargets = Object.fromEntries(this.options.stemCells.map((c, i) => [`${c.kind}:${c.memoryMb}`, this.targets[i]]));
     return {
       states,
       kinds,
-      memoryUsedMb: this.memoryUsed(),
+      memoryUsedMb,
       memoryBudgetMb: this.options.memoryBudgetMb,
-      queued: this.queued,
+      queued: this.queue.length,
+      stemCellTargets,
       containers,
       counters: { ...this.counters },
     };
@@ -323,31 +458,11 @@ export class ContainerPool {
   /** Removes every container and fails every waiting acquire. */
   async shutdown(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.reaper);
-    const slots = [...this.slots.values()];
-    this.slots.clear();
-    this.wake();
-    await Promise.all(
-      slots.map(async (slot) => {
-        clearTimeout(slot.pauseTimer);
-        slot.state = 'removed';
-        await slot.pausing;
-        await slot.container?.destroy().catch(() => undefined);
-      }),
-    );
+    for (const timer of this.timers) clearInterval(timer);
+    for (const timer of this.pauseTimers.values()) clearTimeout(timer);
+    this.pauseTimers.clear();
+    for (const pending of this.queue.splice(0)) pending.reject(new Error('the container pool is shut down'));
+    for (const life of [...this.lives.values()]) this.remove(life);
+    await Promise.all([...this.removals]);
   }
-}
-
-/** `SKYWHISK_STEM_CELLS`: `kind:memory:count` items separated by commas (`nodejs:20:256:2`); empty for none. */
-export function parseStemCells(value: string | undefined, fallback: StemCellConfig[]): StemCellConfig[] {
-  if (value === undefined) return fallback;
-  return value
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean)
-    .map((item) => {
-      const match = /^(.+):(\d+):(\d+)$/.exec(item);
-      if (!match) throw new Error(`SKYWHISK_STEM_CELLS: '${item}' is not kind:memory:count`);
-      return { kind: match[1], memoryMb: Number(match[2]), count: Number(match[3]) };
-    });
 }

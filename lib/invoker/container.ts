@@ -55,6 +55,13 @@ export interface ActionContainer {
   destroy(): Promise<void>;
   /** Whether the container was killed for exceeding its memory limit (where the factory can tell). */
   oomKilled?(): Promise<boolean>;
+  /**
+   * Sends a request that takes the runtime's first-request costs (connection, cold code paths)
+   * without initialising it, for stem cells (where the runtime has such a request).
+   */
+  warmUp?(): Promise<void>;
+  /** Calls `listener` once when the container exits, whoever caused it. */
+  onExit?(listener: () => void): void;
   /** Freezes an idle container and thaws it for reuse (where the factory can). */
   pause?(): Promise<void>;
   resume?(): Promise<void>;

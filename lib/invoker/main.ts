@@ -17,7 +17,8 @@ import { assertInvokerIdFree, DEFAULT_DRAIN_MS, Invoker } from './invoker';
 import { DeadLetterDrainer } from './dead-letters';
 import { DEFAULT_LEASE_MS, DEFAULT_OFFLINE_AFTER_MS, InvokerRegistry } from '../store/invoker-registry';
 import { ThrottleCounters } from '../store/throttle-counters';
-import { ContainerPool, parseStemCells } from './container-pool';
+import { ContainerPool } from './container-pool';
+import { parseStemCells, STEM_CELLS_ENV } from './stem-cell-settings';
 import { startStatusServer } from './status-server';
 import { startDispatchServer, type DirectRunner } from './dispatch-server';
 import { directRunsOfLiveInvokers } from './direct-runs';
@@ -134,7 +135,8 @@ async function main(): Promise<void> {
           memoryBudgetMb: Number(process.env.SKYWHISK_MEMORY_BUDGET_MB ?? 2048),
           pauseGraceMs: Number(process.env.SKYWHISK_PAUSE_GRACE_MS ?? 10_000),
           idleTimeoutMs: Number(process.env.SKYWHISK_IDLE_CONTAINER_MS ?? 600_000),
-          stemCells: parseStemCells(process.env.SKYWHISK_STEM_CELLS, [{ kind: 'nodejs:20', memoryMb: 256, count: 2 }]),
+          stemCells: parseStemCells(process.env[STEM_CELLS_ENV]),
+          prewarmCheckIntervalMs: Number(process.env.SKYWHISK_PREWARM_CHECK_INTERVAL_MS ?? 60_000),
         },
         { __OW_API_HOST: apiHost },
         (error, what) => log.warn({ err: error }, `container pool could not ${what}`),

@@ -4,6 +4,12 @@ import { Agent, request } from 'node:http';
 import { SYSTEM_LIMITS } from '../model/limits';
 import { ContainerGoneError, ContainerTimeoutError, ResponseTooLargeError, type RuntimeResponse } from './container';
 
+/** What the invoker asks a runtime: `/warmup` is ours (a stem cell's first request), the others OpenWhisk's. */
+export type RuntimePath = '/init' | '/run' | '/warmup';
+
+/** How long a stem cell's warm-up request may take (the runtime may still be starting). */
+export const WARM_UP_TIMEOUT_MS = 30_000;
+
 /** Where a runtime listens: a unix socket path, or a loopback TCP port. */
 export type RuntimeAddress = { socketPath: string } | { host: string; port: number };
 
@@ -59,7 +65,7 @@ export class RuntimeClient {
    * runtime may still be starting, as OpenWhisk's invoker retries `/init`); `/run` is never retried.
    */
   async post(
-    path: '/init' | '/run',
+    path: RuntimePath,
     payload: object,
     timeoutMs: number,
     retryConnect = false,

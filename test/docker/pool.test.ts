@@ -1,13 +1,14 @@
+import { spawnSync } from 'node:child_process';
 import { containersOf, dockerTestsEnabled, isPaused } from '../helpers/docker';
 import { startTestPlatform, withInvokerLog, type TestPlatform } from '../helpers/platform';
-import { containersFor, eventually, poolOf } from '../helpers/pool';
+import { containersFor, eventually, poolOf, prewarmedOf } from '../helpers/pool';
 
 // The container pool's paths on real Docker: stem cells, pausing and resuming, idle removal,
 // eviction under the memory budget, and queueing when every container is busy.
 
 const describeDocker = dockerTestsEnabled() ? describe : describe.skip;
 
-type Record_ = { activationId: string; start: number; end: number; response: { result: unknown }; annotations: Array<{ key: string; value: unknown }> };
+type Record_ = { activationId: string; start: number; end: number; response: { result: unknown; success?: boolean }; annotations: Array<{ key: string; value: unknown }> };
 const initTime = (record: Record_) => record.annotations.find((a) => a.key === 'initTime')?.value;
 
 describeDocker('stem cells, pausing and idle removal', () => {
@@ -29,7 +30,8 @@ describeDocker('stem cells, pausing and idle removal', () => {
 
   test('a new nodejs action takes a prewarmed stem cell, which is then replaced', () =>
     withInvokerLog(env, async () => {
-      await eventually('stem cells', () => poolOf(env), (p) => p.states.prewarmed === 2);
+      // The default stem cells: two of nodejs (as OpenWhisk ships), one of python.
+      await eventually('stem cells', () => poolOf(env), (p) => prewarmedOf(p, 'nodejs:20') === 2 && prewarmedOf(p, 'python:3.11') === 1);
       const wsk = env.wsk();
       await wsk.actions.create({ name: 'stem', action: 'function main() { return { ok: true }; }' });
       const record = (await wsk.actions.invoke({ name: 'stem', blocking: true })) as Record_;
@@ -38,7 +40,35 @@ describeDocker('stem cells, pausing and idle removal', () => {
       expect(initTime(record)).toEqual(expect.any(Number));
       const pool = await poolOf(env);
       expect(pool.counters).toMatchObject({ prewarmed: 1, cold: 0 });
-      await eventually('stem cells refilled', () => poolOf(env), (p) => p.states.prewarmed === 2);
+      await eventually('stem cells refilled', () => poolOf(env), (p) => prewarmedOf(p, 'nodejs:20') === 2);
+    }));
+
+  test('a new python action takes a python stem cell', () =>
+    withInvokerLog(env, async () => {
+      await eventually('a python stem cell', () => poolOf(env), (p) => prewarmedOf(p, 'python:3.11') === 1);
+      const before = (await poolOf(env)).counters;
+      const wsk = env.wsk();
+      await wsk.actions.create({ name: 'snake', kind: 'python:3.11', action: 'def main(args):\n    return {"ok": True}\n' } as never);
+      const record = (await wsk.actions.invoke({ name: 'snake', blocking: true })) as Record_;
+      expect(record.response.result).toEqual({ ok: true });
+      const after = (await poolOf(env)).counters;
+      expect(after.prewarmed - before.prewarmed).toBe(1);
+      expect(after.cold).toBe(before.cold);
+    }));
+
+  test('a warm container killed behind the pool\'s back is removed, and the next activation gets a new one', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({ name: 'mortal', action: 'function main() { return { pid: process.pid }; }' });
+      await wsk.actions.invoke({ name: 'mortal', blocking: true });
+      const [containerId] = await containersFor(env, 'guest/mortal');
+      const died = (await poolOf(env)).counters.died;
+      spawnSync('docker', ['kill', containerId]);
+      await eventually('the dead container removed from the pool', () => poolOf(env), (p) => p.counters.died === died + 1 && !p.containers.some((c) => c.id === containerId));
+      const record = (await wsk.actions.invoke({ name: 'mortal', blocking: true })) as Record_;
+      expect(record.response.success).toBe(true);
+      expect(initTime(record)).toEqual(expect.any(Number));
+      expect(await containersFor(env, 'guest/mortal')).not.toContain(containerId);
     }));
 
   test('an idle container is paused after the grace period and resumed for the next activation', () =>

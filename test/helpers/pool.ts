@@ -6,6 +6,11 @@ export async function poolOf(env: TestPlatform): Promise<PoolStatus> {
   return (await env.platform.invokerStatus()).pool;
 }
 
+/** Ready stem cells of one kind. */
+export function prewarmedOf(pool: PoolStatus, kind: string): number {
+  return pool.containers.filter((c) => c.kind === kind && c.state === 'prewarmed').length;
+}
+
 /** Container ids the pool holds for one action (`guest/name`). */
 export async function containersFor(env: TestPlatform, action: string): Promise<string[]> {
   return (await poolOf(env)).containers.filter((c) => c.action === action).map((c) => c.id!);

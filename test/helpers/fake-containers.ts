@@ -1,0 +1,89 @@
+import type { ActionContainer, ContainerFactory, ContainerSpec, RuntimeResponse } from '../../lib/invoker/container';
+
+const OK: RuntimeResponse = { statusCode: 200, body: {}, text: '{}' };
+
+/** A container that does nothing but can fail a pause, a resume or its warm-up when told, and die. */
+export class FakeContainer implements ActionContainer {
+  destroyed = false;
+  paused = false;
+  exited = false;
+  warmUps = 0;
+  failPause = false;
+  failResume = false;
+  failWarmUp = false;
+  private readonly exitListeners: Array<() => void> = [];
+
+  constructor(
+    readonly id: string,
+    readonly spec: ContainerSpec,
+  ) {}
+
+  init = async (): Promise<RuntimeResponse> => OK;
+  run = async (): Promise<RuntimeResponse> => OK;
+  collectLogs = async () => ({ lines: [], truncated: false });
+
+  async warmUp(): Promise<void> {
+    this.warmUps++;
+    if (this.failWarmUp) throw new Error('warm-up failed');
+  }
+
+  async pause(): Promise<void> {
+    if (this.failPause || this.exited) throw new Error('pause failed');
+    this.paused = true;
+  }
+
+  async resume(): Promise<void> {
+    if (this.failResume || this.exited) throw new Error('resume failed');
+    this.paused = false;
+  }
+
+  onExit(listener: () => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  /** The process inside exits on its own. */
+  die(): void {
+    if (this.exited) return;
+    this.exited = true;
+    for (const listener of this.exitListeners.splice(0)) listener();
+  }
+
+  async destroy(): Promise<void> {
+    this.destroyed = true;
+    this.die();
+  }
+}
+
+/** Makes fake containers at once (or fails to, when told); `configure` sets up each new one. */
+export class FakeFactory implements ContainerFactory {
+  readonly name = 'process' as const;
+  readonly made: FakeContainer[] = [];
+  failCreates = 0;
+  configure: (container: FakeContainer) => void = () => undefined;
+
+  async create(spec: ContainerSpec): Promise<ActionContainer> {
+    if (this.failCreates > 0) {
+      this.failCreates--;
+      throw new Error('docker create failed');
+    }
+    const container = new FakeContainer(`c${this.made.length + 1}`, spec);
+    this.configure(container);
+    this.made.push(container);
+    return container;
+  }
+
+  get destroyed(): string[] {
+    return this.made.filter((c) => c.destroyed).map((c) => c.id);
+  }
+
+  live(): FakeContainer[] {
+    return this.made.filter((c) => !c.destroyed);
+  }
+}
+
+export const nodeSpec = (memoryMb: number): ContainerSpec => ({ kind: 'nodejs:20', memoryMb, env: {}, name: 'test' });
+
+/** Lets every promise chain that is ready run (pool callbacks are a few awaits deep). */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+}
