@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
 import { ContainerGoneError } from './container';
 import { LogCollector } from './log-collector';
-import { newRuntimeToken, RUNTIME_TOKEN_FILE_ENV, RuntimeClient, writeRuntimeToken, type RuntimeAddress } from './runtime-client';
+import { newRuntimeToken, RUNTIME_TOKEN_FILE_ENV, RuntimeClient, WARM_UP_TIMEOUT_MS, writeRuntimeToken, type RuntimeAddress, type RuntimePath } from './runtime-client';
 import { ActionUsers } from './action-users';
 
 const FORWARDER = join(__dirname, 'netns-forwarder.js');
@@ -60,7 +60,22 @@ class DockerContainer implements ActionContainer {
     this.client = new RuntimeClient(address, token);
     this.logs.attach(stdout, 'stdout');
     this.logs.attach(stderr, 'stderr');
-    stdout.once('end', () => (this.exited = true));
+    stdout.once('end', () => {
+      this.exited = true;
+      for (const listener of this.exitListeners.splice(0)) listener();
+    });
+  }
+
+  private readonly exitListeners: Array<() => void> = [];
+
+  onExit(listener: () => void): void {
+    if (this.exited) queueMicrotask(listener);
+    else this.exitListeners.push(listener);
+  }
+
+  /** Any answer will do (an image older than `/warmup` says 404): the connection and code paths are warm. */
+  async warmUp(): Promise<void> {
+    await this.request('/warmup', {}, WARM_UP_TIMEOUT_MS, true);
   }
 
   init(payload: object, timeoutMs: number): Promise<RuntimeResponse> {
@@ -71,7 +86,7 @@ class DockerContainer implements ActionContainer {
     return this.request('/run', payload, timeoutMs, false);
   }
 
-  private request(path: '/init' | '/run', payload: object, timeoutMs: number, retry: boolean): Promise<RuntimeResponse> {
+  private request(path: RuntimePath, payload: object, timeoutMs: number, retry: boolean): Promise<RuntimeResponse> {
     if (this.exited) return Promise.reject(new ContainerGoneError('the container has exited'));
     return this.client.post(path, payload, timeoutMs, retry, () => !this.exited);
   }

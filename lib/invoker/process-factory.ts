@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
 import { ContainerGoneError } from './container';
 import { LogCollector } from './log-collector';
-import { RUNTIME_TOKEN_FILE_ENV, RuntimeClient, writeRuntimeToken } from './runtime-client';
+import { RUNTIME_TOKEN_FILE_ENV, RuntimeClient, WARM_UP_TIMEOUT_MS, writeRuntimeToken, type RuntimePath } from './runtime-client';
 import { ActionUsers } from './action-users';
 import { CgroupsV1, joinCommand } from './cgroups';
 
@@ -219,7 +219,16 @@ class ProcessContainer implements ActionContainer {
     return this.request('/run', payload, timeoutMs, false);
   }
 
-  private async request(path: '/init' | '/run', payload: object, timeoutMs: number, retry: boolean): Promise<RuntimeResponse> {
+  onExit(listener: () => void): void {
+    void this.ended.then(listener);
+  }
+
+  /** Any answer will do: the connection and the runtime's code paths are warm. */
+  async warmUp(): Promise<void> {
+    await this.request('/warmup', {}, WARM_UP_TIMEOUT_MS, true);
+  }
+
+  private async request(path: RuntimePath, payload: object, timeoutMs: number, retry: boolean): Promise<RuntimeResponse> {
     if (this.exited) throw new ContainerGoneError('the action process has exited');
     return this.client.post(path, payload, timeoutMs, retry, () => !this.exited);
   }

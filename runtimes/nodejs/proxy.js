@@ -113,6 +113,17 @@ function loadZippedAction(base64, mainName) {
   throw new Error(`Action entrypoint '${mainName}' is not a function.`);
 }
 
+/**
+ * A stem cell's first request (Skywhisk's, not OpenWhisk's): it takes the first-use costs of the
+ * connection, reading a body, compiling a module and replying, so the action's /init does not.
+ * It changes nothing: the runtime is still uninitialised afterwards.
+ */
+async function handleWarmUp(req, res) {
+  await readJson(req);
+  loadAction('function main(args) { return args; }', 'main')({});
+  reply(res, 200, { ok: true });
+}
+
 async function handleInit(req, res) {
   if (initialized) {
     reply(res, 403, { error: 'Cannot initialize the action more than once.' });
@@ -188,7 +199,7 @@ const server = http.createServer((req, res) => {
   // The invoker's own connection: kept for the container's life, however long a run takes.
   req.socket.setTimeout(0);
   const route = req.method === 'POST' ? req.url : undefined;
-  const handler = route === '/init' ? handleInit : route === '/run' ? handleRun : undefined;
+  const handler = route === '/init' ? handleInit : route === '/run' ? handleRun : route === '/warmup' ? handleWarmUp : undefined;
   if (!handler) {
     reply(res, 404, { error: 'Not found.' });
     return;

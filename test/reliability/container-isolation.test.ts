@@ -325,6 +325,17 @@ describe.each(SANDBOXES.map((s) => [s.mode, s] as const))('%s process action con
     expect(side.hits.get(`own-${mode}-${kind}`)).toBe(1);
   });
 
+  test.each(['nodejs:20', 'python:3.11'])('a %s stem cell warm-up needs the token, prints nothing and leaves the runtime for its action', async (kind) => {
+    const { container, socketPath } = await create(kind);
+    await listening(socketPath);
+    expect(await postUnix(socketPath, '/warmup', {})).toEqual({ status: 403, body: FORBIDDEN });
+    await container.warmUp!();
+    const code = kind.startsWith('python') ? 'def main(a):\n    return {"mine": True}\n' : 'function main() { return { mine: true }; }';
+    expect((await container.init({ value: { code, main: 'main' } }, 30_000)).statusCode).toBe(200);
+    expect(await container.run({ value: {} }, 30_000)).toMatchObject({ statusCode: 200, body: { mine: true } });
+    expect((await container.collectLogs(1024 * 1024, 5000)).lines).toEqual([]);
+  });
+
   test.each(['nodejs:20', 'python:3.11'])('a %s runtime hangs up on a connection that shows no token, and keeps its invoker’s', async (kind) => {
     const { container, socketPath } = await create(kind);
     await listening(socketPath);
