@@ -218,8 +218,10 @@ export class DockerContainerFactory implements ContainerFactory {
       throw error;
     }
     try {
-      // Attach before start so no line of output is missed.
-      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+      const attaching = container.attach({ stream: true, stdout: true, stderr: true });
+      // A blackbox image may print as it starts: attach first so no line is missed. Our runtimes
+      // print nothing before /init, so attach and start go together (a round trip less to wait).
+      const [stream] = await Promise.all([attaching, blackbox ? attaching.then(() => container.start()) : container.start()]);
       const stdout = new PassThrough();
       const stderr = new PassThrough();
       this.docker.modem.demuxStream(stream, stdout, stderr);
@@ -227,7 +229,6 @@ export class DockerContainerFactory implements ContainerFactory {
         stdout.end();
         stderr.end();
       });
-      await container.start();
       if (channelDir) return new DockerContainer(container.id, container, { socketPath: join(channelDir, 'runtime.sock') }, token, stdout, stderr, release);
       if (isolated) {
         const { State } = await container.inspect();
