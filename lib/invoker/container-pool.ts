@@ -103,6 +103,7 @@ export class ContainerPool {
   private nextId = 1;
   private stopped = false;
   private draining = false;
+  private refillScheduled = false;
 
   constructor(
     private readonly factory: ContainerFactory,
@@ -171,6 +172,7 @@ export class ContainerPool {
     // Removals and releases inside a drain call back here; the loop below sees their effects.
     if (this.draining || this.stopped) return;
     this.draining = true;
+    let tookStemCell = false;
     try {
       for (;;) {
         const placement = placeHead(
@@ -179,6 +181,7 @@ export class ContainerPool {
           this.options.memoryBudgetMb,
         );
         if (!placement) break;
+        if (placement.how === 'prewarmed') tookStemCell = true;
         this.carryOut(this.queue.shift()!, placement);
       }
       const head = this.queue[0];
@@ -189,7 +192,22 @@ export class ContainerPool {
     } finally {
       this.draining = false;
     }
-    this.refillStemCells(false);
+    // A taken stem cell is replaced when its activation gives it back: starting a container now
+    // would compete for the CPU with that activation's /init and /run.
+    if (!tookStemCell) this.scheduleRefill();
+  }
+
+  /**
+   * Refills stem cells once the current turn is done: starting a container takes milliseconds of
+   * synchronous work, which would otherwise delay whatever this turn set going.
+   */
+  private scheduleRefill(): void {
+    if (this.refillScheduled || this.stopped || this.options.stemCells.length === 0) return;
+    this.refillScheduled = true;
+    setImmediate(() => {
+      this.refillScheduled = false;
+      this.refillStemCells(false);
+    });
   }
 
   private carryOut(pending: PendingRun, placement: Exclude<Placement, { how: 'wait' }>): void {

@@ -83,7 +83,13 @@ export class FakeFactory implements ContainerFactory {
 
 export const nodeSpec = (memoryMb: number): ContainerSpec => ({ kind: 'nodejs:20', memoryMb, env: {}, name: 'test' });
 
-/** Lets every promise chain that is ready run (pool callbacks are a few awaits deep). */
+/**
+ * Lets every promise chain that is ready run (pool callbacks are a few awaits deep), and what the
+ * pool deferred to the next turn (stem-cell refills). For tests on jest's fake timers.
+ */
 export async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
+  for (let i = 0; i < 3; i++) {
+    for (let j = 0; j < 10; j++) await Promise.resolve();
+    await jest.advanceTimersByTimeAsync(0);
+  }
 }

@@ -316,6 +316,11 @@ describe('stem cells', () => {
     await settle();
     const lease = await pool.acquire('py', { ...nodeSpec(256), kind: 'python:3.11' }, 1);
     expect(lease.start).toBe('prewarmed');
+    // Not replaced while the activation that took it starts up (they would compete for the CPU)...
+    await settle();
+    expect(pool.status().states.prewarmed).toBe(1);
+    // ...but once it gives its container back.
+    pool.release(lease.container, true);
     await settle();
     expect(pool.status().states.prewarmed).toBe(2);
     await jest.advanceTimersByTimeAsync(600_000);
