@@ -32,8 +32,8 @@ export type LifeState =
   /** Being frozen; `done` settles true when it froze, false when the pause failed. */
   | { name: 'pausing'; container: ActionContainer; action: ActionBinding; idleSince: number; done: Promise<boolean> }
   | { name: 'paused'; container: ActionContainer; action: ActionBinding; idleSince: number }
-  /** Being thawed for `active` activations that wait for it (after any pause still in progress). */
-  | { name: 'resuming'; container: ActionContainer; action: ActionBinding; active: number }
+  /** Being thawed for `active` activations that wait for it, after `pause` if one was still under way. */
+  | { name: 'resuming'; container: ActionContainer; action: ActionBinding; active: number; pause?: Promise<boolean> }
   | { name: 'removing'; container?: ActionContainer }
   | { name: 'removed' };
 
@@ -52,6 +52,22 @@ const ALLOWED: Record<StateName, readonly StateName[]> = {
   removing: ['removed'],
   removed: [],
 };
+
+/** How waiting for a frozen container ended. */
+export type ThawOutcome = 'ready' | 'pause failed' | 'resume failed' | 'removed';
+
+/** Docker's pause and unpause, like OpenWhisk's, fail after this long (a hung engine must not hold an activation). */
+export const PAUSE_RESUME_TIMEOUT_MS = 10_000;
+
+async function withTimeout(operation: Promise<void> | undefined, ms: number): Promise<void> {
+  if (!operation) return;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([operation, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export class IllegalTransitionError extends Error {
   override name = 'IllegalTransitionError';
@@ -143,43 +159,46 @@ export class ContainerLife {
   }
 
   /**
-   * One more activation on a paused (or pausing) container: it waits for the thaw. Returns whether
-   * the container is ready; false means it was removed and the activation must go elsewhere.
+   * One more activation on a paused (or pausing) container: it waits for the thaw. `ready` means
+   * the container now runs it; anything else means the container is unusable and the activation
+   * must go elsewhere.
    */
-  async leaseFrozen(now: number, pause: Promise<boolean> | undefined): Promise<boolean> {
+  leaseFrozen(now: number): Promise<ThawOutcome> {
     const state = this.current;
+    this.lastUsed = now;
     if (state.name === 'resuming') {
       this.transition({ ...state, active: state.active + 1 });
-    } else if (state.name === 'paused' || state.name === 'pausing') {
-      this.transition({ name: 'resuming', container: state.container, action: state.action, active: 1 });
-      this.thawing = this.thaw(state.container, state.name === 'pausing' ? pause : undefined);
-    } else {
-      throw new IllegalTransitionError(`container ${this.id}: cannot resume a ${state.name} container`);
+      return this.thawing!;
     }
-    this.lastUsed = now;
-    return this.thawing!;
+    if (state.name !== 'paused' && state.name !== 'pausing') throw new IllegalTransitionError(`container ${this.id}: cannot resume a ${state.name} container`);
+    const pause = state.name === 'pausing' ? state.done : undefined;
+    this.transition({ name: 'resuming', container: state.container, action: state.action, active: 1, ...(pause ? { pause } : {}) });
+    this.thawing = this.thaw(state.container, pause);
+    return this.thawing;
   }
 
-  private thawing?: Promise<boolean>;
+  private thawing?: Promise<ThawOutcome>;
 
-  private async thaw(container: ActionContainer, pause: Promise<boolean> | undefined): Promise<boolean> {
-    if (pause && !(await pause)) return false;
+  private async thaw(container: ActionContainer, pause: Promise<boolean> | undefined): Promise<ThawOutcome> {
+    if (pause && !(await pause)) return 'pause failed';
+    if (this.current.name !== 'resuming') return 'removed';
     try {
-      await container.resume?.();
+      await withTimeout(container.resume?.(), PAUSE_RESUME_TIMEOUT_MS);
     } catch {
-      return false;
+      return 'resume failed';
     }
     const state = this.current;
-    if (state.name !== 'resuming') return false;
+    if (state.name !== 'resuming') return 'removed';
     this.thawing = undefined;
     this.transition({ name: 'running', container, action: state.action, active: state.active });
-    return true;
+    return 'ready';
   }
 
   /** An activation gave the container back, to keep (`keep`) or not. Returns what the life does next. */
-  release(keep: boolean, now: number): 'still running' | 'warm' | 'remove' {
+  release(keep: boolean, now: number): 'still running' | 'warm' | 'remove' | 'not held' {
     const state = this.current;
-    if (state.name !== 'running' && state.name !== 'initialising') return 'remove';
+    // A release of a container nobody holds (a second release of one lease) changes nothing.
+    if (state.name !== 'running' && state.name !== 'initialising') return 'not held';
     if (!keep) this.doomed = true;
     this.lastUsed = now;
     const active = this.active - 1;
@@ -197,7 +216,7 @@ export class ContainerLife {
   pause(): Promise<boolean> | undefined {
     const state = this.current;
     if (state.name !== 'warm' || !state.container.pause) return undefined;
-    const done = state.container.pause().then(
+    const done = withTimeout(state.container.pause(), PAUSE_RESUME_TIMEOUT_MS).then(
       () => true,
       () => false,
     );
@@ -214,7 +233,7 @@ export class ContainerLife {
     const state = this.current;
     if (state.name === 'removing' || state.name === 'removed') return undefined;
     const container = this.container;
-    const pause = state.name === 'pausing' ? state.done : undefined;
+    const pause = state.name === 'pausing' ? state.done : state.name === 'resuming' ? state.pause : undefined;
     this.transition({ name: 'removing', ...(container ? { container } : {}) });
     return { ...(container ? { container } : {}), ...(pause ? { pause } : {}) };
   }

@@ -28,6 +28,8 @@ export interface Lease {
   start: StartKind;
   /** Call when /init succeeded: the container is running the activation. */
   initialised(): void;
+  /** Gives the container back: kept warm for its key, or removed (after developer and whisk errors). Once per lease; later calls do nothing. */
+  release(keep: boolean): void;
 }
 
 type ReportedState = Exclude<StateName, 'removed'>;
@@ -41,7 +43,7 @@ export interface PoolStatus {
   /** Stem cells wanted now, per `kind:memory`. */
   stemCellTargets: Record<string, number>;
   /** Each container: its id, state, kind, and the action it serves (`namespace/path`) once initialised. */
-  containers: Array<{ id?: string; state: ReportedState; kind: string; action?: string }>;
+  containers: Array<{ id?: string; state: ReportedState; kind: string; memoryMb: number; action?: string }>;
   counters: {
     cold: number;
     prewarmed: number;
@@ -82,6 +84,10 @@ export class ContainerPool {
   private readonly pauseTimers = new Map<number, NodeJS.Timeout>();
   private readonly removals = new Set<Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Creations under way (cold starts and stem cells), which a shutdown waits for. */
+  private readonly creating = new Set<Promise<void>>();
+  /** Each stem cell not yet taken, by life id: the index of its config. */
+  private readonly stemCellConfigOf = new Map<number, number>();
   private readonly counters: PoolStatus['counters'] = {
     cold: 0,
     prewarmed: 0,
@@ -140,10 +146,9 @@ export class ContainerPool {
     });
   }
 
-  /** Gives a container back: kept warm for its key, or removed (after developer and whisk errors). */
-  release(container: ActionContainer, keep: boolean): void {
-    const life = this.byContainer.get(container);
-    if (!life) return;
+  private release(life: ContainerLife, keep: boolean): void {
+    // A container removed meanwhile (died, or the pool shut down) has nothing to give back.
+    if (!life.container || this.byContainer.get(life.container) !== life) return;
     const next = life.release(keep && !this.stopped, Date.now());
     if (next === 'remove') this.remove(life);
     else if (next === 'warm') this.schedulePause(life);
@@ -226,6 +231,10 @@ export class ContainerPool {
       const state = life.state;
       if (state.name !== 'prewarmed') throw new Error(`placement chose a ${state.name} stem cell`);
       this.counters.prewarmed++;
+      // A cell that lived to be taken: its config starts cleanly.
+      const config = this.stemCellConfigOf.get(life.id);
+      if (config !== undefined) this.stemCellFailures[config] = 0;
+      this.stemCellConfigOf.delete(life.id);
       life.initialising(state.container, action);
       pending.resolve(this.lease(life, state.container, 'prewarmed'));
       return;
@@ -240,19 +249,19 @@ export class ContainerPool {
     }
     // Frozen: thaw (after any pause under way); on failure the container goes and the activation is placed again.
     const container = life.container!;
-    const pause = state.name === 'pausing' ? state.done : undefined;
-    void life.leaseFrozen(now, pause).then((ready) => {
-      if (ready) {
+    void life.leaseFrozen(now).then((outcome) => {
+      if (outcome === 'ready' && !this.stopped) {
         this.counters.warm++;
         this.counters.resumed++;
         pending.resolve(this.lease(life, container, 'warm'));
         return;
       }
-      if (life.state.name !== 'removing' && life.state.name !== 'removed') {
+      if (outcome === 'resume failed' && life.state.name === 'resuming') {
         this.counters.failedResumes++;
         this.onError(new Error(`container ${container.id} could not be resumed`), 'resume');
-        this.remove(life);
       }
+      // A failed pause is counted and reported where the pause settles (schedulePause).
+      this.remove(life);
       if (this.stopped) pending.reject(new Error('the container pool is shut down'));
       else {
         this.queue.unshift(pending);
@@ -267,14 +276,15 @@ export class ContainerPool {
     this.counters.cold++;
     const config = this.options.stemCells.findIndex((c) => c.kind === spec.kind && c.memoryMb === spec.memoryMb);
     if (config >= 0 && !spec.image) this.coldStarts[config]++;
-    this.factory.create({ ...spec, env: { ...this.baseEnv, ...spec.env } }).then(
+    const created = this.factory.create({ ...spec, env: { ...this.baseEnv, ...spec.env } }).then(
       (container) => {
         if (life.state.name !== 'starting') {
           // Removed while starting: only a shutdown does that.
-          void container.destroy().catch(() => undefined);
-          this.forget(life);
           pending.reject(new Error('the container pool is shut down'));
-          return;
+          return container
+            .destroy()
+            .catch(() => undefined)
+            .finally(() => this.forget(life));
         }
         this.adopt(life, container);
         life.initialising(container, action);
@@ -287,6 +297,12 @@ export class ContainerPool {
         this.drain();
       },
     );
+    this.track(created);
+  }
+
+  private track(creation: Promise<void>): void {
+    const tracked = creation.finally(() => this.creating.delete(tracked));
+    this.creating.add(tracked);
   }
 
   private newLife(kind: string, memoryMb: number, action: ActionBinding | undefined): ContainerLife {
@@ -302,6 +318,12 @@ export class ContainerPool {
       if (life.state.name === 'removing' || life.state.name === 'removed') return;
       // Whoever holds it gives it back; an idle one goes now and is never leased.
       life.doomed = true;
+      const config = this.stemCellConfigOf.get(life.id);
+      if (config !== undefined) {
+        // A stem cell that dies before use counts as one that failed to start, so a broken image is not restarted forever.
+        this.stemCellFailures[config]++;
+        this.onError(new Error(`stem cell ${container.id} (${life.kind}) exited before it was used`), 'keep a stem cell');
+      }
       if (IDLE_STATES.has(life.state.name)) {
         this.counters.died++;
         this.remove(life);
@@ -311,7 +333,17 @@ export class ContainerPool {
   }
 
   private lease(life: ContainerLife, container: ActionContainer, start: StartKind): Lease {
-    return { container, start, initialised: () => life.initialised() };
+    let released = false;
+    return {
+      container,
+      start,
+      initialised: () => life.initialised(),
+      release: (keep) => {
+        if (released) return;
+        released = true;
+        this.release(life, keep);
+      },
+    };
   }
 
   private schedulePause(life: ContainerLife): void {
@@ -322,14 +354,14 @@ export class ContainerPool {
       this.pauseTimers.delete(life.id);
       const done = life.pause();
       void done?.then((ok) => {
-        if (ok) return;
-        this.counters.failedPauses++;
-        this.onError(new Error(`container ${container.id} could not be paused`), 'pause');
-        // An activation waiting on the thaw is placed again by its own path (carryOut).
-        if (life.state.name === 'pausing') {
-          this.remove(life);
-          this.drain();
+        if (!ok) {
+          this.counters.failedPauses++;
+          this.onError(new Error(`container ${container.id} could not be paused`), 'pause');
+          // An activation waiting on the thaw is placed again by its own path (carryOut).
+          if (life.state.name === 'pausing') this.remove(life);
         }
+        // Paused or removed, the container may now make room for the queue's head.
+        this.drain();
       });
     }, this.options.pauseGraceMs);
     timer.unref();
@@ -361,6 +393,7 @@ export class ContainerPool {
   }
 
   private forget(life: ContainerLife): void {
+    this.stemCellConfigOf.delete(life.id);
     life.removed();
     if (this.lives.delete(life.id)) this.counters.removed++;
   }
@@ -408,6 +441,7 @@ export class ContainerPool {
   private startStemCell(index: number): void {
     const config = this.options.stemCells[index];
     const life = this.newLife(config.kind, config.memoryMb, undefined);
+    this.stemCellConfigOf.set(life.id, index);
     this.counters.stemCellsStarted++;
     const ready = async (): Promise<void> => {
       const container = await this.factory.create({ kind: config.kind, memoryMb: config.memoryMb, env: { ...this.baseEnv }, name: `stem-cell ${config.kind}` });
@@ -423,17 +457,20 @@ export class ContainerPool {
         this.forget(life);
         return;
       }
-      this.stemCellFailures[index] = 0;
       this.adopt(life, container);
       life.prewarmed(container, Date.now());
       this.drain();
     };
-    ready().catch((error: unknown) => {
-      this.stemCellFailures[index]++;
-      life.beginRemoval();
-      this.forget(life);
-      this.onError(error, 'start a stem cell');
-    });
+    this.track(
+      ready().catch((error: unknown) => {
+        this.stemCellFailures[index]++;
+        life.beginRemoval();
+        this.forget(life);
+        this.onError(error, 'start a stem cell');
+        // Its memory is free again: the queue's head may fit now.
+        this.drain();
+      }),
+    );
   }
 
   status(): PoolStatus {
@@ -458,7 +495,7 @@ export class ContainerPool {
       kinds[life.kind] = (kinds[life.kind] ?? 0) + 1;
       if (life.holdsMemory) memoryUsedMb += life.memoryMb;
       const key = life.action?.key;
-      containers.push({ id: life.container?.id, state: name, kind: life.kind, ...(key ? { action: key.split('|')[1] } : {}) });
+      containers.push({ id: life.container?.id, state: name, kind: life.kind, memoryMb: life.memoryMb, ...(key ? { action: key.split('|')[1] } : {}) });
     }
     const stemCellTargets = Object.fromEntries(this.options.stemCells.map((c, i) => [`${c.kind}:${c.memoryMb}`, this.targets[i]]));
     return {
@@ -481,6 +518,7 @@ export class ContainerPool {
     this.pauseTimers.clear();
     for (const pending of this.queue.splice(0)) pending.reject(new Error('the container pool is shut down'));
     for (const life of [...this.lives.values()]) this.remove(life);
-    await Promise.all([...this.removals]);
+    // Containers still being made are destroyed as their creation ends.
+    await Promise.all([...this.creating, ...this.removals]);
   }
 }

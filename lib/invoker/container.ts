@@ -57,9 +57,10 @@ export interface ActionContainer {
   oomKilled?(): Promise<boolean>;
   /**
    * Sends a request that takes the runtime's first-request costs (connection, cold code paths)
-   * without initialising it, for stem cells (where the runtime has such a request).
+   * without initialising it, for stem cells. True when the runtime knows the request (a runtime
+   * image of another make may not; any answer still warms the connection).
    */
-  warmUp?(): Promise<void>;
+  warmUp?(): Promise<boolean>;
   /** Calls `listener` once when the container exits, whoever caused it. */
   onExit?(listener: () => void): void;
   /** Freezes an idle container and thaws it for reuse (where the factory can). */

@@ -60,10 +60,19 @@ class DockerContainer implements ActionContainer {
     this.client = new RuntimeClient(address, token);
     this.logs.attach(stdout, 'stdout');
     this.logs.attach(stderr, 'stderr');
-    stdout.once('end', () => {
-      this.exited = true;
-      for (const listener of this.exitListeners.splice(0)) listener();
-    });
+    stdout.once('end', () => this.markExited());
+    // The output stream ends when the container exits, except when it exited before the attach
+    // took hold (an attach to a stopped container never ends): Docker's wait sees both.
+    void container.wait().then(
+      () => this.markExited(),
+      () => undefined,
+    );
+  }
+
+  private markExited(): void {
+    if (this.exited) return;
+    this.exited = true;
+    for (const listener of this.exitListeners.splice(0)) listener();
   }
 
   private readonly exitListeners: Array<() => void> = [];
@@ -74,8 +83,8 @@ class DockerContainer implements ActionContainer {
   }
 
   /** Any answer will do (an image older than `/warmup` says 404): the connection and code paths are warm. */
-  async warmUp(): Promise<void> {
-    await this.request('/warmup', {}, WARM_UP_TIMEOUT_MS, true);
+  async warmUp(): Promise<boolean> {
+    return (await this.request('/warmup', {}, WARM_UP_TIMEOUT_MS, true)).statusCode === 200;
   }
 
   init(payload: object, timeoutMs: number): Promise<RuntimeResponse> {

@@ -649,7 +649,7 @@ export class Invoker {
         lease.initialised,
       );
     } catch (error) {
-      this.deps.pool.release(container, false);
+      lease.release(false);
       throw error;
     }
     // Activations sharing a container interleave their output: as in OpenWhisk, their records carry
@@ -657,7 +657,7 @@ export class Invoker {
     let logLines: string[] = [];
     if (action.limits.concurrency > 1) await container.collectLogs(0, 0);
     else logLines = (await container.collectLogs(action.limits.logs * 1024 * 1024, execution.keepContainer ? LOG_FRAME_WAIT_MS : 200)).lines;
-    this.deps.pool.release(container, execution.keepContainer);
+    lease.release(execution.keepContainer);
 
     const start = warm ? execution.runStart : acquiredAt;
     const end = execution.runEnd;

@@ -81,7 +81,8 @@ export function pickVictims(containers: readonly ContainerView[], neededMb: numb
   let free = budgetMb - memoryUsed(containers);
   if (free >= neededMb) return [];
   const idle = containers
-    .filter((c) => (c.state === 'warm' || c.state === 'paused' || c.state === 'prewarmed') && (c.key === undefined || c.key !== forKey))
+    // A pausing one too: its removal waits for the pause to settle.
+    .filter((c) => (c.state === 'warm' || c.state === 'pausing' || c.state === 'paused' || c.state === 'prewarmed') && (c.key === undefined || c.key !== forKey))
     .sort((a, b) => a.lastUsed - b.lastUsed);
   const victims: number[] = [];
   for (const c of idle) {

@@ -224,8 +224,8 @@ class ProcessContainer implements ActionContainer {
   }
 
   /** Any answer will do: the connection and the runtime's code paths are warm. */
-  async warmUp(): Promise<void> {
-    await this.request('/warmup', {}, WARM_UP_TIMEOUT_MS, true);
+  async warmUp(): Promise<boolean> {
+    return (await this.request('/warmup', {}, WARM_UP_TIMEOUT_MS, true)).statusCode === 200;
   }
 
   private async request(path: RuntimePath, payload: object, timeoutMs: number, retry: boolean): Promise<RuntimeResponse> {

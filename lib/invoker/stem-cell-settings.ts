@@ -103,3 +103,14 @@ export function parseStemCells(value: string | undefined, fallback: StemCellConf
   }
   return cells;
 }
+
+/** How often reactive stem cells are checked (OpenWhisk's prewarm-expiration-check-interval); at least a second. */
+export const PREWARM_CHECK_ENV = 'SKYWHISK_PREWARM_CHECK_INTERVAL_MS';
+export const DEFAULT_PREWARM_CHECK_MS = 60_000;
+
+export function parsePrewarmCheckInterval(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return DEFAULT_PREWARM_CHECK_MS;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < 1000) throw new Error(`${PREWARM_CHECK_ENV}: '${value}' is not a whole number of milliseconds, at least 1000`);
+  return ms;
+}

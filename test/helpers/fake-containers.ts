@@ -16,29 +16,41 @@ export class FakeContainer implements ActionContainer {
   constructor(
     readonly id: string,
     readonly spec: ContainerSpec,
+    /** How long each operation takes (ms on the fake clock; 0 settles at once). */
+    private readonly delay: () => number = () => 0,
   ) {}
+
+  private async takeTime(): Promise<void> {
+    const ms = this.delay();
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+  }
 
   init = async (): Promise<RuntimeResponse> => OK;
   run = async (): Promise<RuntimeResponse> => OK;
   collectLogs = async () => ({ lines: [], truncated: false });
 
-  async warmUp(): Promise<void> {
+  async warmUp(): Promise<boolean> {
+    await this.takeTime();
     this.warmUps++;
     if (this.failWarmUp) throw new Error('warm-up failed');
+    return true;
   }
 
   async pause(): Promise<void> {
+    await this.takeTime();
     if (this.failPause || this.exited) throw new Error('pause failed');
     this.paused = true;
   }
 
   async resume(): Promise<void> {
+    await this.takeTime();
     if (this.failResume || this.exited) throw new Error('resume failed');
     this.paused = false;
   }
 
   onExit(listener: () => void): void {
-    this.exitListeners.push(listener);
+    if (this.exited) queueMicrotask(listener);
+    else this.exitListeners.push(listener);
   }
 
   /** The process inside exits on its own. */
@@ -49,6 +61,7 @@ export class FakeContainer implements ActionContainer {
   }
 
   async destroy(): Promise<void> {
+    await this.takeTime();
     this.destroyed = true;
     this.die();
   }
@@ -60,13 +73,17 @@ export class FakeFactory implements ContainerFactory {
   readonly made: FakeContainer[] = [];
   failCreates = 0;
   configure: (container: FakeContainer) => void = () => undefined;
+  /** How long creates and container operations take; at once unless set. */
+  delay: () => number = () => 0;
 
   async create(spec: ContainerSpec): Promise<ActionContainer> {
+    const ms = this.delay();
+    if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
     if (this.failCreates > 0) {
       this.failCreates--;
       throw new Error('docker create failed');
     }
-    const container = new FakeContainer(`c${this.made.length + 1}`, spec);
+    const container = new FakeContainer(`c${this.made.length + 1}`, spec, () => this.delay());
     this.configure(container);
     this.made.push(container);
     return container;
@@ -83,13 +100,16 @@ export class FakeFactory implements ContainerFactory {
 
 export const nodeSpec = (memoryMb: number): ContainerSpec => ({ kind: 'nodejs:20', memoryMb, env: {}, name: 'test' });
 
+/** Jest's fake timers for pool tests: time is faked, the pool's next-turn work (setImmediate) is not. */
+export const POOL_FAKE_TIMERS: { doNotFake: Array<'queueMicrotask' | 'nextTick' | 'setImmediate'> } = { doNotFake: ['queueMicrotask', 'nextTick', 'setImmediate'] };
+
 /**
  * Lets every promise chain that is ready run (pool callbacks are a few awaits deep), and what the
- * pool deferred to the next turn (stem-cell refills). For tests on jest's fake timers.
+ * pool deferred to the next turn (stem-cell refills).
  */
 export async function settle(): Promise<void> {
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     for (let j = 0; j < 10; j++) await Promise.resolve();
-    await jest.advanceTimersByTimeAsync(0);
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }

@@ -329,7 +329,7 @@ describe.each(SANDBOXES.map((s) => [s.mode, s] as const))('%s process action con
     const { container, socketPath } = await create(kind);
     await listening(socketPath);
     expect(await postUnix(socketPath, '/warmup', {})).toEqual({ status: 403, body: FORBIDDEN });
-    await container.warmUp!();
+    expect(await container.warmUp!()).toBe(true);
     const code = kind.startsWith('python') ? 'def main(a):\n    return {"mine": True}\n' : 'function main() { return { mine: true }; }';
     expect((await container.init({ value: { code, main: 'main' } }, 30_000)).statusCode).toBe(200);
     expect(await container.run({ value: {} }, 30_000)).toMatchObject({ statusCode: 200, body: { mine: true } });

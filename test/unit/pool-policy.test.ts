@@ -1,7 +1,7 @@
 import type { ActionContainer } from '../../lib/invoker/container';
 import { ContainerLife, IllegalTransitionError } from '../../lib/invoker/container-life';
 import { pickVictims, pickWarm, place, planStemCells, type ContainerView, type StemCellConfig } from '../../lib/invoker/pool-policy';
-import { parseStemCells } from '../../lib/invoker/stem-cell-settings';
+import { parsePrewarmCheckInterval, parseStemCells } from '../../lib/invoker/stem-cell-settings';
 
 // The pool's pure decisions and the container state machine, each on its own.
 
@@ -130,5 +130,15 @@ describe('SKYWHISK_STEM_CELLS', () => {
     ['not JSON', '[{', /is not JSON/],
   ])('%s is refused', (_name, value, message) => {
     expect(() => parseStemCells(value)).toThrow(message);
+  });
+});
+
+describe('SKYWHISK_PREWARM_CHECK_INTERVAL_MS', () => {
+  test('unset or empty: a minute', () => {
+    expect(parsePrewarmCheckInterval(undefined)).toBe(60_000);
+    expect(parsePrewarmCheckInterval(' ')).toBe(60_000);
+  });
+  test.each(['0', '999', 'soon', '1.5e3x', '-5000'])("'%s' is refused rather than checking every millisecond", (value) => {
+    expect(() => parsePrewarmCheckInterval(value)).toThrow(/SKYWHISK_PREWARM_CHECK_INTERVAL_MS: .* at least 1000/);
   });
 });
