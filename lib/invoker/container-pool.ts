@@ -20,6 +20,9 @@ export interface PoolOptions {
 /** A stem cell that failed to start this many times in a row is not tried again until the next check (OpenWhisk's prewarm-max-retry-limit). */
 const STEM_CELL_RETRY_LIMIT = 5;
 
+/** How long after a stem cell is taken its replacement starts at the latest (its /init and first /run take a few ms). */
+const STEM_CELL_REFILL_DELAY_MS = 250;
+
 /** What a lease says about how the activation got its container. */
 export type StartKind = 'warm' | 'prewarmed' | 'cold';
 
@@ -197,9 +200,10 @@ export class ContainerPool {
     } finally {
       this.draining = false;
     }
-    // A taken stem cell is replaced when its activation gives it back: starting a container now
-    // would compete for the CPU with that activation's /init and /run.
+    // A taken stem cell is replaced when its activation gives it back, or a moment later for a
+    // long one: starting a container now would compete for the CPU with its /init and /run.
     if (!tookStemCell) this.scheduleRefill();
+    else setTimeout(() => this.scheduleRefill(), STEM_CELL_REFILL_DELAY_MS).unref();
   }
 
   /**

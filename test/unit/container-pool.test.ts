@@ -376,8 +376,16 @@ describe('stem cells', () => {
     // Not replaced while the activation that took it starts up (they would compete for the CPU)...
     await settle();
     expect(pool.status().states.prewarmed).toBe(1);
-    // ...but once it gives its container back.
+    // ...but once it gives its container back,
     lease.release(true);
+    await settle();
+    expect(pool.status().states.prewarmed).toBe(2);
+    // or a moment after it was taken, when its activation runs long.
+    const long = await pool.acquire('py2', { ...nodeSpec(256), kind: 'python:3.11' }, 1);
+    expect(long.start).toBe('prewarmed');
+    await settle();
+    expect(pool.status().states.prewarmed).toBe(1);
+    await jest.advanceTimersByTimeAsync(250);
     await settle();
     expect(pool.status().states.prewarmed).toBe(2);
     await jest.advanceTimersByTimeAsync(600_000);
