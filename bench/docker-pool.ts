@@ -4,13 +4,16 @@ import { RuntimeClient } from '../lib/invoker/runtime-client';
 import type { RunningPlatform } from '../lib/local/platform';
 import { imageForKind } from '../lib/model/runtimes';
 import { startBenchPlatform } from './platform';
+import { formatMix, runMix, type MixResult } from './pool-mix';
 import { formatRow, HEADER, summarize } from './stats';
 
 /**
  * The Docker container pool against its floors, measured in one run on this machine:
  * bare `docker run` of the runtime image to its first /run, a direct /run on a warm container, and
- * through Skywhisk a cold start, a prewarmed start, a warm invoke and a resume from paused.
+ * through Skywhisk a cold start, a prewarmed start, a warm invoke and a resume from paused; then a
+ * skewed mix of 20 actions on a 2 GB budget under each stem-cell setting (bench/pool-mix.ts).
  *   npx tsx bench/docker-pool.ts [samples=20] [warm samples=300]
+ *   SKYWHISK_BENCH_MIX_ONLY=true: the mix alone (SKYWHISK_BENCH_MIX_POOL='2 GB': one pool of it).
  */
 const SAMPLES = Number(process.argv[2] ?? 20);
 const WARM_SAMPLES = Number(process.argv[3] ?? 300);
@@ -102,12 +105,56 @@ function progress(message: string): void {
   process.stderr.write(`${message}\n`);
 }
 
+/** Reactive checks every 5 s (default 60 s), so that a run of under a minute shows what the default shows over minutes. */
+const MIX_CHECK_MS = '5000';
+const MIX_SETTINGS: Array<[string, NodeJS.ProcessEnv]> = [
+  ['none', { SKYWHISK_STEM_CELLS: '' }],
+  ['static: nodejs 2 (the old default)', { SKYWHISK_STEM_CELLS: 'nodejs:20:256:2' }],
+  [
+    'reactive: nodejs 2, 1..4',
+    {
+      SKYWHISK_STEM_CELLS: '[{"kind":"nodejs:20","memory":"256 MB","initialCount":2,"reactive":{"minCount":1,"maxCount":4,"ttl":"2 minutes","threshold":1,"increment":1}}]',
+      SKYWHISK_PREWARM_CHECK_INTERVAL_MS: MIX_CHECK_MS,
+    },
+  ],
+  ['default: reactive nodejs + python', { SKYWHISK_PREWARM_CHECK_INTERVAL_MS: MIX_CHECK_MS }],
+];
+
+/**
+ * 2 GB: memory-bound (the 20 actions need 5 GB). 8 GB with idle containers removed after 3 s: the
+ * rarely called actions start again and again, several at once, as a long-running invoker's do
+ * after its 10-minute idle timeout.
+ */
+const MIX_POOLS: Array<[string, NodeJS.ProcessEnv]> = [
+  ['2 GB', { SKYWHISK_MEMORY_BUDGET_MB: '2048' }],
+  ['8 GB, idle 3 s', { SKYWHISK_MEMORY_BUDGET_MB: '8192', SKYWHISK_IDLE_CONTAINER_MS: '3000' }],
+];
+
+async function mixes(): Promise<MixResult[]> {
+  const only = process.env.SKYWHISK_BENCH_MIX_POOL;
+  const results: MixResult[] = [];
+  for (const [pool, poolEnv] of MIX_POOLS.filter(([name]) => !only || name === only)) for (const [label, env] of MIX_SETTINGS) {
+    progress(`skewed mix, ${pool}, stem cells ${label}...`);
+    results.push(await runMix(pool, label, { ...poolEnv, ...env }));
+  }
+  return results;
+}
+
+function printMixes(results: MixResult[]): void {
+  console.log(`Skewed mix: 20 nodejs actions of 256 MB, bursts of 1-6 blocking calls (same seeded sequence each); reactive checks every ${Number(MIX_CHECK_MS) / 1000} s`);
+  for (const line of formatMix(results)) console.log(line);
+}
+
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const docker = new Docker();
   await docker.ping().catch(() => {
     throw new Error('this benchmark needs a Docker engine (and `npm run images`)');
   });
+  if (process.env.SKYWHISK_BENCH_MIX_ONLY === 'true') {
+    printMixes(await mixes());
+    return;
+  }
   progress('bare docker run and the warm floor...');
   const bare = await bareDockerRun(docker);
   progress('cold and warm through Skywhisk...');
@@ -168,6 +215,7 @@ async function main(): Promise<void> {
   console.log(`  prewarmed over warm:          ${(p50(prewarmed) - p50(warm)).toFixed(1)} ms (target <= 20 ms)`);
   console.log(`  cold / bare run + init:       ${(p50(cold) / p50(bare.total)).toFixed(2)}x (target <= 1.2x)`);
   console.log(`  resume over warm:             ${(p50(resumed) - p50(warm)).toFixed(1)} ms (target <= 40 ms)`);
+  printMixes(await mixes());
 }
 
 main().catch((error: unknown) => {
