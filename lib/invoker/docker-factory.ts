@@ -39,13 +39,19 @@ export interface DockerFactoryOptions {
   channelRoot?: string;
 }
 
+/** After Docker says a container exited, how long its last output may still take to arrive. */
+const OUTPUT_AFTER_EXIT_MS = 500;
+
 /** Where the runtime's channel directory appears inside the container. */
 const CHANNEL_MOUNT = '/run/skywhisk';
 
 class DockerContainer implements ActionContainer {
   private readonly logs = new LogCollector();
   private readonly client: RuntimeClient;
+  /** The container has exited (Docker's wait, or the end of its output). */
   private exited = false;
+  /** Its output has all arrived: log collection need not wait for more. */
+  private outputEnded = false;
 
   constructor(
     readonly id: string,
@@ -60,11 +66,18 @@ class DockerContainer implements ActionContainer {
     this.client = new RuntimeClient(address, token);
     this.logs.attach(stdout, 'stdout');
     this.logs.attach(stderr, 'stderr');
-    stdout.once('end', () => this.markExited());
+    stdout.once('end', () => {
+      this.outputEnded = true;
+      this.markExited();
+    });
     // The output stream ends when the container exits, except when it exited before the attach
-    // took hold (an attach to a stopped container never ends): Docker's wait sees both.
+    // took hold (an attach to a stopped container never ends): Docker's wait sees both. Its answer
+    // can come before the last output, so that is still awaited, briefly.
     void container.wait().then(
-      () => this.markExited(),
+      () => {
+        this.markExited();
+        setTimeout(() => (this.outputEnded = true), OUTPUT_AFTER_EXIT_MS).unref();
+      },
       () => undefined,
     );
   }
@@ -72,7 +85,13 @@ class DockerContainer implements ActionContainer {
   private markExited(): void {
     if (this.exited) return;
     this.exited = true;
-    for (const listener of this.exitListeners.splice(0)) listener();
+    for (const listener of this.exitListeners.splice(0)) {
+      try {
+        listener();
+      } catch {
+        // A listener's failure is its own: the others still hear of the exit.
+      }
+    }
   }
 
   private readonly exitListeners: Array<() => void> = [];
@@ -101,7 +120,7 @@ class DockerContainer implements ActionContainer {
   }
 
   collectLogs(limitBytes: number, waitMs: number): Promise<CollectedLogs> {
-    return this.logs.collect(limitBytes, this.exited ? 0 : waitMs);
+    return this.logs.collect(limitBytes, this.outputEnded ? 0 : waitMs);
   }
 
   /** Whether Docker killed the container for exceeding its memory limit. */

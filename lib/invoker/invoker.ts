@@ -634,30 +634,30 @@ export class Invoker {
     const acquiredAt = Date.now();
     const { container } = lease;
     const warm = lease.start === 'warm';
-    // The controller merged the bound parameters under the payload; init parameters go to /init only.
-    const { initParams } = splitParameters(action.parameters);
-    const args = message.params;
-    const deadline = acquiredAt + action.limits.timeout;
     let execution: Execution;
+    let logLines: string[] = [];
+    let keep = false;
     try {
+      // The controller merged the bound parameters under the payload; init parameters go to /init only.
+      const { initParams } = splitParameters(action.parameters);
+      const deadline = acquiredAt + action.limits.timeout;
       execution = await execute(
         container,
         !warm,
         () => buildInitPayload(action, message, initParams, deadline),
-        buildRunPayload(action, message, args, deadline),
+        buildRunPayload(action, message, message.params, deadline),
         action.limits.timeout,
         lease.initialised,
       );
-    } catch (error) {
-      lease.release(false);
-      throw error;
+      // Activations sharing a container interleave their output: as in OpenWhisk, their records carry
+      // no logs (what was printed is drained and dropped).
+      if (action.limits.concurrency > 1) await container.collectLogs(0, 0);
+      else logLines = (await container.collectLogs(action.limits.logs * 1024 * 1024, execution.keepContainer ? LOG_FRAME_WAIT_MS : 200)).lines;
+      keep = execution.keepContainer;
+    } finally {
+      // Whatever threw, the container goes back exactly once, and is not kept after a failure.
+      lease.release(keep);
     }
-    // Activations sharing a container interleave their output: as in OpenWhisk, their records carry
-    // no logs (what was printed is drained and dropped).
-    let logLines: string[] = [];
-    if (action.limits.concurrency > 1) await container.collectLogs(0, 0);
-    else logLines = (await container.collectLogs(action.limits.logs * 1024 * 1024, execution.keepContainer ? LOG_FRAME_WAIT_MS : 200)).lines;
-    lease.release(execution.keepContainer);
 
     const start = warm ? execution.runStart : acquiredAt;
     const end = execution.runEnd;

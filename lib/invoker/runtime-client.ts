@@ -7,8 +7,11 @@ import { ContainerGoneError, ContainerTimeoutError, ResponseTooLargeError, type 
 /** What the invoker asks a runtime: `/warmup` is ours (a stem cell's first request), the others OpenWhisk's. */
 export type RuntimePath = '/init' | '/run' | '/warmup';
 
-/** How long a stem cell's warm-up request may take (the runtime may still be starting). */
-export const WARM_UP_TIMEOUT_MS = 30_000;
+/**
+ * How long a stem cell's warm-up request may take (the runtime may still be starting); less than
+ * the invoker's wait for its pool at shutdown, so a hung warm-up cannot outlast it.
+ */
+export const WARM_UP_TIMEOUT_MS = 10_000;
 
 /** Where a runtime listens: a unix socket path, or a loopback TCP port. */
 export type RuntimeAddress = { socketPath: string } | { host: string; port: number };

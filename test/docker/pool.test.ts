@@ -71,6 +71,18 @@ describeDocker('stem cells, pausing and idle removal', () => {
       expect(await containersFor(env, 'guest/mortal')).not.toContain(containerId);
     }));
 
+  test('an action that exits right after it answers keeps what it printed, and its container is replaced', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({ name: 'parting', action: 'function main() { console.log("last words"); setTimeout(() => process.exit(0), 0); return { ok: true }; }' });
+      for (let i = 0; i < 3; i++) {
+        const record = (await wsk.actions.invoke({ name: 'parting', blocking: true })) as Record_ & { logs: string[] };
+        expect(record.response.result).toEqual({ ok: true });
+        expect(record.logs.some((line) => line.endsWith('stdout: last words'))).toBe(true);
+        await eventually('the exited container gone from the pool', () => containersFor(env, 'guest/parting'), (ids) => ids.length === 0);
+      }
+    }));
+
   test('an idle container is paused after the grace period and resumed for the next activation', () =>
     withInvokerLog(env, async () => {
       const wsk = env.wsk();
