@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { chownSync, writeFileSync } from 'node:fs';
+import { chownSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
 import { Agent, request } from 'node:http';
 import { SYSTEM_LIMITS } from '../model/limits';
 import { ContainerGoneError, ContainerTimeoutError, ResponseTooLargeError, type RuntimeResponse } from './container';
@@ -86,9 +87,33 @@ export class RuntimeClient {
           throw new ContainerGoneError(`${path} failed: ${(error as Error).message}`);
         }
         if (Date.now() + 5 >= deadline) throw new ContainerTimeoutError(`${path} not reachable in time`);
-        await new Promise((r) => setTimeout(r, 5));
+        await this.untilSocketMayListen(5);
       }
     }
+  }
+
+  /**
+   * Waits before another connection attempt: `ms`, or less when the socket's directory changes (a
+   * starting runtime creates its socket there), so a cold start does not sleep past the moment its
+   * runtime listens.
+   */
+  private untilSocketMayListen(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      let watcher: FSWatcher | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        watcher?.close();
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      if (!('socketPath' in this.address)) return;
+      try {
+        watcher = watch(dirname(this.address.socketPath), done);
+        watcher.on('error', done);
+      } catch {
+        // No such directory (yet) or no inotify: the timer alone.
+      }
+    });
   }
 
   private once(path: string, body: string, timeoutMs: number): Promise<RuntimeResponse> {

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ActionContainer, RuntimeResponse } from '../../lib/invoker/container';
@@ -81,5 +81,38 @@ test('an oversized answer ends the activation in a developer error and the conta
   expect(execution.response.status).toBe('action developer error');
   expect(execution.response.result).toEqual({
     error: `The action produced a response that exceeded the allowed length: more than ${MAX_RUNTIME_RESPONSE_BYTES} bytes.`,
+  });
+});
+
+describe('a runtime that is still starting', () => {
+  const listenLater = (path: string, afterMs: number): Promise<Server> =>
+    new Promise((resolve) => {
+      setTimeout(() => {
+        const late = createServer((req, res) => {
+          req.resume();
+          req.on('end', () => res.end('{"ok":true}'));
+        });
+        late.listen(path, () => resolve(late));
+      }, afterMs);
+    });
+
+  test.each([
+    ['its socket appears in a directory being watched', true],
+    ['its directory itself appears later (nothing to watch at first)', false],
+  ])('is reached by /init once it listens: %s', async (_name, dirExists) => {
+    const base = mkdtempSync(join(tmpdir(), 'skywhisk-late-runtime-'));
+    const channel = join(base, 'channel');
+    if (dirExists) mkdirSync(channel);
+    const path = join(channel, 'runtime.sock');
+    const client = new RuntimeClient({ socketPath: path });
+    const starting = (async () => {
+      if (!dirExists) await new Promise((r) => setTimeout(r, 30)).then(() => mkdirSync(channel));
+      return listenLater(path, 30);
+    })();
+    const answer = await client.post('/init', { value: {} }, 5000, true);
+    expect(answer).toMatchObject({ statusCode: 200, body: { ok: true } });
+    client.close();
+    await new Promise((r) => (void starting.then((s) => s.close(r))));
+    rmSync(base, { recursive: true, force: true });
   });
 });
