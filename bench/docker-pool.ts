@@ -13,7 +13,8 @@ import { formatRow, HEADER, summarize } from './stats';
  * through Skywhisk a cold start, a prewarmed start, a warm invoke and a resume from paused; then a
  * skewed mix of 20 actions on a 2 GB budget under each stem-cell setting (bench/pool-mix.ts).
  *   npx tsx bench/docker-pool.ts [samples=20] [warm samples=300]
- *   SKYWHISK_BENCH_MIX_ONLY=true: the mix alone (SKYWHISK_BENCH_MIX_POOL='2 GB': one pool of it).
+ *   SKYWHISK_BENCH_MIX_ONLY=true: the mix alone (SKYWHISK_BENCH_MIX_POOL='2 GB': one pool of it);
+ *   SKYWHISK_BENCH_SKIP_MIX=true: everything but the mix.
  */
 const SAMPLES = Number(process.argv[2] ?? 20);
 const WARM_SAMPLES = Number(process.argv[3] ?? 300);
@@ -215,7 +216,7 @@ async function main(): Promise<void> {
   console.log(`  prewarmed over warm:          ${(p50(prewarmed) - p50(warm)).toFixed(1)} ms (target <= 20 ms)`);
   console.log(`  cold / bare run + init:       ${(p50(cold) / p50(bare.total)).toFixed(2)}x (target <= 1.2x)`);
   console.log(`  resume over warm:             ${(p50(resumed) - p50(warm)).toFixed(1)} ms (target <= 40 ms)`);
-  printMixes(await mixes());
+  if (process.env.SKYWHISK_BENCH_SKIP_MIX !== 'true') printMixes(await mixes());
 }
 
 main().catch((error: unknown) => {
