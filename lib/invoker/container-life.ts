@@ -1,4 +1,5 @@
 import type { ActionContainer } from './container';
+import { withDeadline } from './deadline';
 
 /**
  * One container's life, as OpenWhisk's ContainerProxy keeps it: a closed set of states, each with
@@ -59,16 +60,6 @@ export type ThawOutcome = 'ready' | 'pause failed' | 'resume failed' | 'removed'
 /** Docker's pause and unpause, like OpenWhisk's, fail after this long (a hung engine must not hold an activation). */
 export const PAUSE_RESUME_TIMEOUT_MS = 10_000;
 
-async function withTimeout(operation: Promise<void> | undefined, ms: number): Promise<void> {
-  if (!operation) return;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([operation, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer in ${ms} ms`)), ms)))]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export class IllegalTransitionError extends Error {
   override name = 'IllegalTransitionError';
 }
@@ -128,11 +119,6 @@ export class ContainerLife {
     return 0;
   }
 
-  /** Whether its memory counts against the budget (removal gives it back at once, as OpenWhisk does). */
-  get holdsMemory(): boolean {
-    return this.current.name !== 'removing' && this.current.name !== 'removed';
-  }
-
   /** The stem cell started: it waits for an action. */
   prewarmed(container: ActionContainer, now: number): void {
     this.transition({ name: 'prewarmed', container, since: now });
@@ -183,7 +169,7 @@ export class ContainerLife {
     if (pause && !(await pause)) return 'pause failed';
     if (this.current.name !== 'resuming') return 'removed';
     try {
-      await withTimeout(container.resume?.(), PAUSE_RESUME_TIMEOUT_MS);
+      if (container.resume) await withDeadline(container.resume(), PAUSE_RESUME_TIMEOUT_MS, `no unpause in ${PAUSE_RESUME_TIMEOUT_MS} ms`);
     } catch {
       return 'resume failed';
     }
@@ -216,7 +202,7 @@ export class ContainerLife {
   pause(): Promise<boolean> | undefined {
     const state = this.current;
     if (state.name !== 'warm' || !state.container.pause) return undefined;
-    const done = withTimeout(state.container.pause(), PAUSE_RESUME_TIMEOUT_MS).then(
+    const done = withDeadline(state.container.pause(), PAUSE_RESUME_TIMEOUT_MS, `no pause in ${PAUSE_RESUME_TIMEOUT_MS} ms`).then(
       () => true,
       () => false,
     );

@@ -1,6 +1,6 @@
 import type { ActionContainer, ContainerFactory, ContainerSpec } from './container';
 import { ContainerLife, IDLE_STATES, type ActionBinding, type StateName } from './container-life';
-import { initialTargets, placeHead, planStemCells, type ContainerView, type Placement, type RunRequest, type StemCellConfig } from './pool-policy';
+import { initialTargets, memoryUsed, placeHead, planStemCells, type ContainerView, type Placement, type RunRequest, type StemCellConfig } from './pool-policy';
 
 export type { StemCellConfig } from './pool-policy';
 
@@ -22,6 +22,8 @@ const STEM_CELL_RETRY_LIMIT = 5;
 
 /** How long after a stem cell is taken its replacement starts at the latest (its /init and first /run take a few ms). */
 const STEM_CELL_REFILL_DELAY_MS = 250;
+
+const SHUT_DOWN = 'the container pool is shut down';
 
 /** What a lease says about how the activation got its container. */
 export type StartKind = 'warm' | 'prewarmed' | 'cold';
@@ -82,7 +84,6 @@ interface PendingRun {
  */
 export class ContainerPool {
   private readonly lives = new Map<number, ContainerLife>();
-  private readonly byContainer = new Map<ActionContainer, ContainerLife>();
   private readonly queue: PendingRun[] = [];
   private readonly pauseTimers = new Map<number, NodeJS.Timeout>();
   private readonly removals = new Set<Promise<void>>();
@@ -142,7 +143,7 @@ export class ContainerPool {
       // It could never fit: waiting would hold the activation forever.
       return Promise.reject(new Error(`an action of ${spec.memoryMb} MB cannot run in a container pool of ${this.options.memoryBudgetMb} MB`));
     }
-    if (this.stopped) return Promise.reject(new Error('the container pool is shut down'));
+    if (this.stopped) return Promise.reject(new Error(SHUT_DOWN));
     return new Promise<Lease>((resolve, reject) => {
       this.queue.push({ request: { key, kind: spec.kind, memoryMb: spec.memoryMb, maxConcurrency }, spec, resolve, reject, counted: false });
       this.drain();
@@ -150,8 +151,7 @@ export class ContainerPool {
   }
 
   private release(life: ContainerLife, keep: boolean): void {
-    // A container removed meanwhile (died, or the pool shut down) has nothing to give back.
-    if (!life.container || this.byContainer.get(life.container) !== life) return;
+    // A container removed meanwhile (died, or the pool shut down) is not held: its life says so.
     const next = life.release(keep && !this.stopped, Date.now());
     if (next === 'remove') this.remove(life);
     else if (next === 'warm') this.schedulePause(life);
@@ -266,7 +266,7 @@ export class ContainerPool {
       }
       // A failed pause is counted and reported where the pause settles (schedulePause).
       this.remove(life);
-      if (this.stopped) pending.reject(new Error('the container pool is shut down'));
+      if (this.stopped) pending.reject(new Error(SHUT_DOWN));
       else {
         this.queue.unshift(pending);
         this.drain();
@@ -284,7 +284,7 @@ export class ContainerPool {
       (container) => {
         if (life.state.name !== 'starting') {
           // Removed while starting: only a shutdown does that.
-          pending.reject(new Error('the container pool is shut down'));
+          pending.reject(new Error(SHUT_DOWN));
           return container
             .destroy()
             .catch(() => undefined)
@@ -317,7 +317,6 @@ export class ContainerPool {
 
   /** The container is the life's: releases find it, and its exit removes it when idle. */
   private adopt(life: ContainerLife, container: ActionContainer): void {
-    this.byContainer.set(container, life);
     container.onExit?.(() => {
       if (life.state.name === 'removing' || life.state.name === 'removed') return;
       // Whoever holds it gives it back; an idle one goes now and is never leased.
@@ -382,7 +381,6 @@ export class ContainerPool {
     this.clearPauseTimer(life);
     const removal = life.beginRemoval();
     if (!removal) return;
-    if (removal.container) this.byContainer.delete(removal.container);
     if (!removal.container) return; // still starting: its create sees the removal and destroys what it made
     const destroyed = (async () => {
       if (removal.pause) await removal.pause;
@@ -491,13 +489,11 @@ export class ContainerPool {
     };
     const kinds: Record<string, number> = {};
     const containers: PoolStatus['containers'] = [];
-    let memoryUsedMb = 0;
     for (const life of this.lives.values()) {
       const name = life.state.name;
       if (name === 'removed') continue;
       states[name]++;
       kinds[life.kind] = (kinds[life.kind] ?? 0) + 1;
-      if (life.holdsMemory) memoryUsedMb += life.memoryMb;
       const key = life.action?.key;
       containers.push({ id: life.container?.id, state: name, kind: life.kind, memoryMb: life.memoryMb, ...(key ? { action: key.split('|')[1] } : {}) });
     }
@@ -505,7 +501,7 @@ export class ContainerPool {
     return {
       states,
       kinds,
-      memoryUsedMb,
+      memoryUsedMb: memoryUsed(this.views()),
       memoryBudgetMb: this.options.memoryBudgetMb,
       queued: this.queue.length,
       stemCellTargets,
@@ -520,7 +516,7 @@ export class ContainerPool {
     for (const timer of this.timers) clearInterval(timer);
     for (const timer of this.pauseTimers.values()) clearTimeout(timer);
     this.pauseTimers.clear();
-    for (const pending of this.queue.splice(0)) pending.reject(new Error('the container pool is shut down'));
+    for (const pending of this.queue.splice(0)) pending.reject(new Error(SHUT_DOWN));
     for (const life of [...this.lives.values()]) this.remove(life);
     // Containers still being made are destroyed as their creation ends.
     await Promise.all([...this.creating, ...this.removals]);

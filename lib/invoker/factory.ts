@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import { imageForKind } from '../model/runtimes';
 import type { ContainerFactory } from './container';
+import { withDeadline } from './deadline';
 import { DockerContainerFactory } from './docker-factory';
 import { bubblewrapWorks, describeIsolation, isolatesTenants, ProcessContainerFactory } from './process-factory';
 
@@ -10,7 +11,7 @@ export type ConfiguredFactory = ContainerFactory & { describe: string; singleTen
 /** Whether a Docker engine answers (`DOCKER_HOST` or /var/run/docker.sock) within a second. */
 export async function dockerAnswers(docker: Docker): Promise<boolean> {
   try {
-    await Promise.race([docker.ping(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000))]);
+    await withDeadline(docker.ping(), 1000, 'no answer from Docker in a second');
     return true;
   } catch {
     return false;

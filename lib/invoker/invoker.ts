@@ -13,6 +13,7 @@ import { execute, type Execution } from './execute';
 import { ABANDONED_ERROR, failedRecord } from './failed-records';
 import { buildInitPayload, buildRunPayload, splitParameters } from './payloads';
 import type { ContainerPool, PoolStatus } from './container-pool';
+import { withDeadline } from './deadline';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { SlotReconciler } from './slot-reconciler';
@@ -117,12 +118,8 @@ export const DEFAULT_DRAIN_MS = 310_000;
 const POOL_SHUTDOWN_MS = 20_000;
 
 /** Whether `work` settles within `ms`. */
-async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  const settled = await Promise.race([work.then(() => true, () => true), timedOut]);
-  clearTimeout(timer);
-  return settled;
+function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  return withDeadline(work.then(() => true, () => true), ms, 'not settled').catch(() => false);
 }
 
 /** A claim of this process that nothing here works on is recorded as abandoned once it is this old. */

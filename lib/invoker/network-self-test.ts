@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { withDeadline } from './deadline';
 
 /**
  * The invoker's check, at start, of the Docker network its action containers run on: a short-lived
@@ -233,8 +234,3 @@ function tail(text: string): string {
   return trimmed ? trimmed.slice(-500) : '(no output)';
 }
 
-function withDeadline<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)));
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}

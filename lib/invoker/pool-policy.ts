@@ -1,4 +1,4 @@
-import type { StateName } from './container-life';
+import { IDLE_STATES, type StateName } from './container-life';
 
 /**
  * The pool's decisions as pure functions over plain views of its containers (OpenWhisk's
@@ -82,7 +82,7 @@ export function pickVictims(containers: readonly ContainerView[], neededMb: numb
   if (free >= neededMb) return [];
   const idle = containers
     // A pausing one too: its removal waits for the pause to settle.
-    .filter((c) => (c.state === 'warm' || c.state === 'pausing' || c.state === 'paused' || c.state === 'prewarmed') && (c.key === undefined || c.key !== forKey))
+    .filter((c) => IDLE_STATES.has(c.state) && (c.key === undefined || c.key !== forKey))
     .sort((a, b) => a.lastUsed - b.lastUsed);
   const victims: number[] = [];
   for (const c of idle) {
