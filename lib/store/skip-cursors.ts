@@ -1,3 +1,5 @@
+import { LRUCache } from 'lru-cache';
+
 /** Where the records after a skip started, the last time a listing was served. */
 export interface SkipCursor {
   /** The key of the last record skipped: the next page is read from past it. */
@@ -18,28 +20,18 @@ export interface SkipCursor {
  * walks, as without it.
  */
 export class SkipCursors {
-  private readonly cursors = new Map<string, SkipCursor & { madeAt: number }>();
+  private readonly cursors: LRUCache<string, SkipCursor>;
 
-  constructor(
-    private readonly capacity = 1000,
-    private readonly ttlMs = 5 * 60_000,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(capacity = 1000, ttlMs = 5 * 60_000) {
+    this.cursors = new LRUCache({ max: capacity, ttl: ttlMs });
+  }
 
   get(key: string): SkipCursor | undefined {
-    const cursor = this.cursors.get(key);
-    if (!cursor) return undefined;
-    if (this.now() - cursor.madeAt > this.ttlMs) {
-      this.cursors.delete(key);
-      return undefined;
-    }
-    return { after: cursor.after, top: cursor.top, anchoredAt: cursor.anchoredAt };
+    // peek: a read does not make a cursor last longer; the least recently made one goes first.
+    return this.cursors.peek(key);
   }
 
   set(key: string, cursor: SkipCursor): void {
-    // Deleted and set again: the map's order is then least recently made first.
-    this.cursors.delete(key);
-    this.cursors.set(key, { ...cursor, madeAt: this.now() });
-    if (this.cursors.size > this.capacity) this.cursors.delete(this.cursors.keys().next().value!);
+    this.cursors.set(key, { ...cursor });
   }
 }
