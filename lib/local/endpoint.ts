@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import { readBodyUpTo } from '../read-body';
 import { verifySignature, type EndpointCredentials } from './sigv4-verify';
 import { QueueJournal } from './queue-journal';
 import { durableSqsStore } from './durable-sqs-store';
+import { loadDynalite } from './dynalite-loader';
 import { CONNECTION_MESSAGE, CONNECTION_TAKEN, SERVING_STOPS } from './held-port';
 
 /**
@@ -138,10 +139,8 @@ export async function startEndpoint(options: EndpointOptions): Promise<EmbeddedE
   const host = options.host ?? '127.0.0.1';
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(options.dataDir, 0o700);
-  // dynalite is CommonJS without types; it returns an http.Server whose request handler we reuse.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const dynalite = require('dynalite') as (opts: object) => Server;
-  const dynamo = dynalite({ path: join(options.dataDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  // dynalite returns an http.Server whose request handler we reuse.
+  const dynamo = loadDynalite()({ path: join(options.dataDir, 'dynamodb'), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   // dynalite closes LevelDB cleanly only from a listening server. It listens on a unix socket in a
   // directory only this process's user can enter: a TCP port would be reachable from action code
   // on the same loopback, and dynalite accepts any credentials.

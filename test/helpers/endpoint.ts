@@ -10,6 +10,9 @@ import { ensureTables } from '../../lib/store/tables';
 
 export interface EmbeddedEndpoint {
   url: string;
+  /** The endpoint process, and the directory holding its tables and queue journal. */
+  pid: number;
+  dataDir: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
   clients: AwsClients;
   stop(): Promise<void>;
@@ -35,6 +38,8 @@ export async function startEmbeddedEndpoint(accessKeyId: string): Promise<Embedd
   await ensureQueues(clients.sqs, config.queues);
   return {
     url,
+    pid: endpoint.child.pid!,
+    dataDir,
     credentials,
     clients,
     async stop() {

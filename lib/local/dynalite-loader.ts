@@ -1,0 +1,63 @@
+import type { Server } from 'node:http';
+import { dirname } from 'node:path';
+
+/**
+ * How many LevelDB table files the embedded DynamoDB keeps open. LevelDB maps each open table file
+ * into memory, and dynalite opens it with the default of 1,000, so the endpoint's RSS grew with its
+ * data: after a 20,000-activation soak, 164 MB of it was 99 mapped table files (2 MB each).
+ * LevelDB raises anything below 74 to 74, which keeps at most 64 tables open (about 128 MB).
+ */
+export const LEVELDB_MAX_OPEN_FILES = 74;
+
+type DynaliteFactory = (options: object) => Server;
+interface LevelIterator {
+  close(): Promise<void>;
+  return?: () => Promise<void>;
+}
+type LevelClass = new (location: string, options?: Record<string, unknown>) => {
+  keys(options?: object): LevelIterator;
+  values(options?: object): LevelIterator;
+};
+
+let loaded: DynaliteFactory | undefined;
+
+/** Lets dynalite's streams close the iterator they read (see `loadDynalite`). */
+function closable(iterator: LevelIterator): LevelIterator {
+  iterator.return ??= () => iterator.close();
+  return iterator;
+}
+
+/**
+ * dynalite (CommonJS, no types), with two fixes to the LevelDB database it opens. It offers no
+ * option for either: it takes `Level` from the `level` package when its store module loads, so that
+ * export is replaced, before the first load, by a subclass. Nothing else in the platform uses `level`.
+ * - `LEVELDB_MAX_OPEN_FILES`, which bounds the table files mapped into memory.
+ * - Iterators that close. dynalite reads every Query and Scan page from a stream over a LevelDB
+ *   iterator and, when the page is full, destroys the stream, which closes the iterator through
+ *   `iterator.return()`; abstract-level's iterators have `close()` and no `return()`, so every page
+ *   left its iterator open until the database closed, and with it the snapshot of the data and the
+ *   table files it read, which compaction then could not free.
+ */
+export function loadDynalite(): DynaliteFactory {
+  if (loaded) return loaded;
+  const dynaliteEntry = require.resolve('dynalite');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const level = require(require.resolve('level', { paths: [dirname(dynaliteEntry)] })) as { Level: LevelClass };
+  const Level = level.Level;
+  level.Level = class BoundedLevel extends Level {
+    constructor(location: string, options: Record<string, unknown> = {}) {
+      super(location, { ...options, maxOpenFiles: LEVELDB_MAX_OPEN_FILES });
+    }
+
+    keys(options?: object): LevelIterator {
+      return closable(super.keys(options));
+    }
+
+    values(options?: object): LevelIterator {
+      return closable(super.values(options));
+    }
+  };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  loaded = require(dynaliteEntry) as DynaliteFactory;
+  return loaded;
+}
