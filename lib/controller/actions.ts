@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import {
   actionPutSchema,
   bumpPatch,
+  isBinaryCode,
   setAnnotation,
   type Action,
   type ActionPut,
@@ -55,7 +56,7 @@ function resolveExec(exec: NonNullable<ActionPut['exec']>): StoredAction['exec']
     if (!exec.image || !IMAGE_REFERENCE.test(exec.image) || exec.image.length > 255) {
       throw new WhiskError(400, `${Messages.malformed}: exec.image must name a Docker image for kind 'blackbox'.`);
     }
-    return { kind: 'blackbox', image: exec.image, code: exec.code ?? '', binary: exec.binary ?? false, ...(exec.main ? { main: exec.main } : {}) };
+    return { kind: 'blackbox', image: exec.image, code: exec.code ?? '', binary: isBinaryCode(exec.code ?? ''), ...(exec.main ? { main: exec.main } : {}) };
   }
   const runtime = resolveKind(exec.kind);
   if (!runtime) {
@@ -66,7 +67,7 @@ function resolveExec(exec: NonNullable<ActionPut['exec']>): StoredAction['exec']
   }
   if (runtime.deprecated) throw new WhiskError(400, `The '${runtime.kind}' runtime is no longer supported. You may read and delete but not update or invoke this action.`);
   if (typeof exec.code !== 'string' || exec.code.length === 0) throw new WhiskError(400, `${Messages.malformed}: exec.code is required for kind '${runtime.kind}'.`);
-  return { kind: runtime.kind, code: exec.code, binary: exec.binary ?? false, ...(exec.main ? { main: exec.main } : {}) };
+  return { kind: runtime.kind, code: exec.code, binary: isBinaryCode(exec.code), ...(exec.main ? { main: exec.main } : {}) };
 }
 
 /** Builds the stored action from a PUT body, merged over the existing action on update. */

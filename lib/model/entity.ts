@@ -9,6 +9,17 @@ export type Parameter = z.infer<typeof parameterSchema>;
 
 const semver = z.string().regex(/^\d+\.\d+\.\d+$/, 'version must be a semantic version like 0.0.1');
 
+/**
+ * Whether an action's code is an archive (base64), as OpenWhisk decides it (Exec.isBinaryCode): a
+ * non-empty base64 string, whatever `binary` the client sent. Clients such as the Serverless
+ * Framework's plugin and `aio` upload zips without the flag.
+ */
+export function isBinaryCode(code: string): boolean {
+  const trimmed = code.trim();
+  // With the length a multiple of 4, this is OpenWhisk's pattern: base64 groups, padding at the end only.
+  return trimmed.length > 0 && trimmed.length % 4 === 0 && /^[A-Za-z0-9+/]+={0,2}$/.test(trimmed);
+}
+
 export const execSchema = z.object({
   kind: z.string().min(1),
   code: z.string().optional(),

@@ -1,5 +1,6 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { basicAuthHeader, LIFTED_LIMITS, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { zipBase64 } from '../helpers/zip';
 
 // The embedded platform (endpoint, controller, invoker as real processes) driven by the official
 // `openwhisk` npm client, configured only with the apihost and auth the platform printed.
@@ -47,6 +48,20 @@ function annotation(record: Record_, key: string): unknown {
 }
 
 describe('actions', () => {
+  test('a zip uploaded without binary: true (a Buffer from the openwhisk client) is stored as a zip and runs', async () => {
+    const wsk = env.wsk();
+    const zip = Buffer.from(await zipBase64({ 'index.js': "exports.main = () => ({ from: 'the zip' });" }), 'base64');
+    // The client sends the Buffer base64-encoded and leaves `binary` out, as Serverless and aio do.
+    const created = await wsk.actions.create({ name: 'zip-buffer', action: zip, kind: 'nodejs:20' });
+    expect(created.exec).toMatchObject({ kind: 'nodejs:20', binary: true });
+    expect((await wsk.actions.get({ name: 'zip-buffer' })).exec).toMatchObject({ binary: true, code: zip.toString('base64') });
+    expect(await wsk.actions.invoke({ name: 'zip-buffer', blocking: true, result: true })).toEqual({ from: 'the zip' });
+    // As in OpenWhisk, the code decides: source sent with binary: true is stored as source.
+    const source = await wsk.actions.update({ name: 'zip-buffer', action: HELLO, exec: { binary: true } } as never);
+    expect(source.exec).toMatchObject({ binary: false });
+    expect(await wsk.actions.invoke({ name: 'zip-buffer', blocking: true, result: true, params: { name: 'zip' } })).toEqual({ greeting: 'Hello zip' });
+  });
+
   test('create, get, list, update and delete an action', async () => {
     const wsk = env.wsk();
     const created = await wsk.actions.create({ name: 'crud', action: HELLO });
