@@ -28,7 +28,12 @@ function actionNamespace(namespace: string, path: EntityPath): string {
 
 function publicAction(action: StoredAction, includeCode = true): Action {
   const { revision: _revision, ...doc } = action;
-  if (action.exec.kind === 'sequence') return { ...doc, exec: { kind: 'sequence', components: action.exec.components } as Action['exec'] };
+  // OpenWhisk shows a sequence's components as its one parameter too (`_actions`); clients such as
+  // aio's `deploy export` read them from there.
+  if (action.exec.kind === 'sequence') {
+    const components = action.exec.components ?? [];
+    return { ...doc, exec: { kind: 'sequence', components } as Action['exec'], parameters: [{ key: '_actions', value: components }] };
+  }
   if (includeCode) return doc;
   const { code: _code, ...exec } = doc.exec;
   return { ...doc, exec: exec as Action['exec'] };

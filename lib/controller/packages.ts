@@ -17,9 +17,10 @@ function actionSummary(action: StoredAction): object {
   return { name: action.name, version: action.version, annotations: action.annotations };
 }
 
+/** A package in a listing: `binding` is the bound package, or `false` for a package (OpenWhisk's summary). */
 function packageBrief(pkg: PackageDoc): object {
-  const { namespace, name, version, publish, annotations, binding, updated } = pkg;
-  return { namespace, name, version, publish, annotations, binding, updated };
+  const { namespace, name, version, publish, annotations, updated } = pkg;
+  return { namespace, name, version, publish, annotations, binding: bindingOf(pkg) ?? false, updated };
 }
 
 /** The binding a PUT asks for: its target must exist, be readable by the caller, and not be a binding itself. */

@@ -49,9 +49,14 @@ const annotation = (r: { annotations: Array<{ key: string; value: unknown }> }, 
 test('a sequence passes each result to the next component and records every step', async () => {
   const created = await sequence('chain', ['/guest/inc', '/_/inc', 'guest/pkg/tag']);
   expect(created.body.exec).toEqual({ kind: 'sequence', components: ['/guest/inc', '/guest/inc', '/guest/pkg/tag'] });
+  // OpenWhisk's shape, which aio's `deploy export` reads: the components again as `_actions`.
+  const asActions = [{ key: '_actions', value: ['/guest/inc', '/guest/inc', '/guest/pkg/tag'] }];
+  expect(created.body.parameters).toEqual(asActions);
+  expect((await api('GET', 'namespaces/_/actions/chain')).body.parameters).toEqual(asActions);
   const invoked = await api('POST', 'namespaces/_/actions/chain?blocking=true', { n: 1 });
   expect(invoked.status).toBe(200);
   expect(invoked.body.response).toMatchObject({ success: true, result: { n: 3, tagged: true, fromPackage: true } });
+  expect(invoked.body.response.result).not.toHaveProperty('_actions');
   expect(invoked.body.logs).toHaveLength(3);
   expect(annotation(invoked.body, 'kind')).toBe('sequence');
   expect(annotation(invoked.body, 'topmost')).toBe(true);

@@ -39,6 +39,8 @@ test('package create, get with its actions, update bumps the version, list, and 
 
   const list: any[] = await ow.packages.list();
   expect(list.map((p) => p.name)).toContain('tools');
+  // A listing says `binding: false` for a package, as OpenWhisk's does (aio shows `{}` as a binding).
+  expect(list.find((p) => p.name === 'tools').binding).toBe(false);
   expect((await api('GET', 'namespaces/_/packages?count=true')).body).toEqual({ packages: list.length });
   // Actions in a package show in the package listing route, not as top-level names.
   expect(((await api('GET', 'namespaces/_/actions/tools/')).body as any[]).map((a) => a.namespace)).toEqual(['guest/tools']);
@@ -84,6 +86,9 @@ test('parameters merge package < binding < action < invoke, in every combination
   // GET through the binding shows the merged parameters.
   const got: any = await ow.actions.get({ name: 'layered/show' });
   expect(Object.fromEntries(got.parameters.map((p: { key: string; value: unknown }) => [p.key, p.value]))).toMatchObject({ pb: 'binding', pba: 'action' });
+  // A listing names the bound package of a binding.
+  const listed: any[] = await ow.packages.list();
+  expect(listed.find((p) => p.name === 'layered').binding).toEqual({ namespace: 'guest', name: 'layers' });
 });
 
 test('final parameters from the package, binding or action cannot be overridden by the payload', async () => {
