@@ -141,6 +141,8 @@ export class Controller extends Construct {
     const invokers = this.api.root.addResource('invokers');
     invokers.addMethod('GET', integration);
     invokers.addResource('details').addMethod('GET', integration);
+    // Adobe I/O Runtime's extension routes (log forwarding settings), which aio reads.
+    this.api.root.addResource('runtime').addResource('{proxy+}').addMethod('ANY', integration);
 
     // From the API's id and the literal stage name only: invokers take this host, and the function
     // takes the invoker service's name, so a reference to the stage (which needs the function's

@@ -4,6 +4,7 @@ import pino from 'pino';
 import { SYSTEM_LIMITS, userLimits } from '../model/limits';
 import { registerActionRoutes } from './actions';
 import { registerAlarmRoutes } from './alarm-routes';
+import { registerLogForwardingRoutes } from './log-forwarding';
 import { registerActivationRoutes } from './activations';
 import { registerPackageRoutes } from './packages';
 import { registerRuleRoutes } from './rules';
@@ -96,6 +97,7 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
     throw new WhiskError(405, 'HTTP method not allowed, supported methods: GET, PUT, POST, DELETE');
   });
   app.route('/api/v1', api);
+  registerLogForwardingRoutes(app, deps);
 
   app.notFound((c) => errorResponse(c, 404, Messages.notFound));
   app.onError((error, c) => {

@@ -368,6 +368,34 @@ describe('auth and namespaces', () => {
   });
 });
 
+describe("Adobe I/O Runtime's log forwarding settings, which aio reads before printing logs", () => {
+  const settings = (namespace: string, init: RequestInit & { auth?: string } = {}, sub = '') =>
+    fetch(`${env.platform.apiHost}/runtime/namespaces/${namespace}/logForwarding${sub}`, {
+      ...init,
+      headers: { authorization: basicAuthHeader(init.auth ?? env.platform.auth), 'content-type': 'application/json' },
+    });
+
+  test('logs stay with the platform: the one destination is adobe_io_runtime, with no errors', async () => {
+    expect(await (await settings('guest')).json()).toEqual({ adobe_io_runtime: {} });
+    expect(await (await settings('guest', {}, '/errors')).json()).toEqual({ destination: 'adobe_io_runtime', errors: [] });
+    const kept = await settings('guest', { method: 'PUT', body: JSON.stringify({ adobe_io_runtime: {} }) });
+    expect(kept.status).toBe(200);
+    expect(await kept.json()).toEqual({ adobe_io_runtime: {} });
+  });
+
+  test('forwarding elsewhere, a malformed setting, another namespace or a wrong key is refused', async () => {
+    const elsewhere = await settings('guest', { method: 'PUT', body: JSON.stringify({ splunk_hec: { host: 'h', port: '1', index: 'i', hec_token: 't' } }) });
+    expect(elsewhere.status).toBe(400);
+    expect(await elsewhere.json()).toMatchObject({ error: expect.stringContaining("Log forwarding to 'splunk_hec' is not supported"), code: expect.any(String) });
+    expect((await settings('guest', { method: 'PUT', body: JSON.stringify({ a: {}, b: {} }) })).status).toBe(400);
+    expect((await settings('guest', { method: 'PUT', body: '[1]' })).status).toBe(400);
+    expect((await settings('someone-else')).status).toBe(403);
+    expect((await settings('guest', { auth: `${env.platform.auth.split(':')[0]}:wrong` })).status).toBe(401);
+    // Still the platform's own destination after the refusals.
+    expect(await (await settings('guest')).json()).toEqual({ adobe_io_runtime: {} });
+  });
+});
+
 describe('platform documents and CORS', () => {
   test('GET / and GET /api/v1 describe the platform without auth', async () => {
     const root = (await (await fetch(`${env.platform.apiHost}/`)).json()) as Record<string, unknown>;
