@@ -38,6 +38,17 @@ const requireAdmin: MiddlewareHandler<ControllerEnv> = async (c, next) => {
 };
 
 /**
+ * One access-log line per request: the path without its query (web action parameters and any
+ * secret a client put there stay out of the log), never a header.
+ */
+function logRequest(c: Context<ControllerEnv>, started: number): void {
+  log.info(
+    { method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round((performance.now() - started) * 10) / 10, transactionId: c.get('transactionId'), namespace: c.get('identity')?.namespace },
+    'request',
+  );
+}
+
+/**
  * The controller: OpenWhisk's REST API v1 as one Hono app. The same app serves a Node HTTP server
  * (local) and API Gateway proxy events (functions/controller/handler.ts).
  */
@@ -45,13 +56,18 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
   const app = new Hono<ControllerEnv>();
 
   app.use('*', async (c, next) => {
+    const started = performance.now();
     const requested = c.req.header('x-request-id');
     c.set('transactionId', requested && /^[\w-]{1,64}$/.test(requested) ? requested : newTransactionId());
-    // Web actions answer CORS and OPTIONS themselves (web-custom-options passes OPTIONS to the action).
-    if (c.req.path.startsWith('/api/v1/web/')) return next();
-    for (const [name, value] of Object.entries(CORS_HEADERS)) c.header(name, value);
-    if (c.req.method === 'OPTIONS') return c.body(null, 200);
-    await next();
+    try {
+      // Web actions answer CORS and OPTIONS themselves (web-custom-options passes OPTIONS to the action).
+      if (c.req.path.startsWith('/api/v1/web/')) return await next();
+      for (const [name, value] of Object.entries(CORS_HEADERS)) c.header(name, value);
+      if (c.req.method === 'OPTIONS') return c.body(null, 200);
+      await next();
+    } finally {
+      logRequest(c, started);
+    }
   });
 
   app.get('/', (c) => c.json(platformInfo()));

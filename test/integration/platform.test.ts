@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { basicAuthHeader, LIFTED_LIMITS, startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { zipBase64 } from '../helpers/zip';
@@ -393,6 +395,27 @@ describe("Adobe I/O Runtime's log forwarding settings, which aio reads before pr
     expect((await settings('guest', { auth: `${env.platform.auth.split(':')[0]}:wrong` })).status).toBe(401);
     // Still the platform's own destination after the refusals.
     expect(await (await settings('guest')).json()).toEqual({ adobe_io_runtime: {} });
+  });
+});
+
+describe('the access log', () => {
+  test('each request leaves one line in controller.log, without its query or any header', async () => {
+    const transactionId = `access-log-${Date.now()}`;
+    const response = await fetch(`${env.platform.apiHost}/api/v1/namespaces/_/actions/no-such?blocking=true&secret=s3cr3t`, {
+      method: 'POST',
+      headers: { authorization: basicAuthHeader(env.platform.auth), 'x-request-id': transactionId },
+    });
+    expect(response.status).toBe(404);
+    const logFile = join(env.dataDir, 'logs', 'controller.log');
+    let lines: string[] = [];
+    for (let i = 0; i < 50 && lines.length === 0; i++) {
+      lines = readFileSync(logFile, 'utf8').split('\n').filter((line) => line.includes(transactionId));
+      if (lines.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toMatchObject({ msg: 'request', method: 'POST', path: '/api/v1/namespaces/_/actions/no-such', status: 404, namespace: 'guest', ms: expect.any(Number) });
+    expect(lines[0]).not.toContain('s3cr3t');
+    expect(lines[0]).not.toContain(env.platform.auth.split(':')[1]);
   });
 });
 
