@@ -20,8 +20,9 @@ describe('code is a zip when it is base64, whatever the client said', () => {
     expect(isBinaryCode(code)).toBe(binary);
   });
 
-  test('a 16 MB archive is recognised', () => {
+  // A regular expression over this much code once overflowed V8's regexp stack in a full test run.
+  test('a 16 MB archive is recognised, and 16 MB of near-base64 is not', () => {
     expect(isBinaryCode('QUJD'.repeat(4_000_000))).toBe(true);
-    expect(isBinaryCode(`${'QUJD'.repeat(4_000_000)}!`)).toBe(false);
+    expect(isBinaryCode(`${'QUJD'.repeat(3_999_999)}QUJ!`)).toBe(false);
   });
 });
