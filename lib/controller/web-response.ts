@@ -12,6 +12,7 @@ import {
   type MediaTypeInfo,
   type WebRoute,
 } from './web-request';
+import { isBinaryCode } from '../model/entity';
 import { isJsonObject } from '../model/json-object';
 
 /** Activation statusCode (0 success, 1 application error, 2 developer error, 3 whisk error) and response.result. */
@@ -93,16 +94,6 @@ export function prettyPrint(value: unknown, sorted = true, indent = 0): string {
 
 // ---------------------------------------------------------------------------------------------
 // base64 as java.util.Base64 checks and decodes it
-
-/** `Exec.isBinaryCode`: non-empty after Java's trim, a multiple of 4, base64 alphabet with padding. */
-export function isBinaryCode(text: string): boolean {
-  let start = 0;
-  let end = text.length;
-  while (start < end && text.charCodeAt(start) <= 0x20) start++;
-  while (end > start && text.charCodeAt(end - 1) <= 0x20) end--;
-  const t = text.slice(start, end);
-  return t.length > 0 && t.length % 4 === 0 && /^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$/.test(t);
-}
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 

@@ -10,21 +10,24 @@ export type Parameter = z.infer<typeof parameterSchema>;
 const semver = z.string().regex(/^\d+\.\d+\.\d+$/, 'version must be a semantic version like 0.0.1');
 
 /**
- * Whether an action's code is an archive (base64), as OpenWhisk decides it (Exec.isBinaryCode): a
- * non-empty base64 string, whatever `binary` the client sent. Clients such as the Serverless
- * Framework's plugin and `aio` upload zips without the flag.
+ * OpenWhisk's `Exec.isBinaryCode`: after Java's trim (characters up to U+0020), non-empty, a
+ * multiple of 4, base64 characters with at most two `=` at the end. It decides whether an action's
+ * code is a zip, whatever `binary` the client sent (the Serverless plugin and `aio` upload zips
+ * without the flag), and whether a web action's body is base64. Scanned by hand: a regular
+ * expression over megabytes overflows the stack of V8's regexp engine.
  */
-export function isBinaryCode(code: string): boolean {
-  const trimmed = code.trim();
-  if (trimmed.length === 0 || trimmed.length % 4 !== 0) return false;
-  // With the length a multiple of 4, this is OpenWhisk's pattern: base64 characters, then at most
-  // two `=` at the end. Scanned by hand: a regular expression over megabytes of code overflows the
-  // stack of V8's regexp engine.
-  let end = trimmed.length;
-  while (end > trimmed.length - 2 && trimmed[end - 1] === '=') end--;
-  if (end === 0) return false;
-  for (let i = 0; i < end; i++) {
-    const c = trimmed.charCodeAt(i);
+export function isBinaryCode(text: string): boolean {
+  let start = 0;
+  let end = text.length;
+  while (start < end && text.charCodeAt(start) <= 0x20) start++;
+  while (end > start && text.charCodeAt(end - 1) <= 0x20) end--;
+  const length = end - start;
+  if (length === 0 || length % 4 !== 0) return false;
+  let body = end;
+  while (body > end - 2 && text.charCodeAt(body - 1) === 0x3d) body--;
+  if (body === start) return false;
+  for (let i = start; i < body; i++) {
+    const c = text.charCodeAt(i);
     const base64 = (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
     if (!base64) return false;
   }

@@ -16,6 +16,9 @@ describe('code is a zip when it is base64, whatever the client said', () => {
     ['base64url characters, which OpenWhisk does not accept', 'UEsD-_oA', false],
     ['empty code', '', false],
     ['blanks only', '    ', false],
+    // Java's trim, as OpenWhisk's: control characters go, a byte-order mark stays.
+    ['base64 after a NUL and a tab', '\u0000\tUEsDBAoA', true],
+    ['base64 after a byte-order mark', '\uFEFFUEsDBAo=', false],
   ])('%s', (_, code, binary) => {
     expect(isBinaryCode(code)).toBe(binary);
   });

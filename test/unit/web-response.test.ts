@@ -1,5 +1,6 @@
 import type { WebExtension, WebRoute } from '../../lib/controller/web-request';
-import { decodeBase64Strict, formatNumber, isBinaryCode, prettyPrint, webActionResponse, webErrorResponse, type WebResult } from '../../lib/controller/web-response';
+import { decodeBase64Strict, formatNumber, prettyPrint, webActionResponse, webErrorResponse, type WebResult } from '../../lib/controller/web-response';
+import { isBinaryCode } from '../../lib/model/entity';
 
 const TID = 'tid-1234';
 const PNG_BASE64 = 'iVBORw0KGgo=';
