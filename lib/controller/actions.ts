@@ -28,11 +28,12 @@ function actionNamespace(namespace: string, path: EntityPath): string {
 
 function publicAction(action: StoredAction, includeCode = true): Action {
   const { revision: _revision, ...doc } = action;
-  // OpenWhisk shows a sequence's components as its one parameter too (`_actions`); clients such as
-  // aio's `deploy export` read them from there.
+  // OpenWhisk shows a sequence's components as a parameter too (`_actions`), after any its
+  // package or binding gives it; clients such as aio's `deploy export` read them from there.
   if (action.exec.kind === 'sequence') {
     const components = action.exec.components ?? [];
-    return { ...doc, exec: { kind: 'sequence', components } as Action['exec'], parameters: [{ key: '_actions', value: components }] };
+    const parameters = [...doc.parameters.filter((p) => p.key !== '_actions'), { key: '_actions', value: components }];
+    return { ...doc, exec: { kind: 'sequence', components } as Action['exec'], parameters };
   }
   if (includeCode) return doc;
   const { code: _code, ...exec } = doc.exec;

@@ -53,6 +53,12 @@ test('a sequence passes each result to the next component and records every step
   const asActions = [{ key: '_actions', value: ['/guest/inc', '/guest/inc', '/guest/pkg/tag'] }];
   expect(created.body.parameters).toEqual(asActions);
   expect((await api('GET', 'namespaces/_/actions/chain')).body.parameters).toEqual(asActions);
+  // A sequence in a package shows the package's parameters too, with `_actions` after them.
+  await sequence('pkg/chain', ['/guest/inc']);
+  expect((await api('GET', 'namespaces/_/actions/pkg/chain')).body.parameters).toEqual([
+    { key: 'fromPackage', value: true },
+    { key: '_actions', value: ['/guest/inc'] },
+  ]);
   const invoked = await api('POST', 'namespaces/_/actions/chain?blocking=true', { n: 1 });
   expect(invoked.status).toBe(200);
   expect(invoked.body.response).toMatchObject({ success: true, result: { n: 3, tagged: true, fromPackage: true } });
