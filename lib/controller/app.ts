@@ -74,7 +74,7 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
   app.get('/api/v1', (c) => c.json(apiInfo()));
 
   // Operators' view of the invoker fleet (OpenWhisk's `GET /invokers`), for admin subjects only.
-  app.use('/invokers', basicAuth(deps.subjects), requireAdmin);
+  // Hono's `/x/*` matches `/x` too: one registration guards the collection and what is under it.
   app.use('/invokers/*', basicAuth(deps.subjects), requireAdmin);
   app.get('/invokers', async (c) => c.json(Object.fromEntries((await deps.invokers.list()).map((i) => [claimantOf(i), i.status]))));
   app.get('/invokers/details', async (c) => c.json(await deps.invokers.list()));
@@ -89,7 +89,6 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
       },
     }),
   );
-  api.use('/namespaces', basicAuth(deps.subjects));
   api.use('/namespaces/*', basicAuth(deps.subjects));
   api.get('/namespaces', (c) => c.json([c.get('identity').namespace]));
   api.get('/namespaces/:ns/limits', (c) => {

@@ -24,8 +24,8 @@ export function registerLogForwardingRoutes(app: Hono<ControllerEnv>, deps: Cont
       throw new WhiskError(413, Messages.tooLarge);
     },
   });
-  app.use('/runtime/namespaces/:ns/logForwarding', basicAuth(deps.subjects), smallBody);
-  app.use('/runtime/namespaces/:ns/logForwarding/*', basicAuth(deps.subjects));
+  // `/x/*` matches `/x` too.
+  app.use('/runtime/namespaces/:ns/logForwarding/*', basicAuth(deps.subjects), smallBody);
   app.get('/runtime/namespaces/:ns/logForwarding', (c) => {
     resolveNamespace(c);
     return c.json({ [KEPT_BY_THE_PLATFORM]: {} });
