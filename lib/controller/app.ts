@@ -1,5 +1,4 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import pino from 'pino';
 import { SYSTEM_LIMITS, userLimits } from '../model/limits';
 import { registerActionRoutes } from './actions';
@@ -13,6 +12,7 @@ import { registerWebRoutes } from './web';
 import { basicAuth } from './auth';
 import { claimantOf } from '../store/invoker-registry';
 import type { ControllerDeps, ControllerEnv } from './context';
+import { cappedBody } from './body-limit';
 import { Messages, WhiskError } from './errors';
 import { apiInfo, platformInfo } from './info';
 import { newTransactionId } from './invoke';
@@ -80,15 +80,7 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
   app.get('/invokers/details', async (c) => c.json(await deps.invokers.list()));
 
   const api = new Hono<ControllerEnv>();
-  api.use(
-    '*',
-    bodyLimit({
-      maxSize: SYSTEM_LIMITS.maxPayloadSize,
-      onError: () => {
-        throw new WhiskError(413, Messages.tooLarge);
-      },
-    }),
-  );
+  api.use('*', cappedBody(SYSTEM_LIMITS.maxPayloadSize));
   api.use('/namespaces/*', basicAuth(deps.subjects));
   api.get('/namespaces', (c) => c.json([c.get('identity').namespace]));
   api.get('/namespaces/:ns/limits', (c) => {

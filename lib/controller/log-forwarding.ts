@@ -1,9 +1,9 @@
 import type { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
+import { cappedBody } from './body-limit';
 import { z } from 'zod';
 import { basicAuth } from './auth';
 import type { ControllerDeps, ControllerEnv } from './context';
-import { Messages, WhiskError } from './errors';
+import { WhiskError } from './errors';
 import { parsedBody, resolveNamespace } from './request';
 
 /** Adobe I/O Runtime's name for its own log store: logs stay with the platform. */
@@ -18,12 +18,7 @@ const settingsSchema = z.record(z.string(), z.unknown()).refine((settings) => Ob
  * `adobe_io_runtime`; setting it is accepted, and any other destination is refused.
  */
 export function registerLogForwardingRoutes(app: Hono<ControllerEnv>, deps: ControllerDeps): void {
-  const smallBody = bodyLimit({
-    maxSize: 64 * 1024,
-    onError: () => {
-      throw new WhiskError(413, Messages.tooLarge);
-    },
-  });
+  const smallBody = cappedBody(64 * 1024);
   // `/x/*` matches `/x` too.
   app.use('/runtime/namespaces/:ns/logForwarding/*', basicAuth(deps.subjects), smallBody);
   app.get('/runtime/namespaces/:ns/logForwarding', (c) => {
