@@ -64,7 +64,8 @@ export interface ControllerProps {
 
 /**
  * The controller: OpenWhisk's REST API as one Lambda function (the same Hono app `npm start` serves)
- * behind an API Gateway REST API: `GET /`, `GET /api/v1`, `/api/v1/{proxy+}` and the unauthenticated
+ * behind an API Gateway REST API: `GET /`, `GET /api/v1`, `/api/v1/{proxy+}`, the API management routes
+ * under `/api/{proxy+}` and the unauthenticated
  * web actions under `/api/v1/web/{proxy+}`. Authentication is OpenWhisk's basic auth, checked by the
  * function against the subjects table.
  */
@@ -133,7 +134,10 @@ export class Controller extends Construct {
     });
     const integration = new LambdaIntegration(this.function, { timeout: Duration.millis(API_GATEWAY_INTEGRATION_LIMIT_MS) });
     this.api.root.addMethod('GET', integration);
-    const v1 = this.api.root.addResource('api').addResource('v1');
+    const apiRoot = this.api.root.addResource('api');
+    // API management routes, `/api/<namespace>/<basePath>/<relPath>` (a static `v1` wins over it).
+    apiRoot.addResource('{proxy+}').addMethod('ANY', integration);
+    const v1 = apiRoot.addResource('v1');
     v1.addMethod('GET', integration);
     v1.addResource('{proxy+}').addMethod('ANY', integration);
     v1.addResource('web').addResource('{proxy+}').addMethod('ANY', integration);

@@ -4,6 +4,7 @@ import { SYSTEM_LIMITS, userLimits } from '../model/limits';
 import { registerActionRoutes } from './actions';
 import { registerAlarmRoutes } from './alarm-routes';
 import { registerLogForwardingRoutes } from './log-forwarding';
+import { registerApiManagementRoutes, registerApiRoutes } from './api-management';
 import { registerActivationRoutes } from './activations';
 import { registerPackageRoutes } from './packages';
 import { registerRuleRoutes } from './rules';
@@ -92,6 +93,7 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
   registerPackageRoutes(api, deps);
   registerTriggerRoutes(api, deps);
   registerRuleRoutes(api, deps);
+  registerApiManagementRoutes(api, deps);
   registerWebRoutes(api, deps);
   if (deps.alarms) {
     registerAlarmRoutes(api, deps.alarms, async (namespace, name) => (await deps.entities.get(namespace, 'triggers', name)) !== undefined, {
@@ -104,6 +106,7 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
     throw new WhiskError(405, 'HTTP method not allowed, supported methods: GET, PUT, POST, DELETE');
   });
   app.route('/api/v1', api);
+  registerApiRoutes(app, deps);
   registerLogForwardingRoutes(app, deps);
 
   app.notFound((c) => errorResponse(c, 404, Messages.notFound));

@@ -15,7 +15,7 @@ type Ctx = Context<ControllerEnv>;
 const OWNER_CACHE_MS = 10_000;
 
 /** Owners of namespaces, briefly cached: every web request needs one. */
-function ownerLookup(deps: ControllerDeps): (namespace: string) => Promise<Identity | undefined> {
+export function ownerLookup(deps: ControllerDeps): (namespace: string) => Promise<Identity | undefined> {
   const cache = new Map<string, { identity: Identity | undefined; expires: number }>();
   return async (namespace) => {
     const now = Date.now();
@@ -29,7 +29,7 @@ function ownerLookup(deps: ControllerDeps): (namespace: string) => Promise<Ident
 }
 
 /** The web-exported action a route names, resolved as its owner sees it; anything else is a 404. */
-async function webAction(deps: ControllerDeps, owner: Identity, route: WebRoute): Promise<ResolvedAction> {
+export async function webAction(deps: ControllerDeps, owner: Identity, route: WebRoute): Promise<ResolvedAction> {
   try {
     const resolved = await resolveAction(deps.entityCache ?? deps.entities, owner.namespace, {
       namespace: route.namespace,
@@ -42,15 +42,20 @@ async function webAction(deps: ControllerDeps, owner: Identity, route: WebRoute)
   throw new WhiskError(404, Messages.notFound);
 }
 
-/** `require-whisk-auth`: true wants valid credentials; a string or number wants that secret in X-Require-Whisk-Auth. */
-async function authorize(c: Ctx, deps: ControllerDeps, required: unknown): Promise<string | undefined> {
+/**
+ * `require-whisk-auth`: true wants valid credentials; a string or number wants that secret in
+ * X-Require-Whisk-Auth, which an API route sends in the caller's stead (`gatewaySecret`) when its
+ * creator gave it.
+ */
+async function authorize(c: Ctx, deps: ControllerDeps, required: unknown, gatewaySecret?: string | number): Promise<string | undefined> {
   if (required === undefined || required === false) return undefined;
   if (required === true) {
     const identity = await authenticateHeader(deps.subjects, c.req.header('authorization'));
     if (!identity) throw new WhiskError(401, WebResponseMessages.unauthorized);
     return identity.namespace;
   }
-  if ((typeof required === 'string' || typeof required === 'number') && c.req.header('x-require-whisk-auth') === String(required)) return undefined;
+  const presented = gatewaySecret !== undefined ? String(gatewaySecret) : c.req.header('x-require-whisk-auth');
+  if ((typeof required === 'string' || typeof required === 'number') && presented === String(required)) return undefined;
   throw new WhiskError(401, WebResponseMessages.unauthorized);
 }
 
@@ -85,7 +90,7 @@ async function requestArgs(c: Ctx, route: WebRoute, headers: Record<string, stri
  * Runs a web action as its owner, blocking, and maps its record to the HTTP response. Errors after
  * the lookup carry the action's CORS headers, as OpenWhisk's directives add them.
  */
-async function runWebAction(c: Ctx, deps: ControllerDeps, route: WebRoute, owner: Identity, resolved: ResolvedAction): Promise<Response> {
+export async function runWebAction(c: Ctx, deps: ControllerDeps, route: WebRoute, owner: Identity, resolved: ResolvedAction, gatewaySecret?: string | number): Promise<Response> {
   const transactionId = c.get('transactionId');
   const annotations = resolved.action.annotations;
   const headers = lowercaseHeaders(c);
@@ -94,7 +99,7 @@ async function runWebAction(c: Ctx, deps: ControllerDeps, route: WebRoute, owner
   if (c.req.method === 'OPTIONS' && !customOptions) return respond(c, { status: 200, headers: {}, body: undefined }, cors);
   try {
     // With web-custom-options the action answers OPTIONS itself, whatever its auth setting.
-    const user = c.req.method === 'OPTIONS' ? undefined : await authorize(c, deps, annotationValue(annotations, 'require-whisk-auth'));
+    const user = c.req.method === 'OPTIONS' ? undefined : await authorize(c, deps, annotationValue(annotations, 'require-whisk-auth'), gatewaySecret);
     const payload = await requestArgs(c, route, headers, resolved, user);
     const { activationId, record } = await runBlocking(deps, { identity: owner, transactionId, resolved, payload, blocking: true }, deps.maxBlockingWaitMs, c.req.raw.signal);
     const common = { ...cors, [ACTIVATION_ID_HEADER]: activationId };

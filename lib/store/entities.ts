@@ -10,7 +10,8 @@ import { queryPages } from './query-pages';
 import { randomBytes } from 'node:crypto';
 import { putChunks } from './chunks';
 
-export type EntityType = 'actions' | 'triggers' | 'rules' | 'packages';
+/** `apis`: API management documents, one per base path (see lib/apis). */
+export type EntityType = 'actions' | 'triggers' | 'rules' | 'packages' | 'apis';
 
 /** A fresh opaque revision; every write of an entity carries a new one. */
 export function newRevision(): string {

@@ -36,13 +36,13 @@ test('the controller function runs nodejs22.x on arm64 with source maps and the 
   });
 });
 
-test('the API has /, /api/v1, /api/v1/{proxy+}, /api/v1/web/{proxy+}, /invokers, /invokers/details and /runtime/{proxy+}, all proxied to the function with a 29 s integration', () => {
+test('the API has /, /api/v1, /api/v1/{proxy+}, /api/v1/web/{proxy+}, /api/{proxy+} (API management routes), /invokers, /invokers/details and /runtime/{proxy+}, all proxied to the function with a 29 s integration', () => {
   const template = build().template();
   const resources = template.findResources('AWS::ApiGateway::Resource');
   const parts = Object.values(resources).map((r) => (r as { Properties: { PathPart: string } }).Properties.PathPart).sort();
-  expect(parts).toEqual(['api', 'v1', 'web', '{proxy+}', '{proxy+}', 'invokers', 'details', 'runtime', '{proxy+}'].sort());
+  expect(parts).toEqual(['api', '{proxy+}', 'v1', 'web', '{proxy+}', '{proxy+}', 'invokers', 'details', 'runtime', '{proxy+}'].sort());
   const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => (m as { Properties: { HttpMethod: string; Integration: { Type: string; TimeoutInMillis?: number } } }).Properties);
-  expect(methods.map((m) => m.HttpMethod).sort()).toEqual(['ANY', 'ANY', 'ANY', 'GET', 'GET', 'GET', 'GET']);
+  expect(methods.map((m) => m.HttpMethod).sort()).toEqual(['ANY', 'ANY', 'ANY', 'ANY', 'GET', 'GET', 'GET', 'GET']);
   for (const method of methods) {
     expect(method.Integration.Type).toBe('AWS_PROXY');
     expect(method.Integration.TimeoutInMillis ?? 29_000).toBe(29_000);
