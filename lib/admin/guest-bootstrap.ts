@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { alarmsPackage } from '../alarms/package';
 import { installSystemPackage } from '../catalog/system-packages';
+import { standardCatalog } from '../catalog/standard';
 import type { EntitiesRepository } from '../store/entities';
 import type { SubjectsRepository } from '../store/subjects';
 import { createSubject, parseGuestSecret } from './subjects';
@@ -28,6 +29,6 @@ export async function onBootstrapEvent(
   const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: event.ResourceProperties.SecretArn }));
   const guest = parseGuestSecret(SecretString);
   await createSubject(subjects, event.ResourceProperties.Namespace, guest);
-  await installSystemPackage(entities, alarmsPackage());
+  for (const pkg of [alarmsPackage(), ...standardCatalog()]) await installSystemPackage(entities, pkg);
   return { PhysicalResourceId: guest.uuid };
 }

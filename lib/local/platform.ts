@@ -10,6 +10,7 @@ import { ensureTables } from '../store/tables';
 import { generateCredentials, SubjectsRepository } from '../store/subjects';
 import { EntitiesRepository } from '../store/entities';
 import { installSystemPackage } from '../catalog/system-packages';
+import { standardCatalog } from '../catalog/standard';
 import { alarmsPackage } from '../alarms/package';
 import { startProcess, type ManagedProcess } from './processes';
 import { Supervisor, type SupervisedName } from './supervisor';
@@ -180,8 +181,9 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
     visibilityTimeoutS: baseEnv.SKYWHISK_QUEUE_VISIBILITY_S ? Number(baseEnv.SKYWHISK_QUEUE_VISIBILITY_S) : undefined,
     maxReceiveCount: baseEnv.SKYWHISK_QUEUE_MAX_RECEIVE ? Number(baseEnv.SKYWHISK_QUEUE_MAX_RECEIVE) : undefined,
   });
-  // The system packages every namespace can use (the alarms feed), brought up to date at each start.
-  await installSystemPackage(new EntitiesRepository(dynamo, config.tables.entities), alarmsPackage());
+  // The system packages every namespace can use (the alarms feed, the standard catalog), brought up to date at each start.
+  const systemEntities = new EntitiesRepository(dynamo, config.tables.entities);
+  for (const pkg of [alarmsPackage(), ...standardCatalog()]) await installSystemPackage(systemEntities, pkg);
   const [uuid, key] = options.guestAuth.split(':');
   const subjects = new SubjectsRepository(dynamo, config.tables.subjects);
   const guestLimits = options.guestLimits ?? (await subjects.byUuid(uuid))?.limits;
