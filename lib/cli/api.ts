@@ -62,6 +62,11 @@ export class Api {
     return this.config.namespace;
   }
 
+  /** The API host, as configured (`https://host[:port]`). */
+  get apihost(): string {
+    return this.config.apihost.replace(/\/+$/, '');
+  }
+
   /** The `uuid:key` the CLI authenticates with (feeds get it as `authKey`). */
   get authKey(): string {
     return this.config.auth;

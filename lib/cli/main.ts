@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerActionCommands } from './action-commands';
+import { registerApiCommands } from './api-commands';
 import { registerAdminCommands } from './admin-commands';
 import { registerActivationCommands } from './activation-commands';
 import { Api, ApiError } from './api';
@@ -16,7 +17,7 @@ import { registerTriggerCommands } from './trigger-commands';
 export async function runCli(argv: string[]): Promise<void> {
   const pairs = extractKeyValuePairs(argv.slice(2));
   const program = new Command('skywhisk')
-    .description('Skywhisk command line: the wsk grammar for actions, activations, triggers, rules, packages, namespaces and properties')
+    .description('Skywhisk command line: the wsk grammar for actions, activations, triggers, rules, packages, APIs, namespaces and properties')
     // Values are optional so that `property get --apihost` (a bare flag) parses as wsk's does.
     .option('--apihost [host]', 'whisk API host')
     .option('-u, --auth [key]', 'authorization key (uuid:key)')
@@ -40,6 +41,7 @@ export async function runCli(argv: string[]): Promise<void> {
   registerRuleCommands(program, ctx);
   registerPackageCommands(program, ctx);
   registerNamespaceCommands(program, ctx);
+  registerApiCommands(program, ctx);
   registerPropertyCommands(program);
   registerAdminCommands(program);
   try {
