@@ -78,13 +78,30 @@ export function webActionUrl(origin: string, target: Omit<WebActionTarget, 'url'
   return `${origin}/api/v1/web/${target.namespace}/${target.package || 'default'}/${target.action}.${responseType}`;
 }
 
+/**
+ * The assembly's operation cases, created when absent. An imported document may shape its
+ * assembly otherwise; then its cases are not ours to read or change (an empty list is answered).
+ */
 function cases(doc: SwaggerDoc): AssemblyCase[] {
   const configuration = (doc['x-ibm-configuration'] ??= { cors: { enabled: true } });
+  if (typeof configuration !== 'object' || configuration === null) return [];
   const assembly = (configuration.assembly ??= {});
+  if (typeof assembly !== 'object' || assembly === null) return [];
   const execute = (assembly.execute ??= [{ 'operation-switch': { case: [] } }]);
-  if (!execute[0]) execute[0] = { 'operation-switch': { case: [] } };
+  if (!Array.isArray(execute)) return [];
+  execute[0] ??= { 'operation-switch': { case: [] } };
+  if (typeof execute[0] !== 'object' || execute[0] === null) return [];
   const operationSwitch = (execute[0]['operation-switch'] ??= { case: [] });
-  return operationSwitch.case;
+  if (typeof operationSwitch !== 'object' || operationSwitch === null) return [];
+  operationSwitch.case ??= [];
+  return Array.isArray(operationSwitch.case) ? operationSwitch.case.filter((c) => typeof c === 'object' && c !== null && Array.isArray(c.operations) && Array.isArray(c.execute)) : [];
+}
+
+/** The operation under `verb` of a path: own properties only (a verb is never `constructor`). */
+function operationAt(path: unknown, verb: string): SwaggerOperation | undefined {
+  if (typeof path !== 'object' || path === null || !VERBS.includes(verb) || !Object.hasOwn(path, verb)) return undefined;
+  const operation = (path as Record<string, unknown>)[verb];
+  return isOperation(operation) ? operation : undefined;
 }
 
 /** Adds (or replaces) one route in `doc`, in place, as OpenWhisk's addEndpointToSwaggerApi. */
@@ -96,8 +113,10 @@ export function addRoute(doc: SwaggerDoc, route: RouteSpec): SwaggerDoc {
     'x-openwhisk': route.target,
     responses: { default: { description: 'Default response' } },
   };
-  doc.paths[route.relPath] ??= {};
-  doc.paths[route.relPath][route.verb] = operation;
+  const existing = Object.hasOwn(doc.paths, route.relPath) ? doc.paths[route.relPath] : undefined;
+  const path = typeof existing === 'object' && existing !== null && !Array.isArray(existing) ? existing : {};
+  path[route.verb] = operation;
+  doc.paths[route.relPath] = path;
   const entry: AssemblyCase = {
     operations: [operationId],
     execute: [
@@ -105,15 +124,27 @@ export function addRoute(doc: SwaggerDoc, route: RouteSpec): SwaggerDoc {
       ...(route.secureKey !== undefined ? [{ 'set-variable': { actions: [{ set: 'message.headers.X-Require-Whisk-Auth', value: route.secureKey }] } }] : []),
     ],
   };
-  const all = cases(doc);
-  const at = all.findIndex((c) => c.operations?.[0] === operationId);
-  if (at >= 0) all[at] = entry;
-  else all.push(entry);
+  const all = assemblyCases(doc);
+  if (all) {
+    const at = all.findIndex((c) => c?.operations?.[0] === operationId);
+    if (at >= 0) all[at] = entry;
+    else all.push(entry);
+  }
   return doc;
 }
 
+/** An operation with a web action behind it (`x-openwhisk` with a URL); anything else in a path is not routed. */
 function isOperation(value: unknown): value is SwaggerOperation {
-  return typeof value === 'object' && value !== null && 'operationId' in value;
+  if (typeof value !== 'object' || value === null || typeof (value as { operationId?: unknown }).operationId !== 'string') return false;
+  const target = (value as { 'x-openwhisk'?: { url?: unknown } })['x-openwhisk'];
+  return typeof target === 'object' && target !== null && typeof target.url === 'string';
+}
+
+/** The stored cases array itself (to change in place), or undefined when the assembly is shaped otherwise. */
+function assemblyCases(doc: SwaggerDoc): AssemblyCase[] | undefined {
+  cases(doc);
+  const list = (doc['x-ibm-configuration'] as { assembly?: { execute?: Array<{ 'operation-switch'?: { case?: unknown } }> } } | undefined)?.assembly?.execute?.[0]?.['operation-switch']?.case;
+  return Array.isArray(list) ? (list as AssemblyCase[]) : undefined;
 }
 
 /**
@@ -121,26 +152,30 @@ function isOperation(value: unknown): value is SwaggerOperation {
  * there is none. Returns whether any path is left.
  */
 export function removeRoute(doc: SwaggerDoc, relPath: string, verb?: string): boolean {
-  const path = doc.paths[relPath];
+  const path = relPath.startsWith('/') && Object.hasOwn(doc.paths, relPath) ? doc.paths[relPath] : undefined;
   if (!path) throw new ApiDocError(`path '${relPath}' does not exist in the API`);
   const removed: string[] = [];
   if (verb === undefined) {
     for (const operation of Object.values(path)) if (isOperation(operation)) removed.push(operation.operationId);
     delete doc.paths[relPath];
   } else {
+    if (!VERBS.includes(verb) || !Object.hasOwn(path, verb)) throw new ApiDocError(`path '${relPath}' with operation '${verb}' does not exist in the API`);
     const operation = path[verb];
-    if (!operation) throw new ApiDocError(`path '${relPath}' with operation '${verb}' does not exist in the API`);
     if (isOperation(operation)) removed.push(operation.operationId);
     delete path[verb];
     if (Object.keys(path).length === 0) delete doc.paths[relPath];
   }
-  const all = cases(doc);
-  const kept = all.filter((c) => !removed.includes(c.operations?.[0]));
-  all.splice(0, all.length, ...kept);
+  const all = assemblyCases(doc);
+  if (all) {
+    const kept = all.filter((c) => !removed.includes(c?.operations?.[0]));
+    all.splice(0, all.length, ...kept);
+  }
   return Object.keys(doc.paths).length > 0;
 }
 
 const PATH_PARAMETER = /\{([^}/]+)\}/g;
+/** The same, without the global flag: `.test` keeps no state between calls. */
+const HAS_PATH_PARAMETER = /\{[^}/]+\}/;
 
 function declaredParameters(path: Record<string, unknown>, operation: SwaggerOperation): string[] {
   const names = (list: unknown) => (Array.isArray(list) ? list.map((p) => (p as { name?: unknown }).name).filter((n): n is string => typeof n === 'string') : []);
@@ -148,15 +183,14 @@ function declaredParameters(path: Record<string, unknown>, operation: SwaggerOpe
 }
 
 function targetUrlOf(doc: SwaggerDoc, operationId: string): string | undefined {
-  const entry = cases(doc).find((c) => c.operations?.[0] === operationId);
-  const invoke = entry?.execute.find((step) => 'invoke' in step)?.invoke as { 'target-url'?: string } | undefined;
-  return invoke?.['target-url'];
+  const entry = cases(doc).find((c) => c.operations[0] === operationId);
+  const invoke = entry?.execute.find((step) => typeof step === 'object' && step !== null && 'invoke' in step)?.invoke as { 'target-url'?: unknown } | undefined;
+  return typeof invoke?.['target-url'] === 'string' ? invoke['target-url'] : undefined;
 }
 
 /** OpenWhisk's validateFinalSwagger: path parameters only in relative paths, and only to `.http` actions that get the path. */
 export function validateFinal(doc: SwaggerDoc): void {
-  if (PATH_PARAMETER.test(doc.basePath)) throw new ApiDocError(`The base path (${doc.basePath}) cannot have parameters. Only the relative path supports path parameters.`);
-  PATH_PARAMETER.lastIndex = 0;
+  if (HAS_PATH_PARAMETER.test(doc.basePath)) throw new ApiDocError(`The base path (${doc.basePath}) cannot have parameters. Only the relative path supports path parameters.`);
   for (const [relPath, path] of Object.entries(doc.paths)) {
     const parameters = [...relPath.matchAll(PATH_PARAMETER)].map((m) => m[1]);
     if (parameters.length === 0) continue;
@@ -180,26 +214,39 @@ export function checkImportedSwagger(value: unknown): SwaggerDoc {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ApiDocError(`swagger field is ${Array.isArray(value) ? 'array' : typeof value} and should be an object or a JSON string.`);
   const doc = value as Partial<SwaggerDoc>;
   if (typeof doc.basePath !== 'string') throw new ApiDocError('swagger is missing the basePath field.');
-  if (typeof doc.paths !== 'object' || doc.paths === null) throw new ApiDocError('swagger is missing the paths field.');
+  if (typeof doc.paths !== 'object' || doc.paths === null || Array.isArray(doc.paths)) throw new ApiDocError('swagger is missing the paths field.');
   if (typeof doc.info !== 'object' || doc.info === null) throw new ApiDocError('swagger is missing the info field.');
   if (!doc.basePath.startsWith('/')) throw new ApiDocError(`The base path (${doc.basePath}) must start with '/'.`);
-  for (const path of Object.values(doc.paths)) {
-    if (typeof path !== 'object' || path === null) throw new ApiDocError('swagger paths must be objects.');
+  for (const [relPath, path] of Object.entries(doc.paths)) {
+    if (!relPath.startsWith('/')) throw new ApiDocError(`The path '${relPath}' must start with '/'.`);
+    if (typeof path !== 'object' || path === null || Array.isArray(path)) throw new ApiDocError('swagger paths must be objects.');
     for (const [verb, operation] of Object.entries(path)) {
       if (!VERBS.includes(verb)) continue;
-      const target = (operation as { 'x-openwhisk'?: Partial<WebActionTarget> })?.['x-openwhisk'];
-      if (!target || typeof target.url !== 'string' || !parseWebActionUrl(target.url)) throw new ApiDocError(`The operation '${verb}' has no x-openwhisk web action url.`);
+      if (!isOperation(operation) || !parseWebActionUrl(operation['x-openwhisk'].url)) {
+        throw new ApiDocError(`The operation '${verb}' needs an operationId and an x-openwhisk url of a web action (${RESPONSE_TYPES.map((t) => `.${t}`).join(', ')}).`);
+      }
     }
   }
   return doc as SwaggerDoc;
 }
 
 /** The parts of a web action URL (`.../api/v1/web/<ns>/<pkg>/<action>.<type>`), or undefined. */
-export function parseWebActionUrl(url: string): { namespace: string; package: string; action: string; responseType: string } | undefined {
+export function parseWebActionUrl(url: string): { namespace: string; package: string; action: string; responseType: (typeof RESPONSE_TYPES)[number] } | undefined {
   const match = /\/api\/v\d+\/web\/([^/]+)\/([^/]+)\/([^/]+?)(?:\.(\w+))?(?:\$\(request\.path\))?$/.exec(url);
   if (!match) return undefined;
   const [, namespace, pkg, action, responseType = 'http'] = match;
-  return { namespace: decodeURIComponent(namespace), package: pkg === 'default' ? '' : decodeURIComponent(pkg), action: decodeURIComponent(action), responseType };
+  if (!(RESPONSE_TYPES as readonly string[]).includes(responseType)) return undefined;
+  try {
+    return {
+      namespace: decodeURIComponent(namespace),
+      package: pkg === 'default' ? '' : decodeURIComponent(pkg),
+      action: decodeURIComponent(action),
+      responseType: responseType as (typeof RESPONSE_TYPES)[number],
+    };
+  } catch {
+    // Not percent-encoding (a URIError): not a URL of a web action.
+    return undefined;
+  }
 }
 
 export interface MatchedRoute {
@@ -231,19 +278,17 @@ export function matchRoute(doc: SwaggerDoc, rest: string[], verb: string): Match
       return part === rest[i];
     });
     if (!matches) continue;
-    const operation = path[verb] ?? (verb === 'options' ? Object.values(path).find(isOperation) : undefined);
-    if (!isOperation(operation)) continue;
+    const operation = operationAt(path, verb) ?? (verb === 'options' ? Object.values(path).find(isOperation) : undefined);
+    if (!operation) continue;
     if (!best || literal > best.literal) best = { relPath, operation, literal };
   }
   if (!best) return undefined;
-  const entry = cases(doc).find((c) => c.operations?.[0] === best.operation.operationId);
-  const header = entry?.execute.flatMap((step) => ((step['set-variable'] as { actions?: Array<{ set?: string; value?: unknown }> } | undefined)?.actions ?? []));
-  const secure = header?.find((a) => a.set?.toLowerCase() === 'message.headers.x-require-whisk-auth')?.value;
+  const entry = cases(doc).find((c) => c.operations[0] === best.operation.operationId);
+  const actions = entry?.execute.flatMap((step) => {
+    const list = (step?.['set-variable'] as { actions?: unknown } | undefined)?.actions;
+    return Array.isArray(list) ? (list as Array<{ set?: unknown; value?: unknown }>) : [];
+  });
+  const secure = actions?.find((a) => typeof a?.set === 'string' && a.set.toLowerCase() === 'message.headers.x-require-whisk-auth')?.value;
   const requestPath = '/' + [...segments(doc.basePath), ...rest].join('/');
   return { operation: best.operation, relPath: best.relPath, requestPath, ...(typeof secure === 'string' || typeof secure === 'number' ? { secureKey: secure } : {}) };
-}
-
-/** The base path's segments, for finding which API of a namespace a request path is under. */
-export function basePathSegments(doc: SwaggerDoc): string[] {
-  return segments(doc.basePath);
 }

@@ -1,10 +1,10 @@
 import type { Context, Hono } from 'hono';
+import { LRUCache } from 'lru-cache';
 import { ApisRepository } from '../apis/store';
 import {
   addRoute,
   ApiDocError,
   baseSwagger,
-  basePathSegments,
   checkImportedSwagger,
   matchRoute,
   parseWebActionUrl,
@@ -16,12 +16,13 @@ import {
 } from '../apis/swagger';
 import type { Identity } from '../store/subjects';
 import { SYSTEM_LIMITS } from '../model/limits';
+import { isValidEntityName } from '../model/names';
 import { authenticateHeader } from './auth';
 import { cappedBody } from './body-limit';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
 import { ownerLookup, runWebAction, webAction } from './web';
-import type { WebExtension, WebRoute } from './web-request';
+import type { WebRoute } from './web-request';
 
 type Ctx = Context<ControllerEnv>;
 
@@ -85,6 +86,31 @@ function objectOrJson(value: unknown, name: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
+/** An API's document is at most this large (OpenWhisk's gateway has its own limits; this keeps each route lookup small). */
+export const MAX_API_DOC_BYTES = 256 * 1024;
+/** A base path has at most this many segments, so a request looks up at most this many + 1 candidates. */
+export const MAX_BASE_PATH_SEGMENTS = 8;
+
+function checkSize(doc: SwaggerDoc): void {
+  if (Buffer.byteLength(JSON.stringify(doc)) > MAX_API_DOC_BYTES) fail(`The API document is larger than ${MAX_API_DOC_BYTES / 1024} KB.`);
+}
+
+/** `/a/b` for `a/b/`, `/a/b` or `//a//b`: one API per path, whatever slashes the client sent. */
+function normalisedBasePath(raw: string): string {
+  const segments = raw.split('/').filter((s) => s !== '');
+  if (segments.length > MAX_BASE_PATH_SEGMENTS) fail(`The base path '${raw}' has more than ${MAX_BASE_PATH_SEGMENTS} segments.`);
+  return '/' + segments.join('/');
+}
+
+/** Each path segment decoded, or undefined when one is not percent-encoding. */
+function decodedSegments(path: string): string[] | undefined {
+  try {
+    return path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+  } catch {
+    return undefined;
+  }
+}
+
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
 /** `[/ns/][pkg/]action` of a route's action, in the caller's namespace when it says `_` or nothing. */
@@ -92,8 +118,11 @@ function targetOf(action: Record<string, unknown>, caller: string): { namespace:
   const parts = String(action.name).split('/').filter(Boolean);
   const named = String(action.name).startsWith('/') ? parts.shift() : undefined;
   const namespace = named ?? (text(action.namespace) && action.namespace !== '_' ? String(action.namespace) : caller);
-  if (parts.length === 0 || parts.length > 2) fail(`The action name '${String(action.name)}' is not valid.`);
-  return { namespace: namespace === '_' ? caller : namespace, package: parts.length === 2 ? parts[0] : '', action: parts[parts.length - 1] };
+  const resolved = { namespace: namespace === '_' ? caller : namespace, package: parts.length === 2 ? parts[0] : '', action: parts[parts.length - 1] };
+  if (parts.length === 0 || parts.length > 2 || ![resolved.namespace, resolved.action, ...(resolved.package ? [resolved.package] : [])].every(isValidEntityName)) {
+    fail(`The action name '${String(action.name)}' is not valid.`);
+  }
+  return resolved;
 }
 
 function apiBody(origin: string, namespace: string, doc: SwaggerDoc): object {
@@ -101,7 +130,10 @@ function apiBody(origin: string, namespace: string, doc: SwaggerDoc): object {
 }
 
 async function findApi(apis: ApisRepository, namespace: string, basePathOrName: string): Promise<SwaggerDoc | undefined> {
-  if (basePathOrName.startsWith('/')) return (await apis.get(namespace, basePathOrName))?.doc;
+  if (basePathOrName.startsWith('/')) {
+    const segments = basePathOrName.split('/').filter((p) => p !== '');
+    return segments.length > MAX_BASE_PATH_SEGMENTS ? undefined : (await apis.get(namespace, '/' + segments.join('/')))?.doc;
+  }
   return (await apis.list(namespace)).find((api) => api.doc.info?.title === basePathOrName)?.doc;
 }
 
@@ -124,7 +156,9 @@ async function createApi(apis: ApisRepository, identity: Identity, args: Record<
       }
     }
     const doc = checkImportedSwagger(swagger);
+    doc.basePath = normalisedBasePath(doc.basePath);
     validateFinal(doc);
+    checkSize(doc);
     // An imported document replaces the API of its base path as it is.
     await apis.update(namespace, doc.basePath, () => doc, () => doc);
     return apiBody(origin, namespace, doc);
@@ -134,7 +168,7 @@ async function createApi(apis: ApisRepository, identity: Identity, args: Record<
   if (typeof apidoc.action !== 'object' || apidoc.action === null) fail('apidoc is missing the action field.');
   const action = apidoc.action as Record<string, unknown>;
   for (const field of ['backendMethod', 'backendUrl', 'namespace', 'name', 'authkey'] as const) if (!text(action[field])) fail(`action is missing the ${field} field.`);
-  const basePath = '/' + String(apidoc.gatewayBasePath).replace(/^\/+/, '');
+  const basePath = normalisedBasePath(String(apidoc.gatewayBasePath));
   const relPath = '/' + String(apidoc.gatewayPath).replace(/^\/+/, '');
   const verb = String(apidoc.gatewayMethod).toLowerCase();
   if (!['get', 'put', 'post', 'delete', 'patch', 'head', 'options'].includes(verb)) fail(`The operation '${String(apidoc.gatewayMethod)}' is not an HTTP method.`);
@@ -148,6 +182,7 @@ async function createApi(apis: ApisRepository, identity: Identity, args: Record<
     (current) => {
       addRoute(current, { relPath, verb, responseType, pathParameters, secureKey, target: { ...target, url: webActionUrl(origin, target, responseType) } });
       validateFinal(current);
+      checkSize(current);
       return current;
     },
   );
@@ -215,29 +250,33 @@ export function registerApiManagementRoutes(api: Hono<ControllerEnv>, deps: Cont
 export function registerApiRoutes(app: Hono<ControllerEnv>, deps: ControllerDeps): void {
   const apis = new ApisRepository(deps.entities);
   const ownerOf = ownerLookup(deps);
+  const documents = new RouteDocuments(apis);
+  deps.entities.onChange((namespace, type, path) => {
+    if (type === 'apis') documents.forget(namespace, path);
+  });
   app.all('/api/:tenant/*', cappedBody(SYSTEM_LIMITS.maxPayloadSize), async (c) => {
-    const tenant = c.req.param('tenant');
+    const below = decodedSegments(c.req.path.slice(c.req.path.indexOf('/api/') + '/api/'.length));
+    if (!below || below.length === 0) throw new WhiskError(404, Messages.notFound);
+    const tenant = below.shift()!;
     if (tenant === 'v1') throw new WhiskError(404, Messages.notFound);
     const owner = await ownerOf(tenant);
     if (!owner) throw new WhiskError(404, Messages.notFound);
-    const below = c.req.path.split('/').slice(3).filter((s) => s !== '').map((s) => decodeURIComponent(s));
-    const docs = (await apis.list(owner.namespace)).map((a) => a.doc).sort((a, b) => basePathSegments(b).length - basePathSegments(a).length);
-    for (const doc of docs) {
-      const base = basePathSegments(doc);
-      if (!base.every((segment, i) => below[i] === segment)) continue;
-      const matched = matchRoute(doc, below.slice(base.length), c.req.method.toLowerCase());
+    // The longest base path first: each candidate is one keyed read (cached briefly), never a scan.
+    for (let depth = Math.min(below.length, MAX_BASE_PATH_SEGMENTS); depth >= 0; depth--) {
+      const doc = await documents.get(owner.namespace, '/' + below.slice(0, depth).join('/'));
+      if (!doc) continue;
+      const matched = matchRoute(doc, below.slice(depth), c.req.method.toLowerCase());
       if (!matched) continue;
       const target = parseWebActionUrl(matched.operation['x-openwhisk'].url);
       if (!target) break;
-      const extension = target.responseType as WebExtension;
       const route: WebRoute = {
         namespace: target.namespace,
         ...(target.package ? { pkg: target.package } : {}),
         name: target.action,
-        extension,
+        extension: target.responseType,
         extensionGiven: true,
         // An `.http` action gets the request's path (base and relative) in __ow_path, as the gateway sends it.
-        path: extension === 'http' ? matched.requestPath.split('/').map(encodeURIComponent).join('/') : '',
+        path: target.responseType === 'http' ? matched.requestPath.split('/').map(encodeURIComponent).join('/') : '',
       };
       const actionOwner = target.namespace === owner.namespace ? owner : await ownerOf(target.namespace);
       if (!actionOwner) break;
@@ -245,4 +284,28 @@ export function registerApiRoutes(app: Hono<ControllerEnv>, deps: ControllerDeps
     }
     throw new WhiskError(404, Messages.notFound);
   });
+}
+
+/** How long a route lookup reuses what it read (an API another controller changed shows within this). */
+const ROUTE_CACHE_MS = 5_000;
+
+/** API documents by namespace and base path, and their absence, for a few seconds: routes are hot paths. */
+class RouteDocuments {
+  private readonly cache = new LRUCache<string, { doc: SwaggerDoc | null }>({ max: 10_000, ttl: ROUTE_CACHE_MS });
+
+  constructor(private readonly apis: ApisRepository) {}
+
+  async get(namespace: string, basePath: string): Promise<SwaggerDoc | undefined> {
+    const key = `${namespace}\u0000${encodeURIComponent(basePath)}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit.doc ?? undefined;
+    const doc = (await this.apis.get(namespace, basePath))?.doc;
+    this.cache.set(key, { doc: doc ?? null });
+    return doc;
+  }
+
+  /** A write through this controller shows at once (`path` is the stored key: the encoded base path). */
+  forget(namespace: string, path: string): void {
+    this.cache.delete(`${namespace}\u0000${path}`);
+  }
 }

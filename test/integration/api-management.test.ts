@@ -186,3 +186,42 @@ test('a swagger document imported with --config-file replaces the API of its bas
   const bad = await fetch(apimgmt('createApi'), { method: 'POST', headers: authorized(), body: JSON.stringify({ apidoc: { namespace: '_', swagger: JSON.stringify({ ...swagger, basePath: undefined }) } }) });
   expect(await bad.json()).toEqual({ error: 'swagger is missing the basePath field.' });
 });
+
+test('prototype names in a delete change nothing and the controller keeps serving', async () => {
+  const queries: Array<Record<string, string>> = [
+    { basepath: '/shop', relpath: 'constructor', operation: 'keys' },
+    { basepath: '/shop', relpath: '__proto__', operation: 'constructor' },
+    { basepath: '/shop', relpath: 'constructor' },
+  ];
+  for (const query of queries) {
+    const response = await fetch(apimgmt('deleteApi', query), { method: 'DELETE', headers: authorized() });
+    expect(response.status).toBe(502);
+  }
+  expect((await routes().get({ basepath: '/shop' })) as { apis: unknown[] }).toMatchObject({ apis: [expect.anything()] });
+  expect((await fetch(`${host}/api/guest/shop/hello`)).status).toBe(200);
+});
+
+test('a route path that is not percent-encoding is a 404, not a failure', async () => {
+  for (const path of ['%E0%A4', '%', '%zz', 'shop/%E0%A4']) expect((await fetch(`${host}/api/guest/${path}`)).status).toBe(404);
+});
+
+test('base paths are one API whatever slashes the client sends', async () => {
+  await routes().create({ basepath: 'slashy/', relpath: 'x', operation: 'GET', action: 'greet' });
+  const got = (await routes().get({ basepath: '/slashy' })) as { apis: Array<{ value: { gwApiUrl: string; apidoc: { basePath: string; paths: object } } }> };
+  expect(got.apis[0].value.apidoc.basePath).toBe('/slashy');
+  expect(Object.keys(got.apis[0].value.apidoc.paths)).toEqual(['/x']);
+  expect((await fetch(`${host}/api/guest/slashy/x`)).status).toBe(200);
+});
+
+test('an imported document whose targets are not web action URLs is refused', async () => {
+  const swagger = {
+    swagger: '2.0',
+    info: { title: 'Bad', version: '1.0.0' },
+    basePath: '/badimport',
+    paths: { '/x': { get: { operationId: 'getX', 'x-openwhisk': { namespace: 'guest', package: '', action: 'greet', url: `${host}/api/v1/web/guest/default/greet.xml` }, responses: {} } } },
+  };
+  const response = await fetch(apimgmt('createApi'), { method: 'POST', headers: authorized(), body: JSON.stringify({ apidoc: { namespace: '_', swagger: JSON.stringify(swagger) } }) });
+  expect(response.status).toBe(502);
+  expect(((await response.json()) as { error: string }).error).toContain('x-openwhisk url of a web action');
+  expect((await fetch(`${host}/api/guest/badimport/x`)).status).toBe(404);
+});

@@ -67,3 +67,50 @@ test.each([
 ])('the web action URL %s names %j', (url, parts) => {
   expect(parseWebActionUrl(url)).toEqual(parts);
 });
+
+test("removing a route never reaches a document's inherited members", () => {
+  const doc = addRoute(baseSwagger('/api'), route('/x', 'get', 'a'));
+  const keys = Object.keys;
+  for (const [path, verb] of [
+    ['constructor', 'keys'],
+    ['__proto__', 'constructor'],
+    ['/x', 'constructor'],
+    ['/x', 'toString'],
+  ] as const) {
+    expect(() => removeRoute(doc, path, verb)).toThrow('does not exist in the API');
+  }
+  expect(() => removeRoute(doc, 'constructor')).toThrow('does not exist in the API');
+  expect(Object.keys).toBe(keys);
+  expect(typeof ({} as { constructor: unknown }).constructor).toBe('function');
+  expect(Object.keys(doc.paths)).toEqual(['/x']);
+});
+
+test('a rejected base path leaves no state behind for the next check', () => {
+  expect(() => validateFinal(baseSwagger('/{abcdef}'))).toThrow('cannot have parameters');
+  expect(() => validateFinal(baseSwagger('/{x}'))).toThrow('cannot have parameters');
+});
+
+test.each([
+  ['an unknown response type', 'https://h/api/v1/web/ns/default/a.xml'],
+  ['a prototype member as response type', 'https://h/api/v1/web/ns/default/a.constructor'],
+  ['a broken percent-encoding', 'https://h/api/v1/web/%/default/a.json'],
+])('%s is not a web action URL', (_title, url) => {
+  expect(parseWebActionUrl(url)).toBeUndefined();
+});
+
+test('an imported document shaped otherwise routes what it can and never throws', () => {
+  const doc = {
+    ...baseSwagger('/odd'),
+    'x-ibm-configuration': { assembly: { execute: 'not a list' } },
+    paths: {
+      '/a': { get: { operationId: 'getA', 'x-openwhisk': target('a') }, trace: { operationId: 'traceA' } },
+      '/b': 'not an object',
+    },
+  } as unknown as ReturnType<typeof baseSwagger>;
+  expect(matchRoute(doc, ['a'], 'get')?.operation.operationId).toBe('getA');
+  expect(matchRoute(doc, ['a'], 'trace')).toBeUndefined();
+  expect(matchRoute(doc, ['b'], 'get')).toBeUndefined();
+  expect(() => validateFinal(doc)).not.toThrow();
+  expect(() => addRoute(doc, route('/b', 'get', 'b'))).not.toThrow();
+  expect(matchRoute(doc, ['b'], 'get')?.operation['x-openwhisk'].action).toBe('b');
+});
