@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { marshall, unmarshall, type marshallOptions } from '@aws-sdk/util-dynamodb';
+import { convertToAttr, unmarshall, type marshallOptions } from '@aws-sdk/util-dynamodb';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -50,10 +50,15 @@ function targetOf(command: unknown): Target | undefined {
 }
 
 /** Binary values as the JSON protocol carries them (base64), in place: marshall made these objects. */
+/** The bytes of any binary view (a Uint16Array's too, not one byte per element), as base64. */
+function base64Of(view: ArrayBufferView): string {
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('base64');
+}
+
 function binaryToWire(value: AttributeValue): void {
   const wire = value as unknown as WireValue;
-  if (value.B !== undefined) wire.B = Buffer.from(value.B).toString('base64');
-  else if (value.BS !== undefined) wire.BS = value.BS.map((b) => Buffer.from(b).toString('base64'));
+  if (value.B !== undefined) wire.B = base64Of(value.B);
+  else if (value.BS !== undefined) wire.BS = value.BS.map(base64Of);
   else if (value.M !== undefined) for (const member of Object.values(value.M)) binaryToWire(member);
   else if (value.L !== undefined) for (const member of value.L) binaryToWire(member);
 }
@@ -151,8 +156,14 @@ export class LeanDynamo {
     for (const field of MARSHALLED_FIELDS) {
       const values = input[field] as Record<string, unknown> | undefined;
       if (values === undefined) continue;
-      const marshalled = marshall(values, this.marshalling);
-      for (const value of Object.values(marshalled)) binaryToWire(value);
+      // Member by member, as lib-dynamodb marshals these fields (own enumerable members, undefined ones dropped).
+      const marshalled: Record<string, AttributeValue> = {};
+      for (const [name, value] of Object.entries(values)) {
+        if (value === undefined && this.marshalling.removeUndefinedValues) continue;
+        const attribute = convertToAttr(value, this.marshalling);
+        binaryToWire(attribute);
+        marshalled[name] = attribute;
+      }
       wireInput[field] = marshalled;
     }
     const body = JSON.stringify(wireInput);
@@ -161,7 +172,13 @@ export class LeanDynamo {
     });
     const $metadata = { httpStatusCode: response.status, requestId: response.requestId, attempts: 1, totalRetryDelay: 0 };
     if (response.status === 200) {
-      const output = parseJson(response.body) as { Item?: Record<string, WireValue>; Attributes?: Record<string, WireValue> };
+      // The write may have landed: an answer that cannot be read is an error, not something to send again.
+      let output: { Item?: Record<string, WireValue>; Attributes?: Record<string, WireValue> };
+      try {
+        output = JSON.parse(response.body) as typeof output;
+      } catch (error) {
+        throw new Error(`DynamoDB ${target} answered 200 with a body that is not JSON`, { cause: error });
+      }
       return { $metadata, Item: attributesFromWire(output.Item), Attributes: attributesFromWire(output.Attributes) };
     }
     if (response.status === 400) {
@@ -174,7 +191,9 @@ export class LeanDynamo {
   }
 
   private async post(target: Target, body: string): Promise<WireResponse> {
-    const { protocol, hostname, port, pathname } = this.endpoint;
+    const { protocol, port, pathname } = this.endpoint;
+    // `[::1]` in a URL is `::1` to the socket.
+    const hostname = this.endpoint.hostname.replace(/^\[(.*)\]$/, '$1');
     const signed = await this.signer.sign({
       method: 'POST',
       protocol,

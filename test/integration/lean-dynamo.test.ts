@@ -186,3 +186,10 @@ test('against AWS itself (no configured endpoint) there is no lean path', async 
     if (saved.dynamo !== undefined) process.env.AWS_ENDPOINT_URL_DYNAMODB = saved.dynamo;
   }
 });
+
+test('a binary value of any typed array is sent as all its bytes', async () => {
+  const wide = new Uint16Array([1, 258, 65535]);
+  await lean.dynamo.send(new PutCommand({ TableName: tables.entities, Item: { namespace: 'lean', key: 'actions/wide', bytes: wide } }));
+  const { Item } = await sdkOnly.dynamo.send(new GetCommand({ TableName: tables.entities, Key: { namespace: 'lean', key: 'actions/wide' }, ConsistentRead: true }));
+  expect(Buffer.from(Item?.bytes as Uint8Array).equals(Buffer.from(wide.buffer))).toBe(true);
+});
