@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { extname } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { Api, ApiError } from './api';
 import { fromList, type Context, type KeyValue } from './context';
@@ -145,6 +145,29 @@ function withActionOptions(command: Command): Command {
     .option('-a, --annotation <key value>', 'an annotation (repeatable)');
 }
 
+interface ActionDoc {
+  namespace: string;
+  name: string;
+  exec?: { kind?: string; code?: string; binary?: boolean };
+  annotations?: Array<{ key: string; value: unknown }>;
+}
+
+/** wsk's `action get --url`: the REST URL, or for a web action its web URL (`default` outside a package). */
+export function actionUrl(apihost: string, doc: ActionDoc): string {
+  const [namespace, ...pkg] = doc.namespace.split('/');
+  const web = doc.annotations?.find((a) => a.key === 'web-export')?.value;
+  const encoded = (parts: string[]) => parts.map(encodeURIComponent).join('/');
+  if (web === true || web === 'true') return `${apihost}/api/v1/web/${encoded([namespace, pkg[0] ?? 'default', doc.name])}`;
+  return `${apihost}/api/v1/namespaces/${encodeURIComponent(namespace)}/actions/${encoded([...pkg, doc.name])}`;
+}
+
+/** The file extension wsk saves an action's code with: by kind, `.zip` for a zip. */
+export function codeExtension(exec: ActionDoc['exec']): string {
+  if (exec?.binary) return exec.kind?.startsWith('java') ? '.jar' : '.zip';
+  const family = exec?.kind?.split(':')[0] ?? '';
+  return ({ nodejs: '.js', python: '.py', swift: '.swift', php: '.php', ruby: '.rb', go: '.go', dotnet: '.cs', rust: '.rs', java: '.java' } as Record<string, string>)[family] ?? '.txt';
+}
+
 export function registerActionCommands(program: Command, ctx: Context): void {
   const action = program.command('action').description('work with actions');
 
@@ -165,8 +188,27 @@ export function registerActionCommands(program: Command, ctx: Context): void {
     .command('get <name>')
     .description('get an action')
     .option('--code <bool>', 'include the code (default true)')
-    .action(async (name: string, flags: { code?: string }) => {
-      const { body } = await ctx.api().request('GET', ctx.api().entityPath('actions', name), { query: { code: flags.code } });
+    .option('-r, --url', "print the action's URL (its web URL for a web action)")
+    .option('--save', "save the action's code to a file named after it, in the current directory")
+    .option('--save-as <file>', "save the action's code to this file")
+    .action(async (name: string, flags: { code?: string; url?: boolean; save?: boolean; saveAs?: string }) => {
+      const api = ctx.api();
+      const { body } = await api.request('GET', api.entityPath('actions', name), { query: { code: flags.code } });
+      const doc = body as ActionDoc;
+      if (flags.url) {
+        const url = actionUrl(api.apihost, doc);
+        if (ctx.out().json) return printJson({ url });
+        console.log(`ok: got action ${name}\n${url}`);
+        return;
+      }
+      if (flags.save || flags.saveAs) {
+        const file = resolve(flags.saveAs ?? `${doc.name}${codeExtension(doc.exec)}`);
+        if (typeof doc.exec?.code !== 'string') throw new Error(`The action ${name} has no code to save.`);
+        if (existsSync(file)) throw new Error(`The file '${file}' already exists. Delete it and try again.`);
+        writeFileSync(file, doc.exec.binary ? Buffer.from(doc.exec.code, 'base64') : doc.exec.code, { flag: 'wx' });
+        console.log(`ok: saved action code to ${file}`);
+        return;
+      }
       report(ctx.out(), `got action ${name}`, body);
     });
 

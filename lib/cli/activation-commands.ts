@@ -13,6 +13,12 @@ interface Brief {
   annotations?: Array<{ key: string; value: unknown }>;
 }
 
+/** A log line without OpenWhisk's `<ISO time> <stream>: ` prefix (`activation logs --strip`), as wsk strips it. */
+export function strippedLogLine(line: string): string {
+  const match = /^\S+\s+(?:stdout|stderr):\s?(.*)$/s.exec(line);
+  return match ? match[1] : line;
+}
+
 const STATUS = ['success', 'application error', 'developer error', 'internal error'];
 
 interface PollFlags {
@@ -115,11 +121,12 @@ export function registerActivationCommands(program: Command, ctx: Context): void
       .command(`${verb} [id]`)
       .description(`${verb === 'get' ? 'get an activation record' : `get an activation's ${verb}`}`)
       .option('-l, --last', 'use the newest activation')
-      .action(async (id: string | undefined, flags: { last?: boolean }) => {
+      .option('-r, --strip', 'logs: only the message of each line, without its time and stream')
+      .action(async (id: string | undefined, flags: { last?: boolean; strip?: boolean }) => {
         const activationId = id && !flags.last ? id : await latestId(ctx.api());
         const { body } = await ctx.api().request('GET', `${ctx.api().entityPath('activations', activationId)}${suffix}`);
         if (verb === 'logs' && !ctx.out().json) {
-          for (const line of (body as { logs: string[] }).logs) console.log(line);
+          for (const line of (body as { logs: string[] }).logs) console.log(flags.strip ? strippedLogLine(line) : line);
           return;
         }
         if (verb === 'result' || ctx.out().json) return printJson(body);

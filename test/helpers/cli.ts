@@ -13,11 +13,11 @@ export interface CliRun {
 
 /**
  * Runs the `skywhisk` CLI as a user does (bin/skywhisk.js), configured only by `wskpropsFile`,
- * with `home` as its HOME; a failing command is a result with its exit code, not a throw.
+ * with `home` as its HOME (and `cwd` as its directory, when given); a failing command is a result with its exit code, not a throw.
  */
-export async function runCli(home: string, wskpropsFile: string, args: string[]): Promise<CliRun> {
+export async function runCli(home: string, wskpropsFile: string, args: string[], cwd?: string): Promise<CliRun> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, HOME: home, WSK_CONFIG_FILE: wskpropsFile } });
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH, HOME: home, WSK_CONFIG_FILE: wskpropsFile } });
     return { stdout, stderr, code: 0 };
   } catch (error) {
     const failed = error as CliRun;

@@ -1,0 +1,89 @@
+import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, type CliRun } from '../helpers/cli';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { codeExtension } from '../../lib/cli/action-commands';
+import { strippedLogLine } from '../../lib/cli/activation-commands';
+
+// wsk flags migrating users reach for: `action get --url`, `--save`, `--save-as`, and
+// `activation logs --strip`.
+
+let env: TestPlatform;
+const work = mkdtempSync(join(tmpdir(), 'skywhisk-cli-get-'));
+const CODE = "function main(p) { console.log('line one'); console.error('line two'); return { ok: true }; }\n";
+
+async function cli(...args: string[]): Promise<CliRun> {
+  // In the work directory: --save writes there.
+  return runCli(work, env.platform.wskpropsFile, args, work);
+}
+
+beforeAll(async () => {
+  env = await startTestPlatform();
+  writeFileSync(join(work, 'src.js'), CODE);
+  expect((await cli('action', 'create', 'plain', join(work, 'src.js'))).code).toBe(0);
+  expect((await cli('action', 'create', 'webby', join(work, 'src.js'), '--web', 'true')).code).toBe(0);
+  expect((await cli('package', 'create', 'tools')).code).toBe(0);
+  expect((await cli('action', 'create', 'tools/inner', join(work, 'src.js'), '--web', 'true')).code).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  await env?.stop();
+});
+
+test.each([
+  ['a plain action has its REST URL', 'plain', '/api/v1/namespaces/guest/actions/plain'],
+  ['a web action has its web URL', 'webby', '/api/v1/web/guest/default/webby'],
+  ['a web action in a package names the package', 'tools/inner', '/api/v1/web/guest/tools/inner'],
+])('action get --url: %s', async (_title, name, path) => {
+  const got = await cli('action', 'get', name, '--url');
+  expect(got.stdout).toBe(`ok: got action ${name}\n${env.platform.apiHost}${path}\n`);
+});
+
+test('the web URL --url prints answers', async () => {
+  const url = (await cli('action', 'get', 'webby', '--url')).stdout.trim().split('\n')[1];
+  const answer = await fetch(`${url}.json`);
+  expect(await answer.json()).toEqual({ ok: true });
+});
+
+test('action get --save writes the code next to the caller, once', async () => {
+  const saved = await cli('action', 'get', 'plain', '--save');
+  expect(saved.stdout).toMatch(/^ok: saved action code to (.*plain\.js)\n$/);
+  const file = /saved action code to (.*)\n/.exec(saved.stdout)![1];
+  expect(file).toBe(join(realpathSync(work), 'plain.js'));
+  expect(readFileSync(file, 'utf8')).toBe(CODE);
+  const again = await cli('action', 'get', 'plain', '--save');
+  expect(again.code).not.toBe(0);
+  expect(again.stderr).toContain('already exists');
+});
+
+test('action get --save-as writes where it is told', async () => {
+  const target = join(work, 'copy.js');
+  expect((await cli('action', 'get', 'webby', '--save-as', target)).stdout).toBe(`ok: saved action code to ${target}\n`);
+  expect(existsSync(target) && readFileSync(target, 'utf8')).toBe(CODE);
+});
+
+test('activation logs --strip prints only the messages', async () => {
+  const invoked = await cli('action', 'invoke', 'plain', '-b');
+  const id = /with id ([0-9a-f]{32})/.exec(invoked.stdout)?.[1];
+  expect(id).toBeDefined();
+  expect((await cli('activation', 'logs', id!, '--strip')).stdout).toBe('line one\nline two\n');
+  expect((await cli('activation', 'logs', id!)).stdout).toMatch(/^\S+\s+stdout: line one\n\S+\s+stderr: line two\n$/);
+});
+
+test.each([
+  ['nodejs', { kind: 'nodejs:20' }, '.js'],
+  ['python', { kind: 'python:3.11' }, '.py'],
+  ['a zip', { kind: 'nodejs:20', binary: true }, '.zip'],
+  ['a jar', { kind: 'java:8', binary: true }, '.jar'],
+])('the code of %s is saved as %s', (_title, exec, extension) => {
+  expect(codeExtension(exec)).toBe(extension);
+});
+
+test.each([
+  ['2026-12-02T01:02:03.456Z stdout: hello', 'hello'],
+  ['2026-12-02T01:02:03.456Z stderr: a: b', 'a: b'],
+  ['not a log line', 'not a log line'],
+])('the stripped form of %j is %j', (line, stripped) => {
+  expect(strippedLogLine(line)).toBe(stripped);
+});
