@@ -6,7 +6,7 @@ import { Api, ApiError } from './api';
 import { fromList, type Context, type KeyValue } from './context';
 import { fetchList, printList, withListOptions, type ListFlags } from './listing';
 import { printJson, report } from './output';
-import { mergedParams, toKeyValueList } from './params';
+import { deletedAnnotations, mergedParams, toKeyValueList } from './params';
 
 const KIND_BY_EXTENSION: Record<string, string> = { '.js': 'nodejs:default', '.cjs': 'nodejs:default', '.py': 'python:default' };
 
@@ -113,6 +113,7 @@ async function actionBody(ctx: Context, name: string, file: string | undefined, 
   if (Object.keys(params).length) body.parameters = toKeyValueList(params);
   const annotations = await actionAnnotations(ctx, name, flags, create);
   if (annotations) body.annotations = toKeyValueList(annotations);
+  Object.assign(body, deletedAnnotations(ctx.pairs));
   const limits: Record<string, number> = {};
   for (const [key, flag, value] of [
     ['timeout', '--timeout', flags.timeout],

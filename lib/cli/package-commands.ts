@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Context, KeyValue } from './context';
 import { fetchList, printList, withListOptions, type ListFlags } from './listing';
 import { printJson, report } from './output';
-import { mergedParams, toKeyValueList } from './params';
+import { deletedAnnotations, mergedParams, toKeyValueList } from './params';
 import { summaryLines } from './summary';
 
 interface Package {
@@ -27,6 +27,7 @@ function packageBody(ctx: Context, flags: { paramFile?: string; shared?: string 
   const params = mergedParams(flags.paramFile, ctx.pairs);
   if (Object.keys(params).length) body.parameters = toKeyValueList(params);
   if (Object.keys(ctx.pairs.annotations).length) body.annotations = toKeyValueList(ctx.pairs.annotations);
+  Object.assign(body, deletedAnnotations(ctx.pairs));
   if (flags.shared !== undefined) body.publish = publish(flags.shared);
   return body;
 }

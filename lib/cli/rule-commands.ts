@@ -2,13 +2,14 @@ import type { Command } from 'commander';
 import type { Context } from './context';
 import { fetchList, printList, withListOptions, type ListFlags } from './listing';
 import { printJson, report } from './output';
-import { toKeyValueList } from './params';
+import { deletedAnnotations, toKeyValueList } from './params';
 
 /** The rule's body: trigger and action as fully qualified names in the caller's namespace unless named. */
 async function ruleBody(ctx: Context, trigger: string, action: string): Promise<Record<string, unknown>> {
   const api = ctx.api();
   const body: Record<string, unknown> = { trigger: await api.fullyQualified(trigger), action: await api.fullyQualified(action) };
   if (Object.keys(ctx.pairs.annotations).length) body.annotations = toKeyValueList(ctx.pairs.annotations);
+  Object.assign(body, deletedAnnotations(ctx.pairs));
   return body;
 }
 

@@ -4,7 +4,7 @@ import { annotation, fromList, type Context, type KeyValue } from './context';
 import { FeedError, invokeFeed } from './feeds';
 import { fetchList, printList, withListOptions, type ListFlags } from './listing';
 import { printJson, report } from './output';
-import { mergedParams, toKeyValueList } from './params';
+import { deletedAnnotations, mergedParams, toKeyValueList } from './params';
 import { summaryLines } from './summary';
 
 interface Trigger {
@@ -62,6 +62,7 @@ async function putTrigger(ctx: Context, name: string, params: Record<string, unk
   const body: Record<string, unknown> = {};
   if (Object.keys(params).length) body.parameters = toKeyValueList(params);
   if (Object.keys(ctx.pairs.annotations).length) body.annotations = toKeyValueList(ctx.pairs.annotations);
+  Object.assign(body, deletedAnnotations(ctx.pairs));
   const api = ctx.api();
   const { body: result } = await api.request('PUT', api.entityPath('triggers', name), { query: overwrite ? { overwrite: true } : undefined, body });
   report(ctx.out(), `${overwrite ? 'updated' : 'created'} trigger ${name}`, ctx.out().json ? result : undefined);

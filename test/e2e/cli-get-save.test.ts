@@ -71,6 +71,24 @@ test('activation logs --strip prints only the messages', async () => {
   expect((await cli('activation', 'logs', id!)).stdout).toMatch(/^\S+\s+stdout: line one\n\S+\s+stderr: line two\n$/);
 });
 
+test('-A sets annotations from a file and --del-annotation removes them on update', async () => {
+  writeFileSync(join(work, 'annotations.json'), JSON.stringify({ description: 'greets', team: 'web' }));
+  expect((await cli('action', 'update', 'plain', '-A', join(work, 'annotations.json'))).code).toBe(0);
+  const annotationsOf = async () => {
+    const action = JSON.parse((await cli('--json', 'action', 'get', 'plain')).stdout) as { annotations: Array<{ key: string; value: unknown }> };
+    return Object.fromEntries(action.annotations.map((a) => [a.key, a.value]));
+  };
+  expect(await annotationsOf()).toMatchObject({ description: 'greets', team: 'web' });
+  expect((await cli('action', 'update', 'plain', '--del-annotation', 'team')).code).toBe(0);
+  const after = await annotationsOf();
+  expect(after).toMatchObject({ description: 'greets' });
+  expect(after).not.toHaveProperty('team');
+  expect((await cli('trigger', 'create', 'tagged', '-A', join(work, 'annotations.json'))).code).toBe(0);
+  expect((await cli('trigger', 'update', 'tagged', '--del-annotation', 'description')).code).toBe(0);
+  const trigger = JSON.parse((await cli('--json', 'trigger', 'get', 'tagged')).stdout) as { annotations: Array<{ key: string }> };
+  expect(trigger.annotations.map((a) => a.key)).toEqual(['team']);
+});
+
 test.each([
   ['nodejs', { kind: 'nodejs:20' }, '.js'],
   ['python', { kind: 'python:3.11' }, '.py'],

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig, writeWskprops } from '../../lib/cli/config';
@@ -9,6 +9,19 @@ test('-p and -a pairs are taken out of argv, values read as JSON when they parse
   expect(parsed.argv).toEqual(['action', 'invoke', 'hi', '-r']);
   expect(parsed.params).toEqual({ name: 'World', n: 42, obj: { a: 1 } });
   expect(parsed.annotations).toEqual({ 'web-export': true });
+});
+
+test('-A files give annotations that -a pairs override, and --del-annotation keys are collected', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'skywhisk-cli-annotations-'));
+  const file = join(dir, 'annotations.json');
+  writeFileSync(file, JSON.stringify({ description: 'from the file', owner: 'team' }));
+  const parsed = extractKeyValuePairs(['action', 'update', 'hi', '-A', file, '-a', 'description', 'from the flag', '--del-annotation', 'old', '--del-annotation', 'older']);
+  expect(parsed.argv).toEqual(['action', 'update', 'hi']);
+  expect(parsed.annotations).toEqual({ description: 'from the flag', owner: 'team' });
+  expect(parsed.deleteAnnotations).toEqual(['old', 'older']);
+  writeFileSync(file, '[1, 2]');
+  expect(() => extractKeyValuePairs(['action', 'update', 'hi', '--annotation-file', file])).toThrow(/must hold a JSON object/);
+  expect(() => extractKeyValuePairs(['action', 'update', 'hi', '--del-annotation'])).toThrow(/needs a key/);
 });
 
 test('a -p without its value is an error', () => {
