@@ -4,7 +4,7 @@ import { annotation, fromList, type Context, type KeyValue } from './context';
 import { FeedError, invokeFeed } from './feeds';
 import { fetchList, printList, withListOptions, type ListFlags } from './listing';
 import { printJson, report } from './output';
-import { deletedAnnotations, mergedParams, toKeyValueList } from './params';
+import { deletedAnnotations, mergedParams, readJsonObjectFile, toKeyValueList } from './params';
 import { summaryLines } from './summary';
 
 interface Trigger {
@@ -87,6 +87,11 @@ async function deleteTrigger(ctx: Context, name: string): Promise<void> {
   report(ctx.out(), `deleted trigger ${name}`, ctx.out().json ? body : undefined);
 }
 
+/** `-F` file, then `-P` file, then `-p` pairs: each goes over the one before, as wsk merges them. */
+function feedParams(flags: { paramFile?: string; feedParamFile?: string }, ctx: Context): Record<string, unknown> {
+  return { ...(flags.feedParamFile ? readJsonObjectFile(flags.feedParamFile) : {}), ...mergedParams(flags.paramFile, ctx.pairs) };
+}
+
 export function registerTriggerCommands(program: Command, ctx: Context): void {
   const trigger = program.command('trigger').description('work with triggers');
   const pairOptions = (command: Command) =>
@@ -97,21 +102,24 @@ export function registerTriggerCommands(program: Command, ctx: Context): void {
 
   pairOptions(trigger.command('create <name>').description('create a trigger'))
     .option('-f, --feed <action>', 'the feed action that fires the trigger (its parameters go to the feed)')
-    .action(async (name: string, flags: { paramFile?: string; feed?: string }) => {
-      const params = mergedParams(flags.paramFile, ctx.pairs);
+    .option('-F, --feed-param-file <file>', "the feed's parameters from a JSON file (-P and -p go over them)")
+    .action(async (name: string, flags: { paramFile?: string; feed?: string; feedParamFile?: string }) => {
+      const params = feedParams(flags, ctx);
       if (flags.feed) await createFeedTrigger(ctx, name, flags.feed, params);
+      else if (flags.feedParamFile) throw new Error('--feed-param-file is for a trigger with a --feed.');
       else await putTrigger(ctx, name, params, false);
     });
 
-  pairOptions(trigger.command('update <name>').description('update a trigger (a feed trigger passes its parameters to the feed)')).action(
-    async (name: string, flags: { paramFile?: string }) => {
-      const params = mergedParams(flags.paramFile, ctx.pairs);
+  pairOptions(trigger.command('update <name>').description('update a trigger (a feed trigger passes its parameters to the feed)'))
+    .option('-F, --feed-param-file <file>', "the feed's parameters from a JSON file (-P and -p go over them)")
+    .action(async (name: string, flags: { paramFile?: string; feedParamFile?: string }) => {
+      const params = feedParams(flags, ctx);
       const existing = await getTrigger(ctx.api(), name);
       const feed = existing && annotation(existing, 'feed');
       if (existing && typeof feed === 'string') await updateFeedTrigger(ctx, name, existing, feed, params);
+      else if (flags.feedParamFile) throw new Error(`--feed-param-file is for a trigger with a feed; '${name}' has none.`);
       else await putTrigger(ctx, name, params, true);
-    },
-  );
+    });
 
   trigger
     .command('get <name>')

@@ -6,8 +6,8 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { codeExtension } from '../../lib/cli/action-commands';
 import { strippedLogLine } from '../../lib/cli/activation-commands';
 
-// wsk flags migrating users reach for: `action get --url`, `--save`, `--save-as`, and
-// `activation logs --strip`.
+// wsk flags migrating users reach for: `action get --url`, `--save`, `--save-as`,
+// `activation logs --strip`, `-A`, `--del-annotation` and `trigger create -F`.
 
 let env: TestPlatform;
 const work = mkdtempSync(join(tmpdir(), 'skywhisk-cli-get-'));
@@ -87,6 +87,19 @@ test('-A sets annotations from a file and --del-annotation removes them on updat
   expect((await cli('trigger', 'update', 'tagged', '--del-annotation', 'description')).code).toBe(0);
   const trigger = JSON.parse((await cli('--json', 'trigger', 'get', 'tagged')).stdout) as { annotations: Array<{ key: string }> };
   expect(trigger.annotations.map((a) => a.key)).toEqual(['team']);
+});
+
+test("trigger create -F gives the feed its parameters from a file, and only a feed trigger takes one", async () => {
+  writeFileSync(join(work, 'feed.json'), JSON.stringify({ minutes: 5 }));
+  const withoutThem = await cli('trigger', 'create', 'ticker', '--feed', '/whisk.system/alarms/interval');
+  expect(withoutThem.code).not.toBe(0);
+  const created = await cli('trigger', 'create', 'ticker', '--feed', '/whisk.system/alarms/interval', '-F', join(work, 'feed.json'));
+  expect(created.stderr).toBe('');
+  expect(created.stdout).toContain('ok: created trigger ticker');
+  const plain = await cli('trigger', 'create', 'plainTrigger', '-F', join(work, 'feed.json'));
+  expect(plain.code).not.toBe(0);
+  expect(plain.stderr).toContain('--feed-param-file is for a trigger with a --feed.');
+  expect((await cli('trigger', 'delete', 'ticker')).code).toBe(0);
 });
 
 test.each([
