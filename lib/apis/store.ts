@@ -7,14 +7,15 @@ export interface StoredApi {
   revision: string;
 }
 
-const keyOf = (basePath: string) => encodeURIComponent(basePath);
+/** The entity key of a base path's API (the path its entity changes are reported under). */
+export const apiKeyOf = (basePath: string) => encodeURIComponent(basePath);
 
 /** API management documents in the entities table, one per namespace and base path. */
 export class ApisRepository {
   constructor(private readonly entities: EntitiesRepository) {}
 
   async get(namespace: string, basePath: string): Promise<StoredApi | undefined> {
-    const stored = await this.entities.get<SwaggerDoc>(namespace, 'apis', keyOf(basePath));
+    const stored = await this.entities.get<SwaggerDoc>(namespace, 'apis', apiKeyOf(basePath));
     return stored && { doc: stored.doc, revision: stored.revision };
   }
 
@@ -37,9 +38,9 @@ export class ApisRepository {
       try {
         if (next === undefined) {
           // Changed or gone since it was read: read it again.
-          if (stored && !(await this.entities.delete(namespace, 'apis', keyOf(basePath), stored.revision)) && attempt < 4) continue;
+          if (stored && !(await this.entities.delete(namespace, 'apis', apiKeyOf(basePath), stored.revision)) && attempt < 4) continue;
         } else {
-          await this.entities.put(namespace, 'apis', keyOf(basePath), next, newRevision(), Date.now(), stored?.revision);
+          await this.entities.put(namespace, 'apis', apiKeyOf(basePath), next, newRevision(), Date.now(), stored?.revision);
         }
         return next;
       } catch (error) {

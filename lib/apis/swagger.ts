@@ -51,7 +51,8 @@ export class ApiDocError extends Error {
 }
 
 export const RESPONSE_TYPES = ['json', 'http', 'html', 'svg', 'text'] as const;
-const VERBS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
+/** The HTTP methods an operation may have (lower case, as swagger keys them). */
+export const HTTP_VERBS: readonly string[] = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 
 export function baseSwagger(basePath: string, apiName?: string): SwaggerDoc {
   return {
@@ -99,7 +100,7 @@ function cases(doc: SwaggerDoc): AssemblyCase[] {
 
 /** The operation under `verb` of a path: own properties only (a verb is never `constructor`). */
 function operationAt(path: unknown, verb: string): SwaggerOperation | undefined {
-  if (typeof path !== 'object' || path === null || !VERBS.includes(verb) || !Object.hasOwn(path, verb)) return undefined;
+  if (typeof path !== 'object' || path === null || !HTTP_VERBS.includes(verb) || !Object.hasOwn(path, verb)) return undefined;
   const operation = (path as Record<string, unknown>)[verb];
   return isOperation(operation) ? operation : undefined;
 }
@@ -159,7 +160,7 @@ export function removeRoute(doc: SwaggerDoc, relPath: string, verb?: string): bo
     for (const operation of Object.values(path)) if (isOperation(operation)) removed.push(operation.operationId);
     delete doc.paths[relPath];
   } else {
-    if (!VERBS.includes(verb) || !Object.hasOwn(path, verb)) throw new ApiDocError(`path '${relPath}' with operation '${verb}' does not exist in the API`);
+    if (!HTTP_VERBS.includes(verb) || !Object.hasOwn(path, verb)) throw new ApiDocError(`path '${relPath}' with operation '${verb}' does not exist in the API`);
     const operation = path[verb];
     if (isOperation(operation)) removed.push(operation.operationId);
     delete path[verb];
@@ -177,6 +178,11 @@ const PATH_PARAMETER = /\{([^}/]+)\}/g;
 /** The same, without the global flag: `.test` keeps no state between calls. */
 const HAS_PATH_PARAMETER = /\{[^}/]+\}/;
 
+/** The `{name}` parameters of a relative path, in order. */
+export function pathParametersOf(relPath: string): string[] {
+  return [...relPath.matchAll(PATH_PARAMETER)].map((m) => m[1]);
+}
+
 function declaredParameters(path: Record<string, unknown>, operation: SwaggerOperation): string[] {
   const names = (list: unknown) => (Array.isArray(list) ? list.map((p) => (p as { name?: unknown }).name).filter((n): n is string => typeof n === 'string') : []);
   return [...names(path.parameters), ...names(operation.parameters)];
@@ -192,7 +198,7 @@ function targetUrlOf(doc: SwaggerDoc, operationId: string): string | undefined {
 export function validateFinal(doc: SwaggerDoc): void {
   if (HAS_PATH_PARAMETER.test(doc.basePath)) throw new ApiDocError(`The base path (${doc.basePath}) cannot have parameters. Only the relative path supports path parameters.`);
   for (const [relPath, path] of Object.entries(doc.paths)) {
-    const parameters = [...relPath.matchAll(PATH_PARAMETER)].map((m) => m[1]);
+    const parameters = pathParametersOf(relPath);
     if (parameters.length === 0) continue;
     for (const operation of Object.values(path)) {
       if (!isOperation(operation)) continue;
@@ -221,7 +227,7 @@ export function checkImportedSwagger(value: unknown): SwaggerDoc {
     if (!relPath.startsWith('/')) throw new ApiDocError(`The path '${relPath}' must start with '/'.`);
     if (typeof path !== 'object' || path === null || Array.isArray(path)) throw new ApiDocError('swagger paths must be objects.');
     for (const [verb, operation] of Object.entries(path)) {
-      if (!VERBS.includes(verb)) continue;
+      if (!HTTP_VERBS.includes(verb)) continue;
       if (!isOperation(operation) || !parseWebActionUrl(operation['x-openwhisk'].url)) {
         throw new ApiDocError(`The operation '${verb}' needs an operationId and an x-openwhisk url of a web action (${RESPONSE_TYPES.map((t) => `.${t}`).join(', ')}).`);
       }

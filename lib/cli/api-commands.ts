@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { pathParametersOf } from '../apis/swagger';
 import { ApiError } from './api';
 import { annotation, type Context, type KeyValue } from './context';
 import { printJson, table } from './output';
@@ -62,8 +63,6 @@ async function unable<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
-const PATH_PARAMETER = /\{([^}/]+)\}/g;
-
 export function registerApiCommands(program: Command, ctx: Context): void {
   const apiCommand = program.command('api').description('work with APIs (routes to web actions)');
 
@@ -94,7 +93,7 @@ export function registerApiCommands(program: Command, ctx: Context): void {
       // BASE_PATH is optional: three arguments are API_PATH API_VERB ACTION under '/'.
       const [basePath, relPath, verb, actionName] = fourth === undefined ? ['/', first, second, third] : [first, second, third, fourth];
       if (!basePath || !relPath || !verb || !actionName) throw new Error('Invalid argument(s). Specify BASE_PATH API_PATH API_VERB ACTION, or --config-file.');
-      const pathParameters = [...relPath.matchAll(PATH_PARAMETER)].map((m) => m[1]);
+      const pathParameters = pathParametersOf(relPath);
       if (pathParameters.length && flags.responseType !== 'http') throw new Error("A response type of 'http' is required when using path parameters.");
       const qualified = await api.fullyQualified(actionName);
       const [namespace, ...rest] = qualified.slice(1).split('/');

@@ -59,9 +59,6 @@ export function readJsonObjectFile(file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** `-P file.json`: a JSON object of parameters. */
-export const readParamFile = readJsonObjectFile;
-
 /** The body's `delAnnotations` for `--del-annotation` keys, when there are any. */
 export function deletedAnnotations(pairs: KeyValuePairs): { delAnnotations?: string[] } {
   return pairs.deleteAnnotations.length ? { delAnnotations: pairs.deleteAnnotations } : {};
@@ -73,5 +70,5 @@ export function toKeyValueList(values: Record<string, unknown>): Array<{ key: st
 
 /** `-P file` then `-p key value` pairs, the pairs winning, as wsk merges them. */
 export function mergedParams(paramFile: string | undefined, pairs: KeyValuePairs): Record<string, unknown> {
-  return { ...(paramFile ? readParamFile(paramFile) : {}), ...pairs.params };
+  return { ...(paramFile ? readJsonObjectFile(paramFile) : {}), ...pairs.params };
 }

@@ -1,11 +1,12 @@
 import type { Context, Hono } from 'hono';
 import { LRUCache } from 'lru-cache';
-import { ApisRepository } from '../apis/store';
+import { apiKeyOf, ApisRepository } from '../apis/store';
 import {
   addRoute,
   ApiDocError,
   baseSwagger,
   checkImportedSwagger,
+  HTTP_VERBS,
   matchRoute,
   parseWebActionUrl,
   removeRoute,
@@ -22,7 +23,7 @@ import { cappedBody } from './body-limit';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
 import { ownerLookup, runWebAction, webAction } from './web';
-import type { WebRoute } from './web-request';
+import { WebMessages, type WebRoute } from './web-request';
 
 type Ctx = Context<ControllerEnv>;
 
@@ -69,7 +70,7 @@ async function argumentsOf(c: Ctx): Promise<Record<string, unknown>> {
     }
     if (typeof body === 'object' && body !== null && !Array.isArray(body)) Object.assign(args, body);
   }
-  if (Object.keys(args).some((key) => key.startsWith('__ow_'))) throw new WhiskError(400, 'Request defines parameters that are not allowed (e.g., reserved properties).');
+  if (Object.keys(args).some((key) => key.startsWith('__ow_'))) throw new WhiskError(400, WebMessages.parametersNotAllowed);
   return args;
 }
 
@@ -95,11 +96,14 @@ function checkSize(doc: SwaggerDoc): void {
   if (Buffer.byteLength(JSON.stringify(doc)) > MAX_API_DOC_BYTES) fail(`The API document is larger than ${MAX_API_DOC_BYTES / 1024} KB.`);
 }
 
-/** `/a/b` for `a/b/`, `/a/b` or `//a//b`: one API per path, whatever slashes the client sent. */
-function normalisedBasePath(raw: string): string {
+/** `/a/b` for `a/b/`, `/a/b` or `//a//b` (one API per path, whatever slashes the client sent), or undefined when too deep. */
+function canonicalBasePath(raw: string): string | undefined {
   const segments = raw.split('/').filter((s) => s !== '');
-  if (segments.length > MAX_BASE_PATH_SEGMENTS) fail(`The base path '${raw}' has more than ${MAX_BASE_PATH_SEGMENTS} segments.`);
-  return '/' + segments.join('/');
+  return segments.length > MAX_BASE_PATH_SEGMENTS ? undefined : '/' + segments.join('/');
+}
+
+function normalisedBasePath(raw: string): string {
+  return canonicalBasePath(raw) ?? fail(`The base path '${raw}' has more than ${MAX_BASE_PATH_SEGMENTS} segments.`);
 }
 
 /** Each path segment decoded, or undefined when one is not percent-encoding. */
@@ -131,8 +135,8 @@ function apiBody(origin: string, namespace: string, doc: SwaggerDoc): object {
 
 async function findApi(apis: ApisRepository, namespace: string, basePathOrName: string): Promise<SwaggerDoc | undefined> {
   if (basePathOrName.startsWith('/')) {
-    const segments = basePathOrName.split('/').filter((p) => p !== '');
-    return segments.length > MAX_BASE_PATH_SEGMENTS ? undefined : (await apis.get(namespace, '/' + segments.join('/')))?.doc;
+    const basePath = canonicalBasePath(basePathOrName);
+    return basePath === undefined ? undefined : (await apis.get(namespace, basePath))?.doc;
   }
   return (await apis.list(namespace)).find((api) => api.doc.info?.title === basePathOrName)?.doc;
 }
@@ -171,7 +175,7 @@ async function createApi(apis: ApisRepository, identity: Identity, args: Record<
   const basePath = normalisedBasePath(String(apidoc.gatewayBasePath));
   const relPath = '/' + String(apidoc.gatewayPath).replace(/^\/+/, '');
   const verb = String(apidoc.gatewayMethod).toLowerCase();
-  if (!['get', 'put', 'post', 'delete', 'patch', 'head', 'options'].includes(verb)) fail(`The operation '${String(apidoc.gatewayMethod)}' is not an HTTP method.`);
+  if (!HTTP_VERBS.includes(verb)) fail(`The operation '${String(apidoc.gatewayMethod)}' is not an HTTP method.`);
   const target = targetOf(action, namespace);
   const secureKey = typeof action.secureKey === 'string' || typeof action.secureKey === 'number' ? action.secureKey : undefined;
   const pathParameters = Array.isArray(apidoc.pathParameters) ? apidoc.pathParameters : undefined;
@@ -296,7 +300,7 @@ class RouteDocuments {
   constructor(private readonly apis: ApisRepository) {}
 
   async get(namespace: string, basePath: string): Promise<SwaggerDoc | undefined> {
-    const key = `${namespace}\u0000${encodeURIComponent(basePath)}`;
+    const key = `${namespace}\u0000${apiKeyOf(basePath)}`;
     const hit = this.cache.get(key);
     if (hit) return hit.doc ?? undefined;
     const doc = (await this.apis.get(namespace, basePath))?.doc;
@@ -304,7 +308,7 @@ class RouteDocuments {
     return doc;
   }
 
-  /** A write through this controller shows at once (`path` is the stored key: the encoded base path). */
+  /** A write through this controller shows at once (`path` is the entity key, apiKeyOf's). */
   forget(namespace: string, path: string): void {
     this.cache.delete(`${namespace}\u0000${path}`);
   }
