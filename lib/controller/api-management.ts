@@ -22,6 +22,7 @@ import { authenticateHeader } from './auth';
 import { cappedBody } from './body-limit';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
+import { jsonBody } from './request';
 import { ownerLookup, runWebAction, webAction } from './web';
 import { WebMessages, type WebRoute } from './web-request';
 
@@ -60,16 +61,8 @@ function routeUrl(origin: string, namespace: string, basePath: string): string {
 async function argumentsOf(c: Ctx): Promise<Record<string, unknown>> {
   const args: Record<string, unknown> = {};
   for (const [key, value] of new URL(c.req.url).searchParams) args[key] = value;
-  const text = c.req.method === 'GET' || c.req.method === 'HEAD' ? '' : await c.req.text();
-  if (text.trim() !== '') {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new WhiskError(400, `${Messages.malformed}: the body is not valid JSON.`);
-    }
-    if (typeof body === 'object' && body !== null && !Array.isArray(body)) Object.assign(args, body);
-  }
+  const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? {} : await jsonBody(c);
+  if (typeof body === 'object' && body !== null && !Array.isArray(body)) Object.assign(args, body);
   if (Object.keys(args).some((key) => key.startsWith('__ow_'))) throw new WhiskError(400, WebMessages.parametersNotAllowed);
   return args;
 }

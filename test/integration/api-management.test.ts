@@ -225,3 +225,10 @@ test('an imported document whose targets are not web action URLs is refused', as
   expect(((await response.json()) as { error: string }).error).toContain('x-openwhisk url of a web action');
   expect((await fetch(`${host}/api/guest/badimport/x`)).status).toBe(404);
 });
+
+test('an apidoc nested too deep to serialise again is a 400, as any body is', async () => {
+  const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+  const response = await fetch(apimgmt('createApi'), { method: 'POST', headers: authorized(), body: `{"apidoc":${deep}}` });
+  expect(response.status).toBe(400);
+  expect((await fetch(`${host}/api/guest/shop/hello`)).status).toBe(200);
+});
