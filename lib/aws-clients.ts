@@ -48,7 +48,8 @@ function withLeanPath(dynamo: DynamoDBDocumentClient, base: DynamoDBClient): voi
 export function createAwsClients(settings: AwsSettings = {}, env: NodeJS.ProcessEnv = process.env): AwsClients {
   const sqsEndpointConfigured = Boolean(settings.endpoint ?? env.AWS_ENDPOINT_URL_SQS ?? env.AWS_ENDPOINT_URL);
   const base = new DynamoDBClient({ ...settings });
-  const dynamo = DynamoDBDocumentClient.from(base, { marshallOptions: MARSHALLING });
+  // Its own copy: lib-dynamodb writes into the options object it is given.
+  const dynamo = DynamoDBDocumentClient.from(base, { marshallOptions: { ...MARSHALLING } });
   if (env.SKYWHISK_LEAN_DYNAMO !== 'false') withLeanPath(dynamo, base);
   const sqs = new SQSClient({ ...settings, useQueueUrlAsEndpoint: !sqsEndpointConfigured });
   return { dynamo, sqs };
