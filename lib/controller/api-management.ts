@@ -110,6 +110,13 @@ function decodedSegments(path: string): string[] | undefined {
 
 const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined);
 
+/**
+ * A getApi or deleteApi query argument. The `openwhisk` client writes an option it was given as
+ * `undefined` into the query string as the word (`aio rt api list` sends `basepath=undefined`), so
+ * that word means absent here: a base path starts with `/`, and no client names an API "undefined".
+ */
+const queryText = (value: unknown): string | undefined => (value === 'undefined' ? undefined : text(value));
+
 /** `[/ns/][pkg/]action` of a route's action, in the caller's namespace when it says `_` or nothing. */
 function targetOf(action: Record<string, unknown>, caller: string): { namespace: string; package: string; action: string } {
   const parts = String(action.name).split('/').filter(Boolean);
@@ -187,7 +194,7 @@ async function createApi(apis: ApisRepository, identity: Identity, args: Record<
 }
 
 async function getApi(apis: ApisRepository, identity: Identity, args: Record<string, unknown>, origin: string): Promise<object> {
-  const basePath = text(args.basepath);
+  const basePath = queryText(args.basepath);
   const docs = basePath !== undefined ? [await findApi(apis, identity.namespace, basePath)].filter((d): d is SwaggerDoc => d !== undefined) : (await apis.list(identity.namespace)).map((a) => a.doc);
   const skip = Math.max(0, Number(args.skip) || 0);
   const limit = Number(args.limit) > 0 ? Number(args.limit) : docs.length;
@@ -195,9 +202,9 @@ async function getApi(apis: ApisRepository, identity: Identity, args: Record<str
 }
 
 async function deleteApi(apis: ApisRepository, identity: Identity, args: Record<string, unknown>): Promise<object> {
-  const basePathOrName = text(args.basepath) ?? fail('basepath is required.');
-  const relPath = text(args.relpath);
-  const verb = text(args.operation)?.toLowerCase();
+  const basePathOrName = queryText(args.basepath) ?? fail('basepath is required.');
+  const relPath = queryText(args.relpath);
+  const verb = queryText(args.operation)?.toLowerCase();
   if (verb !== undefined && relPath === undefined) fail('When specifying an operation, the path is required.');
   const existing = await findApi(apis, identity.namespace, basePathOrName);
   if (!existing) fail(`API deletion failure: API '${basePathOrName}' does not exist.`);

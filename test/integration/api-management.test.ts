@@ -90,6 +90,19 @@ test('routes accumulate under one base path and list, get and delete as the clie
   expect(after.apis).toEqual([]);
 });
 
+test('options the openwhisk client sends as the word "undefined" are absent, as aio rt api list and delete need', async () => {
+  await routes().create({ basepath: '/words', relpath: '/a', operation: 'GET', action: 'greet' });
+  await routes().create({ basepath: '/words', relpath: '/b', operation: 'GET', action: 'greet' });
+  // `aio rt api list` passes every option it has, set or not; the client writes undefined ones out.
+  const unset = { basepath: 'undefined', relpath: 'undefined', operation: 'undefined', limit: 'undefined', skip: 'undefined' };
+  const listed = (await (await fetch(apimgmt('getApi', unset), { headers: authorized() })).json()) as { apis: Array<{ value: { apidoc: { basePath: string } } }> };
+  expect(listed.apis.map((a) => a.value.apidoc.basePath)).toContain('/words');
+  // `aio rt api delete /words` deletes the whole API, not a relative path called "undefined".
+  const deleted = await fetch(apimgmt('deleteApi', { basepath: '/words', relpath: 'undefined', operation: 'undefined' }), { method: 'DELETE', headers: authorized() });
+  expect(deleted.status).toBe(200);
+  expect(((await routes().get({ basepath: '/words' })) as { apis: unknown[] }).apis).toEqual([]);
+});
+
 test("wsk api create's request: path parameters reach an .http action in __ow_path", async () => {
   const apidoc = {
     namespace: '_',
