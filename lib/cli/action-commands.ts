@@ -7,6 +7,7 @@ import { fromList, type Context, type KeyValue } from './context';
 import { fetchList, printList, withListOptions, type ListFlags } from './listing';
 import { printJson, report } from './output';
 import { deletedAnnotations, mergedParams, toKeyValueList } from './params';
+import { summaryLines } from './summary';
 
 const KIND_BY_EXTENSION: Record<string, string> = { '.js': 'nodejs:default', '.cjs': 'nodejs:default', '.py': 'python:default' };
 
@@ -151,6 +152,7 @@ interface ActionDoc {
   name: string;
   exec?: { kind?: string; code?: string; binary?: boolean };
   annotations?: Array<{ key: string; value: unknown }>;
+  parameters?: KeyValue[];
 }
 
 /** wsk's `action get --url`: the REST URL, or for a web action its web URL (`default` outside a package). */
@@ -192,10 +194,12 @@ export function registerActionCommands(program: Command, ctx: Context): void {
     .option('-r, --url', "print the action's URL (its web URL for a web action)")
     .option('--save', "save the action's code to a file named after it, in the current directory")
     .option('--save-as <file>', "save the action's code to this file")
-    .action(async (name: string, flags: { code?: string; url?: boolean; save?: boolean; saveAs?: string }) => {
+    .option('-s, --summary', 'a summary of the action; bound parameters are starred (** when final)')
+    .action(async (name: string, flags: { code?: string; url?: boolean; save?: boolean; saveAs?: string; summary?: boolean }) => {
       const api = ctx.api();
-      const { body } = await api.request('GET', api.entityPath('actions', name), { query: { code: flags.code } });
+      const { body } = await api.request('GET', api.entityPath('actions', name), { query: { code: flags.summary ? false : flags.code } });
       const doc = body as ActionDoc;
+      if (flags.summary && !ctx.out().json) return console.log(summaryLines('action', doc).join('\n'));
       if (flags.url) {
         const url = actionUrl(api.apihost, doc);
         if (ctx.out().json) return printJson({ url });

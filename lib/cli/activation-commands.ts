@@ -63,6 +63,27 @@ async function poll(api: Api, name: string | undefined, flags: PollFlags): Promi
   }
 }
 
+interface Activation extends Brief {
+  end?: number;
+  logs?: string[];
+  response?: { status?: string; result?: unknown };
+}
+
+/** `activation get --summary` and `--logs` as wsk prints them (wsk gives the end time in its local zone; this gives UTC). */
+function printGetVariant(record: Activation, variant: 'summary' | 'logs'): void {
+  if (variant === 'logs') {
+    for (const line of record.logs ?? []) console.log(strippedLogLine(line));
+    return;
+  }
+  console.log(`activation result for '/${record.namespace}/${record.name}' (${record.response?.status ?? 'unknown'} at ${goTime(record.end ?? record.start)})`);
+  printJson(record.response?.result ?? {});
+}
+
+/** A time as Go's time.Time prints by default, to the second, in UTC: `2026-12-02 06:30:01 +0000 UTC`. */
+function goTime(epochMs: number): string {
+  return `${new Date(epochMs).toISOString().replace('T', ' ').slice(0, 19)} +0000 UTC`;
+}
+
 async function latestId(api: Api): Promise<string> {
   const { body } = await api.request('GET', api.entityPath('activations'), { query: { limit: 1 } });
   const [latest] = body as Brief[];
@@ -80,12 +101,18 @@ export function registerActivationCommands(program: Command, ctx: Context): void
     .option('--skip <n>', 'how many to skip')
     .option('--since <ms>', 'started at or after (epoch ms)')
     .option('--upto <ms>', 'started at or before (epoch ms)')
-    .action(async (name: string | undefined, flags: { limit?: string; skip?: string; since?: string; upto?: string }) => {
+    .option('-f, --full', 'every activation in full, as activation get shows it')
+    .action(async (name: string | undefined, flags: { limit?: string; skip?: string; since?: string; upto?: string; full?: boolean }) => {
       const { body } = await ctx.api().request('GET', ctx.api().entityPath('activations'), {
-        query: { name, limit: flags.limit, skip: flags.skip, since: flags.since, upto: flags.upto },
+        query: { name, limit: flags.limit, skip: flags.skip, since: flags.since, upto: flags.upto, docs: flags.full ? true : undefined },
       });
       const list = body as Brief[];
       if (ctx.out().json) return printJson(list);
+      if (flags.full) {
+        console.log('activations');
+        for (const record of list) printJson(record);
+        return;
+      }
       const rows = [['Datetime', 'Activation ID', 'Kind', 'Start', 'Duration', 'Status', 'Entity']];
       for (const a of list) {
         const annotation = (key: string) => a.annotations?.find((x) => x.key === key)?.value;
@@ -122,13 +149,16 @@ export function registerActivationCommands(program: Command, ctx: Context): void
       .description(`${verb === 'get' ? 'get an activation record' : `get an activation's ${verb}`}`)
       .option('-l, --last', 'use the newest activation')
       .option('-r, --strip', 'logs: only the message of each line, without its time and stream')
-      .action(async (id: string | undefined, flags: { last?: boolean; strip?: boolean }) => {
+      .option('-s, --summary', 'get: the result, under a line naming the action, its status and end time')
+      .option('-g, --logs', 'get: only the logs, without their times and streams')
+      .action(async (id: string | undefined, flags: { last?: boolean; strip?: boolean; summary?: boolean; logs?: boolean }) => {
         const activationId = id && !flags.last ? id : await latestId(ctx.api());
         const { body } = await ctx.api().request('GET', `${ctx.api().entityPath('activations', activationId)}${suffix}`);
         if (verb === 'logs' && !ctx.out().json) {
           for (const line of (body as { logs: string[] }).logs) console.log(flags.strip ? strippedLogLine(line) : line);
           return;
         }
+        if (verb === 'get' && !ctx.out().json && (flags.summary || flags.logs)) return printGetVariant(body as Activation, flags.summary ? 'summary' : 'logs');
         if (verb === 'result' || ctx.out().json) return printJson(body);
         report(ctx.out(), `${what} ${activationId}`, body);
       });

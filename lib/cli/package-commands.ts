@@ -43,8 +43,8 @@ async function bindingTarget(ctx: Context, pkg: string): Promise<{ namespace: st
 function printSummary(pkg: Package): void {
   const lines = summaryLines('package', pkg);
   const inside = `${pkg.namespace}/${pkg.name}`;
-  for (const action of pkg.actions ?? []) lines.push(...summaryLines('action', { ...action, namespace: inside }, ' '));
-  for (const feed of pkg.feeds ?? []) lines.push(...summaryLines('feed', { ...feed, namespace: inside }, ' '));
+  for (const action of pkg.actions ?? []) lines.push(...summaryLines(' action', { ...action, namespace: inside }));
+  for (const feed of pkg.feeds ?? []) lines.push(...summaryLines(' feed  ', { ...feed, namespace: inside }));
   console.log(lines.join('\n'));
 }
 

@@ -118,3 +118,33 @@ test.each([
 ])('the stripped form of %j is %j', (line, stripped) => {
   expect(strippedLogLine(line)).toBe(stripped);
 });
+
+test.each([
+  ['no parameters and no description', [], 'action /guest/summed', 'none defined'],
+  ['bound parameters, starred, and documented ones, sorted', ['-p', 'zone', 'eu', '-a', 'parameters', '[{"name":"city"},{"name":"zone"}]'], 'action /guest/summed: Returns a result based on parameters city and zone', 'city, *zone'],
+  ['a final action doubles the star', ['-p', 'zone', 'eu', '-a', 'final', 'true'], 'action /guest/summed: Returns a result based on parameter zone', '**zone'],
+  ['a description wins over the parameters', ['-p', 'zone', 'eu', '-a', 'description', 'Forecasts'], 'action /guest/summed: Forecasts', '*zone'],
+])('action get --summary: %s, as wsk prints it', async (_title, flags, head, parameters) => {
+  await cli('action', 'delete', 'summed');
+  expect((await cli('action', 'create', 'summed', join(work, 'src.js'), ...flags)).code).toBe(0);
+  const summary = await cli('action', 'get', 'summed', '--summary');
+  expect(summary.stdout).toBe(`${head}\n   (parameters: ${parameters})\n`);
+});
+
+test('activation get --summary shows the result under its status, and --logs only the log messages', async () => {
+  const invoked = await cli('action', 'invoke', 'plain', '--blocking');
+  const id = /with id (\w+)/.exec(invoked.stdout)?.[1];
+  expect(id).toBeDefined();
+  const summary = await cli('activation', 'get', id!, '--summary');
+  expect(summary.stdout).toMatch(/^activation result for '\/guest\/plain' \(success at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+0000 UTC\)\n\{\n {4}"ok": true\n\}\n$/);
+  expect((await cli('activation', 'get', id!, '--logs')).stdout).toBe('line one\nline two\n');
+});
+
+test('activation list --full prints every record in full, logs included', async () => {
+  const listed = await cli('activation', 'list', 'plain', '--full', '--limit', '1');
+  const [heading, ...rest] = listed.stdout.split('\n');
+  expect(heading).toBe('activations');
+  const record = JSON.parse(rest.join('\n')) as { name: string; logs: string[]; response: { result: unknown } };
+  expect(record).toMatchObject({ name: 'plain', response: { result: { ok: true } } });
+  expect(record.logs.map(strippedLogLine)).toEqual(['line one', 'line two']);
+});
