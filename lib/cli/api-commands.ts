@@ -1,5 +1,6 @@
-import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import YAML from 'yaml';
 import { pathParametersOf } from '../apis/swagger';
 import { ApiError } from './api';
 import { annotation, type Context, type KeyValue } from './context';
@@ -63,6 +64,37 @@ async function unable<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * A `--config-file` swagger document, checked as wsk checks it: YAML when the name ends in yaml or
+ * yml, JSON otherwise, with basePath, swagger, info and paths present and a base path from `/`.
+ */
+export function readSwaggerFile(file: string): ApiDoc {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`Error reading swagger file '${file}': ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+  let swagger: unknown;
+  if (/\.ya?ml$/i.test(file)) {
+    try {
+      swagger = YAML.parse(text, { maxAliasCount: 100 });
+    } catch (error) {
+      throw new Error(`Unable to parse YAML configuration file: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  } else {
+    try {
+      swagger = JSON.parse(text);
+    } catch (error) {
+      throw new Error(`Error parsing swagger file '${file}': ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+  const doc = (typeof swagger === 'object' && swagger !== null ? swagger : {}) as Record<string, unknown>;
+  if (!doc.basePath || !doc.swagger || !doc.info || !doc.paths) throw new Error('Swagger file is invalid (missing basePath, info, paths, or swagger fields)');
+  if (typeof doc.basePath !== 'string' || !doc.basePath.startsWith('/')) throw new Error('Swagger file basePath must start with a leading slash (/)');
+  return doc as unknown as ApiDoc;
+}
+
 export function registerApiCommands(program: Command, ctx: Context): void {
   const apiCommand = program.command('api').description('work with APIs (routes to web actions)');
 
@@ -70,18 +102,12 @@ export function registerApiCommands(program: Command, ctx: Context): void {
     .command('create [basePath] [relPath] [verb] [action]')
     .description('create a route: BASE_PATH API_PATH API_VERB ACTION, or --config-file with a swagger document')
     .option('-n, --apiname <name>', 'the friendly name of the API (the base path when absent)')
-    .option('-c, --config-file <file>', 'a swagger 2.0 document (JSON) defining the whole API')
+    .option('-c, --config-file <file>', 'a swagger 2.0 document defining the whole API (YAML when named .yaml or .yml, else JSON)')
     .option('--response-type <type>', 'the web action response type: json, http, html, svg or text', 'json')
     .action(async (first: string | undefined, second: string | undefined, third: string | undefined, fourth: string | undefined, flags: { apiname?: string; configFile?: string; responseType: string }) => {
       const api = ctx.api();
       if (flags.configFile) {
-        let swagger: ApiDoc;
-        try {
-          swagger = JSON.parse(readFileSync(flags.configFile, 'utf8')) as ApiDoc;
-        } catch (error) {
-          throw new Error(`The config file ${flags.configFile} is not a JSON swagger document: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-        }
-        for (const field of ['swagger', 'info', 'basePath', 'paths'] as const) if (!(field in swagger)) throw new Error(`The config file is missing the '${field}' field.`);
+        const swagger = readSwaggerFile(flags.configFile);
         const { body } = await unable('create API', () =>
           api.request('POST', `${APIMGMT}/createApi.http`, { query: { responsetype: flags.responseType }, body: { apidoc: { namespace: api.namespace, swagger: JSON.stringify(swagger) } } }),
         );
@@ -135,11 +161,16 @@ export function registerApiCommands(program: Command, ctx: Context): void {
     .command('get <basePathOrName>')
     .description('get the swagger document of an API')
     .option('-f, --full', 'the whole API record, not only its swagger document')
-    .action(async (basePath: string, flags: { full?: boolean }) => {
+    .option('--format <format>', 'json (the default) or yaml')
+    .action(async (basePath: string, flags: { full?: boolean; format?: string }) => {
+      const format = (flags.format ?? 'json').toLowerCase();
+      if (format !== 'json' && format !== 'yaml') throw new Error(`Invalid format type: ${flags.format}`);
       const { body } = await unable('get API', () => ctx.api().request('GET', `${APIMGMT}/getApi.http`, { query: { basepath: basePath } }));
       const [first] = (body as { apis?: Array<{ value: ApiValue }> }).apis ?? [];
       if (!first) throw new Error(`API does not exist for basepath ${basePath}`);
-      printJson(flags.full ? first.value : first.value.apidoc);
+      const shown = flags.full ? first.value : first.value.apidoc;
+      if (format === 'yaml') return console.log(YAML.stringify(shown));
+      printJson(shown);
     });
 
   apiCommand

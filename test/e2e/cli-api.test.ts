@@ -87,6 +87,46 @@ test('api create --config-file imports a swagger document', async () => {
   expect(await answer.json()).toEqual({ book: 'Emma', path: '', method: 'post' });
 });
 
+test('api create --config-file reads a .yaml swagger document, and api get --format yaml prints one', async () => {
+  const yaml = [
+    "swagger: '2.0'",
+    'info: { title: Shelf, version: 1.0.0 }',
+    'basePath: /shelf',
+    'paths:',
+    '  /list:',
+    '    get:',
+    '      operationId: getList',
+    '      responses: {}',
+    '      x-openwhisk:',
+    '        namespace: guest',
+    "        package: ''",
+    '        action: books',
+    `        url: ${env.platform.apiHost}/api/v1/web/guest/default/books.json`,
+  ].join('\n');
+  writeFileSync(join(work, 'shelf.yaml'), yaml);
+  const created = await cli('api', 'create', '--config-file', join(work, 'shelf.yaml'));
+  expect(created.stdout.trim()).toBe(`ok: created API /shelf/list GET for action /guest/books\n${env.platform.apiHost}/api/guest/shelf/list`);
+  expect(await (await fetch(`${env.platform.apiHost}/api/guest/shelf/list?title=Kim`)).json()).toEqual({ book: 'Kim', path: '', method: 'get' });
+  const got = await cli('api', 'get', '/shelf', '--format', 'yaml');
+  expect(got.stdout).toMatch(/^swagger: "2\.0"\n/m);
+  expect(got.stdout).toContain('basePath: /shelf\n');
+  expect((await cli('api', 'delete', '/shelf')).code).toBe(0);
+});
+
+test.each([
+  ['YAML that does not parse', 'bad.yml', 'paths: [unclosed', 'Unable to parse YAML configuration file'],
+  ['JSON that does not parse', 'bad.json', '{"swagger":', "Error parsing swagger file"],
+  ['a document without paths', 'partial.yaml', "swagger: '2.0'\ninfo: {title: x}\nbasePath: /x", 'Swagger file is invalid (missing basePath, info, paths, or swagger fields)'],
+  ['a base path without its slash', 'slashless.json', JSON.stringify({ swagger: '2.0', info: {}, basePath: 'x', paths: {} }), 'Swagger file basePath must start with a leading slash (/)'],
+])('api create --config-file refuses %s and creates nothing', async (_title, name, content, message) => {
+  writeFileSync(join(work, name), content);
+  const before = (await cli('api', 'list')).stdout;
+  const refused = await cli('api', 'create', '--config-file', join(work, name));
+  expect(refused.code).not.toBe(0);
+  expect(refused.stderr).toContain(message);
+  expect((await cli('api', 'list')).stdout).toBe(before);
+});
+
 test('api delete removes an operation, a path, then the API', async () => {
   expect((await cli('api', 'delete', '/library', '/books/{isbn}', 'get')).stdout).toBe('ok: deleted /books/{isbn} GET from /library\n');
   expect((await fetch(`${env.platform.apiHost}/api/guest/library/books/978-0`)).status).toBe(404);
