@@ -1,4 +1,4 @@
-import { basicAuthHeader, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { basicAuthHeader, clientForNewNamespace, startTestPlatform, type TestPlatform } from '../helpers/platform';
 
 // API management as migrating users drive it: the `openwhisk` client's routes API and `wsk api`'s
 // requests to /whisk.system/apimgmt, answered with OpenWhisk's shapes, and the routes they create
@@ -244,4 +244,29 @@ test('an apidoc nested too deep to serialise again is a 400, as any body is', as
   const response = await fetch(apimgmt('createApi'), { method: 'POST', headers: authorized(), body: `{"apidoc":${deep}}` });
   expect(response.status).toBe(400);
   expect((await fetch(`${host}/api/guest/shop/hello`)).status).toBe(200);
+});
+
+test("another namespace's APIs are its own: same base path, no listing, no deleting, no routes under the guest's URL", async () => {
+  await routes().create({ basepath: '/tenants', relpath: '/mine', operation: 'GET', action: 'greet' });
+  const other = await clientForNewNamespace(env, 'mallory');
+  await other.wsk.actions.create({ name: 'evil', action: { exec: { kind: 'nodejs:default', code: "function main() { return { owner: 'mallory' }; }" }, annotations: [{ key: 'web-export', value: true }] } });
+  const theirs = other.wsk.routes as unknown as RoutesApi;
+
+  // The apidoc names the guest's namespace; the key decides whose API it is.
+  const forged = await fetch(apimgmt('createApi'), {
+    method: 'POST',
+    headers: { authorization: basicAuthHeader(other.auth), 'content-type': 'application/json' },
+    body: JSON.stringify({ apidoc: { namespace: 'guest', gatewayBasePath: '/tenants', gatewayPath: '/mine', gatewayMethod: 'GET', id: 'API:guest:/tenants', action: { name: 'evil', namespace: 'mallory', backendMethod: 'GET', backendUrl: `${host}/api/v1/web/mallory/default/evil.json`, authkey: other.auth } } }),
+  });
+  expect(forged.status).toBe(200);
+  expect(((await forged.json()) as { gwApiUrl: string }).gwApiUrl).toBe(`${host}/api/mallory/tenants`);
+  expect(await (await fetch(`${host}/api/guest/tenants/mine?name=ann`)).json()).toMatchObject({ greeting: 'hello ann' });
+  expect(await (await fetch(`${host}/api/mallory/tenants/mine`)).json()).toEqual({ owner: 'mallory' });
+
+  const listed = (await theirs.list()) as { apis: Array<{ value: { gwApiUrl: string } }> };
+  expect(listed.apis.map((a) => a.value.gwApiUrl)).toEqual([`${host}/api/mallory/tenants`]);
+  await theirs.delete({ basepath: '/tenants' });
+  expect(await (await fetch(`${host}/api/guest/tenants/mine?name=bo`)).json()).toMatchObject({ greeting: 'hello bo' });
+  expect((await fetch(`${host}/api/mallory/tenants/mine`)).status).toBe(404);
+  await routes().delete({ basepath: '/tenants' });
 });
