@@ -101,10 +101,15 @@ test('aio rt api create makes a route that answers, and aio rt api list shows it
   expect(JSON.parse(got.stdout)).toMatchObject({ swagger: '2.0', basePath: '/zips', paths: { '/greet': { get: { 'x-openwhisk': { action: 'greeter' } } } } });
 }, 120_000);
 
-test('aio rt deploy sync of a manifest with apis: deploys the package, the sequence and the route', async () => {
-  const deployed = await aio('rt', 'deploy', 'sync', '-m', 'manifest.yml');
+test('aio rt deploy -m, then deploy sync, of a manifest with apis: deploy the package, the sequence and the route', async () => {
+  const deployed = await aio('rt', 'deploy', '-m', 'manifest.yml');
   expect(deployed.code).toBe(0);
   expect(deployed.stdout + deployed.stderr).toContain('Deployment completed successfully');
+  expect((await fetch(`${env.platform.apiHost}/api/guest/store/items?name=Ed`)).status).toBe(200);
+  // sync deploys it again, marking every entity as the project's (what export and undeploy find).
+  const synced = await aio('rt', 'deploy', 'sync', '-m', 'manifest.yml');
+  expect(synced.code).toBe(0);
+  expect(synced.stdout + synced.stderr).toContain('Deployment completed successfully');
 
   const route = await fetch(`${env.platform.apiHost}/api/guest/store/items?name=Cy`);
   expect(route.status).toBe(200);
