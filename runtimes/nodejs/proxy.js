@@ -10,6 +10,10 @@ const fs = require('node:fs');
 const { execFileSync } = require('node:child_process');
 
 const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
+
+// Started from the image's /nodejsAction (where tools such as wskdebug look for app.js); actions
+// run from the writable /tmp, since the root filesystem is read-only and not the action's.
+process.chdir(require('node:os').tmpdir());
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
@@ -107,6 +111,9 @@ function loadZippedAction(base64, mainName) {
   let entry = 'index.js';
   const manifest = path.join(dir, 'package.json');
   if (fs.existsSync(manifest)) entry = JSON.parse(fs.readFileSync(manifest, 'utf8')).main || entry;
+  // As OpenWhisk's runtime does, a zipped action runs from its own directory, so it can read the
+  // files it ships by relative paths.
+  process.chdir(dir);
   const exported = require(path.resolve(dir, entry));
   if (typeof exported[mainName] === 'function') return exported[mainName];
   if (typeof exported === 'function' && mainName === 'main') return exported;

@@ -124,6 +124,22 @@ describeDocker('docker container factory', () => {
     }),
   );
 
+  test('an action writes and reads files by relative paths, and a zip reads the files it ships', () =>
+    withInvokerLog(env, async () => {
+      await putBlackbox('relative-writer', {
+        kind: 'nodejs:20',
+        code: "const fs = require('fs'); function main() { fs.writeFileSync('note.txt', 'kept'); return { cwd: process.cwd(), note: fs.readFileSync('note.txt', 'utf8') }; }",
+      });
+      expect(await env.wsk().actions.invoke({ name: 'relative-writer', blocking: true, result: true })).toEqual({ cwd: '/tmp', note: 'kept' });
+      const zip = await zipBase64({
+        'index.js': "const fs = require('fs'); exports.main = () => ({ data: JSON.parse(fs.readFileSync('data/config.json', 'utf8')) });",
+        'data/config.json': '{"shipped":true}',
+      });
+      await putBlackbox('zip-reader', { kind: 'nodejs:20', code: zip, binary: true });
+      expect(await env.wsk().actions.invoke({ name: 'zip-reader', blocking: true, result: true })).toEqual({ data: { shipped: true } });
+    }),
+  );
+
   test('a blackbox action can bring code for an image that runs it', () =>
     withInvokerLog(env, async () => {
       await putBlackbox('box-code', { kind: 'blackbox', image: 'skywhisk/action-nodejs-v20', code: 'function main(p) { return { via: "blackbox", n: p.n + 1 }; }' });

@@ -46,6 +46,7 @@ describeDocker('the nodejs runtime image, started as wskdebug starts it', () => 
     // wskdebug replaces the command with a shell line and keeps the image's working directory.
     await docker('docker', ['run', '-d', '--name', CONTAINER, '--network', 'none', image!, 'sh', '-c', 'node --expose-gc --inspect=127.0.0.1:9229 app.js']);
     const { stdout } = await docker('docker', ['exec', CONTAINER, 'node', '-e', PROBE]);
-    expect(JSON.parse(stdout)).toEqual({ init: 200, run: { hello: 'Ada', cwd: '/nodejsAction' }, inspector: true });
+    // app.js starts from /nodejsAction; the action runs from /tmp, the only writable place.
+    expect(JSON.parse(stdout)).toEqual({ init: 200, run: { hello: 'Ada', cwd: '/tmp' }, inspector: true });
   }, 60_000);
 });
