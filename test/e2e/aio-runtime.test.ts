@@ -14,7 +14,13 @@ let env: TestPlatform;
 let sandbox: ClientSandbox;
 let aioBin: string;
 const project = mkdtempSync(join(tmpdir(), 'skywhisk-aio-'));
-const aio = (...args: string[]): Promise<ClientRun> => sandbox.run(aioBin, args, project);
+/** An aio command (in `cwd`, the project by default); each one must have reached nothing beyond loopback. */
+async function aioIn(cwd: string, ...args: string[]): Promise<ClientRun> {
+  const run = await sandbox.run(aioBin, args, cwd);
+  expect(sandbox.blockedConnections()).toEqual([]);
+  return run;
+}
+const aio = (...args: string[]): Promise<ClientRun> => aioIn(project, ...args);
 
 const PROJECT_MANIFEST = `project:
   name: shop
@@ -127,7 +133,7 @@ test('aio rt deploy -m, then deploy sync, of a manifest with apis: deploy the pa
 test('aio rt deploy export writes back the project, the sequence with its components and the code', async () => {
   const out = join(project, 'exported');
   mkdirSync(out);
-  const exported = await sandbox.run(aioBin, ['rt', 'deploy', 'export', '--manifest', 'manifest.yml', '--projectname', 'shop'], out);
+  const exported = await aioIn(out, 'rt', 'deploy', 'export', '--manifest', 'manifest.yml', '--projectname', 'shop');
   expect(exported.code).toBe(0);
   const manifest = readFileSync(join(out, 'manifest.yml'), 'utf8');
   expect(manifest).toMatch(/sequences:\s*\n\s+pipeline:\s*\n\s+actions: first,hello/);
@@ -145,6 +151,6 @@ test('aio rt api delete and aio rt deploy undeploy take the routes and the proje
   await expect(env.wsk().packages.get({ name: 'shop' })).rejects.toMatchObject({ statusCode: 404 });
 }, 300_000);
 
-test('the CLI reached nothing but the platform on loopback', () => {
+test('nothing the CLI started reached beyond loopback after its commands ended either', () => {
   expect(sandbox.blockedConnections()).toEqual([]);
 });

@@ -12,7 +12,12 @@ let env: TestPlatform;
 let sandbox: ClientSandbox;
 let serverlessBin: string;
 const project = mkdtempSync(join(tmpdir(), 'skywhisk-serverless-'));
-const serverless = (...args: string[]): Promise<ClientRun> => sandbox.run(serverlessBin, args, project);
+/** A serverless command; each one must have reached nothing beyond loopback. */
+async function serverless(...args: string[]): Promise<ClientRun> {
+  const run = await sandbox.run(serverlessBin, args, project);
+  expect(sandbox.blockedConnections()).toEqual([]);
+  return run;
+}
 
 const SERVERLESS_YML = `service: shop
 frameworkVersion: '3'
@@ -127,6 +132,6 @@ test('serverless remove takes the functions and their routes away', async () => 
   expect(listed.apis).toEqual([]);
 }, 120_000);
 
-test('the framework and plugin reached nothing but the platform on loopback', () => {
+test('nothing the framework started reached beyond loopback after its commands ended either', () => {
   expect(sandbox.blockedConnections()).toEqual([]);
 });

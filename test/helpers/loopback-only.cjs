@@ -1,8 +1,10 @@
 'use strict';
 // Preloaded (NODE_OPTIONS=--require) into the third-party clients the end-to-end tests run, and
-// into every Node process they start: a TCP connection or name lookup for anything but loopback
-// fails, and the destination is appended to SKYWHISK_BLOCKED_CONNECTIONS_LOG so the test can fail
-// on a client that phones home. Unix sockets are left alone.
+// into every Node process they start that keeps NODE_OPTIONS: a TCP connection, name lookup or DNS
+// query for anything but loopback fails, and the destination is appended to
+// SKYWHISK_BLOCKED_CONNECTIONS_LOG so the test can fail on a client that phones home. It cannot
+// see programs that are not Node (curl, git); the clients' commands under test start none.
+// Unix sockets are left alone.
 const dns = require('node:dns');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -44,6 +46,21 @@ dns.promises.lookup = async function guardedPromisedLookup(hostname, ...rest) {
   return promisedLookup.call(this, hostname, ...rest);
 };
 
+// Names resolved by c-ares (dns.resolve*, dns.Resolver) go out as UDP queries of their own.
+for (const target of [dns, dns.promises, dns.Resolver.prototype, dns.promises.Resolver.prototype]) {
+  for (const method of Object.keys(target).concat(Object.getOwnPropertyNames(target))) {
+    if (!/^(resolve|reverse)/.test(method) || typeof target[method] !== 'function') continue;
+    const original = target[method];
+    target[method] = function guardedResolve(name, ...rest) {
+      if (allowed(name)) return original.call(this, name, ...rest);
+      const error = refuse(`dns ${method} ${name}`);
+      const callback = rest.find((arg) => typeof arg === 'function');
+      if (callback) return void process.nextTick(() => callback(error));
+      return Promise.reject(error);
+    };
+  }
+}
+
 const connect = net.Socket.prototype.connect;
 net.Socket.prototype.connect = function guardedConnect(...args) {
   const first = Array.isArray(args[0]) ? args[0][0] : args[0];
@@ -55,6 +72,25 @@ net.Socket.prototype.connect = function guardedConnect(...args) {
       process.nextTick(() => this.destroy(error));
       return this;
     }
+    // A caller's own `lookup` can map an allowed name anywhere: refuse what it answers, before any
+    // packet leaves, and check again where the socket went.
+    if (typeof options.lookup === 'function') {
+      const ownLookup = options.lookup;
+      options.lookup = (name, lookupOptions, callback) => {
+        const done = typeof lookupOptions === 'function' ? lookupOptions : callback;
+        const withOptions = typeof lookupOptions === 'function' ? {} : lookupOptions;
+        ownLookup(name, withOptions, (error, address, family) => {
+          if (error) return done(error);
+          const addresses = Array.isArray(address) ? address.map((a) => a.address) : [address];
+          const outside = addresses.find((a) => !isLoopbackAddress(String(a)));
+          if (outside) return done(refuse(`${name} resolved to ${outside}:${options.port}`));
+          return done(null, address, family);
+        });
+      };
+    }
+    this.once('connect', () => {
+      if (this.remoteAddress && !isLoopbackAddress(this.remoteAddress)) this.destroy(refuse(`${host} resolved to ${this.remoteAddress}:${this.remotePort}`));
+    });
   }
   return connect.apply(this, args);
 };

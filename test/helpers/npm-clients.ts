@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify, stripVTControlCharacters } from 'node:util';
@@ -19,20 +19,39 @@ const LOOPBACK_GUARD = resolve(__dirname, 'loopback-only.cjs');
 export async function installedClient(name: 'serverless' | 'aio'): Promise<string> {
   const manifests = join(MANIFESTS, name);
   const lock = readFileSync(join(manifests, 'package-lock.json'));
-  const key = `${name}-${createHash('sha256').update(lock).digest('hex').slice(0, 16)}`;
+  // Native packages differ by platform, so a cache shared across machines keys on it too.
+  const key = `${name}-${process.platform}-${process.arch}-${createHash('sha256').update(lock).digest('hex').slice(0, 16)}`;
   const root = process.env.SKYWHISK_TEST_CLIENTS_CACHE ?? join(homedir(), '.cache', 'skywhisk', 'test-clients');
   const installed = join(root, key);
   if (existsSync(join(installed, '.complete'))) return installed;
   mkdirSync(root, { recursive: true });
+  removeAbandonedBuilds(root, key);
   const building = mkdtempSync(join(root, `${key}.building-`));
-  copyFileSync(join(manifests, 'package.json'), join(building, 'package.json'));
-  copyFileSync(join(manifests, 'package-lock.json'), join(building, 'package-lock.json'));
-  // Install scripts stay off: the clients' commands need none, and some would phone home.
-  await run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: building, maxBuffer: 64 * 1024 * 1024 });
-  writeFileSync(join(building, '.complete'), new Date().toISOString());
-  rmSync(installed, { recursive: true, force: true });
-  renameSync(building, installed);
+  try {
+    copyFileSync(join(manifests, 'package.json'), join(building, 'package.json'));
+    copyFileSync(join(manifests, 'package-lock.json'), join(building, 'package-lock.json'));
+    // Install scripts stay off: the clients' commands need none, and some would phone home.
+    await run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: building, maxBuffer: 64 * 1024 * 1024 });
+    writeFileSync(join(building, '.complete'), new Date().toISOString());
+    // Another run may have finished first: keep its install (it may be running from it).
+    if (!existsSync(join(installed, '.complete'))) {
+      rmSync(installed, { recursive: true, force: true });
+      renameSync(building, installed);
+    }
+  } catch (error) {
+    if (!existsSync(join(installed, '.complete'))) throw error;
+  } finally {
+    rmSync(building, { recursive: true, force: true });
+  }
   return installed;
+}
+
+/** Build folders of this key left by an install that died, a day old or more. */
+function removeAbandonedBuilds(root: string, key: string): void {
+  for (const entry of readdirSync(root)) {
+    const path = join(root, entry);
+    if (entry.startsWith(`${key}.building-`) && Date.now() - statSync(path).mtimeMs > 86_400_000) rmSync(path, { recursive: true, force: true });
+  }
 }
 
 export interface ClientRun {
