@@ -113,7 +113,7 @@ const text = (value: unknown): string | undefined => (typeof value === 'string' 
 /**
  * A getApi or deleteApi query argument. The `openwhisk` client writes an option it was given as
  * `undefined` into the query string as the word (`aio rt api list` sends `basepath=undefined`), so
- * that word means absent here: a base path starts with `/`, and no client names an API "undefined".
+ * that word means absent here: base and relative paths start with `/`, and it is no verb.
  */
 const queryText = (value: unknown): string | undefined => (value === 'undefined' ? undefined : text(value));
 
@@ -194,15 +194,21 @@ async function createApi(apis: ApisRepository, identity: Identity, args: Record<
 }
 
 async function getApi(apis: ApisRepository, identity: Identity, args: Record<string, unknown>, origin: string): Promise<object> {
+  // An API may be named "undefined": that name is tried before the word is taken as absent.
+  const named = args.basepath === 'undefined' ? await findApi(apis, identity.namespace, 'undefined') : undefined;
   const basePath = queryText(args.basepath);
-  const docs = basePath !== undefined ? [await findApi(apis, identity.namespace, basePath)].filter((d): d is SwaggerDoc => d !== undefined) : (await apis.list(identity.namespace)).map((a) => a.doc);
+  const docs = named
+    ? [named]
+    : basePath !== undefined
+      ? [await findApi(apis, identity.namespace, basePath)].filter((d): d is SwaggerDoc => d !== undefined)
+      : (await apis.list(identity.namespace)).map((a) => a.doc);
   const skip = Math.max(0, Number(args.skip) || 0);
   const limit = Number(args.limit) > 0 ? Number(args.limit) : docs.length;
   return { apis: docs.slice(skip, skip + limit).map((doc) => ({ id: 'Not Used', key: 'Not Used', value: apiBody(origin, identity.namespace, doc) })) };
 }
 
 async function deleteApi(apis: ApisRepository, identity: Identity, args: Record<string, unknown>): Promise<object> {
-  const basePathOrName = queryText(args.basepath) ?? fail('basepath is required.');
+  const basePathOrName = text(args.basepath) ?? fail('basepath is required.');
   const relPath = queryText(args.relpath);
   const verb = queryText(args.operation)?.toLowerCase();
   if (verb !== undefined && relPath === undefined) fail('When specifying an operation, the path is required.');

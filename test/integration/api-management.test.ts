@@ -101,6 +101,15 @@ test('options the openwhisk client sends as the word "undefined" are absent, as 
   const deleted = await fetch(apimgmt('deleteApi', { basepath: '/words', relpath: 'undefined', operation: 'undefined' }), { method: 'DELETE', headers: authorized() });
   expect(deleted.status).toBe(200);
   expect(((await routes().get({ basepath: '/words' })) as { apis: unknown[] }).apis).toEqual([]);
+
+  // An API someone named "undefined" is still found by its name.
+  await routes().create({ basepath: '/named', relpath: '/a', operation: 'GET', action: 'greet', name: 'undefined' });
+  await routes().create({ basepath: '/other', relpath: '/a', operation: 'GET', action: 'greet' });
+  const byName = (await (await fetch(apimgmt('getApi', { basepath: 'undefined' }), { headers: authorized() })).json()) as { apis: Array<{ value: { apidoc: { basePath: string } } }> };
+  expect(byName.apis.map((a) => a.value.apidoc.basePath)).toEqual(['/named']);
+  await routes().delete({ basepath: 'undefined' });
+  expect(((await routes().get({ basepath: '/named' })) as { apis: unknown[] }).apis).toEqual([]);
+  await routes().delete({ basepath: '/other' });
 });
 
 test("wsk api create's request: path parameters reach an .http action in __ow_path", async () => {
