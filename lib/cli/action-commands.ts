@@ -197,9 +197,10 @@ export function registerActionCommands(program: Command, ctx: Context): void {
     .option('-s, --summary', 'a summary of the action; bound parameters are starred (** when final)')
     .action(async (name: string, flags: { code?: string; url?: boolean; save?: boolean; saveAs?: string; summary?: boolean }) => {
       const api = ctx.api();
-      const { body } = await api.request('GET', api.entityPath('actions', name), { query: { code: flags.summary ? false : flags.code } });
+      const { body } = await api.request('GET', api.entityPath('actions', name), { query: { code: flags.summary && !flags.url ? false : flags.code } });
       const doc = body as ActionDoc;
-      if (flags.summary && !ctx.out().json) return console.log(summaryLines('action', doc).join('\n'));
+      // wsk looks at --url before --summary.
+      if (flags.summary && !flags.url && !ctx.out().json) return console.log(summaryLines('action', doc).join('\n'));
       if (flags.url) {
         const url = actionUrl(api.apihost, doc);
         if (ctx.out().json) return printJson({ url });

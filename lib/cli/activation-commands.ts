@@ -75,8 +75,9 @@ function printGetVariant(record: Activation, variant: 'summary' | 'logs'): void 
     for (const line of record.logs ?? []) console.log(strippedLogLine(line));
     return;
   }
-  console.log(`activation result for '/${record.namespace}/${record.name}' (${record.response?.status ?? 'unknown'} at ${goTime(record.end ?? record.start)})`);
-  printJson(record.response?.result ?? {});
+  // As wsk: the end time (the epoch for a record without one) and the result, null when absent.
+  console.log(`activation result for '/${record.namespace}/${record.name}' (${record.response?.status ?? ''} at ${goTime(record.end ?? 0)})`);
+  printJson(record.response?.result ?? null);
 }
 
 /** A time as Go's time.Time prints by default, to the second, in UTC: `2026-12-02 06:30:01 +0000 UTC`. */
@@ -144,23 +145,26 @@ export function registerActivationCommands(program: Command, ctx: Context): void
     ['logs', '/logs', 'got logs of activation'],
     ['result', '/result', 'got result of activation'],
   ] as const) {
-    activation
+    const command = activation
       .command(`${verb} [id]`)
       .description(`${verb === 'get' ? 'get an activation record' : `get an activation's ${verb}`}`)
-      .option('-l, --last', 'use the newest activation')
-      .option('-r, --strip', 'logs: only the message of each line, without its time and stream')
-      .option('-s, --summary', 'get: the result, under a line naming the action, its status and end time')
-      .option('-g, --logs', 'get: only the logs, without their times and streams')
-      .action(async (id: string | undefined, flags: { last?: boolean; strip?: boolean; summary?: boolean; logs?: boolean }) => {
-        const activationId = id && !flags.last ? id : await latestId(ctx.api());
-        const { body } = await ctx.api().request('GET', `${ctx.api().entityPath('activations', activationId)}${suffix}`);
-        if (verb === 'logs' && !ctx.out().json) {
-          for (const line of (body as { logs: string[] }).logs) console.log(flags.strip ? strippedLogLine(line) : line);
-          return;
-        }
-        if (verb === 'get' && !ctx.out().json && (flags.summary || flags.logs)) return printGetVariant(body as Activation, flags.summary ? 'summary' : 'logs');
-        if (verb === 'result' || ctx.out().json) return printJson(body);
-        report(ctx.out(), `${what} ${activationId}`, body);
-      });
+      .option('-l, --last', 'use the newest activation');
+    if (verb === 'logs') command.option('-r, --strip', 'only the message of each line, without its time and stream');
+    if (verb === 'get') {
+      command
+        .option('-s, --summary', 'the result, under a line naming the action, its status and end time')
+        .option('-g, --logs', 'only the logs, without their times and streams');
+    }
+    command.action(async (id: string | undefined, flags: { last?: boolean; strip?: boolean; summary?: boolean; logs?: boolean }) => {
+      const activationId = id && !flags.last ? id : await latestId(ctx.api());
+      const { body } = await ctx.api().request('GET', `${ctx.api().entityPath('activations', activationId)}${suffix}`);
+      if (verb === 'logs' && !ctx.out().json) {
+        for (const line of (body as { logs: string[] }).logs) console.log(flags.strip ? strippedLogLine(line) : line);
+        return;
+      }
+      if (verb === 'get' && !ctx.out().json && (flags.summary || flags.logs)) return printGetVariant(body as Activation, flags.summary ? 'summary' : 'logs');
+      if (verb === 'result' || ctx.out().json) return printJson(body);
+      report(ctx.out(), `${what} ${activationId}`, body);
+    });
   }
 }

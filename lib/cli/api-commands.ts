@@ -65,8 +65,8 @@ async function unable<T>(what: string, call: () => Promise<T>): Promise<T> {
 }
 
 /**
- * A `--config-file` swagger document, checked as wsk checks it: YAML when the name ends in yaml or
- * yml, JSON otherwise, with basePath, swagger, info and paths present and a base path from `/`.
+ * A `--config-file` swagger document, checked as wsk checks it: YAML when the name ends in `yaml` or
+ * `yml`, JSON otherwise, with basePath, swagger, info and paths present and a base path from `/`.
  */
 export function readSwaggerFile(file: string): ApiDoc {
   let text: string;
@@ -76,9 +76,12 @@ export function readSwaggerFile(file: string): ApiDoc {
     throw new Error(`Error reading swagger file '${file}': ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
   let swagger: unknown;
-  if (/\.ya?ml$/i.test(file)) {
+  if (file.endsWith('yaml') || file.endsWith('yml')) {
     try {
-      swagger = YAML.parse(text, { maxAliasCount: 100 });
+      // As wsk's YAML reader: YAML 1.1 (yes/no are booleans), the first document only.
+      const [first] = YAML.parseAllDocuments(text, { version: '1.1' });
+      if (first && 'errors' in first && first.errors.length) throw first.errors[0];
+      swagger = first && 'toJS' in first ? first.toJS({ maxAliasCount: 100 }) : undefined;
     } catch (error) {
       throw new Error(`Unable to parse YAML configuration file: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
