@@ -47,11 +47,15 @@ async function buildPackage(
   if (existing && wantsBinding && !bindingOf(existing)) throw new WhiskError(409, 'Resource is a package and cannot be converted into a binding.');
   if (existing && bindingOf(existing) && put.binding && !wantsBinding) throw new WhiskError(409, 'Resource is a binding and cannot be converted into a package.');
   const binding = wantsBinding ? await bindingTarget(deps, namespace, put.binding as PackageBinding) : (existing?.binding ?? {});
+  // As OpenWhisk: the `binding` annotation is the controller's, never the client's; a binding
+  // carries its target in it (clients read it from package lists).
+  const bound = bindingOf({ binding } as PackageDoc);
+  const annotations = mergeAnnotations(existing?.annotations, put.annotations, put.delAnnotations).filter((a) => a.key !== 'binding');
   return {
     namespace,
     name,
     ...nextCommonFields(put, existing),
-    annotations: mergeAnnotations(existing?.annotations, put.annotations, put.delAnnotations),
+    annotations: bound ? [...annotations, { key: 'binding', value: { namespace: bound.namespace, name: bound.name } }] : annotations,
     parameters: put.parameters ?? existing?.parameters ?? [],
     binding,
   };

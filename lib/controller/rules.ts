@@ -11,9 +11,10 @@ import { booleanParam, entityNameParam, listParams, parsedBody, resolveNamespace
 
 const INVALID_RULE = 'rule requires a valid trigger and a valid action';
 
-function ruleBrief(rule: RuleDoc): object {
-  const { namespace, name, version, publish, annotations, updated } = rule;
-  return { namespace, name, version, publish, annotations, updated };
+/** A rule in a listing: OpenWhisk lists rules with their documents, trigger and action included, and no status. */
+function ruleListed(rule: RuleDoc): object {
+  const { namespace, name, version, publish, annotations, updated, trigger, action } = rule;
+  return { namespace, name, version, publish, annotations, updated, trigger, action };
 }
 
 function entityName(reference: EntityReference): EntityName {
@@ -59,13 +60,15 @@ async function ruleTargets(deps: ControllerDeps, namespace: string, put: RulePut
   const trigger = triggerName ? parseQualifiedName(triggerName, namespace) : undefined;
   const action = actionName ? parseQualifiedName(actionName, namespace) : undefined;
   if (!trigger || !action || trigger.path.pkg || trigger.namespace !== namespace) throw new WhiskError(400, INVALID_RULE);
+  // OpenWhisk's words, with the names fully qualified.
+  const qualified = (ref: EntityReference) => `/${ref.namespace}/${ref.path.pkg ? `${ref.path.pkg}/` : ''}${ref.path.name}`;
   if (!(await deps.entities.get<TriggerDoc>(namespace, 'triggers', trigger.path.name))) {
-    throw new WhiskError(400, `${INVALID_RULE}: the trigger '${triggerName}' does not exist.`);
+    throw new WhiskError(400, `trigger ${qualified(trigger)} does not exist`);
   }
   try {
     await resolveAction(deps.entities, namespace, action);
   } catch (error) {
-    if (error instanceof WhiskError && error.status === 404) throw new WhiskError(400, `${INVALID_RULE}: the action '${actionName}' does not exist.`);
+    if (error instanceof WhiskError && error.status === 404) throw new WhiskError(400, `action ${qualified(action)} does not exist`);
     throw error;
   }
   return { trigger: entityName(trigger), action: entityName(action) };
@@ -77,7 +80,7 @@ export function registerRuleRoutes(app: Hono<ControllerEnv>, deps: ControllerDep
     const { limit, skip, count } = listParams(c, 'rules');
     const all = await deps.entities.list<RuleDoc>(namespace, 'rules');
     if (count) return c.json({ rules: all.length });
-    return c.json(all.slice(skip, skip + limit).map((e) => ruleBrief(e.doc)));
+    return c.json(all.slice(skip, skip + limit).map((e) => ruleListed(e.doc)));
   });
 
   app.get('/namespaces/:ns/rules/:name', async (c) => {

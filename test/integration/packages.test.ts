@@ -171,3 +171,16 @@ test('bindings refuse what OpenWhisk refuses, and refusals write nothing', async
   }
   expect(await dumpStore(env.clients)).toEqual(before);
 });
+
+test('a binding carries its target in the binding annotation, which clients cannot set or forge', async () => {
+  const forged = { key: 'binding', value: { namespace: 'someone', name: 'else' } };
+  const plain = await api('PUT', 'namespaces/_/packages/annotated', { annotations: [forged, { key: 'kept', value: 1 }] });
+  expect(plain.body.annotations).toEqual([{ key: 'kept', value: 1 }]);
+  const bound = await api('PUT', 'namespaces/_/packages/annotated-binding', { binding: { namespace: '_', name: 'annotated' }, annotations: [forged] });
+  expect(bound.status).toBe(200);
+  expect(bound.body.annotations).toEqual([{ key: 'binding', value: { namespace: 'guest', name: 'annotated' } }]);
+  const updated = await api('PUT', 'namespaces/_/packages/annotated-binding?overwrite=true', { annotations: [forged, { key: 'note', value: 'x' }] });
+  expect(updated.body.annotations).toEqual([{ key: 'note', value: 'x' }, { key: 'binding', value: { namespace: 'guest', name: 'annotated' } }]);
+  const listed = (await api('GET', 'namespaces/_/packages')).body as Array<{ name: string; annotations: unknown[] }>;
+  expect(listed.find((p) => p.name === 'annotated-binding')?.annotations).toContainEqual({ key: 'binding', value: { namespace: 'guest', name: 'annotated' } });
+});
