@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono';
 import {
   actionPutSchema,
+  limitViolation,
   bumpPatch,
   isBinaryCode,
   setAnnotation,
@@ -35,7 +36,8 @@ function publicAction(action: StoredAction, includeCode = true): Action {
     const parameters = [...doc.parameters.filter((p) => p.key !== '_actions'), { key: '_actions', value: components }];
     return { ...doc, exec: { kind: 'sequence', components } as Action['exec'], parameters };
   }
-  if (includeCode) return doc;
+  // A blackbox action without code has none in OpenWhisk's answer (its image brings the code).
+  if (includeCode && !(doc.exec.kind === 'blackbox' && !doc.exec.code)) return doc;
   const { code: _code, ...exec } = doc.exec;
   return { ...doc, exec: exec as Action['exec'] };
 }
@@ -108,7 +110,7 @@ function buildAction(namespace: string, path: EntityPath, put: ActionPut, existi
  */
 async function sequenceExec(deps: ControllerDeps, namespace: string, path: EntityPath, components: unknown): Promise<StoredAction['exec']> {
   if (!Array.isArray(components) || components.length === 0) {
-    throw new WhiskError(400, `${Messages.malformed}: exec.components must list at least one action.`);
+    throw new WhiskError(400, 'No component specified for the sequence.');
   }
   const references = components.map((raw) => {
     const reference = typeof raw === 'string' ? parseQualifiedName(raw, namespace) : undefined;
@@ -159,6 +161,8 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
     const path = entityPathParam(c, 'actions');
     const overwrite = booleanParam(c, 'overwrite', false);
     const put = await parsedBody(c, actionPutSchema);
+    const violation = limitViolation(put.limits);
+    if (violation) throw new WhiskError(400, violation);
     await checkWritablePackage(deps, namespace, path);
     const key = formatEntityPath(path);
     const existing = await deps.entities.get<StoredAction>(namespace, 'actions', key);

@@ -33,7 +33,7 @@ export function registerActivationRoutes(app: Hono<ControllerEnv>, deps: Control
     const namespace = resolveNamespace(c);
     const { limit, skip, count } = listParams(c, 'activations');
     const docs = booleanParam(c, 'docs', false);
-    if (count && docs) throw new WhiskError(400, 'The parameters count and docs cannot be used together.');
+    if (count && docs) throw new WhiskError(400, "The parameter 'docs' is not permitted with 'count'.");
     const rawName = c.req.query('name');
     if (rawName !== undefined && !parseEntityPath(rawName)) throw new WhiskError(400, `The name '${rawName}' is not valid.`);
     const since = optionalIntegerParam(c, 'since');
@@ -45,6 +45,7 @@ export function registerActivationRoutes(app: Hono<ControllerEnv>, deps: Control
   });
 
   async function load(ns: string, id: string): Promise<ActivationRecord> {
+    if (id.length !== 32) throw new WhiskError(400, `Activation id length is ${id.length} but must be 32.`);
     if (!isActivationId(id)) throw new WhiskError(400, Messages.invalidActivationId);
     const record = await deps.activations.get(ns, id);
     if (!record) throw new WhiskError(404, Messages.notFound);

@@ -43,20 +43,39 @@ export const execSchema = z.object({
   components: z.array(z.string()).optional(),
 });
 
-function range(name: string, min: number, max: number) {
-  return z
-    .number({ error: `${name} must be a number` })
-    .int(`${name} must be an integer`)
-    .min(min, `${name} ${'$'}{value} below allowed threshold of ${min}`)
-    .max(max, `${name} exceeds allowed threshold of ${max}`);
+function whole(name: string) {
+  return z.number({ error: `${name} must be a number` }).int(`${name} must be an integer`);
 }
 
+/** Action limits as numbers; their ranges are checked by `limitViolation`, with OpenWhisk's wording. */
 export const limitsSchema = z.object({
-  timeout: range('timeout', SYSTEM_LIMITS.timeout.min, SYSTEM_LIMITS.timeout.max).optional(),
-  memory: range('memory', SYSTEM_LIMITS.memory.min, SYSTEM_LIMITS.memory.max).optional(),
-  logs: range('logs', SYSTEM_LIMITS.logs.min, SYSTEM_LIMITS.logs.max).optional(),
-  concurrency: range('concurrency', SYSTEM_LIMITS.concurrency.min, SYSTEM_LIMITS.concurrency.max).optional(),
+  timeout: whole('timeout').optional(),
+  memory: whole('memory').optional(),
+  logs: whole('logs').optional(),
+  concurrency: whole('concurrency').optional(),
 });
+
+const LIMIT_WORDS: Record<keyof typeof SYSTEM_LIMITS & ('timeout' | 'memory' | 'logs' | 'concurrency'), (value: number, relation: string, bound: number) => string> = {
+  timeout: (value, relation, bound) => `timeout ${value} milliseconds ${relation} allowed threshold of ${bound} milliseconds`,
+  memory: (value, relation, bound) => `memory size ${value} MB ${relation} allowed threshold of ${bound} MB`,
+  concurrency: (value, relation, bound) => `concurrency ${value} ${relation} allowed threshold of ${bound}`,
+  logs: (value, relation, bound) => `logs size ${value} MB ${relation} allowed threshold of ${bound} MB`,
+};
+
+/**
+ * The first limit outside its range, worded as OpenWhisk's 400 words it (no "malformed" prefix),
+ * checked in OpenWhisk's order: timeout, memory, concurrency, logs.
+ */
+export function limitViolation(limits: z.infer<typeof limitsSchema> | undefined): string | undefined {
+  for (const name of ['timeout', 'memory', 'concurrency', 'logs'] as const) {
+    const value = limits?.[name];
+    if (value === undefined) continue;
+    const { min, max } = SYSTEM_LIMITS[name];
+    if (value > max) return LIMIT_WORDS[name](value, 'exceeds', max);
+    if (value < min) return LIMIT_WORDS[name](value, 'below', min);
+  }
+  return undefined;
+}
 
 /** The body of `PUT .../actions/{name}`. Unknown fields are ignored, as OpenWhisk's JSON reader does. */
 export const actionPutSchema = z.object({

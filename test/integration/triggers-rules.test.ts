@@ -139,8 +139,8 @@ test('bad triggers and rules get 4xx and write nothing', async () => {
   const cases: Array<[string, string, unknown, number, RegExp]> = [
     ['PUT', 'namespaces/_/rules/r', {}, 400, /rule requires a valid trigger and a valid action/],
     ['PUT', 'namespaces/_/rules/r', { trigger: '/guest/existingTrigger' }, 400, /valid trigger and a valid action/],
-    ['PUT', 'namespaces/_/rules/r', { trigger: '/guest/none', action: '/guest/echo' }, 400, /does not exist/],
-    ['PUT', 'namespaces/_/rules/r', { trigger: '/guest/existingTrigger', action: '/guest/none' }, 400, /does not exist/],
+    ['PUT', 'namespaces/_/rules/r', { trigger: '/guest/none', action: '/guest/echo' }, 400, /^trigger \/guest\/none does not exist$/],
+    ['PUT', 'namespaces/_/rules/r', { trigger: 'existingTrigger', action: 'tools/none' }, 400, /^action \/guest\/tools\/none does not exist$/],
     ['PUT', 'namespaces/_/rules/r', { trigger: '/other/existingTrigger', action: '/guest/echo' }, 400, /valid trigger/],
     ['PUT', 'namespaces/_/rules/r', { trigger: 7, action: '/guest/echo' }, 400, /malformed/],
     ['PUT', 'namespaces/_/rules/r', { trigger: '/guest/existingTrigger', action: '/other/x' }, 403, /not authorized/],
