@@ -86,7 +86,9 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
   api.get('/namespaces', (c) => c.json([c.get('identity').namespace]));
   api.get('/namespaces/:ns/limits', (c) => {
     resolveNamespace(c);
-    return c.json(userLimits(c.get('identity').limits));
+    const limits = userLimits(c.get('identity').limits);
+    // OpenWhisk writes this one as its ByteSize, a string with a unit.
+    return c.json({ ...limits, maxParameterSize: `${limits.maxParameterSize} B` });
   });
   registerActionRoutes(api, deps);
   registerActivationRoutes(api, deps);

@@ -88,6 +88,8 @@ export function runtimesDocument(): Record<string, Array<Record<string, unknown>
       default: r.default,
       deprecated: r.deprecated,
       attached: true,
+      // No kind here needs an explicit main (OpenWhisk sets it for compiled kinds such as java).
+      requireMain: false,
     });
   }
   return doc;

@@ -64,6 +64,13 @@ describe('actions', () => {
     expect(await wsk.actions.invoke({ name: 'zip-buffer', blocking: true, result: true, params: { name: 'zip' } })).toEqual({ greeting: 'Hello zip' });
   });
 
+  test('a blackbox action without code shows no code field, as OpenWhisk shows it', async () => {
+    const created = await env.wsk().actions.create({ name: 'image-only', action: { exec: { kind: 'blackbox', image: 'example/runner:1' } } as never });
+    expect(created.exec).toEqual({ kind: 'blackbox', image: 'example/runner:1', binary: false });
+    expect((await env.wsk().actions.get({ name: 'image-only' })).exec).toEqual({ kind: 'blackbox', image: 'example/runner:1', binary: false });
+    await env.wsk().actions.delete({ name: 'image-only' });
+  });
+
   test('create, get, list, update and delete an action', async () => {
     const wsk = env.wsk();
     const created = await wsk.actions.create({ name: 'crud', action: HELLO });
@@ -366,7 +373,7 @@ describe('auth and namespaces', () => {
       headers: { authorization: basicAuthHeader(env.platform.auth) },
     });
     // The suite's guest has its throttles lifted: the overrides show, the rest are the system's.
-    expect(await response.json()).toMatchObject({ ...LIFTED_LIMITS, maxActionTimeout: 300000 });
+    expect(await response.json()).toMatchObject({ ...LIFTED_LIMITS, maxActionTimeout: 300000, maxParameterSize: '1048576 B' });
   });
 });
 
@@ -426,7 +433,7 @@ describe('platform documents and CORS', () => {
       description: 'OpenWhisk',
       api_paths: ['/api/v1'],
       limits: { actions_per_minute: 60, concurrent_actions: 30, max_action_duration: 300000, max_action_memory: 512 * 1024 * 1024 },
-      runtimes: { nodejs: [expect.objectContaining({ kind: 'nodejs:20', default: true })] },
+      runtimes: { nodejs: [expect.objectContaining({ kind: 'nodejs:20', default: true, attached: true, requireMain: false })] },
     });
     expect(await (await fetch(`${env.platform.apiHost}/api/v1`)).json()).toMatchObject({ api_version: '1.0.0', api_version_path: 'v1' });
   });
