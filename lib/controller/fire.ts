@@ -67,7 +67,8 @@ export async function fireTrigger(deps: ControllerDeps, request: FireRequest): P
     subject: request.identity.subject,
     publish: false,
     start,
-    response: activationResponse('success', args),
+    // The event as posted, as OpenWhisk records it; the trigger's parameters go only to the rules' actions.
+    response: activationResponse('success', request.payload),
     logs,
     annotations: [{ key: 'path', value: `${request.identity.namespace}/${request.trigger.name}` }],
   };
