@@ -1,4 +1,5 @@
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
+import { getPath } from 'hono/utils/url';
 import pino from 'pino';
 import { SYSTEM_LIMITS, userLimits } from '../model/limits';
 import { registerActionRoutes } from './actions';
@@ -53,8 +54,18 @@ function logRequest(c: Context<ControllerEnv>, started: number): void {
  * The controller: OpenWhisk's REST API v1 as one Hono app. The same app serves a Node HTTP server
  * (local) and API Gateway proxy events (functions/controller/handler.ts).
  */
+/**
+ * The path routes match: OpenWhisk's REST routes take one trailing slash (`/namespaces/_/actions/`),
+ * so it is dropped there; a web action's path is the action's to read and keeps it.
+ */
+export function routedPath(request: Request): string {
+  const path = getPath(request);
+  const rest = path.startsWith('/api/v1/') && !path.startsWith('/api/v1/web/');
+  return rest && path.endsWith('/') && !path.endsWith('//') ? path.slice(0, -1) : path;
+}
+
 export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
-  const app = new Hono<ControllerEnv>();
+  const app = new Hono<ControllerEnv>({ getPath: routedPath });
 
   app.use('*', async (c, next) => {
     const started = performance.now();

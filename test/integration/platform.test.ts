@@ -366,6 +366,17 @@ describe('auth and namespaces', () => {
     await expect(wsk.actions.invoke({ name: 'hello' })).rejects.toMatchObject({ statusCode: 401 });
   });
 
+  test('REST paths take one trailing slash, as OpenWhisk routes them', async () => {
+    const get = (path: string) => fetch(`${env.platform.apiHost}${path}`, { headers: { authorization: basicAuthHeader(env.platform.auth) } });
+    expect(await (await get('/api/v1/')).json()).toMatchObject({ api_version_path: 'v1' });
+    expect(await (await get('/api/v1/namespaces/')).json()).toEqual(['guest']);
+    const actions = await get('/api/v1/namespaces/_/actions/');
+    expect(actions.status).toBe(200);
+    expect(Array.isArray(await actions.json())).toBe(true);
+    // Only one: two slashes name an empty action, which is refused.
+    expect((await get('/api/v1/namespaces/_/actions//')).status).toBe(400);
+  });
+
   test('namespaces and limits describe the caller', async () => {
     const wsk = env.wsk();
     expect(await wsk.namespaces.list()).toEqual(['guest']);
