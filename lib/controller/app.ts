@@ -54,13 +54,17 @@ function logRequest(c: Context<ControllerEnv>, started: number): void {
  * The controller: OpenWhisk's REST API v1 as one Hono app. The same app serves a Node HTTP server
  * (local) and API Gateway proxy events (functions/controller/handler.ts).
  */
+/** `actions/<pkg>/`: the slash makes it the package's listing, not an action. */
+const PACKAGE_LISTING = /^\/api\/v1\/namespaces\/[^/]+\/actions\/[^/]+\/$/;
+
 /**
  * The path routes match: OpenWhisk's REST routes take one trailing slash (`/namespaces/_/actions/`),
- * so it is dropped there; a web action's path is the action's to read and keeps it.
+ * so it is dropped there, except where it means something: a package's action listing, and a web
+ * action's path, which is the action's to read.
  */
 export function routedPath(request: Request): string {
   const path = getPath(request);
-  const rest = path.startsWith('/api/v1/') && !path.startsWith('/api/v1/web/');
+  const rest = path.startsWith('/api/v1/') && !path.startsWith('/api/v1/web/') && !PACKAGE_LISTING.test(path);
   return rest && path.endsWith('/') && !path.endsWith('//') ? path.slice(0, -1) : path;
 }
 
@@ -117,6 +121,10 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
   const collections = ['actions', 'activations', 'packages', 'triggers', 'rules'].map((name) => `/namespaces/:ns/${name}/*`);
   api.on(['PATCH'], collections, () => {
     throw new WhiskError(405, 'HTTP method not allowed, supported methods: GET, PUT, POST, DELETE');
+  });
+  // Activations are only read.
+  api.on(['PUT', 'POST', 'DELETE'], ['/namespaces/:ns/activations', '/namespaces/:ns/activations/*'], () => {
+    throw new WhiskError(405, 'HTTP method not allowed, supported methods: GET');
   });
   app.route('/api/v1', api);
   registerApiRoutes(app, deps);

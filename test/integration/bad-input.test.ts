@@ -84,6 +84,8 @@ const cases: BadRequest[] = [
   { title: 'an activation since beyond 2^53', method: 'GET', path: `/api/v1/namespaces/_/activations?since=${'9'.repeat(30)}`, status: 400, error: /'since' parameter is out of range/ },
   { title: 'an activation upto beyond 2^53 when counting', method: 'GET', path: `/api/v1/namespaces/_/activations?count=true&upto=${'9'.repeat(400)}`, status: 400, error: /'upto' parameter is out of range/ },
   { title: 'count and docs together', method: 'GET', path: '/api/v1/namespaces/_/activations?count=true&docs=true', status: 400, error: /^The parameter 'docs' is not permitted with 'count'\.$/ },
+  { title: 'a DELETE of an activation, which is only read', method: 'DELETE', path: `/api/v1/namespaces/_/activations/${'a'.repeat(32)}`, status: 405, error: /^HTTP method not allowed, supported methods: GET$/ },
+  { title: 'a PUT on the activations collection', ...put('/api/v1/namespaces/_/activations', {}), status: 405 },
   { title: 'an activation id of the wrong length', method: 'GET', path: '/api/v1/namespaces/_/activations/zzz', status: 400, error: /^Activation id length is 3 but must be 32\.$/ },
   { title: 'an activation id that is not hexadecimal', method: 'GET', path: `/api/v1/namespaces/_/activations/${'z'.repeat(32)}`, status: 400, error: /^The activation id is not valid\.$/ },
   { title: 'a sequence without components', ...put(`${ACTION}/s1`, { exec: { kind: 'sequence', components: [] } }), status: 400, error: /^No component specified for the sequence\.$/ },
