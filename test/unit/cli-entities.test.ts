@@ -324,8 +324,9 @@ describe('packages', () => {
       [
         'package /whisk.system/utils: Building blocks',
         '   (parameters: none defined)',
+        // wsk pads the label inside a package summary, never the parameter line.
         ' action /whisk.system/utils/echo: Returns its input',
-        '    (parameters: any)',
+        '   (parameters: any)',
         '',
       ].join('\n'),
     );
