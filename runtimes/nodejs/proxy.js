@@ -13,7 +13,13 @@ const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 
 // Started from the image's /nodejsAction (where tools such as wskdebug look for app.js); actions
 // run from the writable /tmp, since the root filesystem is read-only and not the action's.
-process.chdir(require('node:os').tmpdir());
+// Modules the image installed beside app.js (OpenWhisk's way to add packages) stay requirable.
+const START_DIR = process.cwd();
+try {
+  process.chdir(require('node:os').tmpdir());
+} catch {
+  // No usable temporary directory: stay where we started.
+}
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 /**
@@ -82,7 +88,7 @@ function loadAction(code, mainName) {
   const filename = path.join(process.cwd(), 'action.js');
   const mod = new Module(filename, module);
   mod.filename = filename;
-  mod.paths = Module._nodeModulePaths(process.cwd());
+  mod.paths = [...Module._nodeModulePaths(process.cwd()), ...Module._nodeModulePaths(START_DIR)];
   // The action may define `function main` at top level (OpenWhisk's classic form) or export it.
   const probe = /^[A-Za-z_$][\w$]*$/.test(mainName)
     ? `\n;module.exports.__skywhiskTopLevelMain = typeof ${mainName} === 'function' ? ${mainName} : undefined;`
