@@ -55,7 +55,7 @@ export const limitsSchema = z.object({
   concurrency: whole('concurrency').optional(),
 });
 
-const LIMIT_WORDS: Record<keyof typeof SYSTEM_LIMITS & ('timeout' | 'memory' | 'logs' | 'concurrency'), (value: number, relation: string, bound: number) => string> = {
+const LIMIT_WORDS: Record<keyof z.infer<typeof limitsSchema>, (value: number, relation: string, bound: number) => string> = {
   timeout: (value, relation, bound) => `timeout ${value} milliseconds ${relation} allowed threshold of ${bound} milliseconds`,
   memory: (value, relation, bound) => `memory size ${value} MB ${relation} allowed threshold of ${bound} MB`,
   concurrency: (value, relation, bound) => `concurrency ${value} ${relation} allowed threshold of ${bound}`,
