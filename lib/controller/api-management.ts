@@ -194,8 +194,10 @@ async function createApi(apis: ApisRepository, identity: Identity, args: Record<
 }
 
 async function getApi(apis: ApisRepository, identity: Identity, args: Record<string, unknown>, origin: string): Promise<object> {
-  // An API may be named "undefined": that name is tried before the word is taken as absent.
-  const named = args.basepath === 'undefined' ? await findApi(apis, identity.namespace, 'undefined') : undefined;
+  // An API may be named "undefined": `get` of that name sends the basepath alone, while a listing
+  // (aio rt api list) writes every unset option as the word, so only the former is a name lookup.
+  const listing = args.relpath === 'undefined' || args.operation === 'undefined';
+  const named = args.basepath === 'undefined' && !listing ? await findApi(apis, identity.namespace, 'undefined') : undefined;
   const basePath = queryText(args.basepath);
   const docs = named
     ? [named]

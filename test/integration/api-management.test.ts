@@ -107,6 +107,9 @@ test('options the openwhisk client sends as the word "undefined" are absent, as 
   await routes().create({ basepath: '/other', relpath: '/a', operation: 'GET', action: 'greet' });
   const byName = (await (await fetch(apimgmt('getApi', { basepath: 'undefined' }), { headers: authorized() })).json()) as { apis: Array<{ value: { apidoc: { basePath: string } } }> };
   expect(byName.apis.map((a) => a.value.apidoc.basePath)).toEqual(['/named']);
+  // ...while aio rt api list in that namespace still lists every API.
+  const all = (await (await fetch(apimgmt('getApi', unset), { headers: authorized() })).json()) as { apis: Array<{ value: { apidoc: { basePath: string } } }> };
+  expect(all.apis.map((a) => a.value.apidoc.basePath)).toEqual(expect.arrayContaining(['/named', '/other']));
   await routes().delete({ basepath: 'undefined' });
   expect(((await routes().get({ basepath: '/named' })) as { apis: unknown[] }).apis).toEqual([]);
   await routes().delete({ basepath: '/other' });
