@@ -64,6 +64,10 @@ async function unable<T>(what: string, call: () => Promise<T>): Promise<T> {
   }
 }
 
+/** YAML 1.1's timestamp and base-60 tags, which wsk's reader does not apply to untyped values. */
+const keepTimesAsText = (tags: YAML.Tags): YAML.Tags =>
+  tags.filter((tag) => typeof tag === 'string' || (tag.tag !== 'tag:yaml.org,2002:timestamp' && tag.format !== 'TIME'));
+
 /**
  * A `--config-file` swagger document, checked as wsk checks it: YAML when the name ends in `yaml` or
  * `yml`, JSON otherwise, with basePath, swagger, info and paths present and a base path from `/`.
@@ -78,8 +82,9 @@ export function readSwaggerFile(file: string): ApiDoc {
   let swagger: unknown;
   if (file.endsWith('yaml') || file.endsWith('yml')) {
     try {
-      // As wsk's YAML reader: YAML 1.1 (yes/no are booleans), the first document only.
-      const [first] = YAML.parseAllDocuments(text, { version: '1.1' });
+      // As wsk's YAML reader (go-yaml v2 through ghodss/yaml): YAML 1.1 booleans (yes/no) and
+      // octals, the first document only, and dates and base-60 times (`1:30`) left as text.
+      const [first] = YAML.parseAllDocuments(text, { version: '1.1', customTags: keepTimesAsText });
       if (first && 'errors' in first && first.errors.length) throw first.errors[0];
       swagger = first && 'toJS' in first ? first.toJS({ maxAliasCount: 100 }) : undefined;
     } catch (error) {
