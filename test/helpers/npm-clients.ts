@@ -33,10 +33,13 @@ export async function installedClient(name: 'serverless' | 'aio'): Promise<strin
     // Install scripts stay off: the clients' commands need none, and some would phone home.
     await run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: building, maxBuffer: 64 * 1024 * 1024 });
     writeFileSync(join(building, '.complete'), new Date().toISOString());
-    // Another run may have finished first: keep its install (it may be running from it).
-    if (!existsSync(join(installed, '.complete'))) {
-      rmSync(installed, { recursive: true, force: true });
+    // Only complete builds are ever renamed into place, so an existing entry is another run's
+    // finished install: keep it (that run may be running from it) and drop this one.
+    try {
       renameSync(building, installed);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw error;
     }
   } catch (error) {
     if (!existsSync(join(installed, '.complete'))) throw error;
@@ -49,8 +52,13 @@ export async function installedClient(name: 'serverless' | 'aio'): Promise<strin
 /** Build folders of this key left by an install that died, a day old or more. */
 function removeAbandonedBuilds(root: string, key: string): void {
   for (const entry of readdirSync(root)) {
+    if (!entry.startsWith(`${key}.building-`)) continue;
     const path = join(root, entry);
-    if (entry.startsWith(`${key}.building-`) && Date.now() - statSync(path).mtimeMs > 86_400_000) rmSync(path, { recursive: true, force: true });
+    try {
+      if (Date.now() - statSync(path).mtimeMs > 86_400_000) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // Another run finished or removed it meanwhile.
+    }
   }
 }
 
