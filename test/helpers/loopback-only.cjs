@@ -3,8 +3,10 @@
 // into every Node process they start that keeps NODE_OPTIONS: a TCP connection, name lookup or DNS
 // query for anything but loopback fails, and the destination is appended to
 // SKYWHISK_BLOCKED_CONNECTIONS_LOG so the test can fail on a client that phones home. It cannot
-// see programs that are not Node (curl, git); the clients' commands under test start none.
+// see programs that are not Node (curl, git); the clients' commands under test start none. UDP
+// datagrams and reverse lookups (dns.lookupService) beyond loopback are refused the same way.
 // Unix sockets are left alone.
+const dgram = require('node:dgram');
 const dns = require('node:dns');
 const fs = require('node:fs');
 const net = require('node:net');
@@ -60,6 +62,42 @@ for (const target of [dns, dns.promises, dns.Resolver.prototype, dns.promises.Re
     };
   }
 }
+
+for (const target of [dns, dns.promises]) {
+  const lookupService = target.lookupService;
+  target.lookupService = function guardedLookupService(address, port, callback) {
+    if (isLoopbackAddress(String(address))) return lookupService.apply(this, arguments);
+    const error = refuse(`lookupService ${address}`);
+    if (typeof callback === 'function') return void process.nextTick(() => callback(error));
+    return Promise.reject(error);
+  };
+}
+
+// dgram: `connect(port, address)` and `send(msg, [offset, length,] port, address, [callback])`;
+// a send on a connected socket names no address and goes where connect allowed.
+const udpConnect = dgram.Socket.prototype.connect;
+dgram.Socket.prototype.connect = function guardedUdpConnect(port, address, callback) {
+  const host = typeof address === 'string' ? address : 'localhost';
+  if (allowed(host)) return udpConnect.apply(this, arguments);
+  const error = refuse(`udp ${host}:${port}`);
+  const done = typeof address === 'function' ? address : callback;
+  process.nextTick(() => (done ? done(error) : this.emit('error', error)));
+};
+const udpSend = dgram.Socket.prototype.send;
+dgram.Socket.prototype.send = function guardedUdpSend(...args) {
+  const callback = typeof args[args.length - 1] === 'function' ? args[args.length - 1] : undefined;
+  const plain = callback ? args.slice(0, -1) : args;
+  // The port is the first number after the message (and its offset and length, when given).
+  const portAt = typeof plain[1] === 'number' && typeof plain[2] === 'number' && plain.length >= 4 ? 3 : 1;
+  if (plain.length > portAt) {
+    const host = typeof plain[portAt + 1] === 'string' ? plain[portAt + 1] : 'localhost';
+    if (!allowed(host)) {
+      const error = refuse(`udp ${host}:${plain[portAt]}`);
+      return void process.nextTick(() => (callback ? callback(error) : this.emit('error', error)));
+    }
+  }
+  return udpSend.apply(this, args);
+};
 
 const connect = net.Socket.prototype.connect;
 net.Socket.prototype.connect = function guardedConnect(...args) {
