@@ -126,7 +126,8 @@ export function registerRuleRoutes(app: Hono<ControllerEnv>, deps: ControllerDep
     const ruleKey = `${namespace}/${rule.name}`;
     const found = await updateTriggerRules(deps, namespace, rule.trigger.name, (rules) => (rules[ruleKey] = { action: rule.action, status }));
     if (!found) throw new WhiskError(404, 'Only rules with existing triggers can be activated.');
-    return c.json({ ...withoutRevision(rule), status });
+    // OpenWhisk answers a state change with the bare status text; clients GET the rule to show it.
+    return c.text('OK');
   });
 
   app.delete('/namespaces/:ns/rules/:name', async (c) => {
