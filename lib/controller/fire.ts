@@ -1,6 +1,6 @@
 import { invocationArgs, resolveAction } from '../catalog/resolve';
 import { newActivationId } from '../model/activation-id';
-import { activationResponse, type ActivationRecord } from '../model/activation';
+import type { ActivationRecord } from '../model/activation';
 import { WhiskError } from '../model/errors';
 import { parseQualifiedName } from '../model/names';
 import type { RuleTarget, TriggerDoc } from '../model/triggers';
@@ -67,10 +67,11 @@ export async function fireTrigger(deps: ControllerDeps, request: FireRequest): P
     subject: request.identity.subject,
     publish: false,
     start,
-    // The event as posted, as OpenWhisk records it; the trigger's parameters go only to the rules' actions.
-    response: activationResponse('success', request.payload),
+    // The event as posted, as OpenWhisk records it (no size, no annotations, no end); the
+    // trigger's parameters go only to the rules' actions.
+    response: { status: 'success', statusCode: 0, success: true, result: request.payload },
     logs,
-    annotations: [{ key: 'path', value: `${request.identity.namespace}/${request.trigger.name}` }],
+    annotations: [],
   };
   await deps.activations.complete(record, request.trigger.name);
   return activationId;

@@ -71,6 +71,11 @@ test('a fire fans out to every active rule, with the trigger parameters under th
   // As in OpenWhisk the trigger's record holds the event as posted; its parameters went to the actions.
   expect(triggerRecord).toMatchObject({ name: 'orders', namespace: 'guest', response: { success: true } });
   expect(triggerRecord.response.result).toEqual({ kind: 'payload', order: 7 });
+  // As OpenWhisk's trigger records: no annotations, no result size, no end or duration.
+  expect(triggerRecord.annotations).toEqual([]);
+  expect(triggerRecord.response).not.toHaveProperty('size');
+  expect(triggerRecord).not.toHaveProperty('end');
+  expect(triggerRecord).not.toHaveProperty('duration');
   const lines = triggerRecord.logs.map((line: string) => JSON.parse(line));
   const byRule = Object.fromEntries(lines.map((l: any) => [l.rule, l]));
   expect(Object.keys(byRule).sort()).toEqual(['guest/sleeping', 'guest/toEcho', 'guest/toPipeline', 'guest/toTag']);
