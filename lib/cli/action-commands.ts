@@ -246,12 +246,13 @@ export function registerActionCommands(program: Command, ctx: Context): void {
     .action(async (name: string, flags: { blocking?: boolean; result?: boolean; paramFile?: string }) => {
       const params = mergedParams(flags.paramFile, ctx.pairs);
       const blocking = Boolean(flags.blocking || flags.result);
-      const { status, body } = await ctx.api().request('POST', ctx.api().entityPath('actions', name), {
+      const { status, body, activationId } = await ctx.api().request('POST', ctx.api().entityPath('actions', name), {
         query: { blocking, result: flags.result ? true : undefined },
         body: params,
         acceptActionErrors: true,
       });
-      const record = body as { activationId?: string; response?: { result?: unknown } };
+      // An array result is the whole body, so the id comes from the header.
+      const record = { activationId, ...(Array.isArray(body) ? {} : (body as { activationId?: string })) };
       if (flags.result && status !== 202) {
         // With ?result=true the body is the result itself (also for 502, where it is {error}).
         printJson(body);

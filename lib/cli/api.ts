@@ -14,6 +14,8 @@ export class ApiError extends Error {
 export interface ApiResponse {
   status: number;
   body: unknown;
+  /** The `x-openwhisk-activation-id` header of an invoke or fire, which an array result lacks in its body. */
+  activationId?: string;
 }
 
 /** A small client of the OpenWhisk REST API for the CLI. */
@@ -54,7 +56,7 @@ export class Api {
       const message = body && typeof body === 'object' && 'error' in body ? String((body as { error: unknown }).error) : text || response.statusText;
       throw new ApiError(response.status, message, body);
     }
-    return { status: response.status, body };
+    return { status: response.status, body, activationId: response.headers.get('x-openwhisk-activation-id') ?? undefined };
   }
 
   /** The namespace from the configuration (`_` stands for the caller's own). */

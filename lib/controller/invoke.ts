@@ -176,7 +176,8 @@ export async function invokeAction(c: Ctx, deps: ControllerDeps, resolved: Resol
   c.header(ACTIVATION_ID_HEADER, activationId);
   if (!record) return c.json({ activationId }, 202);
   const status = statusOf(record);
-  if (resultOnly) return c.json(record.response.result ?? {}, status);
+  // As OpenWhisk's controller: an array result is the whole answer, record or not.
+  if (resultOnly || Array.isArray(record.response.result)) return c.json(record.response.result ?? {}, status);
   return c.json(publicRecord(record), status);
 }
 

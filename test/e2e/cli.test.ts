@@ -65,6 +65,14 @@ test('create flags set kind, main, limits and parameters; -b prints the record',
   expect(record.response.result).toEqual({ a: 'from-file', b: 'from-flag', c: 3 });
 });
 
+test('a blocking invoke of an action returning an array names its id and prints the array', async () => {
+  writeFileSync(join(work, 'pair.js'), 'function main() { return ["left", "right"]; }');
+  expect((await cli('action', 'create', 'pair', join(work, 'pair.js'))).code).toBe(0);
+  const blocking = await cli('action', 'invoke', 'pair', '-b');
+  expect(blocking.stdout).toMatch(/^ok: invoked \/pair with id [0-9a-f]{32}\n/);
+  expect(JSON.parse(blocking.stdout.slice(blocking.stdout.indexOf('\n') + 1))).toEqual(['left', 'right']);
+});
+
 test('an error from the API is printed and sets a non-zero exit code', async () => {
   await cli('action', 'create', 'twice', join(work, 'hello.js'));
   const again = await cli('action', 'create', 'twice', join(work, 'hello.js'));

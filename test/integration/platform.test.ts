@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { basicAuthHeader, LIFTED_LIMITS, startTestPlatform, type TestPlatform } from '../helpers/platform';
+import { eventually } from '../helpers/pool';
 import { zipBase64 } from '../helpers/zip';
 
 // The embedded platform (endpoint, controller, invoker as real processes) driven by the official
@@ -194,6 +195,23 @@ describe('invoking', () => {
   test('result=true returns only the result', async () => {
     const result = await env.wsk().actions.invoke({ name: 'hello', blocking: true, result: true, params: { name: 'R' } });
     expect(result).toEqual({ greeting: 'Hello R' });
+  });
+
+  test('an action returning an array answers the bare array to a blocking invoke, with or without result=true', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'listing', action: 'function main() { return [1, { two: 2 }]; }', kind: 'nodejs:20' });
+    // As OpenWhisk's controller: an array result is the answer, never wrapped in the record.
+    expect(await wsk.actions.invoke({ name: 'listing', blocking: true })).toEqual([1, { two: 2 }]);
+    const withResult = await fetch(`${env.platform.apiHost}/api/v1/namespaces/_/actions/listing?blocking=true&result=true`, {
+      method: 'POST',
+      headers: { authorization: basicAuthHeader(env.platform.auth) },
+    });
+    expect(withResult.status).toBe(200);
+    expect(withResult.headers.get('x-openwhisk-activation-id')).toMatch(/^[0-9a-f]{32}$/);
+    expect(await withResult.json()).toEqual([1, { two: 2 }]);
+    const { activationId } = (await wsk.actions.invoke({ name: 'listing' })) as { activationId: string };
+    const record = await eventually('the record', () => wsk.activations.get({ name: activationId }).catch(() => undefined), (r) => r !== undefined);
+    expect(record).toMatchObject({ response: { success: true, result: [1, { two: 2 }] } });
   });
 
   test('a non-blocking invoke answers 202 with an id whose record appears later', async () => {
