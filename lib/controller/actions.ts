@@ -142,11 +142,12 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
   // `GET .../actions/pkg/` lists the actions of one package (a binding lists its bound package's).
   app.get('/namespaces/:ns/actions/:pkg{[^/]+}/', async (c) => {
     const namespace = requestedNamespace(c);
-    const { limit, skip } = listParams(c, 'actions');
+    const { limit, skip, count } = listParams(c, 'actions');
     const pkg = await readablePackage(deps.entities, c.get('identity').namespace, namespace, entityNameParam(c, 'packages', 'pkg'));
     const target = bindingOf(pkg) ? await boundPackage(deps.entities, namespace, pkg) : pkg;
     const targetNamespace = bindingOf(pkg)?.namespace ?? namespace;
     const all = await deps.entities.list<StoredAction>(targetNamespace, 'actions', target.name);
+    if (count) return c.json({ actions: all.length });
     return c.json(all.slice(skip, skip + limit).map((e) => actionBrief({ ...e.doc, revision: e.revision })));
   });
 

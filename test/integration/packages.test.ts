@@ -44,6 +44,7 @@ test('package create, get with its actions, update bumps the version, list, and 
   expect((await api('GET', 'namespaces/_/packages?count=true')).body).toEqual({ packages: list.length });
   // Actions in a package show in the package listing route, not as top-level names.
   expect(((await api('GET', 'namespaces/_/actions/tools/')).body as any[]).map((a) => a.namespace)).toEqual(['guest/tools']);
+  expect((await api('GET', 'namespaces/_/actions/tools/?count=true')).body).toEqual({ actions: 1 });
 });
 
 test('a non-empty package is deleted only with force, and its actions go with it', async () => {
