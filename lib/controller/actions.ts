@@ -1,6 +1,7 @@
 import type { Context, Hono } from 'hono';
 import {
   actionPutSchema,
+  instancesViolation,
   limitViolation,
   bumpPatch,
   isBinaryCode,
@@ -11,7 +12,7 @@ import {
 } from '../model/entity';
 import { boundPackage, loadPackage, readablePackage, resolveAction, sequenceAtomicCount } from '../catalog/resolve';
 import { mergeAnnotations } from '../model/common';
-import { DEFAULT_ACTION_LIMITS, SYSTEM_LIMITS } from '../model/limits';
+import { DEFAULT_ACTION_LIMITS, SYSTEM_LIMITS, userLimits } from '../model/limits';
 import { bindingOf } from '../model/packages';
 import { formatEntityPath, formatReference, fullyQualifiedName, parseQualifiedName, type EntityPath } from '../model/names';
 import { resolveKind, supportedKinds } from '../model/runtimes';
@@ -162,7 +163,7 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
     const path = entityPathParam(c, 'actions');
     const overwrite = booleanParam(c, 'overwrite', false);
     const put = await parsedBody(c, actionPutSchema);
-    const violation = limitViolation(put.limits);
+    const violation = limitViolation(put.limits) ?? instancesViolation(put.limits?.instances, userLimits(c.get('identity').limits).concurrentInvocations);
     if (violation) throw new WhiskError(400, violation);
     await checkWritablePackage(deps, namespace, path);
     const key = formatEntityPath(path);

@@ -53,9 +53,11 @@ export const limitsSchema = z.object({
   memory: whole('memory').optional(),
   logs: whole('logs').optional(),
   concurrency: whole('concurrency').optional(),
+  /** Containers the action may scale to; bounded by the namespace, see `instancesViolation`. */
+  instances: whole('instances').optional(),
 });
 
-const LIMIT_WORDS: Record<keyof z.infer<typeof limitsSchema>, (value: number, relation: string, bound: number) => string> = {
+const LIMIT_WORDS: Record<Exclude<keyof z.infer<typeof limitsSchema>, 'instances'>, (value: number, relation: string, bound: number) => string> = {
   timeout: (value, relation, bound) => `timeout ${value} milliseconds ${relation} allowed threshold of ${bound} milliseconds`,
   memory: (value, relation, bound) => `memory size ${value} MB ${relation} allowed threshold of ${bound} MB`,
   concurrency: (value, relation, bound) => `concurrency ${value} ${relation} allowed threshold of ${bound}`,
@@ -74,6 +76,17 @@ export function limitViolation(limits: z.infer<typeof limitsSchema> | undefined)
     if (value > max) return LIMIT_WORDS[name](value, 'exceeds', max);
     if (value < min) return LIMIT_WORDS[name](value, 'below', min);
   }
+  return undefined;
+}
+
+/**
+ * OpenWhisk's check of `limits.instances`: at least 0 and at most the namespace's concurrent
+ * invocations (`namespaceConcurrency`), with its wording.
+ */
+export function instancesViolation(instances: number | undefined, namespaceConcurrency: number): string | undefined {
+  if (instances === undefined) return undefined;
+  if (instances < 0) return 'Action container concurrency must be greater than or equal to 0.';
+  if (instances > namespaceConcurrency) return `Max action instance concurrency must not exceed your namespace concurrency of ${namespaceConcurrency}.`;
   return undefined;
 }
 

@@ -28,6 +28,11 @@ export interface ActionLimits {
   memory: number;
   logs: number;
   concurrency: number;
+  /**
+   * Containers the action may scale to, only when set (OpenWhisk's new scheduler reads it). Kept
+   * and checked against the namespace; the namespace's concurrent invocations bound it at run time.
+   */
+  instances?: number;
 }
 
 export const DEFAULT_ACTION_LIMITS: ActionLimits = {

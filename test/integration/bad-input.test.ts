@@ -52,6 +52,8 @@ const cases: BadRequest[] = [
   { title: 'memory below the minimum', ...put(`${ACTION}/a1`, { exec: validExec, limits: { memory: 1 } }), status: 400, error: /^memory size 1 MB below allowed threshold of 128 MB$/ },
   { title: 'logs above the maximum', ...put(`${ACTION}/a1`, { exec: validExec, limits: { logs: 20 } }), status: 400, error: /^logs size 20 MB exceeds allowed threshold of 10 MB$/ },
   { title: 'concurrency of 0', ...put(`${ACTION}/a1`, { exec: validExec, limits: { concurrency: 0 } }), status: 400, error: /^concurrency 0 below allowed threshold of 1$/ },
+  { title: 'instances below 0', ...put(`${ACTION}/a1`, { exec: validExec, limits: { instances: -1 } }), status: 400, error: /^Action container concurrency must be greater than or equal to 0\.$/ },
+  { title: "instances above the namespace's concurrency", ...put(`${ACTION}/a1`, { exec: validExec, limits: { instances: 1_000_001 } }), status: 400, error: /^Max action instance concurrency must not exceed your namespace concurrency of 1000000\.$/ },
   { title: 'concurrency above 1 for a kind that cannot share a container', ...put(`${ACTION}/a1`, { exec: { kind: 'python:3.11', code: 'def main(a): return a' }, limits: { concurrency: 2 } }), status: 400 },
   { title: 'a blackbox action without an image', ...put(`${ACTION}/a1`, { exec: { kind: 'blackbox' } }), status: 400 },
   { title: 'a blackbox image name with shell characters', ...put(`${ACTION}/a1`, { exec: { kind: 'blackbox', image: 'img; rm -rf /' } }), status: 400 },

@@ -96,6 +96,12 @@ describe('actions', () => {
     const updated = await wsk.actions.update({ name: 'crud', action: 'function main() { return { v: 2 }; }', limits: { timeout: 5000 } } as never);
     expect(updated.version).toBe('0.0.2');
     expect(updated.limits).toMatchObject({ timeout: 5000, memory: 256 });
+    expect(updated.limits).not.toHaveProperty('instances');
+    // `instances` shows only once set, and later updates keep it, as OpenWhisk's limits do.
+    const scaled = (await wsk.actions.update({ name: 'crud', limits: { instances: 4 } } as never)) as unknown as { limits: Record<string, number> };
+    expect(scaled.limits).toEqual({ timeout: 5000, memory: 256, logs: 10, concurrency: 1, instances: 4 });
+    const kept = (await wsk.actions.update({ name: 'crud', limits: { memory: 128 } } as never)) as unknown as { limits: Record<string, number> };
+    expect(kept.limits).toMatchObject({ memory: 128, instances: 4 });
 
     const deleted = await wsk.actions.delete({ name: 'crud' });
     expect(deleted.name).toBe('crud');
