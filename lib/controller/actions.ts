@@ -71,7 +71,7 @@ function resolveExec(exec: NonNullable<ActionPut['exec']>): StoredAction['exec']
   if (!runtime) {
     throw new WhiskError(
       400,
-      `The specified runtime '${exec.kind}' is not supported by this platform. Valid values are: ${[...supportedKinds(), 'blackbox'].join(', ')}.`,
+      `The specified runtime '${exec.kind}' is not supported by this platform. Valid values are: ${[...supportedKinds(), 'blackbox'].map((kind) => `'${kind}'`).join(', ')}.`,
     );
   }
   if (runtime.deprecated) throw new WhiskError(400, `The '${runtime.kind}' runtime is no longer supported. You may read and delete but not update or invoke this action.`);

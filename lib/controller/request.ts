@@ -53,13 +53,15 @@ export function entityPathParam(c: Ctx, collection: string): EntityPath {
   return path;
 }
 
-function integerParam(c: Ctx, name: string): number | undefined {
+/** An integer query parameter; `collection` words the 400 as OpenWhisk's list parameters do. */
+function integerParam(c: Ctx, name: string, collection?: string): number | undefined {
   const value = c.req.query(name);
   if (value === undefined || value === '') return undefined;
-  if (!/^-?\d+$/.test(value)) throw new WhiskError(400, `The value '${value}' of the '${name}' parameter is not a whole number.`);
+  const notInteger = collection ? `The value '${value}' is not an integer for ${collection}.` : `The value '${value}' of the '${name}' parameter is not a whole number.`;
+  if (!/^-?\d+$/.test(value)) throw new WhiskError(400, notInteger);
   // Beyond 2^53 a number is no longer exact (and the store refuses it): a 400, not a 500.
   const number = Number(value);
-  if (!Number.isSafeInteger(number)) throw new WhiskError(400, `The value '${value}' of the '${name}' parameter is out of range.`);
+  if (!Number.isSafeInteger(number)) throw new WhiskError(400, collection ? notInteger : `The value '${value}' of the '${name}' parameter is out of range.`);
   return number;
 }
 
@@ -73,12 +75,12 @@ export function booleanParam(c: Ctx, name: string, fallback: boolean): boolean {
 
 /** `limit` (default 30, 0 means the maximum 200), `skip` (≥ 0) and `count` as OpenWhisk reads them. */
 export function listParams(c: Ctx, collection: string): { limit: number; skip: number; count: boolean } {
-  const limit = integerParam(c, 'limit') ?? SYSTEM_LIMITS.listLimitDefault;
+  const limit = integerParam(c, 'limit', collection) ?? SYSTEM_LIMITS.listLimitDefault;
   if (limit < 0 || limit > SYSTEM_LIMITS.listLimitMax) {
     throw new WhiskError(400, `The value '${limit}' is not in the range of 0 to ${SYSTEM_LIMITS.listLimitMax} for ${collection}.`);
   }
-  const skip = integerParam(c, 'skip') ?? 0;
-  if (skip < 0) throw new WhiskError(400, `The value '${skip}' is not in the range of 0 to ${Number.MAX_SAFE_INTEGER} for ${collection}.`);
+  const skip = integerParam(c, 'skip', collection) ?? 0;
+  if (skip < 0) throw new WhiskError(400, `The value '${skip}' is not greater than or equal to 0 for ${collection}.`);
   return { limit: limit === 0 ? SYSTEM_LIMITS.listLimitMax : limit, skip, count: booleanParam(c, 'count', false) };
 }
 
