@@ -10,13 +10,14 @@ import {
   type ActionPut,
   type StoredAction,
 } from '../model/entity';
-import { boundPackage, loadPackage, readablePackage, resolveAction, sequenceAtomicCount } from '../catalog/resolve';
+import { boundPackage, loadPackage, readablePackage, resolveAction, sequenceAtomicCount, type ResolvedAction } from '../catalog/resolve';
 import { mergeAnnotations } from '../model/common';
 import { DEFAULT_ACTION_LIMITS, SYSTEM_LIMITS, userLimits } from '../model/limits';
 import { bindingOf } from '../model/packages';
-import { formatEntityPath, formatReference, fullyQualifiedName, parseQualifiedName, type EntityPath } from '../model/names';
+import { formatEntityPath, formatReference, fullyQualifiedName, parseQualifiedName, type EntityPath, type EntityReference } from '../model/names';
 import { resolveKind, supportedKinds } from '../model/runtimes';
-import { deleteEntity, loadEntity, newRevision, saveEntity } from './entity-store';
+import { deleteEntity, loadEntity, newRevision, notFoundError, saveEntity } from './entity-store';
+import type { EntityReader } from '../store/entity-cache';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
 import { invokeAction } from './invoke';
@@ -131,6 +132,16 @@ async function checkWritablePackage(deps: ControllerDeps, namespace: string, pat
   if (bindingOf(pkg)) throw new WhiskError(400, Messages.bindingOperation);
 }
 
+/** `resolveAction` for an action route, whose 404 is OpenWhisk's 409 when another collection holds the name. */
+async function routedAction(deps: ControllerDeps, reader: EntityReader, caller: string, reference: EntityReference): Promise<ResolvedAction> {
+  try {
+    return await resolveAction(reader, caller, reference);
+  } catch (error) {
+    if (error instanceof WhiskError && error.status === 404 && !reference.path.pkg) throw await notFoundError(deps.entities, reference.namespace, 'actions', reference.path.name);
+    throw error;
+  }
+}
+
 export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerDeps): void {
   app.get('/namespaces/:ns/actions', async (c) => {
     const namespace = resolveNamespace(c);
@@ -154,7 +165,7 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
 
   app.get('/namespaces/:ns/actions/:name{.+}', async (c) => {
     const namespace = requestedNamespace(c);
-    const resolved = await resolveAction(deps.entities, c.get('identity').namespace, { namespace, path: entityPathParam(c, 'actions') });
+    const resolved = await routedAction(deps, deps.entities, c.get('identity').namespace, { namespace, path: entityPathParam(c, 'actions') });
     return c.json(publicAction({ ...resolved.action, parameters: resolved.parameters }, booleanParam(c, 'code', true)));
   });
 
@@ -190,7 +201,7 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
 
   app.post('/namespaces/:ns/actions/:name{.+}', async (c) => {
     const namespace = requestedNamespace(c);
-    const resolved = await resolveAction(deps.entityCache ?? deps.entities, c.get('identity').namespace, { namespace, path: entityPathParam(c, 'actions') });
+    const resolved = await routedAction(deps, deps.entityCache ?? deps.entities, c.get('identity').namespace, { namespace, path: entityPathParam(c, 'actions') });
     return invokeAction(c, deps, resolved);
   });
 }

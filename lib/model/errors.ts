@@ -15,6 +15,8 @@ export const Messages = {
   authMissing: 'The resource requires authentication, which was not supplied with the request',
   authInvalid: 'The supplied authentication is invalid',
   exists: 'resource already exists',
+  /** A name taken by an entity of another collection (an action and a package named alike). */
+  otherCollection: 'Resource by this name exists but is not in this collection.',
   concurrentUpdate: 'Concurrent modification to resource detected',
   malformed: 'The request content was malformed',
   tooLarge: 'The request content exceeds the maximum allowed size.',

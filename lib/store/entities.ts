@@ -1,4 +1,5 @@
 import {
+  BatchGetCommand,
   DeleteCommand,
   GetCommand,
   PutCommand,
@@ -12,6 +13,9 @@ import { putChunks } from './chunks';
 
 /** `apis`: API management documents, one per base path (see lib/apis). */
 export type EntityType = 'actions' | 'triggers' | 'rules' | 'packages' | 'apis';
+
+/** The collections whose top-level names share one space per namespace, as OpenWhisk's document ids do. */
+export const NAMED_TYPES = ['actions', 'triggers', 'rules', 'packages'] as const satisfies readonly EntityType[];
 
 /** A fresh opaque revision; every write of an entity carries a new one. */
 export function newRevision(): string {
@@ -71,9 +75,8 @@ function chunkPrefix(type: EntityType, path: string, revision: string): string {
 }
 
 /**
- * Entities (actions now; triggers, rules, packages later) keyed by namespace and `type/path`.
- * Every write carries a fresh revision; updates are conditional on the revision read, so two
- * concurrent updates cannot both win.
+ * Entities keyed by namespace and `type/path`. Every write carries a fresh revision; updates are
+ * conditional on the revision read, so two concurrent updates cannot both win.
  */
 /** Told after each write of an entity made through this repository (a cache of this process drops it). */
 export type EntityChangeListener = (namespace: string, type: EntityType, path: string) => void;
@@ -217,6 +220,24 @@ export class EntitiesRepository {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  /**
+   * Which of the named collections hold a top-level entity called `name` in the namespace: one
+   * consistent batch read of the four keys, whatever their documents' size.
+   */
+  async collectionsHolding(namespace: string, name: string): Promise<Array<(typeof NAMED_TYPES)[number]>> {
+    let keys: Array<Record<string, unknown>> = NAMED_TYPES.map((type) => ({ namespace, key: entityKey(type, name) }));
+    const found: string[] = [];
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      const answer = await this.dynamo.send(
+        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ProjectionExpression: '#k', ExpressionAttributeNames: { '#k': 'key' }, ConsistentRead: true } } }),
+      );
+      for (const item of answer.Responses?.[this.table] ?? []) found.push(String(item.key));
+      keys = answer.UnprocessedKeys?.[this.table]?.Keys ?? [];
+      if (keys.length > 0) await new Promise((done) => setTimeout(done, Math.min(1000, 25 * 2 ** attempt)));
+    }
+    return NAMED_TYPES.filter((type) => found.includes(entityKey(type, name)));
   }
 
   /** Every entity of a type in a namespace (optionally inside one package), newest update first. */

@@ -9,6 +9,7 @@ beforeAll(async () => {
   env = await startTestPlatform();
   await env.wsk().actions.create({ name: 'existing', action: 'function main(p) { return p; }' });
   await env.wsk().actions.invoke({ name: 'existing', blocking: true });
+  await env.wsk().triggers.create({ name: 'ticks' });
 });
 
 afterAll(async () => {
@@ -105,6 +106,20 @@ const cases: BadRequest[] = [
   { title: 'an unknown route', method: 'GET', path: '/api/v1/namespaces/_/nothing-here', status: 404 },
   { title: 'a method an action does not take', method: 'PATCH', path: `${ACTION}/existing`, status: 405 },
   { title: 'a namespace name that breaks the rules', method: 'GET', path: '/api/v1/namespaces/bad%20ns%20/actions', status: 400 },
+  // One name space per namespace for actions, triggers, rules and packages, as OpenWhisk's ids.
+  ...(
+    [
+      ['a package named like an action', put('/api/v1/namespaces/_/packages/existing', {})],
+      ['a trigger named like an action', put('/api/v1/namespaces/_/triggers/existing', {})],
+      ['a rule named like an action', put('/api/v1/namespaces/_/rules/existing', { trigger: '/_/ticks', action: '/_/existing' })],
+      ['an action named like a trigger, even with overwrite', put(`${ACTION}/ticks?overwrite=true`, { exec: validExec })],
+      ['reading a trigger by an action’s name', { method: 'GET', path: '/api/v1/namespaces/_/triggers/existing' }],
+      ['firing a trigger by an action’s name', { method: 'POST', path: '/api/v1/namespaces/_/triggers/existing', body: '{}' }],
+      ['deleting a package by an action’s name', { method: 'DELETE', path: '/api/v1/namespaces/_/packages/existing' }],
+      ['reading an action by a trigger’s name', { method: 'GET', path: `${ACTION}/ticks` }],
+      ['invoking an action by a trigger’s name', { method: 'POST', path: `${ACTION}/ticks?blocking=true`, body: '{}' }],
+    ] as const
+  ).map(([title, request]) => ({ title, ...request, status: 409, error: /^Resource by this name exists but is not in this collection\.$/ })),
   {
     title: 'an invoke payload just under 1 MiB, too big with its envelope',
     method: 'POST',

@@ -47,6 +47,21 @@ test('package create, get with its actions, update bumps the version, list, and 
   expect((await api('GET', 'namespaces/_/actions/tools/?count=true')).body).toEqual({ actions: 1 });
 });
 
+test('a name freed in one collection can be taken in another; names inside a package never clash', async () => {
+  const ow = env.wsk();
+  await ow.actions.create({ name: 'shared', action: 'function main() { return {}; }' });
+  expect((await api('PUT', 'namespaces/_/packages/shared', {})).status).toBe(409);
+  await ow.actions.delete({ name: 'shared' });
+  expect((await api('PUT', 'namespaces/_/packages/shared', {})).status).toBe(200);
+  // `shared/shared` is the package's action, and a trigger `inner` beside an action `shared/inner` is fine.
+  await ow.actions.create({ name: 'shared/shared', action: 'function main() { return { inside: true }; }' });
+  await ow.actions.create({ name: 'shared/inner', action: 'function main() { return {}; }' });
+  expect((await api('PUT', 'namespaces/_/triggers/inner', {})).status).toBe(200);
+  expect(await ow.actions.invoke({ name: 'shared/shared', blocking: true, result: true })).toEqual({ inside: true });
+  await ow.triggers.delete({ name: 'inner' });
+  expect((await api('DELETE', 'namespaces/_/packages/shared?force=true')).status).toBe(200);
+});
+
 test('a non-empty package is deleted only with force, and its actions go with it', async () => {
   const ow = env.wsk();
   await ow.packages.create({ name: 'doomed' });
