@@ -75,6 +75,23 @@ for (const target of [dns, dns.promises]) {
 
 // dgram: `connect(port, address)` and `send(msg, [offset, length,] port, address, [callback])`;
 // a send on a connected socket names no address and goes where connect allowed.
+// A socket's own `lookup` can map an allowed name anywhere: refuse what it answers.
+const createSocket = dgram.createSocket;
+dgram.createSocket = function guardedCreateSocket(options, ...rest) {
+  if (typeof options === 'object' && options !== null && typeof options.lookup === 'function') {
+    const ownLookup = options.lookup;
+    options = {
+      ...options,
+      lookup: (name, lookupOptions, callback) =>
+        ownLookup(name, lookupOptions, (error, address, family) => {
+          if (error) return callback(error);
+          if (!isLoopbackAddress(String(address))) return callback(refuse(`udp ${name} resolved to ${address}`));
+          return callback(null, address, family);
+        }),
+    };
+  }
+  return createSocket.call(this, options, ...rest);
+};
 const udpConnect = dgram.Socket.prototype.connect;
 dgram.Socket.prototype.connect = function guardedUdpConnect(port, address, callback) {
   const host = typeof address === 'string' ? address : 'localhost';

@@ -40,6 +40,8 @@ export async function installedClient(name: 'serverless' | 'aio'): Promise<strin
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw error;
+      // An entry without the marker is not a finished install (an older helper could leave one).
+      if (!existsSync(join(installed, '.complete'))) throw new Error(`${installed} exists but is no finished install: remove it and run again`, { cause: error });
     }
   } catch (error) {
     if (!existsSync(join(installed, '.complete'))) throw error;

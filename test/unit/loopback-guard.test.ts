@@ -47,6 +47,12 @@ describe("the end-to-end tests' loopback-only guard, which catches a client phon
     ['a reverse lookup', `wait((done) => dns.lookupService('192.0.2.10', 443, done))`, 'lookupService', 'lookupService 192.0.2.10'],
     ['a UDP datagram', `wait((done) => dgram.createSocket('udp4').send('x', 53, '192.0.2.10', done))`, 'send', 'udp 192.0.2.10:53'],
     ['a UDP datagram with offset and length', `wait((done) => dgram.createSocket('udp4').send(Buffer.from('xy'), 0, 1, 53, '192.0.2.10', done))`, 'send', 'udp 192.0.2.10:53'],
+    [
+      'a UDP socket whose own lookup maps localhost elsewhere',
+      `wait((done) => { const socket = dgram.createSocket({ type: 'udp4', lookup: (n, o, cb) => cb(null, '192.0.2.10', 4) }); socket.on('error', done); socket._handle.lookup('localhost', (error) => done(error)); })`,
+      'lookupReached',
+      'udp localhost resolved to 192.0.2.10',
+    ],
     ['a connected UDP socket', `wait((done) => dgram.createSocket('udp4').connect(53, '192.0.2.10', done))`, 'udpConnect', 'udp 192.0.2.10:53'],
   ])('refuses and records %s', async (_what, attempt, call, destination) => {
     const { reached, blocked } = await guarded(attempt);
