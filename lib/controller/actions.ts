@@ -16,7 +16,7 @@ import { DEFAULT_ACTION_LIMITS, SYSTEM_LIMITS, userLimits } from '../model/limit
 import { bindingOf } from '../model/packages';
 import { formatEntityPath, formatReference, fullyQualifiedName, parseQualifiedName, type EntityPath, type EntityReference } from '../model/names';
 import { resolveKind, supportedKinds } from '../model/runtimes';
-import { deleteEntity, loadEntity, newRevision, notFoundError, saveEntity } from './entity-store';
+import { checkNameFree, conforming, deleteEntity, loadEntity, newRevision, notFoundError, saveEntity } from './entity-store';
 import type { EntityReader } from '../store/entity-cache';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
@@ -72,7 +72,8 @@ function resolveExec(exec: NonNullable<ActionPut['exec']>): StoredAction['exec']
   if (!runtime) {
     throw new WhiskError(
       400,
-      `The specified runtime '${exec.kind}' is not supported by this platform. Valid values are: ${[...supportedKinds(), 'blackbox'].map((kind) => `'${kind}'`).join(', ')}.`,
+      // OpenWhisk's JSON reader refuses the kind, so its answer carries the malformed-content prefix.
+      `${Messages.malformed}:\nThe specified runtime '${exec.kind}' is not supported by this platform. Valid values are: ${[...supportedKinds(), 'sequence', 'blackbox'].map((kind) => `'${kind}'`).join(', ')}.`,
     );
   }
   if (runtime.deprecated) throw new WhiskError(400, `The '${runtime.kind}' runtime is no longer supported. You may read and delete but not update or invoke this action.`);
@@ -128,18 +129,17 @@ async function sequenceExec(deps: ControllerDeps, namespace: string, path: Entit
 async function checkWritablePackage(deps: ControllerDeps, namespace: string, path: EntityPath): Promise<void> {
   if (!path.pkg) return;
   const pkg = await loadPackage(deps.entities, namespace, path.pkg);
-  if (!pkg) throw new WhiskError(404, Messages.notFound);
+  if (!pkg) throw await notFoundError(deps.entities, namespace, 'packages', path.pkg);
   if (bindingOf(pkg)) throw new WhiskError(400, Messages.bindingOperation);
 }
 
-/** `resolveAction` for an action route, whose 404 is OpenWhisk's 409 when another collection holds the name. */
+/**
+ * `resolveAction` for an action route, whose 404 is OpenWhisk's 409 when another collection holds
+ * the action's name, or the name of the package it is addressed in.
+ */
 async function routedAction(deps: ControllerDeps, reader: EntityReader, caller: string, reference: EntityReference): Promise<ResolvedAction> {
-  try {
-    return await resolveAction(reader, caller, reference);
-  } catch (error) {
-    if (error instanceof WhiskError && error.status === 404 && !reference.path.pkg) throw await notFoundError(deps.entities, reference.namespace, 'actions', reference.path.name);
-    throw error;
-  }
+  const [type, name] = reference.path.pkg ? (['packages', reference.path.pkg] as const) : (['actions', reference.path.name] as const);
+  return conforming(deps.entities, caller, reference.namespace, type, name, () => resolveAction(reader, caller, reference));
 }
 
 export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerDeps): void {
@@ -147,7 +147,7 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
     const namespace = resolveNamespace(c);
     const { limit, skip, count } = listParams(c, 'actions');
     const all = await deps.entities.list<StoredAction>(namespace, 'actions');
-    if (count) return c.json({ actions: all.length });
+    if (count) return c.json({ actions: Math.max(0, all.length - skip) });
     return c.json(all.slice(skip, skip + limit).map((e) => actionBrief({ ...e.doc, revision: e.revision })));
   });
 
@@ -155,11 +155,13 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
   app.get('/namespaces/:ns/actions/:pkg{[^/]+}/', async (c) => {
     const namespace = requestedNamespace(c);
     const { limit, skip, count } = listParams(c, 'actions');
-    const pkg = await readablePackage(deps.entities, c.get('identity').namespace, namespace, entityNameParam(c, 'packages', 'pkg'));
+    const caller = c.get('identity').namespace;
+    const pkgName = entityNameParam(c, 'packages', 'pkg');
+    const pkg = await conforming(deps.entities, caller, namespace, 'packages', pkgName, () => readablePackage(deps.entities, caller, namespace, pkgName));
     const target = bindingOf(pkg) ? await boundPackage(deps.entities, namespace, pkg) : pkg;
     const targetNamespace = bindingOf(pkg)?.namespace ?? namespace;
     const all = await deps.entities.list<StoredAction>(targetNamespace, 'actions', target.name);
-    if (count) return c.json({ actions: all.length });
+    if (count) return c.json({ actions: Math.max(0, all.length - skip) });
     return c.json(all.slice(skip, skip + limit).map((e) => actionBrief({ ...e.doc, revision: e.revision })));
   });
 
@@ -180,6 +182,7 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
     const key = formatEntityPath(path);
     const existing = await deps.entities.get<StoredAction>(namespace, 'actions', key);
     if (existing && !overwrite) throw new WhiskError(409, Messages.exists);
+    if (!existing) await checkNameFree(deps.entities, namespace, 'actions', key);
     const seqExec = put.exec?.kind === 'sequence' ? await sequenceExec(deps, namespace, path, put.exec.components) : undefined;
     const action = buildAction(namespace, path, put, existing && { ...existing.doc, revision: existing.revision }, seqExec);
     checkParameterSize(action.parameters);

@@ -39,7 +39,8 @@ export function registerActivationRoutes(app: Hono<ControllerEnv>, deps: Control
     const since = optionalIntegerParam(c, 'since');
     const upto = optionalIntegerParam(c, 'upto');
     const filter = { name: rawName, since, upto };
-    if (count) return c.json({ activations: await deps.activations.count(namespace, filter) });
+    // As OpenWhisk's store counts: what a listing with this skip would page through.
+    if (count) return c.json({ activations: Math.max(0, (await deps.activations.count(namespace, filter)) - skip) });
     const records = await deps.activations.list(namespace, { ...filter, limit, skip });
     return c.json(records.map(docs ? publicRecord : brief));
   });

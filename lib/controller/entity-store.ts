@@ -14,7 +14,31 @@ export { newRevision };
  */
 export async function heldByOtherCollection(entities: EntitiesRepository, namespace: string, type: EntityType, key: string): Promise<boolean> {
   if (key.includes('/') || !(NAMED_TYPES as readonly EntityType[]).includes(type)) return false;
-  return (await entities.collectionsHolding(namespace, key)).some((holder) => holder !== type);
+  const holders: EntityType[] = await entities.collectionsHolding(namespace, key);
+  return !holders.includes(type) && holders.length > 0;
+}
+
+/**
+ * Runs `read`; its 404 becomes OpenWhisk's 409 when `name` (a top-level name in the caller's own
+ * namespace: another namespace's names are never revealed) belongs to another collection than `type`.
+ */
+export async function conforming<T>(entities: EntitiesRepository, caller: string, namespace: string, type: EntityType, name: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (error) {
+    if (error instanceof WhiskError && error.status === 404 && namespace === caller) throw await notFoundError(entities, namespace, type, name);
+    throw error;
+  }
+}
+
+/**
+ * A create's first check, before its body's references are validated (OpenWhisk reads the
+ * document id first): a 409 when another collection holds the name. Two creates racing for one
+ * name in two collections can both pass it, where OpenWhisk's single document id would refuse one;
+ * the embedded endpoint has no transactions to close that window.
+ */
+export async function checkNameFree(entities: EntitiesRepository, namespace: string, type: EntityType, key: string): Promise<void> {
+  if (await heldByOtherCollection(entities, namespace, type, key)) throw new WhiskError(409, Messages.otherCollection);
 }
 
 /** The 404 for a missing entity, or OpenWhisk's 409 when the name belongs to another collection. */
@@ -39,9 +63,6 @@ export async function saveEntity<T extends EntityDocument>(
   expectedRevision: string | undefined,
 ): Promise<void> {
   const { revision, ...doc } = entity;
-  // Two creates racing for one name in two collections can both pass this read; OpenWhisk's
-  // single document id would refuse one. The embedded endpoint has no transactions to close it.
-  if (expectedRevision === undefined && (await heldByOtherCollection(entities, namespace, type, key))) throw new WhiskError(409, Messages.otherCollection);
   try {
     await entities.put(namespace, type, key, doc, revision, entity.updated, expectedRevision);
   } catch (error) {

@@ -5,7 +5,7 @@ import { annotationValue, mergeParameters, type StoredAction } from '../model/en
 import { DEFAULT_NAMESPACE_ALIAS, isValidEntityName } from '../model/names';
 import { bindingOf, packagePutSchema, type PackageBinding, type PackageDoc, type PackagePut } from '../model/packages';
 import type { ControllerDeps, ControllerEnv } from './context';
-import { deleteEntity, loadEntity, nextCommonFields, saveEntity, withoutRevision } from './entity-store';
+import { checkNameFree, conforming, deleteEntity, loadEntity, nextCommonFields, saveEntity, withoutRevision } from './entity-store';
 import { Messages, WhiskError } from './errors';
 import { booleanParam, checkParameterSize, entityNameParam, listParams, parsedBody, requestedNamespace, resolveNamespace } from './request';
 
@@ -69,13 +69,15 @@ export function registerPackageRoutes(app: Hono<ControllerEnv>, deps: Controller
     const all = (await deps.entities.list<PackageDoc>(namespace, 'packages')).map((e) => e.doc);
     // Another namespace shows only what it shares.
     const visible = namespace === c.get('identity').namespace ? all : all.filter((p) => p.publish);
-    if (count) return c.json({ packages: visible.length });
+    if (count) return c.json({ packages: Math.max(0, visible.length - skip) });
     return c.json(visible.slice(skip, skip + limit).map(packageBrief));
   });
 
   app.get('/namespaces/:ns/packages/:name', async (c) => {
     const namespace = requestedNamespace(c);
-    const pkg = await readablePackage(deps.entities, c.get('identity').namespace, namespace, entityNameParam(c, 'packages'));
+    const caller = c.get('identity').namespace;
+    const name = entityNameParam(c, 'packages');
+    const pkg = await conforming(deps.entities, caller, namespace, 'packages', name, () => readablePackage(deps.entities, caller, namespace, name));
     const binding = bindingOf(pkg);
     const target = binding ? await boundPackage(deps.entities, namespace, pkg) : pkg;
     const actions = await deps.entities.list<StoredAction>(binding?.namespace ?? namespace, 'actions', target.name);
@@ -97,6 +99,7 @@ export function registerPackageRoutes(app: Hono<ControllerEnv>, deps: Controller
     const put = await parsedBody(c, packagePutSchema);
     checkParameterSize(put.parameters);
     const existing = await loadPackage(deps.entities, namespace, name);
+    if (!existing) await checkNameFree(deps.entities, namespace, 'packages', name);
     if (existing && !overwrite) throw new WhiskError(409, Messages.exists);
     const pkg = await buildPackage(deps, namespace, name, put, existing);
     await saveEntity(deps.entities, namespace, 'packages', name, pkg, existing?.revision);

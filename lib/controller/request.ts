@@ -53,15 +53,26 @@ export function entityPathParam(c: Ctx, collection: string): EntityPath {
   return path;
 }
 
-/** An integer query parameter; `collection` words the 400 as OpenWhisk's list parameters do. */
-function integerParam(c: Ctx, name: string, collection?: string): number | undefined {
+/** An integer query parameter. */
+function integerParam(c: Ctx, name: string): number | undefined {
   const value = c.req.query(name);
   if (value === undefined || value === '') return undefined;
-  const notInteger = collection ? `The value '${value}' is not an integer for ${collection}.` : `The value '${value}' of the '${name}' parameter is not a whole number.`;
-  if (!/^-?\d+$/.test(value)) throw new WhiskError(400, notInteger);
+  if (!/^-?\d+$/.test(value)) throw new WhiskError(400, `The value '${value}' of the '${name}' parameter is not a whole number.`);
   // Beyond 2^53 a number is no longer exact (and the store refuses it): a 400, not a 500.
   const number = Number(value);
-  if (!Number.isSafeInteger(number)) throw new WhiskError(400, collection ? notInteger : `The value '${value}' of the '${name}' parameter is out of range.`);
+  if (!Number.isSafeInteger(number)) throw new WhiskError(400, `The value '${value}' of the '${name}' parameter is out of range.`);
+  return number;
+}
+
+/**
+ * A list's `limit` or `skip` as OpenWhisk reads them (Java's `toInt`): an optional sign and a
+ * 32-bit integer, else "not an integer". Empty is taken as absent, more lenient than OpenWhisk.
+ */
+function listIntegerParam(c: Ctx, name: 'limit' | 'skip', collection: string): number | undefined {
+  const value = c.req.query(name);
+  if (value === undefined || value === '') return undefined;
+  const number = /^[+-]?\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(number) || number > 2 ** 31 - 1 || number < -(2 ** 31)) throw new WhiskError(400, `The value '${value}' is not an integer for ${collection}.`);
   return number;
 }
 
@@ -75,11 +86,11 @@ export function booleanParam(c: Ctx, name: string, fallback: boolean): boolean {
 
 /** `limit` (default 30, 0 means the maximum 200), `skip` (≥ 0) and `count` as OpenWhisk reads them. */
 export function listParams(c: Ctx, collection: string): { limit: number; skip: number; count: boolean } {
-  const limit = integerParam(c, 'limit', collection) ?? SYSTEM_LIMITS.listLimitDefault;
+  const limit = listIntegerParam(c, 'limit', collection) ?? SYSTEM_LIMITS.listLimitDefault;
   if (limit < 0 || limit > SYSTEM_LIMITS.listLimitMax) {
     throw new WhiskError(400, `The value '${limit}' is not in the range of 0 to ${SYSTEM_LIMITS.listLimitMax} for ${collection}.`);
   }
-  const skip = integerParam(c, 'skip', collection) ?? 0;
+  const skip = listIntegerParam(c, 'skip', collection) ?? 0;
   if (skip < 0) throw new WhiskError(400, `The value '${skip}' is not greater than or equal to 0 for ${collection}.`);
   return { limit: limit === 0 ? SYSTEM_LIMITS.listLimitMax : limit, skip, count: booleanParam(c, 'count', false) };
 }

@@ -5,7 +5,7 @@ import { parseQualifiedName, type EntityReference } from '../model/names';
 import { rulePutSchema, ruleStatusSchema, type EntityName, type RuleDoc, type RulePut } from '../model/rules';
 import type { RuleStatus, TriggerDoc } from '../model/triggers';
 import type { ControllerDeps, ControllerEnv } from './context';
-import { deleteEntity, loadEntity, nextCommonFields, saveEntity, withoutRevision, type Revisioned } from './entity-store';
+import { checkNameFree, deleteEntity, loadEntity, nextCommonFields, saveEntity, withoutRevision, type Revisioned } from './entity-store';
 import { Messages, WhiskError } from './errors';
 import { booleanParam, entityNameParam, listParams, parsedBody, resolveNamespace } from './request';
 
@@ -79,7 +79,7 @@ export function registerRuleRoutes(app: Hono<ControllerEnv>, deps: ControllerDep
     const namespace = resolveNamespace(c);
     const { limit, skip, count } = listParams(c, 'rules');
     const all = await deps.entities.list<RuleDoc>(namespace, 'rules');
-    if (count) return c.json({ rules: all.length });
+    if (count) return c.json({ rules: Math.max(0, all.length - skip) });
     return c.json(all.slice(skip, skip + limit).map((e) => ruleListed(e.doc)));
   });
 
@@ -95,6 +95,7 @@ export function registerRuleRoutes(app: Hono<ControllerEnv>, deps: ControllerDep
     const put = await parsedBody(c, rulePutSchema);
     const stored = await deps.entities.get<RuleDoc>(namespace, 'rules', name);
     if (stored && !overwrite) throw new WhiskError(409, Messages.exists);
+    if (!stored) await checkNameFree(deps.entities, namespace, 'rules', name);
     const existing = stored?.doc;
     const targets = await ruleTargets(deps, namespace, put, existing);
     const rule: Revisioned<RuleDoc> = {

@@ -5,7 +5,7 @@ import { SYSTEM_LIMITS } from '../model/limits';
 import { parseQualifiedName } from '../model/names';
 import { triggerPutSchema, type TriggerDoc, type TriggerPut } from '../model/triggers';
 import type { ControllerDeps, ControllerEnv } from './context';
-import { deleteEntity, loadEntity, nextCommonFields, saveEntity, withoutRevision, type Revisioned } from './entity-store';
+import { checkNameFree, deleteEntity, loadEntity, nextCommonFields, saveEntity, withoutRevision, type Revisioned } from './entity-store';
 import { Messages, WhiskError } from './errors';
 import { fireTrigger } from './fire';
 import { ACTIVATION_ID_HEADER, apiKeyOf } from './invoke';
@@ -39,7 +39,7 @@ export function registerTriggerRoutes(app: Hono<ControllerEnv>, deps: Controller
     const namespace = resolveNamespace(c);
     const { limit, skip, count } = listParams(c, 'triggers');
     const all = await deps.entities.list<TriggerDoc>(namespace, 'triggers');
-    if (count) return c.json({ triggers: all.length });
+    if (count) return c.json({ triggers: Math.max(0, all.length - skip) });
     return c.json(all.slice(skip, skip + limit).map((e) => triggerBrief(e.doc)));
   });
 
@@ -56,6 +56,7 @@ export function registerTriggerRoutes(app: Hono<ControllerEnv>, deps: Controller
     checkParameterSize(put.parameters);
     const stored = await deps.entities.get<TriggerDoc>(namespace, 'triggers', name);
     if (stored && !overwrite) throw new WhiskError(409, Messages.exists);
+    if (!stored) await checkNameFree(deps.entities, namespace, 'triggers', name);
     const trigger = buildTrigger(namespace, name, put, stored && { ...stored.doc, revision: stored.revision });
     await saveEntity(deps.entities, namespace, 'triggers', name, trigger, stored?.revision);
     return c.json(withoutRevision(trigger));

@@ -78,8 +78,8 @@ export const activationMessageSchema = z.object({
 export type ActivationMessage = z.infer<typeof activationMessageSchema>;
 
 export function recordLimits(limits: ActionLimits): ActionLimits {
-  const { timeout, memory, logs, concurrency } = limits;
-  return { timeout, memory, logs, concurrency };
+  const { timeout, memory, logs, concurrency, instances } = limits;
+  return { timeout, memory, logs, concurrency, ...(instances !== undefined ? { instances } : {}) };
 }
 
 /** The fields every record of the activation `message` describes shares, whoever writes it. */

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { SYSTEM_LIMITS, type ActionLimits } from './limits';
+import { Messages } from './errors';
 
 export const keyValueSchema = z.object({ key: z.string().min(1), value: z.unknown() });
 export const parameterSchema = keyValueSchema.extend({ init: z.boolean().optional() });
@@ -85,7 +86,8 @@ export function limitViolation(limits: z.infer<typeof limitsSchema> | undefined)
  */
 export function instancesViolation(instances: number | undefined, namespaceConcurrency: number): string | undefined {
   if (instances === undefined) return undefined;
-  if (instances < 0) return 'Action container concurrency must be greater than or equal to 0.';
+  // A `require` inside OpenWhisk's JSON reader: the malformed-content prefix and its wording.
+  if (instances < 0) return `${Messages.malformed}:\nrequirement failed: Action container concurrency must be greater than or equal to 0.`;
   if (instances > namespaceConcurrency) return `Max action instance concurrency must not exceed your namespace concurrency of ${namespaceConcurrency}.`;
   return undefined;
 }

@@ -230,6 +230,7 @@ export class EntitiesRepository {
     let keys: Array<Record<string, unknown>> = NAMED_TYPES.map((type) => ({ namespace, key: entityKey(type, name) }));
     const found: string[] = [];
     for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt === 8) throw new Error(`the store left ${keys.length} keys unread after ${attempt} attempts`);
       const answer = await this.dynamo.send(
         new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ProjectionExpression: '#k', ExpressionAttributeNames: { '#k': 'key' }, ConsistentRead: true } } }),
       );

@@ -44,7 +44,7 @@ const cases: BadRequest[] = [
   { title: 'parameters not an array', ...put(`${ACTION}/a1`, { exec: validExec, parameters: { a: 1 } }), status: 400 },
   { title: 'publish not a boolean', ...put(`${ACTION}/a1`, { exec: validExec, publish: 'yes' }), status: 400 },
   { title: 'an invalid version', ...put(`${ACTION}/a1`, { exec: validExec, version: '1.x' }), status: 400 },
-  { title: 'an unknown exec kind', ...put(`${ACTION}/a1`, { exec: { kind: 'cobol:85', code: 'x' } }), status: 400, error: /^The specified runtime 'cobol:85' is not supported by this platform\. Valid values are: 'nodejs:20', .*'blackbox'\.$/ },
+  { title: 'an unknown exec kind', ...put(`${ACTION}/a1`, { exec: { kind: 'cobol:85', code: 'x' } }), status: 400, error: /^The request content was malformed:\nThe specified runtime 'cobol:85' is not supported by this platform\. Valid values are: 'nodejs:20', .*'sequence', 'blackbox'\.$/ },
   { title: 'no exec on create', ...put(`${ACTION}/a1`, {}), status: 400, error: /exec undefined/ },
   { title: 'no code', ...put(`${ACTION}/a1`, { exec: { kind: 'nodejs:20' } }), status: 400 },
   { title: 'timeout below the minimum', ...put(`${ACTION}/a1`, { exec: validExec, limits: { timeout: 50 } }), status: 400, error: /^timeout 50 milliseconds below allowed threshold of 100 milliseconds$/ },
@@ -53,7 +53,7 @@ const cases: BadRequest[] = [
   { title: 'memory below the minimum', ...put(`${ACTION}/a1`, { exec: validExec, limits: { memory: 1 } }), status: 400, error: /^memory size 1 MB below allowed threshold of 128 MB$/ },
   { title: 'logs above the maximum', ...put(`${ACTION}/a1`, { exec: validExec, limits: { logs: 20 } }), status: 400, error: /^logs size 20 MB exceeds allowed threshold of 10 MB$/ },
   { title: 'concurrency of 0', ...put(`${ACTION}/a1`, { exec: validExec, limits: { concurrency: 0 } }), status: 400, error: /^concurrency 0 below allowed threshold of 1$/ },
-  { title: 'instances below 0', ...put(`${ACTION}/a1`, { exec: validExec, limits: { instances: -1 } }), status: 400, error: /^Action container concurrency must be greater than or equal to 0\.$/ },
+  { title: 'instances below 0', ...put(`${ACTION}/a1`, { exec: validExec, limits: { instances: -1 } }), status: 400, error: /^The request content was malformed:\nrequirement failed: Action container concurrency must be greater than or equal to 0\.$/ },
   { title: "instances above the namespace's concurrency", ...put(`${ACTION}/a1`, { exec: validExec, limits: { instances: 1_000_001 } }), status: 400, error: /^Max action instance concurrency must not exceed your namespace concurrency of 1000000\.$/ },
   { title: 'concurrency above 1 for a kind that cannot share a container', ...put(`${ACTION}/a1`, { exec: { kind: 'python:3.11', code: 'def main(a): return a' }, limits: { concurrency: 2 } }), status: 400 },
   { title: 'a blackbox action without an image', ...put(`${ACTION}/a1`, { exec: { kind: 'blackbox' } }), status: 400 },
@@ -85,6 +85,7 @@ const cases: BadRequest[] = [
   { title: 'a negative skip', method: 'GET', path: `${ACTION}?skip=-1`, status: 400, error: /^The value '-1' is not greater than or equal to 0 for actions\.$/ },
   { title: 'a limit that is not a number', method: 'GET', path: `${ACTION}?limit=ten`, status: 400, error: /^The value 'ten' is not an integer for actions\.$/ },
   { title: 'a skip too large to be an integer', method: 'GET', path: `${ACTION}?skip=99999999999999999999`, status: 400, error: /^The value '99999999999999999999' is not an integer for actions\.$/ },
+  { title: 'a limit beyond 32 bits, as Java reads it', method: 'GET', path: `${ACTION}?limit=3000000000`, status: 400, error: /^The value '3000000000' is not an integer for actions\.$/ },
   { title: 'a non-numeric activation since', method: 'GET', path: '/api/v1/namespaces/_/activations?since=yesterday', status: 400 },
   { title: 'an activation since beyond 2^53', method: 'GET', path: `/api/v1/namespaces/_/activations?since=${'9'.repeat(30)}`, status: 400, error: /'since' parameter is out of range/ },
   { title: 'an activation upto beyond 2^53 when counting', method: 'GET', path: `/api/v1/namespaces/_/activations?count=true&upto=${'9'.repeat(400)}`, status: 400, error: /'upto' parameter is out of range/ },
@@ -118,6 +119,12 @@ const cases: BadRequest[] = [
       ['deleting a package by an action’s name', { method: 'DELETE', path: '/api/v1/namespaces/_/packages/existing' }],
       ['reading an action by a trigger’s name', { method: 'GET', path: `${ACTION}/ticks` }],
       ['invoking an action by a trigger’s name', { method: 'POST', path: `${ACTION}/ticks?blocking=true`, body: '{}' }],
+      // The name is checked first, as OpenWhisk reads the document id before the body's references.
+      ['a rule named like an action, whose trigger is missing too', put('/api/v1/namespaces/_/rules/existing', { trigger: '/_/nothing', action: '/_/existing' })],
+      ['reading a package by an action’s name', { method: 'GET', path: '/api/v1/namespaces/_/packages/existing' }],
+      ['listing the actions of a package by an action’s name', { method: 'GET', path: `${ACTION}/existing/` }],
+      ['creating an action in a package by an action’s name', put(`${ACTION}/existing/inner`, { exec: validExec })],
+      ['invoking an action in a package by an action’s name', { method: 'POST', path: `${ACTION}/existing/inner`, body: '{}' }],
     ] as const
   ).map(([title, request]) => ({ title, ...request, status: 409, error: /^Resource by this name exists but is not in this collection\.$/ })),
   {

@@ -45,6 +45,9 @@ test('package create, get with its actions, update bumps the version, list, and 
   // Actions in a package show in the package listing route, not as top-level names.
   expect(((await api('GET', 'namespaces/_/actions/tools/')).body as any[]).map((a) => a.namespace)).toEqual(['guest/tools']);
   expect((await api('GET', 'namespaces/_/actions/tools/?count=true')).body).toEqual({ actions: 1 });
+  // As OpenWhisk's store counts, a count with skip is what a listing with that skip pages through.
+  expect((await api('GET', 'namespaces/_/actions/tools/?count=true&skip=1')).body).toEqual({ actions: 0 });
+  expect((await api('GET', `namespaces/_/packages?count=true&skip=1`)).body).toEqual({ packages: list.length - 1 });
 });
 
 test('a name freed in one collection can be taken in another; names inside a package never clash', async () => {

@@ -102,6 +102,9 @@ describe('actions', () => {
     expect(scaled.limits).toEqual({ timeout: 5000, memory: 256, logs: 10, concurrency: 1, instances: 4 });
     const kept = (await wsk.actions.update({ name: 'crud', limits: { memory: 128 } } as never)) as unknown as { limits: Record<string, number> };
     expect(kept.limits).toMatchObject({ memory: 128, instances: 4 });
+    // The record's limits annotation is the action's limits, instances included.
+    const record = (await wsk.actions.invoke({ name: 'crud', blocking: true })) as unknown as Record_;
+    expect(annotation(record, 'limits')).toEqual({ timeout: 5000, memory: 128, logs: 10, concurrency: 1, instances: 4 });
 
     const deleted = await wsk.actions.delete({ name: 'crud' });
     expect(deleted.name).toBe('crud');
