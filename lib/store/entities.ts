@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { queryPages } from './query-pages';
+import { sendUntilProcessed } from './retry';
 
 import { randomBytes } from 'node:crypto';
 import { putChunks } from './chunks';
@@ -74,13 +75,13 @@ function chunkPrefix(type: EntityType, path: string, revision: string): string {
   return `chunk/${type}/${path}/${revision}/`;
 }
 
+/** Told after each write of an entity made through this repository (a cache of this process drops it). */
+export type EntityChangeListener = (namespace: string, type: EntityType, path: string) => void;
+
 /**
  * Entities keyed by namespace and `type/path`. Every write carries a fresh revision; updates are
  * conditional on the revision read, so two concurrent updates cannot both win.
  */
-/** Told after each write of an entity made through this repository (a cache of this process drops it). */
-export type EntityChangeListener = (namespace: string, type: EntityType, path: string) => void;
-
 export class EntitiesRepository {
   private readonly changeListeners: EntityChangeListener[] = [];
 
@@ -227,17 +228,15 @@ export class EntitiesRepository {
    * consistent batch read of the four keys, whatever their documents' size.
    */
   async collectionsHolding(namespace: string, name: string): Promise<Array<(typeof NAMED_TYPES)[number]>> {
-    let keys: Array<Record<string, unknown>> = NAMED_TYPES.map((type) => ({ namespace, key: entityKey(type, name) }));
+    const keys: Array<Record<string, unknown>> = NAMED_TYPES.map((type) => ({ namespace, key: entityKey(type, name) }));
     const found: string[] = [];
-    for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt === 8) throw new Error(`the store left ${keys.length} keys unread after ${attempt} attempts`);
+    await sendUntilProcessed(keys, 'entity name reads', async (batch) => {
       const answer = await this.dynamo.send(
-        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ProjectionExpression: '#k', ExpressionAttributeNames: { '#k': 'key' }, ConsistentRead: true } } }),
+        new BatchGetCommand({ RequestItems: { [this.table]: { Keys: batch, ProjectionExpression: '#k', ExpressionAttributeNames: { '#k': 'key' }, ConsistentRead: true } } }),
       );
       for (const item of answer.Responses?.[this.table] ?? []) found.push(String(item.key));
-      keys = answer.UnprocessedKeys?.[this.table]?.Keys ?? [];
-      if (keys.length > 0) await new Promise((done) => setTimeout(done, Math.min(1000, 25 * 2 ** attempt)));
-    }
+      return answer.UnprocessedKeys?.[this.table]?.Keys ?? [];
+    });
     return NAMED_TYPES.filter((type) => found.includes(entityKey(type, name)));
   }
 

@@ -14,3 +14,17 @@ export async function retryFor<T>(forMs: number, step: () => Promise<T>): Promis
     }
   }
 }
+
+/**
+ * Sends a batch (BatchWriteItem, BatchGetItem) and sends again what the store left unprocessed,
+ * backing off from 100 ms, at most 5 times; then raises an error naming `what` was left.
+ * `send` answers the unprocessed part of what it was given.
+ */
+export async function sendUntilProcessed<T>(items: T[], what: string, send: (batch: T[]) => Promise<T[]>): Promise<void> {
+  let left = items;
+  for (let attempt = 0; left.length && attempt < 5; attempt++) {
+    if (attempt) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+    left = await send(left);
+  }
+  if (left.length) throw new Error(`${left.length} ${what} were left unprocessed`);
+}

@@ -2,6 +2,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { asError, Coalescer } from './coalescer';
 import { queryPages, scanPages } from './query-pages';
+import { sendUntilProcessed } from './retry';
 
 export type RateKind = 'fires';
 
@@ -142,13 +143,11 @@ export class ThrottleCounters {
       for (const write of writes) await this.writeLeases([write]);
       return writes.map(() => undefined);
     }
-    let requests = writes.map((write) => (write.put ? { PutRequest: { Item: write.put } } : { DeleteRequest: { Key: write.delete! } }));
-    for (let attempt = 0; requests.length && attempt < 5; attempt++) {
-      if (attempt) await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
-      const { UnprocessedItems } = await this.dynamo.send(new BatchWriteCommand({ RequestItems: { [this.table]: requests } }));
-      requests = (UnprocessedItems?.[this.table] ?? []) as typeof requests;
-    }
-    if (requests.length) throw new Error(`${requests.length} throttle lease writes were left unprocessed`);
+    const requests = writes.map((write) => (write.put ? { PutRequest: { Item: write.put } } : { DeleteRequest: { Key: write.delete! } }));
+    await sendUntilProcessed(requests, 'throttle lease writes', async (batch) => {
+      const { UnprocessedItems } = await this.dynamo.send(new BatchWriteCommand({ RequestItems: { [this.table]: batch } }));
+      return (UnprocessedItems?.[this.table] ?? []) as typeof batch;
+    });
     return writes.map(() => undefined);
   }
 
