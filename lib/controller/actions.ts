@@ -21,7 +21,7 @@ import type { EntityReader } from '../store/entity-cache';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
 import { invokeAction } from './invoke';
-import { booleanParam, checkParameterSize, entityNameParam, entityPathParam, listParams, parsedBody, requestedNamespace, resolveNamespace } from './request';
+import { countAfterSkip, booleanParam, checkParameterSize, entityNameParam, entityPathParam, listParams, parsedBody, requestedNamespace, resolveNamespace } from './request';
 
 type Ctx = Context<ControllerEnv>;
 
@@ -147,7 +147,7 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
     const namespace = resolveNamespace(c);
     const { limit, skip, count } = listParams(c, 'actions');
     const all = await deps.entities.list<StoredAction>(namespace, 'actions');
-    if (count) return c.json({ actions: Math.max(0, all.length - skip) });
+    if (count) return c.json({ actions: countAfterSkip(all.length, skip) });
     return c.json(all.slice(skip, skip + limit).map((e) => actionBrief({ ...e.doc, revision: e.revision })));
   });
 
@@ -161,7 +161,7 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
     const target = bindingOf(pkg) ? await boundPackage(deps.entities, namespace, pkg) : pkg;
     const targetNamespace = bindingOf(pkg)?.namespace ?? namespace;
     const all = await deps.entities.list<StoredAction>(targetNamespace, 'actions', target.name);
-    if (count) return c.json({ actions: Math.max(0, all.length - skip) });
+    if (count) return c.json({ actions: countAfterSkip(all.length, skip) });
     return c.json(all.slice(skip, skip + limit).map((e) => actionBrief({ ...e.doc, revision: e.revision })));
   });
 

@@ -4,7 +4,7 @@ import type { ActivationRecord } from '../model/activation';
 import { parseEntityPath } from '../model/names';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { Messages, WhiskError } from './errors';
-import { booleanParam, listParams, optionalIntegerParam, resolveNamespace } from './request';
+import { booleanParam, countAfterSkip, listParams, optionalIntegerParam, resolveNamespace } from './request';
 
 /** A full record as OpenWhisk serves it: the internal statusCode is not shown. */
 export function publicRecord(record: ActivationRecord): object {
@@ -39,8 +39,7 @@ export function registerActivationRoutes(app: Hono<ControllerEnv>, deps: Control
     const since = optionalIntegerParam(c, 'since');
     const upto = optionalIntegerParam(c, 'upto');
     const filter = { name: rawName, since, upto };
-    // As OpenWhisk's store counts: what a listing with this skip would page through.
-    if (count) return c.json({ activations: Math.max(0, (await deps.activations.count(namespace, filter)) - skip) });
+    if (count) return c.json({ activations: countAfterSkip(await deps.activations.count(namespace, filter), skip) });
     const records = await deps.activations.list(namespace, { ...filter, limit, skip });
     return c.json(records.map(docs ? publicRecord : brief));
   });

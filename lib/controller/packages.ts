@@ -7,7 +7,7 @@ import { bindingOf, packagePutSchema, type PackageBinding, type PackageDoc, type
 import type { ControllerDeps, ControllerEnv } from './context';
 import { checkNameFree, conforming, deleteEntity, loadEntity, nextCommonFields, saveEntity, withoutRevision } from './entity-store';
 import { Messages, WhiskError } from './errors';
-import { booleanParam, checkParameterSize, entityNameParam, listParams, parsedBody, requestedNamespace, resolveNamespace } from './request';
+import { countAfterSkip, booleanParam, checkParameterSize, entityNameParam, listParams, parsedBody, requestedNamespace, resolveNamespace } from './request';
 
 function isFeed(action: StoredAction): boolean {
   return Boolean(annotationValue(action.annotations, 'feed'));
@@ -69,7 +69,7 @@ export function registerPackageRoutes(app: Hono<ControllerEnv>, deps: Controller
     const all = (await deps.entities.list<PackageDoc>(namespace, 'packages')).map((e) => e.doc);
     // Another namespace shows only what it shares.
     const visible = namespace === c.get('identity').namespace ? all : all.filter((p) => p.publish);
-    if (count) return c.json({ packages: Math.max(0, visible.length - skip) });
+    if (count) return c.json({ packages: countAfterSkip(visible.length, skip) });
     return c.json(visible.slice(skip, skip + limit).map(packageBrief));
   });
 

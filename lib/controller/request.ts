@@ -84,6 +84,11 @@ export function booleanParam(c: Ctx, name: string, fallback: boolean): boolean {
   throw new WhiskError(400, `The value '${value}' of the '${name}' parameter must be true or false.`);
 }
 
+/** What `count=true` answers for `total` entries: those a listing with this `skip` pages through, as OpenWhisk's store counts. */
+export function countAfterSkip(total: number, skip: number): number {
+  return Math.max(0, total - skip);
+}
+
 /** `limit` (default 30, 0 means the maximum 200), `skip` (≥ 0) and `count` as OpenWhisk reads them. */
 export function listParams(c: Ctx, collection: string): { limit: number; skip: number; count: boolean } {
   const limit = listIntegerParam(c, 'limit', collection) ?? SYSTEM_LIMITS.listLimitDefault;

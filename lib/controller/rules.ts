@@ -7,7 +7,7 @@ import type { RuleStatus, TriggerDoc } from '../model/triggers';
 import type { ControllerDeps, ControllerEnv } from './context';
 import { checkNameFree, deleteEntity, loadEntity, nextCommonFields, saveEntity, withoutRevision, type Revisioned } from './entity-store';
 import { Messages, WhiskError } from './errors';
-import { booleanParam, entityNameParam, listParams, parsedBody, resolveNamespace } from './request';
+import { countAfterSkip, booleanParam, entityNameParam, listParams, parsedBody, resolveNamespace } from './request';
 
 const INVALID_RULE = 'rule requires a valid trigger and a valid action';
 
@@ -79,7 +79,7 @@ export function registerRuleRoutes(app: Hono<ControllerEnv>, deps: ControllerDep
     const namespace = resolveNamespace(c);
     const { limit, skip, count } = listParams(c, 'rules');
     const all = await deps.entities.list<RuleDoc>(namespace, 'rules');
-    if (count) return c.json({ rules: Math.max(0, all.length - skip) });
+    if (count) return c.json({ rules: countAfterSkip(all.length, skip) });
     return c.json(all.slice(skip, skip + limit).map((e) => ruleListed(e.doc)));
   });
 

@@ -9,7 +9,7 @@ import { checkNameFree, deleteEntity, loadEntity, nextCommonFields, saveEntity, 
 import { Messages, WhiskError } from './errors';
 import { fireTrigger } from './fire';
 import { ACTIVATION_ID_HEADER, apiKeyOf } from './invoke';
-import { booleanParam, checkParameterSize, entityNameParam, jsonObjectBody, listParams, parsedBody, resolveNamespace } from './request';
+import { countAfterSkip, booleanParam, checkParameterSize, entityNameParam, jsonObjectBody, listParams, parsedBody, resolveNamespace } from './request';
 
 function triggerBrief(trigger: TriggerDoc): object {
   const { namespace, name, version, publish, annotations, updated } = trigger;
@@ -39,7 +39,7 @@ export function registerTriggerRoutes(app: Hono<ControllerEnv>, deps: Controller
     const namespace = resolveNamespace(c);
     const { limit, skip, count } = listParams(c, 'triggers');
     const all = await deps.entities.list<TriggerDoc>(namespace, 'triggers');
-    if (count) return c.json({ triggers: Math.max(0, all.length - skip) });
+    if (count) return c.json({ triggers: countAfterSkip(all.length, skip) });
     return c.json(all.slice(skip, skip + limit).map((e) => triggerBrief(e.doc)));
   });
 
