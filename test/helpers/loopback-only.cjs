@@ -73,25 +73,33 @@ for (const target of [dns, dns.promises]) {
   };
 }
 
-// dgram: `connect(port, address)` and `send(msg, [offset, length,] port, address, [callback])`;
-// a send on a connected socket names no address and goes where connect allowed.
-// A socket's own `lookup` can map an allowed name anywhere: refuse what it answers.
+/**
+ * A caller's own `lookup` (a socket option) can map an allowed name anywhere: this one answers
+ * what it answers, but refuses any address beyond loopback before a packet leaves.
+ */
+function loopbackOnlyLookup(ownLookup, describe) {
+  return (name, lookupOptions, callback) => {
+    const done = typeof lookupOptions === 'function' ? lookupOptions : callback;
+    const withOptions = typeof lookupOptions === 'function' ? {} : lookupOptions;
+    ownLookup(name, withOptions, (error, address, family) => {
+      if (error) return done(error);
+      const addresses = Array.isArray(address) ? address.map((a) => a.address) : [address];
+      const outside = addresses.find((a) => !isLoopbackAddress(String(a)));
+      if (outside) return done(refuse(describe(name, outside)));
+      return done(null, address, family);
+    });
+  };
+}
+
 const createSocket = dgram.createSocket;
 dgram.createSocket = function guardedCreateSocket(options, ...rest) {
   if (typeof options === 'object' && options !== null && typeof options.lookup === 'function') {
-    const ownLookup = options.lookup;
-    options = {
-      ...options,
-      lookup: (name, lookupOptions, callback) =>
-        ownLookup(name, lookupOptions, (error, address, family) => {
-          if (error) return callback(error);
-          if (!isLoopbackAddress(String(address))) return callback(refuse(`udp ${name} resolved to ${address}`));
-          return callback(null, address, family);
-        }),
-    };
+    options = { ...options, lookup: loopbackOnlyLookup(options.lookup, (name, address) => `udp ${name} resolved to ${address}`) };
   }
   return createSocket.call(this, options, ...rest);
 };
+// dgram: `connect(port, address)` and `send(msg, [offset, length,] port, address, [callback])`;
+// a send on a connected socket names no address and goes where connect allowed.
 const udpConnect = dgram.Socket.prototype.connect;
 dgram.Socket.prototype.connect = function guardedUdpConnect(port, address, callback) {
   const host = typeof address === 'string' ? address : 'localhost';
@@ -127,21 +135,9 @@ net.Socket.prototype.connect = function guardedConnect(...args) {
       process.nextTick(() => this.destroy(error));
       return this;
     }
-    // A caller's own `lookup` can map an allowed name anywhere: refuse what it answers, before any
-    // packet leaves, and check again where the socket went.
+    // Check what a caller's own lookup answers, and again where the socket went.
     if (typeof options.lookup === 'function') {
-      const ownLookup = options.lookup;
-      options.lookup = (name, lookupOptions, callback) => {
-        const done = typeof lookupOptions === 'function' ? lookupOptions : callback;
-        const withOptions = typeof lookupOptions === 'function' ? {} : lookupOptions;
-        ownLookup(name, withOptions, (error, address, family) => {
-          if (error) return done(error);
-          const addresses = Array.isArray(address) ? address.map((a) => a.address) : [address];
-          const outside = addresses.find((a) => !isLoopbackAddress(String(a)));
-          if (outside) return done(refuse(`${name} resolved to ${outside}:${options.port}`));
-          return done(null, address, family);
-        });
-      };
+      options.lookup = loopbackOnlyLookup(options.lookup, (name, address) => `${name} resolved to ${address}:${options.port}`);
     }
     this.once('connect', () => {
       if (this.remoteAddress && !isLoopbackAddress(this.remoteAddress)) this.destroy(refuse(`${host} resolved to ${this.remoteAddress}:${this.remotePort}`));

@@ -17,7 +17,8 @@ async function guarded(attempt: string): Promise<{ reached: string[]; blocked: s
   const script = `
     const reached = [];
     const net = require('node:net'), dns = require('node:dns'), dgram = require('node:dgram');
-    net.Socket.prototype.connect = function () { reached.push('connect'); return this; };
+    let connectedWith;
+    net.Socket.prototype.connect = function (...args) { reached.push('connect'); connectedWith = args; return this; };
     dns.lookup = (name, options, callback) => { reached.push('lookup'); (callback ?? options)(null, '127.0.0.1', 4); };
     dns.lookupService = (address, port, callback) => { reached.push('lookupService'); callback(null, 'localhost', 'http'); };
     dns.resolve4 = (name, callback) => { reached.push('resolve4'); callback(null, []); };
@@ -42,6 +43,12 @@ async function guarded(attempt: string): Promise<{ reached: string[]; blocked: s
 describe("the end-to-end tests' loopback-only guard, which catches a client phoning home", () => {
   test.each([
     ['a TCP connection to a public address', `wait((done) => new net.Socket().on('error', done).connect(443, '192.0.2.10'))`, 'connect', '192.0.2.10:443'],
+    [
+      'a TCP socket whose own lookup maps localhost elsewhere',
+      `wait((done) => { new net.Socket().connect({ port: 443, host: 'localhost', lookup: (n, o, cb) => cb(null, '192.0.2.10', 4) }); connectedWith[0].lookup('localhost', {}, (error) => done(error)); })`,
+      '(no stub: the own lookup runs and its answer is refused)',
+      'localhost resolved to 192.0.2.10:443',
+    ],
     ['a name lookup', `wait((done) => dns.lookup('telemetry.example', done))`, 'lookup', 'lookup telemetry.example'],
     ['a DNS query through c-ares', `wait((done) => dns.resolve4('telemetry.example', done))`, 'resolve4', 'dns resolve4 telemetry.example'],
     ['a reverse lookup', `wait((done) => dns.lookupService('192.0.2.10', 443, done))`, 'lookupService', 'lookupService 192.0.2.10'],
@@ -50,7 +57,7 @@ describe("the end-to-end tests' loopback-only guard, which catches a client phon
     [
       'a UDP socket whose own lookup maps localhost elsewhere',
       `wait((done) => { const socket = dgram.createSocket({ type: 'udp4', lookup: (n, o, cb) => cb(null, '192.0.2.10', 4) }); socket.on('error', done); socket._handle.lookup('localhost', (error) => done(error)); })`,
-      'lookupReached',
+      '(no stub: the own lookup runs and its answer is refused)',
       'udp localhost resolved to 192.0.2.10',
     ],
     ['a connected UDP socket', `wait((done) => dgram.createSocket('udp4').connect(53, '192.0.2.10', done))`, 'udpConnect', 'udp 192.0.2.10:53'],
