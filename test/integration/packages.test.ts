@@ -65,6 +65,33 @@ test('a name freed in one collection can be taken in another; names inside a pac
   expect((await api('DELETE', 'namespaces/_/packages/shared?force=true')).status).toBe(200);
 });
 
+test("another tenant never learns a namespace's names from the 409: it gets 403 or 404 as before", async () => {
+  const ow = env.wsk();
+  await ow.actions.create({ name: 'secretAction', action: ECHO });
+  await ow.triggers.create({ name: 'secretTrigger' });
+  await ow.packages.create({ name: 'openShelf', package: { publish: true } });
+  // Alice probes the guest's names through every route whose own-namespace answer would be the 409.
+  // Today the 403 of another namespace comes first; `conforming` refusing other namespaces is the
+  // second line, and this test holds whichever of the two a later change weakens.
+  const probes: Array<[string, string]> = [
+    ['GET', 'namespaces/guest/packages/secretAction'],
+    ['GET', 'namespaces/guest/actions/secretTrigger'],
+    ['POST', 'namespaces/guest/actions/secretTrigger'],
+    ['GET', 'namespaces/guest/actions/secretAction/'],
+    ['GET', 'namespaces/guest/actions/secretAction/inner'],
+    ['GET', 'namespaces/guest/actions/openShelf/secretTrigger'],
+    ['GET', 'namespaces/guest/triggers/secretAction'],
+    ['PUT', 'namespaces/guest/packages/secretAction'],
+  ];
+  for (const [method, path] of probes) {
+    const { status } = await api(method, path, method === 'GET' ? undefined : {}, alice.auth);
+    expect([403, 404].includes(status) ? 'hidden' : `${method} ${path} answered ${status}`).toBe('hidden');
+  }
+  await ow.actions.delete({ name: 'secretAction' });
+  await ow.triggers.delete({ name: 'secretTrigger' });
+  await ow.packages.delete({ name: 'openShelf' });
+});
+
 test('a non-empty package is deleted only with force, and its actions go with it', async () => {
   const ow = env.wsk();
   await ow.packages.create({ name: 'doomed' });
