@@ -49,6 +49,11 @@ export class Throttles {
     await retryFor(retryForMs, () => this.counters.countOff(identity.namespace));
   }
 
+  /** Gives back the admissions this controller reserved and did not hand out (at shutdown). */
+  async releaseShares(): Promise<void> {
+    await this.counters.releaseShares();
+  }
+
   /** Admits one trigger fire or throws a 429. */
   async admitFire(identity: Identity): Promise<void> {
     const allowed = userLimits(identity.limits).firesPerMinute;

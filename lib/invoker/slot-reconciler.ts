@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { InvocationQueue } from '../bus/invocation-queue';
 import type { ActivationsRepository } from '../store/activations';
+import { SHARE_GRACE_MS } from '../store/admission-shares';
 import type { ThrottleCounters } from '../store/throttle-counters';
 import type { RunningActivation } from './dispatch-server';
 
@@ -37,6 +38,10 @@ export const DEFAULT_RECONCILE_AFTER_MS = 60_000;
  *   minute) did not move while it was looked at (a process died between storing a record and
  *   counting it off, say), is corrected; a difference seen once may be an admission or a record
  *   half way through. Nothing is corrected in a run that could not ask every live invoker.
+ * - A namespace's count includes the admissions controllers reserved in shares and did not hand
+ *   out yet, which nothing else shows: a namespace with a share that may still be in use is left
+ *   alone. A share long past its end belongs to a controller that died holding it; the correction
+ *   removes it, and so counts its unused admissions off once.
  */
 export class SlotReconciler {
   private lastRunAt = -Infinity;
@@ -95,28 +100,37 @@ export class SlotReconciler {
     for (const claimant of await this.deps.claimants()) {
       for (const claim of await this.deps.activations.claimsHeldBy(claimant)) if (claim.admitted) count(claim.namespace, claim.activationId);
     }
-    if (direct) await this.correctCounts(inFlight, countsBefore);
+    if (direct) await this.correctCounts(inFlight, countsBefore, now);
     else this.lastDifferences.clear();
     return deleted;
   }
 
-  /** Each namespace's in-flight count, and what says whether it moved (admissions count in the minute). */
-  private async counts(): Promise<Map<string, { inflight: number; mark: string }>> {
-    const counts = new Map<string, { inflight: number; mark: string }>();
-    for await (const { namespace, inflight, minute, minuteCount } of this.deps.throttles.inFlightCounts()) counts.set(namespace, { inflight, mark: `${inflight}/${minute}/${minuteCount}` });
+  /**
+   * Each namespace's in-flight count, what says whether it moved (admissions count in the minute,
+   * shares come and go), and its shares.
+   */
+  private async counts(): Promise<Map<string, { inflight: number; mark: string; shares: Array<{ attribute: string; until: number }> }>> {
+    const counts = new Map<string, { inflight: number; mark: string; shares: Array<{ attribute: string; until: number }> }>();
+    for await (const { namespace, inflight, minute, minuteCount, shares } of this.deps.throttles.inFlightCounts()) {
+      const shareMark = shares.map((share) => share.attribute).sort().join(',');
+      counts.set(namespace, { inflight, mark: `${inflight}/${minute}/${minuteCount}/${shareMark}`, shares });
+    }
     return counts;
   }
 
-  private async correctCounts(inFlight: Map<string, Set<string>>, countsBefore: Map<string, { mark: string }>): Promise<void> {
+  private async correctCounts(inFlight: Map<string, Set<string>>, countsBefore: Map<string, { mark: string }>, now: number): Promise<void> {
     const differences = new Map<string, number>();
-    for (const [namespace, { inflight, mark }] of await this.counts()) {
+    for (const [namespace, { inflight, mark, shares }] of await this.counts()) {
       if (countsBefore.get(namespace)?.mark !== mark) continue;
+      if (shares.some((share) => share.until + SHARE_GRACE_MS > now)) continue;
       const difference = (inFlight.get(namespace)?.size ?? 0) - inflight;
-      if (difference === 0) continue;
+      if (difference === 0 && !shares.length) continue;
       differences.set(namespace, difference);
       if (this.lastDifferences.get(namespace) !== difference) continue;
-      if (await this.deps.throttles.correctInFlight(namespace, inflight, difference)) {
-        this.log.warn({ namespace, counted: inflight, inFlight: inflight + difference }, 'corrected the in-flight count of a namespace to what is in flight');
+      const ended = shares.map((share) => share.attribute);
+      if (await this.deps.throttles.correctInFlight(namespace, inflight, difference, ended)) {
+        if (difference) this.log.warn({ namespace, counted: inflight, inFlight: inflight + difference }, 'corrected the in-flight count of a namespace to what is in flight');
+        if (ended.length) this.log.warn({ namespace, shares: ended }, 'removed admission shares whose controllers died holding them');
         differences.delete(namespace);
       }
     }

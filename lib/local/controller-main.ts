@@ -33,8 +33,9 @@ async function main(): Promise<void> {
     () =>
       new Promise<void>((resolve) => {
         void alarms.stop();
-        // Stop accepting; requests in progress (blocking waits included) finish first.
-        server.close(() => resolve());
+        // Stop accepting; requests in progress (blocking waits included) finish first, then the
+        // admissions reserved and not handed out are given back.
+        server.close(() => void deps.throttles.releaseShares().finally(resolve));
         setTimeout(resolve, 65_000).unref();
       }),
   );

@@ -1,8 +1,9 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { AdmissionShares, SHARE_ATTRIBUTE_PREFIX, type HeldShare, type ShareSettings } from './admission-shares';
 import { asError, Coalescer } from './coalescer';
 import { queryPages, scanPages } from './query-pages';
-import { sendUntilProcessed } from './retry';
+import { retryFor, sendUntilProcessed } from './retry';
 
 export type RateKind = 'fires';
 
@@ -14,11 +15,26 @@ export type RateKind = 'fires';
  */
 export const SLOT_LEASE_MS = 15 * 60_000;
 
+/** A namespace's admission counts as the reconciler reads them. */
+export interface InFlightCount {
+  namespace: string;
+  inflight: number;
+  minute: number;
+  minuteCount: number;
+  /** The admission shares reserved in it (see AdmissionShares): attribute and end (ms). */
+  shares: Array<{ attribute: string; until: number }>;
+}
+
 /** Why an activation was refused, with the count OpenWhisk's message reports. */
 export type Admission = { admitted: true } | { admitted: false; limit: 'perMinute' | 'concurrent'; count: number };
 
 /** How often admission retries when another controller changed the namespace's counters at the same instant. */
 const ADMIT_ATTEMPTS = 8;
+
+/** How long giving back what is left of a share is retried; then the reconciler puts the count right. */
+const SHARE_RETURN_RETRY_MS = 8000;
+
+const ADMITTED: Admission = { admitted: true };
 
 /** A namespace's throttle limits, as admission checks them. */
 export interface AdmissionLimits {
@@ -33,7 +49,10 @@ export interface AdmissionLimits {
  *   and its activations in flight (`inflight`). Admitting is one conditional update of this item,
  *   whatever the number in flight: both limits are checked and both counts taken at once, so two
  *   controllers can never both take the last slot. Admissions arriving together in one process
- *   share one update (`ADD k` if k more fit), and so do count-offs (`ADD -k`).
+ *   share one update (`ADD k` if k more fit), and so do count-offs (`ADD -k`). With `shares`, a
+ *   busy namespace's update also reserves a share of admissions this process then hands out
+ *   without a store call (see AdmissionShares); each live share is a `share_…` attribute holding
+ *   its end, so the reconciler knows the count includes admissions not handed out yet.
  * - An admitted activation is counted off exactly once: by the process whose write stored its
  *   record (the conditional write succeeds once), or by the controller that could not send it.
  * - `slots#<ns>` / `<activation id>`: a lease for each activation that goes through the queue
@@ -45,7 +64,7 @@ export interface AdmissionLimits {
  */
 export class ThrottleCounters {
   /** Keyed by namespace and limits: admissions with other limits are not counted together. */
-  private readonly admissions = new Coalescer<{ namespace: string; limits: AdmissionLimits; minute: number }, Admission>((_, items) => this.admitBatch(items[0].namespace, items));
+  private readonly admissions = new Coalescer<{ namespace: string; limits: AdmissionLimits; minute: number }, Admission>((key, items) => this.admitBatch(key, items[0].namespace, items));
   private readonly countOffs = new Coalescer<null, void>(async (namespace, items) => {
     await this.addInFlight(namespace, -items.length);
     return items.map(() => undefined);
@@ -53,10 +72,19 @@ export class ThrottleCounters {
   /** Lease puts and deletes made at the same time go in one BatchWriteItem (at most 25). */
   private readonly leaseWrites = new Coalescer<{ put?: Record<string, unknown>; delete?: Record<string, unknown> }, void>((_, writes) => this.writeLeases(writes), 25);
 
+  /** This process's admission shares; undefined: every admission is one update (the default). */
+  private readonly shares?: AdmissionShares;
+  /** Shares being given back, for shutdown to wait on. */
+  private readonly endings = new Set<Promise<void>>();
+
+  /** `shares`: admit busy namespaces from shares (long-lived controllers only; see AdmissionShares). */
   constructor(
     private readonly dynamo: DynamoDBDocumentClient,
     private readonly table: string,
-  ) {}
+    options: { shares?: ShareSettings } = {},
+  ) {
+    if (options.shares) this.shares = new AdmissionShares(options.shares, (share) => this.endShare(share));
+  }
 
   /** Counts one request in the current minute and returns the minute's count, this one included. */
   async countInMinute(namespace: string, kind: RateKind, now = Date.now()): Promise<number> {
@@ -82,7 +110,9 @@ export class ThrottleCounters {
    */
   async admit(namespace: string, activationId: string, limits: AdmissionLimits, options: { lease?: boolean; now?: number } = {}): Promise<Admission> {
     const now = options.now ?? Date.now();
-    const counted = this.admissions.submit(`${limits.perMinute}/${limits.concurrent}|${namespace}`, { namespace, limits, minute: Math.floor(now / 60_000) });
+    const minute = Math.floor(now / 60_000);
+    const key = `${limits.perMinute}/${limits.concurrent}|${namespace}`;
+    const counted = this.shares?.take(key, minute) ? Promise.resolve(ADMITTED) : this.admissions.submit(key, { namespace, limits, minute });
     if (!options.lease) return counted;
     const [leaseWritten, admission] = await Promise.allSettled([this.writeLease(namespace, activationId, now), counted]);
     if (admission.status === 'fulfilled' && admission.value.admitted && leaseWritten.status === 'fulfilled') return admission.value;
@@ -95,27 +125,95 @@ export class ThrottleCounters {
   }
 
   /**
-   * Admissions of one namespace sent together: all of them with one update when they fit (as
-   * they do, but near a limit or at a new minute), else one by one.
+   * Admissions of one namespace sent together: those a share (reserved while they waited) has
+   * room for from it, the others with one update when they fit (as they do, but near a limit or at
+   * a new minute), else one by one.
    */
-  private async admitBatch(namespace: string, items: Array<{ limits: AdmissionLimits; minute: number }>): Promise<Array<Admission | Error>> {
+  private async admitBatch(key: string, namespace: string, items: Array<{ limits: AdmissionLimits; minute: number }>): Promise<Array<Admission | Error>> {
+    const results: Array<Admission | Error | undefined> = items.map((item) => (this.shares?.take(key, item.minute) ? ADMITTED : undefined));
+    const waiting = items.flatMap((item, i) => (results[i] ? [] : [{ item, i }]));
+    if (waiting.length) {
+      const admissions = await this.admitFromStore(key, namespace, waiting.map(({ item }) => item));
+      waiting.forEach(({ i }, j) => (results[i] = admissions[j]));
+    }
+    return results as Array<Admission | Error>;
+  }
+
+  private async admitFromStore(key: string, namespace: string, items: Array<{ limits: AdmissionLimits; minute: number }>): Promise<Array<Admission | Error>> {
     const { limits } = items[0];
     const minute = Math.max(...items.map((item) => item.minute));
     const k = items.length;
-    if (k > 1 && k <= limits.perMinute && k <= limits.concurrent) {
-      const together = await this.conditionalUpdate({
-        Key: { pk: pkOf(namespace), sk: ADMISSION_SK },
-        UpdateExpression: 'ADD minuteCount :k, inflight :k',
-        ConditionExpression: '#minute = :m AND minuteCount <= :perMinute AND (attribute_not_exists(inflight) OR inflight <= :concurrent)',
-        ExpressionAttributeNames: { '#minute': 'minute' },
-        ExpressionAttributeValues: { ':k': k, ':m': minute, ':perMinute': limits.perMinute - k, ':concurrent': limits.concurrent - k },
-      });
-      if (together) return items.map(() => ({ admitted: true }));
+    let share = this.shares?.wanted(key, limits) ?? 0;
+    if (k + share > limits.perMinute || k + share > limits.concurrent) share = 0;
+    if ((k > 1 || share > 0) && k <= limits.perMinute && k <= limits.concurrent) {
+      if (await this.addTogether(key, namespace, minute, limits, k, share)) return items.map(() => ADMITTED);
     }
     // One by one; one that fails fails alone (those before it are admitted and stay so).
     const admissions: Array<Admission | Error> = [];
     for (const item of items) admissions.push(await this.count(namespace, item.limits, item.minute).catch(asError));
     return admissions;
+  }
+
+  /**
+   * Admits `k` and reserves a share of `share` more with one update, if all of them fit in this
+   * minute's window. A share this process held for the key before is replaced: removed in the
+   * same update when it was used up, given back otherwise.
+   */
+  private async addTogether(key: string, namespace: string, minute: number, limits: AdmissionLimits, k: number, share: number): Promise<boolean> {
+    const total = k + share;
+    const previous = share > 0 ? this.shares!.detach(key) : undefined;
+    const attribute = share > 0 ? this.shares!.newAttribute() : undefined;
+    const until = share > 0 ? this.shares!.endOf(minute) : 0;
+    const removed = previous?.unused === 0 ? previous.attribute : undefined;
+    const added = await this.conditionalUpdate({
+      Key: { pk: pkOf(namespace), sk: ADMISSION_SK },
+      UpdateExpression: `ADD minuteCount :k, inflight :k${attribute ? ' SET #share = :until' : ''}${removed ? ' REMOVE #previous' : ''}`,
+      ConditionExpression: '#minute = :m AND minuteCount <= :perMinute AND (attribute_not_exists(inflight) OR inflight <= :concurrent)',
+      ExpressionAttributeNames: { '#minute': 'minute', ...(attribute ? { '#share': attribute } : {}), ...(removed ? { '#previous': removed } : {}) },
+      ExpressionAttributeValues: { ':k': total, ':m': minute, ':perMinute': limits.perMinute - total, ':concurrent': limits.concurrent - total, ...(attribute ? { ':until': until } : {}) },
+    });
+    if (previous && !(added && removed)) this.endShare(previous);
+    if (added && attribute) this.shares!.hold(key, { namespace, attribute, minute, until, unused: share });
+    return added;
+  }
+
+  /** Gives back, in the background, what is left of a share this process no longer holds. */
+  private endShare(share: HeldShare): void {
+    const ending: Promise<void> = retryFor(SHARE_RETURN_RETRY_MS, () => this.giveBack(share))
+      .catch(() => undefined)
+      .finally(() => this.endings.delete(ending));
+    this.endings.add(ending);
+  }
+
+  /**
+   * Removes a share's attribute and counts its unused admissions off, unless the reconciler
+   * removed it first (then its correction counted them off): the condition makes that happen once.
+   */
+  private async giveBack(share: HeldShare): Promise<void> {
+    const key = { pk: pkOf(share.namespace), sk: ADMISSION_SK };
+    const names = { '#share': share.attribute };
+    if (share.unused === 0) {
+      await this.conditionalUpdate({ Key: key, UpdateExpression: 'REMOVE #share', ConditionExpression: 'attribute_exists(#share)', ExpressionAttributeNames: names });
+      return;
+    }
+    const unused = -share.unused;
+    const withMinute = await this.conditionalUpdate({
+      Key: key,
+      UpdateExpression: 'ADD inflight :unused, minuteCount :unused REMOVE #share',
+      ConditionExpression: 'attribute_exists(#share) AND #minute = :m',
+      ExpressionAttributeNames: { ...names, '#minute': 'minute' },
+      ExpressionAttributeValues: { ':unused': unused, ':m': share.minute },
+    });
+    // A new minute window opened meanwhile: only the slots are given back.
+    if (!withMinute) {
+      await this.conditionalUpdate({ Key: key, UpdateExpression: 'ADD inflight :unused REMOVE #share', ConditionExpression: 'attribute_exists(#share)', ExpressionAttributeNames: names, ExpressionAttributeValues: { ':unused': unused } });
+    }
+  }
+
+  /** Gives back every share this process holds (at shutdown) and waits until that is done. */
+  async releaseShares(): Promise<void> {
+    for (const share of this.shares?.detachAll() ?? []) this.endShare(share);
+    await Promise.all([...this.endings]);
   }
 
   /** Writes the lease of an activation that goes through the queue (see the class comment). */
@@ -261,14 +359,8 @@ export class ThrottleCounters {
     }
   }
 
-  private async addInFlight(namespace: string, delta: number, ifNow?: number): Promise<boolean> {
-    return this.conditionalUpdate({
-      Key: { pk: pkOf(namespace), sk: ADMISSION_SK },
-      UpdateExpression: 'ADD inflight :delta',
-      ...(ifNow === undefined
-        ? { ExpressionAttributeValues: { ':delta': delta } }
-        : { ConditionExpression: 'inflight = :now', ExpressionAttributeValues: { ':delta': delta, ':now': ifNow } }),
-    });
+  private async addInFlight(namespace: string, delta: number): Promise<void> {
+    await this.dynamo.send(new UpdateCommand({ TableName: this.table, Key: { pk: pkOf(namespace), sk: ADMISSION_SK }, UpdateExpression: 'ADD inflight :delta', ExpressionAttributeValues: { ':delta': delta } }));
   }
 
   /** The namespace's activations in flight, as admission counts them. */
@@ -277,8 +369,11 @@ export class ThrottleCounters {
     return Number(Item?.inflight ?? 0);
   }
 
-  /** Every namespace's in-flight count, for reconciliation (a scan: it runs at most once a minute). */
-  async *inFlightCounts(): AsyncGenerator<{ namespace: string; inflight: number; minute: number; minuteCount: number }> {
+  /**
+   * Every namespace's in-flight count and the shares it holds (their attributes and ends), for
+   * reconciliation (a scan: it runs at most once a minute).
+   */
+  async *inFlightCounts(): AsyncGenerator<InFlightCount> {
     const scan = {
       TableName: this.table,
       FilterExpression: 'begins_with(pk, :throttle) AND sk = :admission',
@@ -287,17 +382,28 @@ export class ThrottleCounters {
     };
     for await (const page of scanPages(this.dynamo, scan)) {
       for (const item of page.Items ?? []) {
-        yield { namespace: String(item.pk).slice(THROTTLE_PREFIX.length), inflight: Number(item.inflight ?? 0), minute: Number(item.minute ?? 0), minuteCount: Number(item.minuteCount ?? 0) };
+        const shares = Object.entries(item)
+          .filter(([name]) => name.startsWith(SHARE_ATTRIBUTE_PREFIX))
+          .map(([attribute, until]) => ({ attribute, until: Number(until) }));
+        yield { namespace: String(item.pk).slice(THROTTLE_PREFIX.length), inflight: Number(item.inflight ?? 0), minute: Number(item.minute ?? 0), minuteCount: Number(item.minuteCount ?? 0), shares };
       }
     }
   }
 
   /**
    * Sets a namespace's in-flight count by `delta` if it still is `expected` (the reconciler's
-   * correction; false when an admission or a release came in between).
+   * correction; false when an admission or a release came in between), and removes the shares
+   * named, which ended long ago: their unused admissions are part of `delta`.
    */
-  async correctInFlight(namespace: string, expected: number, delta: number): Promise<boolean> {
-    return this.addInFlight(namespace, delta, expected);
+  async correctInFlight(namespace: string, expected: number, delta: number, endedShares: string[] = []): Promise<boolean> {
+    const names = Object.fromEntries(endedShares.map((attribute, i) => [`#share${i}`, attribute]));
+    return this.conditionalUpdate({
+      Key: { pk: pkOf(namespace), sk: ADMISSION_SK },
+      UpdateExpression: `ADD inflight :delta${endedShares.length ? ` REMOVE ${Object.keys(names).join(', ')}` : ''}`,
+      ConditionExpression: 'inflight = :now',
+      ...(endedShares.length ? { ExpressionAttributeNames: names } : {}),
+      ExpressionAttributeValues: { ':delta': delta, ':now': expected },
+    });
   }
 
   /**

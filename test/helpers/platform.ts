@@ -128,9 +128,16 @@ export async function heldSlotIds(test: TestPlatform, namespace = 'guest'): Prom
 /**
  * Throttle slots a namespace holds: activations accepted and not yet given back (0 once all are
  * recorded). The larger of its live leases and its in-flight count, so that either one leaking shows.
+ * Read once the namespace's admission shares have ended (within a few seconds): until then its
+ * count includes admissions a controller reserved and did not hand out.
  */
 export async function heldSlots(test: TestPlatform, namespace = 'guest'): Promise<number> {
   const counters = new ThrottleCounters(test.clients.dynamo, configFromEnv({}).tables.coordination);
+  const sharesOf = async () => {
+    for await (const count of counters.inFlightCounts()) if (count.namespace === namespace) return count.shares.length;
+    return 0;
+  };
+  for (let i = 0; i < 40 && (await sharesOf()) > 0; i++) await new Promise((r) => setTimeout(r, 250));
   const [leases, inFlight] = await Promise.all([counters.slots(namespace), counters.inFlight(namespace)]);
   return Math.max(leases, inFlight);
 }

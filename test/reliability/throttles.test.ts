@@ -1,4 +1,7 @@
 import { join } from 'node:path';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { configFromEnv } from '../../lib/config';
+import { ThrottleCounters } from '../../lib/store/throttle-counters';
 import { startProcess, stopProcess, type ManagedProcess } from '../../lib/local/processes';
 import { LIFTED_LIMITS, basicAuthHeader, clientForNewNamespace, startTestPlatform, type TestPlatform } from '../helpers/platform';
 
@@ -139,3 +142,26 @@ test('a namespace without overrides gets OpenWhisk’s defaults: 60 per minute, 
   const response = await fetch(`${env.platform.apiHost}/api/v1/namespaces/_/limits`, { headers: { authorization: basicAuthHeader(auth) } });
   expect(await response.json()).toMatchObject({ invocationsPerMinute: 60, concurrentInvocations: 30, firesPerMinute: 60 });
 });
+
+test('a busy namespace is admitted from shares of its limits; a controller that stops gives back what it reserved', async () => {
+  // A share that lives a minute, so that only the stop can end it.
+  const controllerC = await startProcess('controller-c', 'local/controller-main.ts', { ...env.platform.invokerEnv, SKYWHISK_PORT: '0', SKYWHISK_HOST: '127.0.0.1', SKYWHISK_ADMISSION_SHARE_MS: '60000' }, join(env.dataDir, 'logs'));
+  const hostC = `http://127.0.0.1:${controllerC.ready.port}`;
+  const auth = await namespaceWith('shared-admission', { concurrentInvocations: 1000 });
+  await call(hostC, auth, 'PUT', 'actions/noop', { exec: { kind: 'nodejs:20', code: 'function main() { return {}; }' } });
+  try {
+    await windowWithRoom(20_000);
+    for (let i = 0; i < 5; i++) expect((await call(hostC, auth, 'POST', 'actions/noop?blocking=true')).status).toBe(200);
+    // All five recorded: in flight now are only the admissions controller C reserved.
+    const counters = new ThrottleCounters(env.clients.dynamo, configFromEnv({}).tables.coordination);
+    const reserved = await counters.inFlight('shared-admission');
+    expect(reserved).toBeGreaterThan(0);
+    await stopProcess(controllerC, 10_000);
+    expect(await counters.inFlight('shared-admission')).toBe(0);
+    const item = await env.clients.dynamo.send(new GetCommand({ TableName: configFromEnv({}).tables.coordination, Key: { pk: 'throttle#shared-admission', sk: 'admission' }, ConsistentRead: true }));
+    expect(Object.keys(item.Item ?? {}).filter((name) => name.startsWith('share_'))).toEqual([]);
+    expect(item.Item).toMatchObject({ minuteCount: 5 });
+  } finally {
+    if (controllerC.child.exitCode === null) await stopProcess(controllerC, 10_000);
+  }
+}, 60_000);
