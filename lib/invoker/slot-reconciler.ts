@@ -39,9 +39,9 @@ export const DEFAULT_RECONCILE_AFTER_MS = 60_000;
  *   counting it off, say), is corrected; a difference seen once may be an admission or a record
  *   half way through. Nothing is corrected in a run that could not ask every live invoker.
  * - A namespace's count includes the admissions controllers reserved in shares and did not hand
- *   out yet, which nothing else shows: a namespace with a share that may still be in use is left
- *   alone. A share long past its end belongs to a controller that died holding it; the correction
- *   removes it, and so counts its unused admissions off once.
+ *   out yet, which nothing else shows: of a count above what is in flight, as much as its live
+ *   shares' sizes is left alone. A share long past its end belongs to a controller that died
+ *   holding it; the correction removes it, and so counts its unused admissions off once.
  */
 export class SlotReconciler {
   private lastRunAt = -Infinity;
@@ -109,8 +109,8 @@ export class SlotReconciler {
    * Each namespace's in-flight count, what says whether it moved (admissions count in the minute,
    * shares come and go), and its shares.
    */
-  private async counts(): Promise<Map<string, { inflight: number; mark: string; shares: Array<{ attribute: string; until: number }> }>> {
-    const counts = new Map<string, { inflight: number; mark: string; shares: Array<{ attribute: string; until: number }> }>();
+  private async counts(): Promise<Map<string, { inflight: number; mark: string; shares: Array<{ attribute: string; until: number; size: number }> }>> {
+    const counts = new Map<string, { inflight: number; mark: string; shares: Array<{ attribute: string; until: number; size: number }> }>();
     for await (const { namespace, inflight, minute, minuteCount, shares } of this.deps.throttles.inFlightCounts()) {
       const shareMark = shares.map((share) => share.attribute).sort().join(',');
       counts.set(namespace, { inflight, mark: `${inflight}/${minute}/${minuteCount}/${shareMark}`, shares });
@@ -122,12 +122,15 @@ export class SlotReconciler {
     const differences = new Map<string, number>();
     for (const [namespace, { inflight, mark, shares }] of await this.counts()) {
       if (countsBefore.get(namespace)?.mark !== mark) continue;
-      if (shares.some((share) => share.until + SHARE_GRACE_MS > now)) continue;
-      const difference = (inFlight.get(namespace)?.size ?? 0) - inflight;
-      if (difference === 0 && !shares.length) continue;
+      const ended = shares.filter((share) => share.until + SHARE_GRACE_MS <= now).map((share) => share.attribute);
+      // Live shares may hold up to their sizes unhanded: a count that high above what is in flight
+      // may be right. Only what is beyond that is corrected (and a count below what is in flight).
+      const unhanded = shares.filter((share) => share.until + SHARE_GRACE_MS > now).reduce((sum, share) => sum + share.size, 0);
+      const excess = inflight - (inFlight.get(namespace)?.size ?? 0);
+      const difference = excess < 0 ? -excess : -Math.max(0, excess - unhanded);
+      if (difference === 0 && !ended.length) continue;
       differences.set(namespace, difference);
       if (this.lastDifferences.get(namespace) !== difference) continue;
-      const ended = shares.map((share) => share.attribute);
       if (await this.deps.throttles.correctInFlight(namespace, inflight, difference, ended)) {
         if (difference) this.log.warn({ namespace, counted: inflight, inFlight: inflight + difference }, 'corrected the in-flight count of a namespace to what is in flight');
         if (ended.length) this.log.warn({ namespace, shares: ended }, 'removed admission shares whose controllers died holding them');

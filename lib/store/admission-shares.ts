@@ -36,7 +36,13 @@ export const LIMIT_PER_SHARE = 16;
  */
 export const SHARE_GRACE_MS = 30_000;
 
-/** Shares are attributes of the namespace's admission item named so; the value is the share's end (ms). */
+/**
+ * A share ends this long before its minute does: a controller whose clock is behind must not hand
+ * out admissions of a minute another has already closed.
+ */
+export const MINUTE_END_MARGIN_MS = 5000;
+
+/** Shares are attributes of the namespace's admission item named so; the value is `{until, size}`. */
 export const SHARE_ATTRIBUTE_PREFIX = 'share_';
 
 /** A share this process holds. */
@@ -91,13 +97,13 @@ export class AdmissionShares {
    * now: a share when the key went to the store within a lifetime already (one lone request
    * reserves nothing) and its limits are large enough.
    */
-  wanted(key: string, limits: { perMinute: number; concurrent: number }, now = Date.now()): number {
+  wanted(key: string, limits: { perMinute: number; concurrent: number }, minute: number, now = Date.now()): number {
     const last = this.storeAdmittedAt.get(key);
     if (this.storeAdmittedAt.size >= MAX_REMEMBERED_KEYS) {
       for (const [other, at] of this.storeAdmittedAt) if (now - at > this.settings.lifetimeMs) this.storeAdmittedAt.delete(other);
     }
     this.storeAdmittedAt.set(key, now);
-    if (last === undefined || now - last > this.settings.lifetimeMs) return 0;
+    if (last === undefined || now - last > this.settings.lifetimeMs || this.endOf(minute, now) <= now) return 0;
     return shareSizeFor(limits, this.settings.maxSize);
   }
 
@@ -106,9 +112,9 @@ export class AdmissionShares {
     return `${SHARE_ATTRIBUTE_PREFIX}${this.owner}_${++this.sequence}`;
   }
 
-  /** When a share reserved now ends: after its lifetime, or with its minute. */
+  /** When a share reserved now ends: after its lifetime, or a margin before its minute does. */
   endOf(minute: number, now = Date.now()): number {
-    return Math.min(now + this.settings.lifetimeMs, (minute + 1) * 60_000);
+    return Math.min(now + this.settings.lifetimeMs, (minute + 1) * 60_000 - MINUTE_END_MARGIN_MS);
   }
 
   /** Stops holding the key's share (it is being replaced) and returns it. */

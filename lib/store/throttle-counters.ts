@@ -21,8 +21,8 @@ export interface InFlightCount {
   inflight: number;
   minute: number;
   minuteCount: number;
-  /** The admission shares reserved in it (see AdmissionShares): attribute and end (ms). */
-  shares: Array<{ attribute: string; until: number }>;
+  /** The admission shares reserved in it (see AdmissionShares): attribute, end (ms) and size. */
+  shares: Array<{ attribute: string; until: number; size: number }>;
 }
 
 /** Why an activation was refused, with the count OpenWhisk's message reports. */
@@ -143,7 +143,7 @@ export class ThrottleCounters {
     const { limits } = items[0];
     const minute = Math.max(...items.map((item) => item.minute));
     const k = items.length;
-    let share = this.shares?.wanted(key, limits) ?? 0;
+    let share = this.shares?.wanted(key, limits, minute) ?? 0;
     if (k + share > limits.perMinute || k + share > limits.concurrent) share = 0;
     if ((k > 1 || share > 0) && k <= limits.perMinute && k <= limits.concurrent) {
       if (await this.addTogether(key, namespace, minute, limits, k, share)) return items.map(() => ADMITTED);
@@ -157,32 +157,65 @@ export class ThrottleCounters {
   /**
    * Admits `k` and reserves a share of `share` more with one update, if all of them fit in this
    * minute's window. A share this process held for the key before is replaced: removed in the
-   * same update when it was used up, given back otherwise.
+   * same update when it was used up, given back otherwise (before admitting one by one, so that
+   * this process is not refused for admissions it holds itself).
    */
   private async addTogether(key: string, namespace: string, minute: number, limits: AdmissionLimits, k: number, share: number): Promise<boolean> {
-    const total = k + share;
-    const previous = share > 0 ? this.shares!.detach(key) : undefined;
-    const attribute = share > 0 ? this.shares!.newAttribute() : undefined;
-    const until = share > 0 ? this.shares!.endOf(minute) : 0;
+    if (share === 0) return this.conditionalUpdate(this.togetherUpdate(namespace, minute, limits, k));
+    const shares = this.shares!;
+    const previous = shares.detach(key);
+    const reserved: HeldShare = { namespace, attribute: shares.newAttribute(), minute, until: shares.endOf(minute), unused: share };
     const removed = previous?.unused === 0 ? previous.attribute : undefined;
-    const added = await this.conditionalUpdate({
-      Key: { pk: pkOf(namespace), sk: ADMISSION_SK },
-      UpdateExpression: `ADD minuteCount :k, inflight :k${attribute ? ' SET #share = :until' : ''}${removed ? ' REMOVE #previous' : ''}`,
-      ConditionExpression: '#minute = :m AND minuteCount <= :perMinute AND (attribute_not_exists(inflight) OR inflight <= :concurrent)',
-      ExpressionAttributeNames: { '#minute': 'minute', ...(attribute ? { '#share': attribute } : {}), ...(removed ? { '#previous': removed } : {}) },
-      ExpressionAttributeValues: { ':k': total, ':m': minute, ':perMinute': limits.perMinute - total, ':concurrent': limits.concurrent - total, ...(attribute ? { ':until': until } : {}) },
-    });
-    if (previous && !(added && removed)) this.endShare(previous);
-    if (added && attribute) this.shares!.hold(key, { namespace, attribute, minute, until, unused: share });
+    const update = this.togetherUpdate(namespace, minute, limits, k + share);
+    let added: boolean;
+    try {
+      added = await this.conditionalUpdate({
+        ...update,
+        UpdateExpression: `${update.UpdateExpression} SET #share = :share${removed ? ' REMOVE #previous' : ''}`,
+        // A retry of a write that landed (its answer was lost) fails here rather than count twice.
+        ConditionExpression: `${update.ConditionExpression} AND attribute_not_exists(#share)`,
+        ExpressionAttributeNames: { ...update.ExpressionAttributeNames, '#share': reserved.attribute, ...(removed ? { '#previous': removed } : {}) },
+        ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':share': { until: reserved.until, size: share } },
+      });
+      if (!added) added = await this.holdsShare(namespace, reserved.attribute);
+    } catch (error) {
+      // Whether it landed is unknown: all of it is given back if it did (the admissions it was for
+      // fail with this error), and nothing happens if it did not.
+      if (previous) this.endShare(previous);
+      this.endShare({ ...reserved, unused: k + share });
+      throw error;
+    }
+    if (previous && !(added && removed)) {
+      const ending = this.endShare(previous);
+      if (!added && previous.unused > 0) await ending;
+    }
+    if (added) shares.hold(key, reserved);
     return added;
   }
 
+  /** The update that admits `total` at once if they fit in this minute's window. */
+  private togetherUpdate(namespace: string, minute: number, limits: AdmissionLimits, total: number) {
+    return {
+      Key: { pk: pkOf(namespace), sk: ADMISSION_SK },
+      UpdateExpression: 'ADD minuteCount :k, inflight :k',
+      ConditionExpression: '#minute = :m AND minuteCount <= :perMinute AND (attribute_not_exists(inflight) OR inflight <= :concurrent)',
+      ExpressionAttributeNames: { '#minute': 'minute' } as Record<string, string>,
+      ExpressionAttributeValues: { ':k': total, ':m': minute, ':perMinute': limits.perMinute - total, ':concurrent': limits.concurrent - total } as Record<string, unknown>,
+    };
+  }
+
+  private async holdsShare(namespace: string, attribute: string): Promise<boolean> {
+    const { Item } = await this.dynamo.send(new GetCommand({ TableName: this.table, Key: { pk: pkOf(namespace), sk: ADMISSION_SK }, ConsistentRead: true }));
+    return Item?.[attribute] !== undefined;
+  }
+
   /** Gives back, in the background, what is left of a share this process no longer holds. */
-  private endShare(share: HeldShare): void {
-    const ending: Promise<void> = retryFor(SHARE_RETURN_RETRY_MS, () => this.giveBack(share))
+  private endShare(share: HeldShare): Promise<void> {
+    const ending: Promise<void> = retryFor(SHARE_RETURN_RETRY_MS, () => this.giveBack(share), { unref: true })
       .catch(() => undefined)
       .finally(() => this.endings.delete(ending));
     this.endings.add(ending);
+    return ending;
   }
 
   /**
@@ -384,7 +417,7 @@ export class ThrottleCounters {
       for (const item of page.Items ?? []) {
         const shares = Object.entries(item)
           .filter(([name]) => name.startsWith(SHARE_ATTRIBUTE_PREFIX))
-          .map(([attribute, until]) => ({ attribute, until: Number(until) }));
+          .map(([attribute, value]) => ({ attribute, until: Number(value?.until ?? 0), size: Number(value?.size ?? 0) }));
         yield { namespace: String(item.pk).slice(THROTTLE_PREFIX.length), inflight: Number(item.inflight ?? 0), minute: Number(item.minute ?? 0), minuteCount: Number(item.minuteCount ?? 0), shares };
       }
     }
@@ -397,10 +430,12 @@ export class ThrottleCounters {
    */
   async correctInFlight(namespace: string, expected: number, delta: number, endedShares: string[] = []): Promise<boolean> {
     const names = Object.fromEntries(endedShares.map((attribute, i) => [`#share${i}`, attribute]));
+    // Each share still there: one its controller gave back meanwhile must not be counted off again.
+    const stillThere = Object.keys(names).map((name) => ` AND attribute_exists(${name})`).join('');
     return this.conditionalUpdate({
       Key: { pk: pkOf(namespace), sk: ADMISSION_SK },
       UpdateExpression: `ADD inflight :delta${endedShares.length ? ` REMOVE ${Object.keys(names).join(', ')}` : ''}`,
-      ConditionExpression: 'inflight = :now',
+      ConditionExpression: `inflight = :now${stillThere}`,
       ...(endedShares.length ? { ExpressionAttributeNames: names } : {}),
       ExpressionAttributeValues: { ':delta': delta, ':now': expected },
     });

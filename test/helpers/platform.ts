@@ -63,6 +63,13 @@ export async function startTestPlatform(env: NodeJS.ProcessEnv = {}, dataDir?: s
 export async function dumpStore(clients: AwsClients): Promise<Record<string, unknown>> {
   const config = configFromEnv({});
   const dump: Record<string, unknown> = {};
+  // Admission shares end by themselves within a second or so: the dump is of a store at rest.
+  const counters = new ThrottleCounters(clients.dynamo, config.tables.coordination);
+  const holdsShares = async () => {
+    for await (const count of counters.inFlightCounts()) if (count.shares.length) return true;
+    return false;
+  };
+  for (let i = 0; i < 40 && (await holdsShares()); i++) await new Promise((r) => setTimeout(r, 250));
   for (const table of Object.values(config.tables)) {
     const { Items } = await clients.dynamo.send(new ScanCommand({ TableName: table }));
     // Invoker heartbeats change by themselves; throttle counts are kept (a refused request must not count).

@@ -38,6 +38,12 @@ afterAll(async () => {
 
 const sharing = (shares: ShareSettings = longShares) => new ThrottleCounters(clients.dynamo, TABLE, { shares });
 
+// No share is reserved in a minute's last seconds (see MINUTE_END_MARGIN_MS): each test starts away from them.
+beforeEach(async () => {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < 8000) await new Promise((r) => setTimeout(r, left + 50));
+});
+
 async function admissionItem(namespace: string): Promise<Record<string, unknown>> {
   const { Item } = await clients.dynamo.send(new GetCommand({ TableName: TABLE, Key: { pk: `throttle#${namespace}`, sk: 'admission' }, ConsistentRead: true }));
   return Item ?? {};
@@ -155,6 +161,59 @@ test('the share of a controller that died is left alone while it may be in use, 
   // Were that controller only frozen (a thawed Lambda), its late give-back changes nothing.
   await dead.releaseShares();
   expect(await observer.inFlight('orphaned')).toBe(2);
+});
+
+test('a live share hides at most its size: a leak beyond it is corrected while the share is in use', async () => {
+  const counters = sharing();
+  await counters.admit('leak', 'a', lifted);
+  await counters.admit('leak', 'b', lifted);
+  // What three crashes between storing a record and counting it off leave.
+  for (let i = 0; i < 3; i++) await counters.countBack('leak');
+  expect(await counters.inFlight('leak')).toBe(13);
+  const running = [
+    { namespace: 'leak', activationId: 'a' },
+    { namespace: 'leak', activationId: 'b' },
+  ];
+  const reconcile = reconciler(new ThrottleCounters(clients.dynamo, TABLE), running);
+  await reconcile.reconcile();
+  await reconcile.reconcile();
+  expect(await counters.inFlight('leak')).toBe(10);
+  await counters.releaseShares();
+  expect(await counters.inFlight('leak')).toBe(2);
+});
+
+test('a share given back after another controller opened the next minute leaves that minute’s count alone', async () => {
+  const counters = sharing();
+  const minute = Math.floor(Date.now() / 60_000);
+  await counters.admit('late', 'a', lifted);
+  await counters.admit('late', 'b', lifted);
+  await new ThrottleCounters(clients.dynamo, TABLE).admit('late', 'c', lifted, { now: (minute + 1) * 60_000 + 1 });
+  await counters.releaseShares();
+  expect(await admissionItem('late')).toMatchObject({ minute: minute + 1, minuteCount: 1, inflight: 3 });
+});
+
+test('a reservation whose answer is lost is given back whole: the admissions it was for fail, and nothing stays counted', async () => {
+  let loseNextUpdate = false;
+  const losing = {
+    send: async (command: { input: { UpdateExpression?: string } }) => {
+      const answer = await clients.dynamo.send(command as never);
+      if (loseNextUpdate && command.input.UpdateExpression?.includes('SET #share')) {
+        loseNextUpdate = false;
+        throw new Error('socket hang up');
+      }
+      return answer;
+    },
+  } as unknown as AwsClients['dynamo'];
+  const counters = new ThrottleCounters(losing, TABLE, { shares: longShares });
+  await counters.admit('lost', 'a', lifted);
+  loseNextUpdate = true;
+  await expect(counters.admit('lost', 'b', lifted)).rejects.toThrow('socket hang up');
+  expect(await until(async () => (await shareAttributes('lost')).length === 0)).toBe(true);
+  await counters.releaseShares();
+  expect(await counters.inFlight('lost')).toBe(1);
+  // And the next reservation works as before.
+  await counters.admit('lost', 'c', lifted);
+  expect(await counters.inFlight('lost')).toBe(2 + longShares.maxSize);
 });
 
 test('non-blocking admissions from a share write their leases', async () => {

@@ -35,12 +35,22 @@ test.each([
 
 test('a lone request reserves nothing; a namespace admitted again within a lifetime does', () => {
   const { shares } = sharesWithEnded();
-  expect(shares.wanted('k', large)).toBe(0);
+  const minute = () => minuteOf(Date.now());
+  expect(shares.wanted('k', large, minute())).toBe(0);
   jest.advanceTimersByTime(500);
-  expect(shares.wanted('k', large)).toBe(32);
+  expect(shares.wanted('k', large, minute())).toBe(32);
   jest.advanceTimersByTime(5000);
-  expect(shares.wanted('k', large)).toBe(0);
-  expect(shares.wanted('other', large)).toBe(0);
+  expect(shares.wanted('k', large, minute())).toBe(0);
+  expect(shares.wanted('other', large, minute())).toBe(0);
+});
+
+test('no share is reserved in the last seconds of a minute: a controller whose clock is behind would use it in the next', () => {
+  const { shares } = sharesWithEnded();
+  jest.setSystemTime(Date.UTC(2026, 11, 2, 12, 0, 54));
+  shares.wanted('k', large, minuteOf(Date.now()));
+  expect(shares.wanted('k', large, minuteOf(Date.now()))).toBe(32);
+  jest.setSystemTime(Date.UTC(2026, 11, 2, 12, 0, 55, 500));
+  expect(shares.wanted('k', large, minuteOf(Date.now()))).toBe(0);
 });
 
 test('a share admits as many as it reserved, then nothing', () => {
@@ -65,11 +75,11 @@ test('a share admits nothing in another minute or after its lifetime, and ends w
   expect(share.unused).toBe(4);
 });
 
-test('a share ends with its minute, however long its lifetime', () => {
-  jest.setSystemTime(Date.UTC(2026, 11, 2, 12, 0, 59, 800));
+test('a share ends before its minute does, however long its lifetime', () => {
+  jest.setSystemTime(Date.UTC(2026, 11, 2, 12, 0, 54, 800));
   const { shares } = sharesWithEnded();
   const share = heldFor(shares, 'k', 5);
-  expect(share.until).toBe(Date.UTC(2026, 11, 2, 12, 1, 0));
+  expect(share.until).toBe(Date.UTC(2026, 11, 2, 12, 0, 55));
 });
 
 test('a replaced share does not end again; detaching every share stops every timer', () => {
