@@ -32,10 +32,10 @@ async function main(): Promise<void> {
   onShutdown(
     () =>
       new Promise<void>((resolve) => {
-        void alarms.stop();
-        // Stop accepting; requests in progress (blocking waits included) finish first, then the
-        // admissions reserved and not handed out are given back.
-        server.close(() => void deps.throttles.releaseShares().finally(resolve));
+        const alarmsStopped = alarms.stop().catch(() => undefined);
+        // Stop accepting; requests in progress (blocking waits included) and alarm fires finish
+        // first, then the admissions reserved and not handed out are given back.
+        server.close(() => void alarmsStopped.then(() => deps.throttles.releaseShares()).finally(resolve));
         setTimeout(resolve, 65_000).unref();
       }),
   );

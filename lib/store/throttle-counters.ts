@@ -133,7 +133,13 @@ export class ThrottleCounters {
     const results: Array<Admission | Error | undefined> = items.map((item) => (this.shares?.take(key, item.minute) ? ADMITTED : undefined));
     const waiting = items.flatMap((item, i) => (results[i] ? [] : [{ item, i }]));
     if (waiting.length) {
-      const admissions = await this.admitFromStore(key, namespace, waiting.map(({ item }) => item));
+      // A store error fails only the admissions that needed the store: those taken from the share
+      // are admitted (counted when it was reserved), and must be run and counted off as such.
+      const admissions = await this.admitFromStore(
+        key,
+        namespace,
+        waiting.map(({ item }) => item),
+      ).catch((error: unknown) => waiting.map(() => asError(error)));
       waiting.forEach(({ i }, j) => (results[i] = admissions[j]));
     }
     return results as Array<Admission | Error>;

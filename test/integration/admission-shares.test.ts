@@ -216,6 +216,27 @@ test('a reservation whose answer is lost is given back whole: the admissions it 
   expect(await counters.inFlight('lost')).toBe(2 + longShares.maxSize);
 });
 
+test('a store error fails only the admissions that needed the store; those taken from a share stay admitted', async () => {
+  let failShareUpdatesIn = 0;
+  const failing = {
+    send: async (command: { input: { UpdateExpression?: string } }) => {
+      if (failShareUpdatesIn > 0 && command.input.UpdateExpression?.includes('SET #share') && --failShareUpdatesIn === 0) throw new Error('throughput exceeded');
+      return clients.dynamo.send(command as never);
+    },
+  } as unknown as AwsClients['dynamo'];
+  const counters = new ThrottleCounters(failing, TABLE, { shares: longShares });
+  for (let i = 0; i < 10; i++) await counters.admit('hiccup', `a${i}`, lifted);
+  expect(await counters.inFlight('hiccup')).toBe(10);
+  // The first of twelve reserves a share; eight that waited for it are taken from it, and the
+  // update for the other three fails.
+  failShareUpdatesIn = 2;
+  const results = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => counters.admit('hiccup', `b${i}`, lifted)));
+  const admitted = results.filter((r) => r.status === 'fulfilled').length;
+  expect(admitted).toBe(9);
+  await counters.releaseShares();
+  expect(await counters.inFlight('hiccup')).toBe(10 + admitted);
+});
+
 test('non-blocking admissions from a share write their leases', async () => {
   const counters = sharing();
   for (let i = 0; i < 4; i++) await counters.admit('leased', `l${i}`, lifted, { lease: true });
