@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { InvocationQueue } from '../bus/invocation-queue';
 import type { ActivationsRepository } from '../store/activations';
 import { SHARE_GRACE_MS } from '../store/admission-shares';
-import type { ThrottleCounters } from '../store/throttle-counters';
+import type { InFlightCount, ThrottleCounters } from '../store/throttle-counters';
 import type { RunningActivation } from './dispatch-server';
 
 export interface SlotReconcilerDeps {
@@ -109,8 +109,8 @@ export class SlotReconciler {
    * Each namespace's in-flight count, what says whether it moved (admissions count in the minute,
    * shares come and go), and its shares.
    */
-  private async counts(): Promise<Map<string, { inflight: number; mark: string; shares: Array<{ attribute: string; until: number; size: number }> }>> {
-    const counts = new Map<string, { inflight: number; mark: string; shares: Array<{ attribute: string; until: number; size: number }> }>();
+  private async counts(): Promise<Map<string, { inflight: number; mark: string; shares: InFlightCount['shares'] }>> {
+    const counts = new Map<string, { inflight: number; mark: string; shares: InFlightCount['shares'] }>();
     for await (const { namespace, inflight, minute, minuteCount, shares } of this.deps.throttles.inFlightCounts()) {
       const shareMark = shares.map((share) => share.attribute).sort().join(',');
       counts.set(namespace, { inflight, mark: `${inflight}/${minute}/${minuteCount}/${shareMark}`, shares });
@@ -122,10 +122,11 @@ export class SlotReconciler {
     const differences = new Map<string, number>();
     for (const [namespace, { inflight, mark, shares }] of await this.counts()) {
       if (countsBefore.get(namespace)?.mark !== mark) continue;
-      const ended = shares.filter((share) => share.until + SHARE_GRACE_MS <= now).map((share) => share.attribute);
+      const live = (share: InFlightCount['shares'][number]) => share.until + SHARE_GRACE_MS > now;
+      const ended = shares.filter((share) => !live(share)).map((share) => share.attribute);
       // Live shares may hold up to their sizes unhanded: a count that high above what is in flight
       // may be right. Only what is beyond that is corrected (and a count below what is in flight).
-      const unhanded = shares.filter((share) => share.until + SHARE_GRACE_MS > now).reduce((sum, share) => sum + share.size, 0);
+      const unhanded = shares.filter(live).reduce((sum, share) => sum + share.size, 0);
       const excess = inflight - (inFlight.get(namespace)?.size ?? 0);
       const difference = excess < 0 ? -excess : -Math.max(0, excess - unhanded);
       if (difference === 0 && !ended.length) continue;

@@ -9,9 +9,10 @@ import { randomBytes } from 'node:crypto';
  * The store's counts include what is reserved, so a namespace is never admitted over a limit.
  * What a share costs is the other way: while one controller holds unused admissions, another may
  * be refused up to that many early, for at most a share's lifetime. A share ends at its lifetime,
- * at the end of its minute, or at shutdown, and its unused admissions are given back then. A
- * process that dies holding one leaves them to the slot reconciler, which leaves a namespace alone
- * while any of its shares may still be in use (see SHARE_GRACE_MS).
+ * a margin before the end of its minute, or at shutdown, and its unused admissions are given back
+ * then. A process that dies holding one leaves them to the slot reconciler, which leaves as much of
+ * a count as the live shares' sizes alone and takes a share as dead once it is SHARE_GRACE_MS past
+ * its end.
  */
 
 export interface ShareSettings {

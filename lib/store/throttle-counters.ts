@@ -52,7 +52,7 @@ export interface AdmissionLimits {
  *   share one update (`ADD k` if k more fit), and so do count-offs (`ADD -k`). With `shares`, a
  *   busy namespace's update also reserves a share of admissions this process then hands out
  *   without a store call (see AdmissionShares); each live share is a `share_…` attribute holding
- *   its end, so the reconciler knows the count includes admissions not handed out yet.
+ *   its end and size, so the reconciler knows the count includes admissions not handed out yet.
  * - An admitted activation is counted off exactly once: by the process whose write stored its
  *   record (the conditional write succeeds once), or by the controller that could not send it.
  * - `slots#<ns>` / `<activation id>`: a lease for each activation that goes through the queue

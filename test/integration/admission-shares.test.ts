@@ -44,6 +44,25 @@ beforeEach(async () => {
   if (left < 8000) await new Promise((r) => setTimeout(r, left + 50));
 });
 
+/** Admits `a` (alone) and `b`, which reserves a share: the namespace is busy. */
+async function reserveShare(counters: ThrottleCounters, namespace: string): Promise<void> {
+  await counters.admit(namespace, 'a', lifted);
+  await counters.admit(namespace, 'b', lifted);
+}
+
+/**
+ * A store client that sends every call on, except that each update reserving a share goes
+ * through `onShareUpdate` (which may fail it before or after sending it).
+ */
+function interceptingShareUpdates(onShareUpdate: (send: () => Promise<unknown>) => Promise<unknown>): AwsClients['dynamo'] {
+  return {
+    send: (command: { input: { UpdateExpression?: string } }) => {
+      const send = () => clients.dynamo.send(command as never);
+      return command.input.UpdateExpression?.includes('SET #share') ? onShareUpdate(send) : send();
+    },
+  } as unknown as AwsClients['dynamo'];
+}
+
 async function admissionItem(namespace: string): Promise<Record<string, unknown>> {
   const { Item } = await clients.dynamo.send(new GetCommand({ TableName: TABLE, Key: { pk: `throttle#${namespace}`, sk: 'admission' }, ConsistentRead: true }));
   return Item ?? {};
@@ -117,8 +136,7 @@ test('two sharing controllers racing never admit more than the concurrency limit
 
 test('a share ends after its lifetime and gives back what it did not hand out', async () => {
   const counters = sharing({ maxSize: 8, lifetimeMs: 200 });
-  await counters.admit('short', 'a', lifted);
-  await counters.admit('short', 'b', lifted);
+  await reserveShare(counters, 'short');
   expect(await counters.inFlight('short')).toBe(10);
   expect(await until(async () => (await shareAttributes('short')).length === 0)).toBe(true);
   expect(await counters.inFlight('short')).toBe(2);
@@ -127,8 +145,7 @@ test('a share ends after its lifetime and gives back what it did not hand out', 
 test('a share of one minute admits nothing in the next; its slots come back, not the new minute’s counts', async () => {
   const counters = sharing();
   const minute = Math.floor(Date.now() / 60_000);
-  await counters.admit('minutes', 'a', lifted);
-  await counters.admit('minutes', 'b', lifted);
+  await reserveShare(counters, 'minutes');
   const before = updates();
   expect(await counters.admit('minutes', 'c', lifted, { now: (minute + 1) * 60_000 + 1 })).toEqual({ admitted: true });
   expect(updates() - before).toBeGreaterThanOrEqual(1);
@@ -138,8 +155,7 @@ test('a share of one minute admits nothing in the next; its slots come back, not
 
 test('the share of a controller that died is left alone while it may be in use, then removed by the reconciler, which counts it off once', async () => {
   const dead = sharing();
-  await dead.admit('orphaned', 'a', lifted);
-  await dead.admit('orphaned', 'b', lifted);
+  await reserveShare(dead, 'orphaned');
   expect(await dead.inFlight('orphaned')).toBe(10);
   const observer = new ThrottleCounters(clients.dynamo, TABLE);
   const running = [
@@ -165,8 +181,7 @@ test('the share of a controller that died is left alone while it may be in use, 
 
 test('a live share hides at most its size: a leak beyond it is corrected while the share is in use', async () => {
   const counters = sharing();
-  await counters.admit('leak', 'a', lifted);
-  await counters.admit('leak', 'b', lifted);
+  await reserveShare(counters, 'leak');
   // What three crashes between storing a record and counting it off leave.
   for (let i = 0; i < 3; i++) await counters.countBack('leak');
   expect(await counters.inFlight('leak')).toBe(13);
@@ -185,8 +200,7 @@ test('a live share hides at most its size: a leak beyond it is corrected while t
 test('a share given back after another controller opened the next minute leaves that minute’s count alone', async () => {
   const counters = sharing();
   const minute = Math.floor(Date.now() / 60_000);
-  await counters.admit('late', 'a', lifted);
-  await counters.admit('late', 'b', lifted);
+  await reserveShare(counters, 'late');
   await new ThrottleCounters(clients.dynamo, TABLE).admit('late', 'c', lifted, { now: (minute + 1) * 60_000 + 1 });
   await counters.releaseShares();
   expect(await admissionItem('late')).toMatchObject({ minute: minute + 1, minuteCount: 1, inflight: 3 });
@@ -194,16 +208,14 @@ test('a share given back after another controller opened the next minute leaves 
 
 test('a reservation whose answer is lost is given back whole: the admissions it was for fail, and nothing stays counted', async () => {
   let loseNextUpdate = false;
-  const losing = {
-    send: async (command: { input: { UpdateExpression?: string } }) => {
-      const answer = await clients.dynamo.send(command as never);
-      if (loseNextUpdate && command.input.UpdateExpression?.includes('SET #share')) {
-        loseNextUpdate = false;
-        throw new Error('socket hang up');
-      }
-      return answer;
-    },
-  } as unknown as AwsClients['dynamo'];
+  const losing = interceptingShareUpdates(async (send) => {
+    const answer = await send();
+    if (loseNextUpdate) {
+      loseNextUpdate = false;
+      throw new Error('socket hang up');
+    }
+    return answer;
+  });
   const counters = new ThrottleCounters(losing, TABLE, { shares: longShares });
   await counters.admit('lost', 'a', lifted);
   loseNextUpdate = true;
@@ -218,12 +230,7 @@ test('a reservation whose answer is lost is given back whole: the admissions it 
 
 test('a store error fails only the admissions that needed the store; those taken from a share stay admitted', async () => {
   let failShareUpdatesIn = 0;
-  const failing = {
-    send: async (command: { input: { UpdateExpression?: string } }) => {
-      if (failShareUpdatesIn > 0 && command.input.UpdateExpression?.includes('SET #share') && --failShareUpdatesIn === 0) throw new Error('throughput exceeded');
-      return clients.dynamo.send(command as never);
-    },
-  } as unknown as AwsClients['dynamo'];
+  const failing = interceptingShareUpdates((send) => (failShareUpdatesIn > 0 && --failShareUpdatesIn === 0 ? Promise.reject(new Error('throughput exceeded')) : send()));
   const counters = new ThrottleCounters(failing, TABLE, { shares: longShares });
   for (let i = 0; i < 10; i++) await counters.admit('hiccup', `a${i}`, lifted);
   expect(await counters.inFlight('hiccup')).toBe(10);
