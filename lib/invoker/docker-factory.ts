@@ -7,6 +7,7 @@ import type Docker from 'dockerode';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
 import { ContainerGoneError } from './container';
 import { LogCollector } from './log-collector';
+import { commandWithOutputPipes, OutputPipes } from './output-pipes';
 import { newRuntimeToken, RUNTIME_TOKEN_FILE_ENV, RuntimeClient, WARM_UP_TIMEOUT_MS, writeRuntimeToken, type RuntimeAddress, type RuntimePath } from './runtime-client';
 import { ActionUsers } from './action-users';
 
@@ -161,6 +162,8 @@ export class DockerContainerFactory implements ContainerFactory {
 
   private readonly users = new ActionUsers();
   private readonly channelRoot: string;
+  /** Each runtime image's own command (entrypoint and cmd), read once. */
+  private readonly imageCommands = new Map<string, Promise<string[]>>();
 
   constructor(
     private readonly docker: Docker,
@@ -187,6 +190,19 @@ export class DockerContainerFactory implements ContainerFactory {
     );
   }
 
+  private imageCommand(image: string): Promise<string[]> {
+    let command = this.imageCommands.get(image);
+    if (!command) {
+      command = this.docker
+        .getImage(image)
+        .inspect()
+        .then(({ Config }) => [...(Config.Entrypoint ?? []), ...(Config.Cmd ?? [])]);
+      command.catch(() => this.imageCommands.delete(image));
+      this.imageCommands.set(image, command);
+    }
+    return command;
+  }
+
   async create(spec: ContainerSpec): Promise<ActionContainer> {
     const hostNetwork = this.options.network === 'host';
     // A blackbox image listens on 8080 as it likes: on the host network it gets no network of its
@@ -198,7 +214,9 @@ export class DockerContainerFactory implements ContainerFactory {
     // it and the invoker can reach. The token is a file the runtime removes before action code loads.
     const uid = blackbox ? undefined : this.users.allocate();
     const channelDir = blackbox ? undefined : join(this.channelRoot, name);
+    let pipes: OutputPipes | undefined;
     const release = () => {
+      pipes?.close();
       if (uid !== undefined) this.users.release(uid);
       if (channelDir) rmSync(channelDir, { recursive: true, force: true });
     };
@@ -216,9 +234,17 @@ export class DockerContainerFactory implements ContainerFactory {
     let container: Docker.Container;
     try {
       if (blackbox) await this.ensureImage(image);
+      // Our runtimes write to pipes the invoker reads (see OutputPipes); a blackbox image to Docker.
+      let command = {};
+      if (channelDir) {
+        const imageCommand = this.imageCommand(image);
+        pipes = await OutputPipes.open(channelDir, uid);
+        command = commandWithOutputPipes(CHANNEL_MOUNT, await imageCommand);
+      }
       container = await this.docker.createContainer({
         Image: image,
         name,
+        ...command,
         Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
         Labels: { ...this.ownLabels(), 'skywhisk.kind': spec.kind },
         ...(uid !== undefined ? { User: `${uid}:${uid}` } : {}),
@@ -253,7 +279,9 @@ export class DockerContainerFactory implements ContainerFactory {
       const stdout = new PassThrough();
       const stderr = new PassThrough();
       this.docker.modem.demuxStream(stream, stdout, stderr);
+      pipes?.forward(stdout, stderr);
       stream.on('end', () => {
+        pipes?.drainInto(stdout, stderr);
         stdout.end();
         stderr.end();
       });

@@ -179,6 +179,45 @@ describeDocker('docker container factory', () => {
     }),
   );
 
+  test('output written straight to stdout and stderr, by the action and by a process it starts, is in its logs', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({
+        name: 'raw-output',
+        action: `const { writeSync } = require('fs');
+  const { execSync } = require('child_process');
+  function main({ n }) {
+    writeSync(1, 'to fd 1, call ' + n + '\\n');
+    writeSync(2, 'to fd 2, call ' + n + '\\n');
+    execSync('echo child says ' + n, { stdio: 'inherit' });
+    return {};
+  }`,
+      });
+      for (const n of [1, 2]) {
+        const record = (await wsk.actions.invoke({ name: 'raw-output', blocking: true, params: { n } })) as Record_;
+        // Each call has its own lines, and only its own (the same warm container serves both).
+        expect(record.logs).toHaveLength(3);
+        expect(record.logs).toEqual(
+          expect.arrayContaining([
+            expect.stringMatching(new RegExp(`stdout: to fd 1, call ${n}$`)),
+            expect.stringMatching(new RegExp(`stderr: to fd 2, call ${n}$`)),
+            expect.stringMatching(new RegExp(`stdout: child says ${n}$`)),
+          ]),
+        );
+      }
+    }),
+  );
+
+  test('the last lines of an action whose process exits are in its record', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({ name: 'exits', action: "function main() { console.log('about to exit'); console.error('bye'); process.exit(3); }" });
+      const record = await failure(wsk.actions.invoke({ name: 'exits', blocking: true }));
+      expect(record.response.status).toBe('action developer error');
+      expect(record.logs).toEqual(expect.arrayContaining([expect.stringMatching(/stdout: about to exit$/), expect.stringMatching(/stderr: bye$/)]));
+    }),
+  );
+
   test('logs are capped at limits.logs with OpenWhisk’s truncation message', () =>
     withInvokerLog(env, async () => {
       const wsk = env.wsk();
