@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { ActivationRecord } from '../model/activation';
-import { ACCEPTED_HEADER, ANSWER_HEADER, DISPATCH_PATH, HOLDER_HEADER, SENT_AT_HEADER } from '../invoker/dispatch-server';
+import { ACCEPTED_HEADER, DISPATCH_PATH, HOLDER_HEADER, SENT_AT_HEADER } from '../invoker/dispatch-server';
 import { claimantOf, type InvokerRegistry } from '../store/invoker-registry';
 
 /** An invoker that takes direct dispatches. */
@@ -218,7 +218,6 @@ export class DirectDispatcher {
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),
             [SENT_AT_HEADER]: String(Date.now()),
-            ...(untilAccepted ? { [ANSWER_HEADER]: 'accepted' } : {}),
           },
         });
       } catch {

@@ -17,14 +17,10 @@ import type { DirectOutcome } from './invoker';
  *   409  running here already (a repeat of a dispatch that did arrive): its record comes from there
  *   (`x-skywhisk-sent-at`: when the controller sent it; one that waited in a socket through a
  *   stall of this process is claimed in the store before it runs, or refused if recorded)
- *   200  `x-skywhisk-accepted: true`, and the process that runs it in `x-skywhisk-holder`; the
- *        body, once the record is stored, is `{"record": ...}`, or `{"stored": false}` when
- *        another process recorded it. The head goes with the body when the record is stored
- *        within `ACCEPT_HEAD_DELAY_MS` of the acceptance (one write, not two, for most), else on
- *        its own then; at once for a dispatch sent `x-skywhisk-answer: accepted` (a non-blocking
- *        invoke, whose controller waits for nothing more). Either way it comes well within the
- *        controller's wait for an acceptance. Once a request is sent, a controller never puts
- *        its activation on the queue (it may be running), head or no head.
+ *   200  sent the moment it is accepted, before it runs (`x-skywhisk-accepted: true`, and the
+ *        process that runs it in `x-skywhisk-holder`), so a controller never puts on the queue an
+ *        activation that may be running; the body, once the record is stored, is
+ *        `{"record": ...}`, or `{"stored": false}` when another process recorded it.
  *   GET /activations    the admitted activations running here, for the slot reconciler:
  *        `{"running": [{"namespace", "activationId"}]}`
  *
@@ -36,14 +32,6 @@ export const ACCEPTED_HEADER = 'x-skywhisk-accepted';
 export const HOLDER_HEADER = 'x-skywhisk-holder';
 /** When the controller sent the dispatch (epoch ms): one that waited long may have been given up on. */
 export const SENT_AT_HEADER = 'x-skywhisk-sent-at';
-/** `accepted`: the controller waits for the acceptance only, so it is sent at once. */
-export const ANSWER_HEADER = 'x-skywhisk-answer';
-
-/**
- * How long the head of an accepted dispatch may wait for its body. Far below the controller's
- * ACCEPT_WAIT_MS (2 s), after which an invoker that sent no head is taken for stalled.
- */
-export const ACCEPT_HEAD_DELAY_MS = 200;
 
 /** An activation message is at most 1 MB (an SQS message); anything much bigger is refused unread. */
 const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -79,9 +67,7 @@ function reply(res: ServerResponse, status: number, body: object, close = false)
 }
 
 
-export function startDispatchServer(
-  options: { secret: string; host: string; port: number; acceptHeadDelayMs?: number },
-  runner: () => DirectRunner | undefined, onError: (error: unknown) => void): Promise<DispatchServer> {
+export function startDispatchServer(options: { secret: string; host: string; port: number }, runner: () => DirectRunner | undefined, onError: (error: unknown) => void): Promise<DispatchServer> {
   const expected = digest(`Bearer ${options.secret}`);
   const authorized = (req: IncomingMessage) => timingSafeEqual(digest(req.headers.authorization ?? ''), expected);
 
@@ -101,18 +87,10 @@ export function startDispatchServer(
       return reply(res, 400, { error: 'Not an activation message.' });
     }
     const sentAt = Number(req.headers[SENT_AT_HEADER]);
-    const headNow = req.headers[ANSWER_HEADER] === 'accepted';
-    let headTimer: NodeJS.Timeout | undefined;
-    let outcome: DirectOutcome;
-    try {
-      outcome = await current.runDirect(message, Number.isFinite(sentAt) ? sentAt : undefined, () => {
-        res.writeHead(200, { 'content-type': 'application/json', [ACCEPTED_HEADER]: 'true', [HOLDER_HEADER]: current.holder });
-        if (headNow) res.flushHeaders();
-        else headTimer = setTimeout(() => res.flushHeaders(), options.acceptHeadDelayMs ?? ACCEPT_HEAD_DELAY_MS);
-      });
-    } finally {
-      clearTimeout(headTimer);
-    }
+    const outcome = await current.runDirect(message, Number.isFinite(sentAt) ? sentAt : undefined, () => {
+      res.writeHead(200, { 'content-type': 'application/json', [ACCEPTED_HEADER]: 'true', [HOLDER_HEADER]: current.holder });
+      res.flushHeaders();
+    });
     // A controller that went away meanwhile misses the answer; the record is stored all the same.
     if (outcome.outcome === 'full') return reply(res, 503, { error: 'full' });
     if (outcome.outcome === 'taken') {
