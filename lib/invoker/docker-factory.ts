@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
 import { ContainerGoneError } from './container';
 import { LogCollector } from './log-collector';
-import { commandWithOutputPipes, OutputPipes } from './output-pipes';
+import { OutputPipes } from './output-pipes';
 import { newRuntimeToken, RUNTIME_TOKEN_FILE_ENV, RuntimeClient, WARM_UP_TIMEOUT_MS, writeRuntimeToken, type RuntimeAddress, type RuntimePath } from './runtime-client';
 import { ActionUsers } from './action-users';
 
@@ -162,8 +162,6 @@ export class DockerContainerFactory implements ContainerFactory {
 
   private readonly users = new ActionUsers();
   private readonly channelRoot: string;
-  /** Each runtime image's own command (entrypoint and cmd), read once. */
-  private readonly imageCommands = new Map<string, Promise<string[]>>();
 
   constructor(
     private readonly docker: Docker,
@@ -188,19 +186,6 @@ export class DockerContainerFactory implements ContainerFactory {
     await new Promise<void>((resolve, reject) =>
       this.docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(new Error(`Failed to pull container image '${image}'.`)) : resolve())),
     );
-  }
-
-  private imageCommand(image: string): Promise<string[]> {
-    let command = this.imageCommands.get(image);
-    if (!command) {
-      command = this.docker
-        .getImage(image)
-        .inspect()
-        .then(({ Config }) => [...(Config.Entrypoint ?? []), ...(Config.Cmd ?? [])]);
-      command.catch(() => this.imageCommands.delete(image));
-      this.imageCommands.set(image, command);
-    }
-    return command;
   }
 
   async create(spec: ContainerSpec): Promise<ActionContainer> {
@@ -234,17 +219,12 @@ export class DockerContainerFactory implements ContainerFactory {
     let container: Docker.Container;
     try {
       if (blackbox) await this.ensureImage(image);
-      // Our runtimes write to pipes the invoker reads (see OutputPipes); a blackbox image to Docker.
-      let command = {};
-      if (channelDir) {
-        const imageCommand = this.imageCommand(image);
-        pipes = await OutputPipes.open(channelDir, uid);
-        command = commandWithOutputPipes(CHANNEL_MOUNT, await imageCommand);
-      }
+      // Our runtime images send their output to these pipes when they find them (see OutputPipes);
+      // an older image of ours, or a blackbox one, writes to Docker's attach stream as before.
+      if (channelDir) pipes = await OutputPipes.open(channelDir);
       container = await this.docker.createContainer({
         Image: image,
         name,
-        ...command,
         Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
         Labels: { ...this.ownLabels(), 'skywhisk.kind': spec.kind },
         ...(uid !== undefined ? { User: `${uid}:${uid}` } : {}),
@@ -261,8 +241,8 @@ export class DockerContainerFactory implements ContainerFactory {
           SecurityOpt: ['no-new-privileges'],
           ReadonlyRootfs: true,
           Tmpfs: { '/tmp': 'rw,exec,size=64m' },
-          // No engine-side log: output is read from the attach stream only (and capped there), so
-          // an action printing without end cannot fill the host's disk.
+          // No engine-side log: output is read from the pipes or the attach stream only (and capped
+          // in the invoker), so an action printing without end cannot fill the host's disk.
           LogConfig: { Type: 'none', Config: {} },
           ...(channelDir ? { Binds: [`${channelDir}:${CHANNEL_MOUNT}`] } : {}),
         },

@@ -57,6 +57,11 @@ export class LogCollector {
       return;
     }
     const frame = this.sentinels[name];
+    // Checked before the line is stamped: a flood past the cap costs a comparison per line, no more.
+    if (this.bufferedBytes + line.length > MAX_BUFFERED_BYTES) {
+      this.overflowed.add(frame);
+      return;
+    }
     const text = `${new Date().toISOString()} ${name}: ${line}`;
     if (this.bufferedBytes + text.length > MAX_BUFFERED_BYTES) {
       this.overflowed.add(frame);

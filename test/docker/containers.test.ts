@@ -208,6 +208,24 @@ describeDocker('docker container factory', () => {
     }),
   );
 
+  test('an action cannot read its own output pipes (and so cannot take its sentinels from the invoker)', () =>
+    withInvokerLog(env, async () => {
+      const wsk = env.wsk();
+      await wsk.actions.create({
+        name: 'pipe-reader',
+        action: `const fs = require('fs');
+  function main() {
+    return Object.fromEntries(['stdout', 'stderr'].map((name) => {
+      try { fs.closeSync(fs.openSync('/run/skywhisk/' + name, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)); return [name, 'opened']; }
+      catch (error) { return [name, error.code]; }
+    }));
+  }`,
+      });
+      const record = (await wsk.actions.invoke({ name: 'pipe-reader', blocking: true })) as Record_;
+      expect(record.response.result).toEqual({ stdout: 'EACCES', stderr: 'EACCES' });
+    }),
+  );
+
   test('the last lines of an action whose process exits are in its record', () =>
     withInvokerLog(env, async () => {
       const wsk = env.wsk();
