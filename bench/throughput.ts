@@ -58,9 +58,44 @@ function peakRssMb(pid: number | undefined): number {
   return match ? Number(match[1]) / 1024 : 0;
 }
 
+/** Docker's own processes; what containerd's shims start are the action containers. */
+const DOCKER_DAEMONS = new Set(['dockerd', 'containerd']);
+const CONTAINER_SHIM = /^containerd-shim/;
+
+/**
+ * CPU (ms) used so far by Docker's daemons, the shims and every process in the action containers
+ * (the shims' descendants), all read from /proc. A process that ends in between takes its share away.
+ */
+function dockerSideCpuMs(): number {
+  const parents = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      names.set(pid, stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+      parents.set(pid, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const counted = (pid: number): boolean => {
+    for (let at: number | undefined = pid; at !== undefined && at > 1; at = parents.get(at)) {
+      const name = names.get(at) ?? '';
+      if (CONTAINER_SHIM.test(name) || (at === pid && DOCKER_DAEMONS.has(name))) return true;
+    }
+    return false;
+  };
+  let total = 0;
+  for (const pid of names.keys()) if (counted(pid)) total += cpuMs(pid);
+  return total;
+}
+
 /** What one scenario cost the platform: CPU per process and endpoint calls by operation. */
 class CostMeter {
   private cpu: Record<ProcessName, number> = { endpoint: 0, controller: 0, invoker: 0 };
+  private dockerSide = 0;
   private calls: Record<string, number> = {};
 
   constructor(
@@ -70,12 +105,14 @@ class CostMeter {
 
   async begin(): Promise<void> {
     for (const name of NAMES) this.cpu[name] = cpuMs(this.platform.processes[name]?.child.pid);
+    this.dockerSide = FACTORY === 'docker' ? dockerSideCpuMs() : 0;
     this.calls = await this.callCounts();
   }
 
   /** `ownCalls`: the bench's own calls in the window (its queue polls), left out of the figures. */
   async end(label: string, activations: number, ownCalls: Record<string, number> = {}): Promise<void> {
     const cpu = NAMES.map((name) => `${name} ${((cpuMs(this.platform.processes[name]?.child.pid) - this.cpu[name]) / activations).toFixed(2)}`);
+    if (FACTORY === 'docker') cpu.push(`action containers and Docker ${((dockerSideCpuMs() - this.dockerSide) / activations).toFixed(2)}`);
     const now = await this.callCounts();
     const perActivation = Object.entries(now)
       .map(([operation, count]) => [operation, (count - (this.calls[operation] ?? 0) - (ownCalls[operation] ?? 0)) / activations] as const)
