@@ -216,12 +216,15 @@ export class DockerContainerFactory implements ContainerFactory {
       ...(blackbox ? {} : { __OW_LISTEN: `${CHANNEL_MOUNT}/runtime.sock`, [RUNTIME_TOKEN_FILE_ENV]: `${CHANNEL_MOUNT}/token` }),
     };
     const image = spec.image ?? this.options.imageFor(spec.kind);
+    // Our runtime images send their output to these pipes when they find them (see OutputPipes);
+    // an older image of ours, or a blackbox one, writes to Docker's attach stream as before. They
+    // are made while Docker creates the container (`mkfifo` is a process): only its start needs them.
+    const opening = channelDir ? OutputPipes.open(channelDir) : undefined;
+    // Awaited below; handled here so that a failure while the container is created is not unhandled.
+    opening?.catch(() => undefined);
     let container: Docker.Container;
     try {
       if (blackbox) await this.ensureImage(image);
-      // Our runtime images send their output to these pipes when they find them (see OutputPipes);
-      // an older image of ours, or a blackbox one, writes to Docker's attach stream as before.
-      if (channelDir) pipes = await OutputPipes.open(channelDir);
       container = await this.docker.createContainer({
         Image: image,
         name,
@@ -248,10 +251,12 @@ export class DockerContainerFactory implements ContainerFactory {
         },
       });
     } catch (error) {
+      await opening?.then((opened) => opened.close(), () => undefined);
       release();
       throw error;
     }
     try {
+      pipes = await opening;
       const attaching = container.attach({ stream: true, stdout: true, stderr: true });
       // A blackbox image may print as it starts: attach first so no line is missed. Our runtimes
       // print nothing before /init, so attach and start go together (a round trip less to wait).
