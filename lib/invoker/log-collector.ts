@@ -5,6 +5,8 @@ export const LOG_SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 
 /** Most log bytes held for uncollected activations: the largest `limits.logs` (10 MB). */
 const MAX_BUFFERED_BYTES = 10 * 1024 * 1024;
+/** `new Date().toISOString()` and the space after it: `2026-12-03T14:14:16.524Z `. */
+const STAMP_LENGTH = 25;
 /** A partial line longer than this is cut into lines, so output without newlines cannot grow unbounded. */
 const MAX_LINE_BYTES = 256 * 1024;
 
@@ -57,16 +59,14 @@ export class LogCollector {
       return;
     }
     const frame = this.sentinels[name];
-    // Checked before the line is stamped: a flood past the cap costs a comparison per line, no more.
-    if (this.bufferedBytes + line.length > MAX_BUFFERED_BYTES) {
+    // The stamped line's length is known before it is stamped: a flood past the cap costs a
+    // comparison per line, no more.
+    const length = STAMP_LENGTH + name.length + 2 + line.length;
+    if (this.bufferedBytes + length > MAX_BUFFERED_BYTES) {
       this.overflowed.add(frame);
       return;
     }
     const text = `${new Date().toISOString()} ${name}: ${line}`;
-    if (this.bufferedBytes + text.length > MAX_BUFFERED_BYTES) {
-      this.overflowed.add(frame);
-      return;
-    }
     this.bufferedBytes += text.length;
     this.lines.push({ frame, text });
   }
