@@ -15,6 +15,9 @@ interface LevelIterator {
   return?: () => Promise<void>;
 }
 type LevelClass = new (location: string, options?: Record<string, unknown>) => {
+  status: string;
+  get(key: unknown, options?: object): Promise<unknown>;
+  getSync(key: unknown, options?: object): unknown;
   keys(options?: object): LevelIterator;
   values(options?: object): LevelIterator;
 };
@@ -28,8 +31,8 @@ function closable(iterator: LevelIterator): LevelIterator {
 }
 
 /**
- * dynalite (CommonJS, no types), with two fixes to the LevelDB database it opens. It offers no
- * option for either: it takes `Level` from the `level` package when its store module loads, so that
+ * dynalite (CommonJS, no types), with three changes to the LevelDB database it opens. It offers no
+ * option for any: it takes `Level` from the `level` package when its store module loads, so that
  * export is replaced, before the first load, by a subclass. Nothing else in the platform uses `level`.
  * - `LEVELDB_MAX_OPEN_FILES`, which bounds the table files mapped into memory.
  * - Iterators that close. dynalite reads every Query and Scan page from a stream over a LevelDB
@@ -37,6 +40,9 @@ function closable(iterator: LevelIterator): LevelIterator {
  *   `iterator.return()`; abstract-level's iterators have `close()` and no `return()`, so every page
  *   left its iterator open until the database closed, and with it the snapshot of the data and the
  *   table files it read, which compaction then could not free.
+ * - Reads on the calling thread (`getSync`). dynalite reads an item before every write and for
+ *   every GetItem; the item is almost always in memory, and handing each read to libuv's thread
+ *   pool and back cost more of the endpoint's CPU than the read itself.
  */
 export function loadDynalite(): DynaliteFactory {
   if (loaded) return loaded;
@@ -47,6 +53,15 @@ export function loadDynalite(): DynaliteFactory {
   level.Level = class BoundedLevel extends Level {
     constructor(location: string, options: Record<string, unknown> = {}) {
       super(location, { ...options, maxOpenFiles: LEVELDB_MAX_OPEN_FILES });
+    }
+
+    get(key: unknown, options?: object): Promise<unknown> {
+      if (this.status !== 'open') return super.get(key, options);
+      try {
+        return Promise.resolve(this.getSync(key, options));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
     }
 
     keys(options?: object): LevelIterator {
