@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { cacheParses, type ExpressionParser } from './expression-cache';
 
 /**
  * How many LevelDB table files the embedded DynamoDB keeps open. LevelDB maps each open table file
@@ -43,6 +44,7 @@ function closable(iterator: LevelIterator): LevelIterator {
  * - Reads on the calling thread (`getSync`). dynalite reads an item before every write and for
  *   every GetItem; the item is almost always in memory, and handing each read to libuv's thread
  *   pool and back cost more of the endpoint's CPU than the read itself.
+ * And its expression parses are cached (see expression-cache.ts).
  */
 export function loadDynalite(): DynaliteFactory {
   if (loaded) return loaded;
@@ -74,5 +76,9 @@ export function loadDynalite(): DynaliteFactory {
   };
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   loaded = require(dynaliteEntry) as DynaliteFactory;
+  for (const parser of ['conditionParser', 'projectionParser']) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    cacheParses(require(join(dirname(dynaliteEntry), 'db', parser)) as ExpressionParser);
+  }
   return loaded;
 }
