@@ -7,8 +7,9 @@
  * resolves, and whether it is a key condition; the only other thing it does is strike the names
  * and values it used off the context's "unused" lists, which a hit replays.
  *
- * Only parsers whose results dynalite never changes are cached: update expressions are not (it
- * writes resolved values into their sections as it applies them).
+ * Only parses whose results dynalite never changes are cached: update expressions are not (it
+ * writes resolved values into their sections as it applies them), nor key conditions (it turns
+ * `:v = #k` around in place).
  */
 
 interface ParseContext {
@@ -38,24 +39,28 @@ export function cacheParses(parser: ExpressionParser): () => void {
   const cache = new Map<string, Parsed>();
   parser.parse = (expression, options) => {
     const context = options.context;
-    const key = JSON.stringify([expression, context.isKeyCondition === true, context.attrNames ?? null, context.attrVals ?? null]);
-    const cached = cache.get(key);
-    if (cached) {
-      for (const name of cached.usedNames) delete context.unusedAttrNames[name];
-      for (const value of cached.usedValues) delete context.unusedAttrVals[value];
-      return cached.result;
+    // dynalite rewrites a key condition's tree in place (and a Query's filter is parsed as one):
+    // those are parsed afresh each time.
+    if (context.isKeyCondition) return parse(expression, options);
+    const key = JSON.stringify([expression, context.attrNames ?? null, context.attrVals ?? null]);
+    let parsed = cache.get(key);
+    if (!parsed) {
+      // Parsed against lists of every placeholder, so what it used is known whatever another
+      // expression of the same request used first. A syntax error throws, and is not cached.
+      const unusedAttrNames = Object.fromEntries(Object.keys(context.attrNames ?? {}).map((name) => [name, true]));
+      const unusedAttrVals = Object.fromEntries(Object.keys(context.attrVals ?? {}).map((value) => [value, true]));
+      const result = parse(expression, { ...options, context: { ...context, unusedAttrNames, unusedAttrVals } });
+      parsed = {
+        result,
+        usedNames: Object.keys(context.attrNames ?? {}).filter((name) => !(name in unusedAttrNames)),
+        usedValues: Object.keys(context.attrVals ?? {}).filter((value) => !(value in unusedAttrVals)),
+      };
+      if (cache.size >= EXPRESSION_CACHE_ENTRIES) cache.clear();
+      cache.set(key, parsed);
     }
-    const namesBefore = Object.keys(context.unusedAttrNames);
-    const valuesBefore = Object.keys(context.unusedAttrVals);
-    // A syntax error throws, and is not cached.
-    const result = parse(expression, options);
-    if (cache.size >= EXPRESSION_CACHE_ENTRIES) cache.clear();
-    cache.set(key, {
-      result,
-      usedNames: namesBefore.filter((name) => !(name in context.unusedAttrNames)),
-      usedValues: valuesBefore.filter((value) => !(value in context.unusedAttrVals)),
-    });
-    return result;
+    for (const name of parsed.usedNames) delete context.unusedAttrNames[name];
+    for (const value of parsed.usedValues) delete context.unusedAttrVals[value];
+    return parsed.result;
   };
   return () => {
     parser.parse = parse;
