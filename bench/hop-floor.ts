@@ -1,8 +1,9 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { cpuMs } from './process-cpu';
 
 /**
  * The floor under the invoke path: the same HTTP hops with nothing on them. `wrk` calls a
@@ -57,12 +58,6 @@ const server = http.createServer((req, res) => {
 server.listen(/^\d+$/.test(listen) ? Number(listen) : listen, ...(/^\d+$/.test(listen) ? ['127.0.0.1'] : []), () => process.send && process.send('ready'));
 `;
 
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 async function start(role: string, listen: string, next: string[]): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['-e', HOP, role, listen, ...next], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await new Promise((resolve) => child.once('message', resolve));
@@ -85,7 +80,7 @@ async function main(): Promise<void> {
     const url = `http://127.0.0.1:${base + 2}/`;
     await run('wrk', ['-t', '2', '-c', '32', '-d', '4s', '-s', script, url]);
     const roles = { controller: [controller], invoker: [invoker], runtimes, store: [store] };
-    const cpu = () => Object.fromEntries(Object.entries(roles).map(([role, list]) => [role, list.reduce((sum, child) => sum + cpuMs(child.pid!), 0)]));
+    const cpu = () => Object.fromEntries(Object.entries(roles).map(([role, list]) => [role, list.reduce((sum, child) => sum + cpuMs(child.pid), 0)]));
     const before = cpu();
     const { stdout } = await run('wrk', ['-t', '2', '-c', '32', '-d', `${SECONDS}s`, '-s', script, url]);
     const after = cpu();

@@ -12,6 +12,7 @@ import type { RunningPlatform } from '../lib/local/platform';
 import { InvocationQueue } from '../lib/bus/invocation-queue';
 import { ActivationsRepository } from '../lib/store/activations';
 import { startBenchPlatform } from './platform';
+import { cpuMs } from './process-cpu';
 import { formatRow, HEADER, summarize } from './stats';
 
 /**
@@ -39,19 +40,6 @@ const run = promisify(execFile);
 
 type ProcessName = 'endpoint' | 'controller' | 'invoker';
 const NAMES: ProcessName[] = ['endpoint', 'controller', 'invoker'];
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-
-function cpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return 0;
-  }
-}
-
 function peakRssMb(pid: number | undefined): number {
   if (pid === undefined) return 0;
   const match = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
