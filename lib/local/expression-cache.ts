@@ -3,9 +3,9 @@
  * ProjectionExpression) with a PEG parser on every call; the platform sends the same few
  * expressions with the same constant values over and over (a record's `attribute_not_exists(...)
  * OR #s = :running`), and measured on the embedded endpoint that parse was about a seventh of its
- * CPU on a store-heavy load. A parse is a function of the expression, the names and values it
- * resolves, and whether it is a key condition; the only other thing it does is strike the names
- * and values it used off the context's "unused" lists, which a hit replays.
+ * CPU on a store-heavy load. A parse is a function of the expression and the names and values it
+ * resolves; the only other thing it does is strike the names and values it used off the context's
+ * "unused" lists, which a hit replays.
  *
  * Only parses whose results dynalite never changes are cached: update expressions are not (it
  * writes resolved values into their sections as it applies them), nor key conditions (it turns
@@ -33,8 +33,8 @@ interface Parsed {
 /** Entries kept at most; past it the cache starts over (the platform uses a few dozen). */
 export const EXPRESSION_CACHE_ENTRIES = 1000;
 
-/** Makes `parser.parse` answer repeated parses from a cache; returns how to undo it. */
-export function cacheParses(parser: ExpressionParser): () => void {
+/** Makes `parser.parse` answer repeated parses from a cache. */
+export function cacheParses(parser: ExpressionParser): void {
   const parse = parser.parse.bind(parser);
   const cache = new Map<string, Parsed>();
   parser.parse = (expression, options) => {
@@ -47,22 +47,17 @@ export function cacheParses(parser: ExpressionParser): () => void {
     if (!parsed) {
       // Parsed against lists of every placeholder, so what it used is known whatever another
       // expression of the same request used first. A syntax error throws, and is not cached.
-      const unusedAttrNames = Object.fromEntries(Object.keys(context.attrNames ?? {}).map((name) => [name, true]));
-      const unusedAttrVals = Object.fromEntries(Object.keys(context.attrVals ?? {}).map((value) => [value, true]));
+      const names = Object.keys(context.attrNames ?? {});
+      const values = Object.keys(context.attrVals ?? {});
+      const unusedAttrNames = Object.fromEntries(names.map((name) => [name, true]));
+      const unusedAttrVals = Object.fromEntries(values.map((value) => [value, true]));
       const result = parse(expression, { ...options, context: { ...context, unusedAttrNames, unusedAttrVals } });
-      parsed = {
-        result,
-        usedNames: Object.keys(context.attrNames ?? {}).filter((name) => !(name in unusedAttrNames)),
-        usedValues: Object.keys(context.attrVals ?? {}).filter((value) => !(value in unusedAttrVals)),
-      };
+      parsed = { result, usedNames: names.filter((name) => !(name in unusedAttrNames)), usedValues: values.filter((value) => !(value in unusedAttrVals)) };
       if (cache.size >= EXPRESSION_CACHE_ENTRIES) cache.clear();
       cache.set(key, parsed);
     }
     for (const name of parsed.usedNames) delete context.unusedAttrNames[name];
     for (const value of parsed.usedValues) delete context.unusedAttrVals[value];
     return parsed.result;
-  };
-  return () => {
-    parser.parse = parse;
   };
 }
