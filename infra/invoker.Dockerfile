@@ -6,7 +6,7 @@
 #                 and util-linux's setpriv, prlimit and unshare, and mount, which sandbox each process.
 # It runs as root: it needs the Docker socket in ec2 mode, and in fargate mode drops each action to an
 # unprivileged user (lib/invoker/process-factory.ts).
-FROM public.ecr.aws/docker/library/node:20-bookworm-slim
+FROM public.ecr.aws/docker/library/node:22-bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 unzip bubblewrap util-linux mount ca-certificates \
  && rm -rf /var/lib/apt/lists/*

@@ -10,15 +10,6 @@ export type ImageArchitecture = 'arm64' | 'x86_64';
 
 const REPOSITORY_ROOT = join(__dirname, '..', '..');
 
-/**
- * The `BASE` build argument of each runtime folder in AWS: the Docker Official Images through ECR
- * Public, which has no Docker Hub pull limits. (Offline, `npm run images` passes local bases.)
- */
-export const RUNTIME_BASES: Readonly<Record<string, string>> = {
-  nodejs: 'public.ecr.aws/docker/library/node:20-bookworm-slim',
-  python: 'public.ecr.aws/docker/library/python:3.11-slim-bookworm',
-};
-
 export interface RuntimeImagesProps {
   /**
    * Architecture the images are built for; it must be the invokers' architecture.
@@ -58,22 +49,20 @@ export class RuntimeImages extends Construct {
     this.architecture = props.architecture ?? 'arm64';
     const platform = this.architecture === 'arm64' ? Platform.LINUX_ARM64 : Platform.LINUX_AMD64;
 
-    const byFolder = new Map<string, DockerImageAsset>();
+    const byImage = new Map<string, DockerImageAsset>();
     const runtimeImages: Record<string, DockerImageAsset> = {};
     for (const runtime of props.actionRuntimes === false ? [] : RUNTIME_KINDS) {
       const recipe = RUNTIME_IMAGES.find((image) => image.image === runtime.image);
       if (!recipe) throw new Error(`RuntimeImages: kind '${runtime.kind}' names image '${runtime.image}', which no runtimes/ folder builds (lib/images/build.ts).`);
-      const base = RUNTIME_BASES[recipe.folder];
-      if (!base) throw new Error(`RuntimeImages: runtimes/${recipe.folder} has no public base image in RUNTIME_BASES.`);
-      let asset = byFolder.get(recipe.folder);
+      let asset = byImage.get(recipe.image);
       if (!asset) {
-        asset = new DockerImageAsset(this, `Runtime-${recipe.folder}`, {
+        asset = new DockerImageAsset(this, `Runtime-${recipe.image.replace(/^.*\/action-/, '')}`, {
           directory: join(REPOSITORY_ROOT, 'runtimes', recipe.folder),
           platform,
-          buildArgs: { BASE: base },
-          displayName: `Skywhisk ${recipe.folder} action runtime`,
+          buildArgs: { BASE: recipe.publicBase },
+          displayName: `Skywhisk ${runtime.kind} action runtime`,
         });
-        byFolder.set(recipe.folder, asset);
+        byImage.set(recipe.image, asset);
       }
       runtimeImages[runtime.kind] = asset;
     }

@@ -4,7 +4,7 @@ import type { SystemPackage } from '../catalog/system-packages';
 import type { KeyValue, Parameter } from '../model/entity';
 
 export const ALARMS_PACKAGE_NAME = 'alarms';
-export const FEED_ACTION_KIND = 'nodejs:20';
+export const FEED_ACTION_KIND = 'nodejs:22';
 
 export interface AlarmsPackage extends SystemPackage {
   /** The package entity of `/whisk.system/alarms` (also spread at the top level for installSystemPackage). */

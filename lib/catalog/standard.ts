@@ -9,7 +9,7 @@ import type { SystemPackage } from './system-packages';
  * helloPromises, wordCountBinary), which action images here do not carry.
  */
 
-const KIND = 'nodejs:20';
+const KIND = 'nodejs:22';
 
 interface ParameterDoc {
   name: string;

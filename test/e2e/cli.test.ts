@@ -31,7 +31,7 @@ test('create, invoke with -r and -p, list, and read the activation back', async 
   expect(JSON.parse(invoked.stdout)).toEqual({ greeting: 'Hello World' });
 
   const listed = await cli('action', 'list');
-  expect(listed.stdout).toMatch(/^actions\n\/guest\/hello\s+private\s+nodejs:20\n$/);
+  expect(listed.stdout).toMatch(/^actions\n\/guest\/hello\s+private\s+nodejs:22\n$/);
 
   const accepted = await cli('action', 'invoke', 'hello', '-p', 'name', 'Later');
   const id = /with id ([0-9a-f]{32})/.exec(accepted.stdout)?.[1];

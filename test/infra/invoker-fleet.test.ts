@@ -354,6 +354,7 @@ describe('images', () => {
       expect(images.map((image) => image.source.platform)).toEqual(images.map(() => 'linux/arm64'));
       expect(images.map((image) => image.source.dockerBuildArgs?.BASE).sort()).toEqual([
         'public.ecr.aws/docker/library/node:20-bookworm-slim',
+        'public.ecr.aws/docker/library/node:22-bookworm-slim',
         'public.ecr.aws/docker/library/python:3.11-slim-bookworm',
         undefined,
       ]);
@@ -377,7 +378,7 @@ describe('images', () => {
     expect(Object.values(parameters).map((p) => p.Default)).toContain('/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id');
     const assembly = ec2.app.synth();
     const manifest = JSON.parse(readFileSync(join(assembly.directory, 'Test.assets.json'), 'utf8')) as { dockerImages: Record<string, { source: { platform: string } }> };
-    expect(Object.values(manifest.dockerImages).map((image) => image.source.platform)).toEqual(['linux/amd64', 'linux/amd64', 'linux/amd64']);
+    expect(Object.values(manifest.dockerImages).map((image) => image.source.platform)).toEqual(['linux/amd64', 'linux/amd64', 'linux/amd64', 'linux/amd64']);
     Template.fromStack(build('fargate', { architecture: 'x86_64' }).stack).hasResourceProperties('AWS::ECS::TaskDefinition', { RuntimePlatform: { CpuArchitecture: 'X86_64', OperatingSystemFamily: 'LINUX' } });
   });
 

@@ -72,7 +72,7 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode', (mode) => {
   test('images built at deploy: the invoker, plus the action runtimes only where ec2 invokers run them', () => {
     const { app } = synthesize(mode);
     const manifest = JSON.parse(readFileSync(join(app.synth().directory, 'Skywhisk.assets.json'), 'utf8')) as { dockerImages: Record<string, unknown> };
-    expect(Object.keys(manifest.dockerImages)).toHaveLength(mode === 'ec2' ? 3 : 1);
+    expect(Object.keys(manifest.dockerImages)).toHaveLength(mode === 'ec2' ? 4 : 1);
   });
 
   test('the invokers give actions the public API host and the bootstrap prints it', () => {

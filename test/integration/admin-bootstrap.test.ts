@@ -60,7 +60,7 @@ test('the bootstrap custom resource installs the guest key from the secret, hash
   expect(await subjects.authenticate(GUEST.uuid, GUEST.key.replace('K', 'X'))).toBeUndefined();
   // The alarms feed is installed in whisk.system, as at every local start.
   expect(await entities.get('whisk.system', 'packages', 'alarms')).toMatchObject({ doc: { publish: true } });
-  expect(await entities.get('whisk.system', 'actions', 'alarms/alarm')).toMatchObject({ doc: { exec: { kind: 'nodejs:20', code: expect.stringContaining('lifecycleEvent') } } });
+  expect(await entities.get('whisk.system', 'actions', 'alarms/alarm')).toMatchObject({ doc: { exec: { kind: 'nodejs:22', code: expect.stringContaining('lifecycleEvent') } } });
   // Delete leaves the subject: the tables are retained with their data.
   await onBootstrapEvent({ RequestType: 'Delete', PhysicalResourceId: GUEST.uuid, ResourceProperties: { SecretArn: 'arn:guest', Namespace: 'guest' } }, new SecretsManagerClient({}), subjects, entities);
   expect(await subjects.authenticate(GUEST.uuid, GUEST.key)).toBeDefined();

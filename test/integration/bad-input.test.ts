@@ -44,7 +44,7 @@ const cases: BadRequest[] = [
   { title: 'parameters not an array', ...put(`${ACTION}/a1`, { exec: validExec, parameters: { a: 1 } }), status: 400 },
   { title: 'publish not a boolean', ...put(`${ACTION}/a1`, { exec: validExec, publish: 'yes' }), status: 400 },
   { title: 'an invalid version', ...put(`${ACTION}/a1`, { exec: validExec, version: '1.x' }), status: 400 },
-  { title: 'an unknown exec kind', ...put(`${ACTION}/a1`, { exec: { kind: 'cobol:85', code: 'x' } }), status: 400, error: /^The request content was malformed:\nThe specified runtime 'cobol:85' is not supported by this platform\. Valid values are: 'nodejs:20', .*'sequence', 'blackbox'\.$/ },
+  { title: 'an unknown exec kind', ...put(`${ACTION}/a1`, { exec: { kind: 'cobol:85', code: 'x' } }), status: 400, error: /^The request content was malformed:\nThe specified runtime 'cobol:85' is not supported by this platform\. Valid values are: 'nodejs:22', 'nodejs:20', .*'sequence', 'blackbox'\.$/ },
   { title: 'no exec on create', ...put(`${ACTION}/a1`, {}), status: 400, error: /exec undefined/ },
   { title: 'no code', ...put(`${ACTION}/a1`, { exec: { kind: 'nodejs:20' } }), status: 400 },
   { title: 'timeout below the minimum', ...put(`${ACTION}/a1`, { exec: validExec, limits: { timeout: 50 } }), status: 400, error: /^timeout 50 milliseconds below allowed threshold of 100 milliseconds$/ },

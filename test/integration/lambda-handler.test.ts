@@ -45,7 +45,7 @@ function json(result: APIGatewayProxyResult): unknown {
 test('GET / answers without auth with the platform description', async () => {
   const result = await handler(restProxyEvent('GET', '/'), context);
   expect(result.statusCode).toBe(200);
-  expect(json(result)).toMatchObject({ description: 'OpenWhisk', api_paths: ['/api/v1'], runtimes: { nodejs: [{ kind: 'nodejs:20' }] } });
+  expect(json(result)).toMatchObject({ description: 'OpenWhisk', api_paths: ['/api/v1'], runtimes: { nodejs: [{ kind: 'nodejs:22' }, { kind: 'nodejs:20' }] } });
 });
 
 test('create, blocking invoke, non-blocking invoke and list through proxy events', async () => {

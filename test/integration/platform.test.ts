@@ -75,10 +75,10 @@ describe('actions', () => {
   test('create, get, list, update and delete an action', async () => {
     const wsk = env.wsk();
     const created = await wsk.actions.create({ name: 'crud', action: HELLO });
-    expect(created).toMatchObject({ name: 'crud', namespace: 'guest', version: '0.0.1', exec: { kind: 'nodejs:20', binary: false } });
+    expect(created).toMatchObject({ name: 'crud', namespace: 'guest', version: '0.0.1', exec: { kind: 'nodejs:22', binary: false } });
     expect(created.annotations).toEqual(
       expect.arrayContaining([
-        { key: 'exec', value: 'nodejs:20' },
+        { key: 'exec', value: 'nodejs:22' },
         { key: 'provide-api-key', value: false },
       ]),
     );
@@ -177,7 +177,7 @@ describe('invoking', () => {
       expect.stringMatching(/ stderr: a line on stderr$/),
     ]);
     expect(annotation(record, 'path')).toBe('guest/hello');
-    expect(annotation(record, 'kind')).toBe('nodejs:20');
+    expect(annotation(record, 'kind')).toBe('nodejs:22');
     expect(annotation(record, 'limits')).toEqual({ timeout: 60000, memory: 256, logs: 10, concurrency: 1 });
     expect(annotation(record, 'waitTime')).toEqual(expect.any(Number));
     expect(record.duration).toBe(record.end - record.start);
@@ -471,7 +471,12 @@ describe('platform documents and CORS', () => {
       description: 'OpenWhisk',
       api_paths: ['/api/v1'],
       limits: { actions_per_minute: 60, concurrent_actions: 30, max_action_duration: 300000, max_action_memory: 512 * 1024 * 1024 },
-      runtimes: { nodejs: [expect.objectContaining({ kind: 'nodejs:20', default: true, attached: true, requireMain: false })] },
+      runtimes: {
+        nodejs: [
+          expect.objectContaining({ kind: 'nodejs:22', default: true, attached: true, requireMain: false }),
+          expect.objectContaining({ kind: 'nodejs:20', default: false }),
+        ],
+      },
     });
     expect(await (await fetch(`${env.platform.apiHost}/api/v1`)).json()).toMatchObject({ api_version: '1.0.0', api_version_path: 'v1' });
   });

@@ -156,7 +156,7 @@ describeDocker('docker action containers', () => {
     withInvokerLog(env, async () => {
       const [cell] = await eventually(
         'a prewarmed nodejs stem cell',
-        async () => (await poolOf(env)).containers.filter((c) => c.state === 'prewarmed' && c.kind === 'nodejs:20' && c.id),
+        async () => (await poolOf(env)).containers.filter((c) => c.state === 'prewarmed' && c.kind === 'nodejs:22' && c.id),
         (cells) => cells.length > 0,
       );
       expect(containerEnv(cell.id!).__OW_LISTEN).toBe(DOCKER_SOCKET);

@@ -25,7 +25,7 @@ describe('/whisk.system/alarms', () => {
     for (const action of pkg.actions) {
       expect(action.annotations).toContainEqual({ key: 'feed', value: true });
       expect(action.annotations.some((a) => a.key === 'description' && typeof a.value === 'string')).toBe(true);
-      expect(action.exec.kind).toBe('nodejs:20');
+      expect(action.exec.kind).toBe('nodejs:22');
     }
   });
 

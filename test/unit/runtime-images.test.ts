@@ -23,10 +23,11 @@ test('without the variable there are no overrides and kinds run in the local ima
 
 test('the manifest replaces the image of the kinds it names, default kinds included, and leaves the others', () => {
   // GIVEN a manifest naming only the nodejs image
-  process.env.SKYWHISK_RUNTIME_IMAGES = JSON.stringify({ 'nodejs:20': ECR_NODE });
+  process.env.SKYWHISK_RUNTIME_IMAGES = JSON.stringify({ 'nodejs:22': ECR_NODE });
   // THEN
-  expect(imageForKind('nodejs:20')).toBe(ECR_NODE);
+  expect(imageForKind('nodejs:22')).toBe(ECR_NODE);
   expect(imageForKind('nodejs:default')).toBe(ECR_NODE);
+  expect(imageForKind('nodejs:20')).toBe('skywhisk/action-nodejs-v20');
   expect(imageForKind('python:3.11')).toBe('skywhisk/action-python-v3.11');
   // WHEN the variable changes, the next use reads it again
   process.env.SKYWHISK_RUNTIME_IMAGES = JSON.stringify({ 'python:3.11': 'registry.example/python:1' });
@@ -40,7 +41,7 @@ test('a manifest that is not an object of known kinds to image names fails with 
   expect(parse('["nodejs:20"]')).toThrow(/SKYWHISK_RUNTIME_IMAGES is not an object of runtime kind to image/);
   expect(parse('{"nodejs:20": 3}')).toThrow(/nodejs:20: .*expected string/);
   expect(parse('{"nodejs:20": ""}')).toThrow(/nodejs:20: an image name or URI/);
-  expect(parse('{"nodejs:default": "x"}')).toThrow(/nodejs:default: not a runtime kind \(known: nodejs:20, python:3.11\)/);
+  expect(parse('{"nodejs:default": "x"}')).toThrow(/nodejs:default: not a runtime kind \(known: nodejs:22, nodejs:20, python:3.11\)/);
   // AND imageForKind reports the same error at first use
   process.env.SKYWHISK_RUNTIME_IMAGES = '{"go:1.22": "x"}';
   expect(() => imageForKind('nodejs:20')).toThrow(/go:1.22: not a runtime kind/);
