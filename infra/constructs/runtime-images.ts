@@ -60,6 +60,8 @@ export class RuntimeImages extends Construct {
           directory: join(REPOSITORY_ROOT, 'runtimes', recipe.folder),
           platform,
           buildArgs: { BASE: recipe.publicBase },
+          // What `npm ci` left in the checkout is not the image's: its Dockerfile installs the libraries.
+          exclude: ['node_modules'],
           displayName: `Skywhisk ${runtime.kind} action runtime`,
         });
         byImage.set(recipe.image, asset);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
@@ -12,11 +12,14 @@ import { CgroupsV1, joinCommand } from './cgroups';
 const RUNTIMES_DIR = resolve(__dirname, '../../runtimes');
 
 /** The proxy that implements each kind's runtime protocol, run by the host's interpreter. */
-function runtimeCommand(kind: string): { command: string; args: string[]; bind: string[] } {
+function runtimeCommand(kind: string): { command: string; args: string[]; bind: string[]; env?: Record<string, string> } {
   const family = kind.split(':')[0];
   if (family === 'nodejs') {
     const node = process.execPath;
-    return { command: node, args: [join(RUNTIMES_DIR, 'nodejs', 'proxy.js')], bind: [dirname(dirname(node)), join(RUNTIMES_DIR, 'nodejs')] };
+    // The libraries the nodejs images preinstall, where `npm ci` (postinstall) put them beside the proxy.
+    const libraries = join(RUNTIMES_DIR, 'nodejs', 'node_modules');
+    const env = existsSync(libraries) ? { NODE_PATH: libraries } : undefined;
+    return { command: node, args: [join(RUNTIMES_DIR, 'nodejs', 'proxy.js')], bind: [dirname(dirname(node)), join(RUNTIMES_DIR, 'nodejs')], env };
   }
   if (family === 'python') {
     // The system interpreter (under /usr, visible in the sandbox), not a user's pyenv shim.
@@ -327,6 +330,7 @@ export class ProcessContainerFactory implements ContainerFactory {
         TMPDIR: home,
         NODE_OPTIONS: `--max-old-space-size=${spec.memoryMb}`,
         __OW_LISTEN: socketPath,
+        ...runtime.env,
         ...spec.env,
         [RUNTIME_TOKEN_FILE_ENV]: tokenFile,
       };
