@@ -11,6 +11,7 @@ const RUNTIMES_DIR = resolve(__dirname, '../../runtimes');
 /** Local base images, made without any container registry. */
 export const LOCAL_BASES = {
   debian: 'skywhisk/debian:bookworm',
+  python: 'skywhisk/python:3.11',
   node20: 'skywhisk/node:20',
   node22: 'skywhisk/node:22',
 } as const;
@@ -39,7 +40,7 @@ export interface RuntimeImage {
 export const RUNTIME_IMAGES: RuntimeImage[] = [
   { image: 'skywhisk/action-nodejs-v22', folder: 'nodejs', localBase: LOCAL_BASES.node22, publicBase: 'public.ecr.aws/docker/library/node:22-bookworm-slim' },
   { image: 'skywhisk/action-nodejs-v20', folder: 'nodejs', localBase: LOCAL_BASES.node20, publicBase: 'public.ecr.aws/docker/library/node:20-bookworm-slim' },
-  { image: 'skywhisk/action-python-v3.11', folder: 'python', localBase: LOCAL_BASES.debian, publicBase: 'public.ecr.aws/docker/library/python:3.11-slim-bookworm' },
+  { image: 'skywhisk/action-python-v3.11', folder: 'python', localBase: LOCAL_BASES.python, publicBase: 'public.ecr.aws/docker/library/python:3.11-slim-bookworm' },
 ];
 
 /** Images carry the hash of what they were built from; a different hash means rebuild. */
@@ -113,24 +114,37 @@ async function followBuild(docker: Docker, stream: NodeJS.ReadableStream): Promi
   });
 }
 
-/** A minimal Debian bookworm (with python3 3.11, its standard library, CA certificates and unzip) imported from debootstrap. */
-export async function buildDebianBase(docker: Docker, log: (line: string) => void): Promise<void> {
+/**
+ * What each Debian base is debootstrapped with: the plain one (python3 3.11 and its standard
+ * library, CA certificates, unzip) under the nodejs bases, and the python runtime's, which adds the
+ * libraries OpenWhisk's python image preinstalls, as Debian packages (runtimes/python/debian-packages.txt).
+ */
+function debianPackages(base: string): string[] {
+  const plain = DEBIAN_PACKAGES.split(',');
+  if (base !== LOCAL_BASES.python) return plain;
+  const listed = readFileSync(join(RUNTIMES_DIR, 'python', 'debian-packages.txt'), 'utf8').split('\n').map((line) => line.trim());
+  return [...plain, ...listed.filter((line) => line && !line.startsWith('#'))];
+}
+
+/** A minimal Debian bookworm with `debianPackages(base)`, imported from debootstrap. */
+export async function buildDebianBase(docker: Docker, log: (line: string) => void, base: string = LOCAL_BASES.debian): Promise<void> {
   const rootfs = mkdtempSync(join(tmpdir(), 'skywhisk-rootfs-'));
   try {
-    log(`debootstrap bookworm into ${rootfs} (about 40 s)`);
-    await run('debootstrap', ['--variant=minbase', `--include=${DEBIAN_PACKAGES}`, 'bookworm', rootfs, debianMirror()]);
-    const [repo, tag] = LOCAL_BASES.debian.split(':');
+    log(`debootstrap bookworm for ${base} into ${rootfs} (about a minute)`);
+    await run('debootstrap', ['--variant=minbase', `--include=${debianPackages(base).join(',')}`, 'bookworm', rootfs, debianMirror()]);
+    const [repo, tag] = base.split(':');
     // GNU tar, not tar-fs: a root filesystem has device nodes (dev/console) tar-fs cannot pack.
     const tar = spawn('tar', ['-C', rootfs, '-c', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const stream = await docker.importImage(tar.stdout as unknown as string, { repo, tag, changes: [`LABEL ${RECIPE_LABEL}=${debianRecipe()}`] });
+    const stream = await docker.importImage(tar.stdout as unknown as string, { repo, tag, changes: [`LABEL ${RECIPE_LABEL}=${debianRecipe(base)}`] });
     await followBuild(docker, stream);
   } finally {
     rmSync(rootfs, { recursive: true, force: true });
   }
 }
 
-function debianRecipe(): string {
-  return hashOf('debootstrap minbase bookworm', DEBIAN_PACKAGES);
+function debianRecipe(base: string = LOCAL_BASES.debian): string {
+  // The plain base keeps the recipe it always had (no rebuild of what is already here).
+  return hashOf('debootstrap minbase bookworm', debianPackages(base).join(','));
 }
 
 function nodeBaseRecipe(base: string): string {
@@ -190,7 +204,7 @@ async function buildNodeBase(docker: Docker, base: string, binaries: string): Pr
 
 /** The recipe hash of a local base image. */
 function baseRecipe(base: string): string {
-  return base === LOCAL_BASES.debian ? debianRecipe() : nodeBaseRecipe(base);
+  return base === LOCAL_BASES.debian || base === LOCAL_BASES.python ? debianRecipe(base) : nodeBaseRecipe(base);
 }
 
 /**
@@ -200,9 +214,10 @@ function baseRecipe(base: string): string {
 export async function buildImages(docker: Docker, options: { rebuild?: boolean; log?: (line: string) => void } = {}): Promise<void> {
   const log = options.log ?? (() => undefined);
   const needed = async (name: string, recipe: string) => options.rebuild || (await recipeOf(docker, name)) !== recipe;
-  if (await needed(LOCAL_BASES.debian, debianRecipe())) {
-    await buildDebianBase(docker, log);
-    log(`built ${LOCAL_BASES.debian}`);
+  for (const base of [LOCAL_BASES.debian, LOCAL_BASES.python]) {
+    if (!(await needed(base, debianRecipe(base)))) continue;
+    await buildDebianBase(docker, log, base);
+    log(`built ${base}`);
   }
   const nodeBases = Object.keys(NODE_BASE_PACKAGES);
   const missingNodeBases: string[] = [];
