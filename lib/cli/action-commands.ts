@@ -21,9 +21,13 @@ interface ActionFlags {
   paramFile?: string;
   sequence?: string;
   docker?: string;
+  native?: boolean;
   web?: string;
   webSecure?: string;
 }
+
+/** The image wsk names for a native action. */
+const NATIVE_SKELETON_IMAGE = 'openwhisk/dockerskeleton';
 
 function readCode(file: string): { code: string; binary: boolean } {
   const binary = extname(file) === '.zip';
@@ -44,6 +48,11 @@ async function actionExec(api: Api, file: string | undefined, flags: ActionFlags
   if (flags.sequence !== undefined) {
     if (file || flags.docker || flags.kind) throw new Error('An action made with --sequence takes no file, --kind or --docker.');
     return sequenceExec(api, flags.sequence);
+  }
+  if (flags.native) {
+    if (flags.docker !== undefined || flags.kind) throw new Error('--native goes with neither --docker nor --kind: a native action runs in the skeleton image.');
+    if (!file) throw new Error('A native action needs its executable: a zip holding exec, or a script.');
+    return { kind: 'blackbox', image: NATIVE_SKELETON_IMAGE, ...readCode(file), ...main };
   }
   if (flags.docker !== undefined) {
     if (flags.kind) throw new Error('--docker and --kind do not go together: a docker action is of kind blackbox.');
@@ -132,9 +141,10 @@ async function actionBody(ctx: Context, name: string, file: string | undefined, 
 
 function withActionOptions(command: Command): Command {
   return command
-    .option('--kind <kind>', 'the runtime kind (nodejs:20, nodejs:default, ...)')
+    .option('--kind <kind>', 'the runtime kind (nodejs:22, nodejs:20, nodejs:default, ...)')
     .option('--main <name>', 'the name of the entry function')
     .option('--docker <image>', 'a docker (blackbox) action running this image; a file is optional')
+    .option('--native', 'a native action: the file is a zip holding an executable named exec, or a script')
     .option('--sequence <actions>', 'a sequence of these comma-separated actions (no file)')
     .option('--web <value>', 'make it a web action: true, yes, raw, false or no')
     .option('--web-secure <secret>', "a web action's secret (true: draw one; false: none)")

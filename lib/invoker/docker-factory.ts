@@ -10,6 +10,7 @@ import { LogCollector } from './log-collector';
 import { OutputPipes } from './output-pipes';
 import { newRuntimeToken, RUNTIME_TOKEN_FILE_ENV, RuntimeClient, WARM_UP_TIMEOUT_MS, writeRuntimeToken, type RuntimeAddress, type RuntimePath } from './runtime-client';
 import { ActionUsers } from './action-users';
+import { isNativeSkeleton, NATIVE_RUNTIME_KIND } from '../model/runtimes';
 
 const FORWARDER = join(__dirname, 'netns-forwarder.js');
 
@@ -192,7 +193,9 @@ export class DockerContainerFactory implements ContainerFactory {
     const hostNetwork = this.options.network === 'host';
     // A blackbox image listens on 8080 as it likes: on the host network it gets no network of its
     // own and is reached through a forwarder in its namespace, or by its address on a named network.
-    const blackbox = spec.image !== undefined;
+    // OpenWhisk's skeleton image is ours: a native action runs in our nodejs runtime's native mode.
+    const native = spec.image !== undefined && isNativeSkeleton(spec.image);
+    const blackbox = spec.image !== undefined && !native;
     const isolated = blackbox && hostNetwork;
     const name = `skywhisk-${this.options.invokerId}-${process.pid}-${++this.counter}`;
     // Our runtimes: a user of its own, and a channel directory with its socket and token that only
@@ -214,8 +217,9 @@ export class DockerContainerFactory implements ContainerFactory {
     const env = {
       ...spec.env,
       ...(blackbox ? {} : { __OW_LISTEN: `${CHANNEL_MOUNT}/runtime.sock`, [RUNTIME_TOKEN_FILE_ENV]: `${CHANNEL_MOUNT}/token` }),
+      ...(native ? { __OW_NATIVE: 'true' } : {}),
     };
-    const image = spec.image ?? this.options.imageFor(spec.kind);
+    const image = native ? this.options.imageFor(NATIVE_RUNTIME_KIND) : (spec.image ?? this.options.imageFor(spec.kind));
     // Our runtime images send their output to these pipes when they find them (see OutputPipes);
     // an older image of ours, or a blackbox one, writes to Docker's attach stream as before. They
     // are made while Docker creates the container (`mkfifo` is a process): only its start needs them.

@@ -25,6 +25,19 @@ export function resolveKind(kind: string): RuntimeKind | undefined {
   return RUNTIME_KINDS.find((r) => r.kind === kind);
 }
 
+/**
+ * Whether a blackbox image is OpenWhisk's skeleton for native actions (`wsk action create
+ * --native`: `openwhisk/dockerskeleton`, any tag, with or without Docker Hub's name). Such actions
+ * run in the default nodejs runtime in its native mode (runtimes/nodejs/proxy.js), so they need
+ * no registry and get what our runtimes get: a private socket, its token and the output pipes.
+ */
+export function isNativeSkeleton(image: string): boolean {
+  return /^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io)\/)?openwhisk\/dockerskeleton(?::[\w][\w.-]{0,127})?$/.test(image);
+}
+
+/** The kind whose runtime runs native actions. */
+export const NATIVE_RUNTIME_KIND = 'nodejs:default';
+
 /** Names `SKYWHISK_RUNTIME_IMAGES`, the deployment's manifest of runtime images (kind → image URI). */
 export const RUNTIME_IMAGES_ENV = 'SKYWHISK_RUNTIME_IMAGES';
 

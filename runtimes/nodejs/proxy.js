@@ -7,7 +7,7 @@ const http = require('node:http');
 const Module = require('node:module');
 const path = require('node:path');
 const fs = require('node:fs');
-const { execFileSync } = require('node:child_process');
+const { execFileSync, spawn } = require('node:child_process');
 
 const SENTINEL = 'XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX';
 
@@ -51,6 +51,18 @@ function authorized(req) {
 
 let actionMain;
 let initialized = false;
+
+/**
+ * Native mode (OpenWhisk's dockerskeleton, `wsk action create --native`): the action is an
+ * executable, `exec` in its zip or the code itself (a script with its #! line), run once per
+ * activation with the JSON arguments as its one argument and on its stdin; the last line it prints
+ * is the result, and what it printed before is its log.
+ */
+const NATIVE = process.env.__OW_NATIVE === 'true';
+delete process.env.__OW_NATIVE;
+/** The most of an argument Linux passes on a command line (MAX_ARG_STRLEN); a larger one comes on stdin only. */
+const MAX_ARGUMENT_BYTES = 131071;
+let nativeExecutable;
 
 function markEndOfActivation() {
   process.stdout.write(`${SENTINEL}\n`);
@@ -126,6 +138,66 @@ function loadZippedAction(base64, mainName) {
   throw new Error(`Action entrypoint '${mainName}' is not a function.`);
 }
 
+/** Puts the native action's executable in place: `exec` from its zip, or the code itself. */
+function prepareNative(value) {
+  const dir = path.join(process.env.__OW_ACTION_DIR || require('node:os').tmpdir(), 'action');
+  fs.mkdirSync(dir, { recursive: true });
+  const executable = path.join(dir, 'exec');
+  if (value.binary) {
+    const archive = path.join(dir, '..', 'action.zip');
+    fs.writeFileSync(archive, Buffer.from(value.code, 'base64'));
+    execFileSync('unzip', ['-qq', '-o', archive, '-d', dir]);
+    fs.rmSync(archive);
+    if (!fs.existsSync(executable)) throw new Error('the zip has no file named exec');
+  } else {
+    fs.writeFileSync(executable, value.code);
+  }
+  fs.chmodSync(executable, 0o755);
+  process.chdir(dir);
+  return executable;
+}
+
+/** Runs the native executable once: its last line of output is the result, as OpenWhisk's skeleton reads it. */
+function runNative(args) {
+  return new Promise((resolve) => {
+    const input = JSON.stringify(args);
+    const argv = Buffer.byteLength(input) > MAX_ARGUMENT_BYTES ? [] : [input];
+    const child = spawn(nativeExecutable, argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Both streams are logged once it ends, stdout first, as OpenWhisk's skeleton does.
+    const out = [];
+    const err = [];
+    child.stdout.on('data', (chunk) => out.push(chunk));
+    child.stderr.on('data', (chunk) => err.push(chunk));
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input);
+    const notADictionary = { status: 502, body: { error: 'The action did not return a dictionary or array.' } };
+    let settled = false;
+    const settle = (answer) => {
+      if (!settled) resolve(answer);
+      settled = true;
+    };
+    child.on('error', (error) => {
+      console.log(String(error));
+      settle(notADictionary);
+    });
+    child.on('close', () => {
+      const text = Buffer.concat(out).toString('utf8');
+      const lastNewLine = text.lastIndexOf('\n', text.length - 2);
+      const last = (lastNewLine < 0 ? text : text.slice(lastNewLine + 1)).trim();
+      if (lastNewLine >= 0) process.stdout.write(text.slice(0, lastNewLine + 1));
+      if (err.length) process.stderr.write(Buffer.concat(err));
+      try {
+        const result = JSON.parse(last);
+        if (result !== null && typeof result === 'object') return settle({ status: 200, body: result });
+      } catch {
+        // not JSON: not a result
+      }
+      if (last) console.log(last);
+      settle(notADictionary);
+    });
+  });
+}
+
 /**
  * A stem cell's first request (Skywhisk's, not OpenWhisk's): it takes the first-use costs of the
  * connection, reading a body, compiling a module and replying, so the action's /init does not.
@@ -147,6 +219,19 @@ async function handleInit(req, res) {
   try {
     if (typeof value.code !== 'string') throw new Error('Missing main/no code to execute.');
     for (const [key, v] of Object.entries(value.env || {})) process.env[key] = typeof v === 'string' ? v : JSON.stringify(v);
+    if (NATIVE) {
+      try {
+        nativeExecutable = prepareNative(value);
+      } catch (error) {
+        console.error(`Initialization has failed due to: ${error && error.message ? error.message : error}`);
+        reply(res, 502, { error: 'The action failed to generate or locate a binary. See logs for details.' });
+        markEndOfActivation();
+        return;
+      }
+      initialized = true;
+      reply(res, 200, { ok: true });
+      return;
+    }
     actionMain = value.binary ? loadZippedAction(value.code, value.main || 'main') : loadAction(value.code, value.main || 'main');
     initialized = true;
     reply(res, 200, { ok: true });
@@ -178,6 +263,12 @@ async function handleRun(req, res) {
   }
   for (const [key, v] of Object.entries(message)) {
     if (key !== 'value' && typeof v === 'string') process.env[`__OW_${key.toUpperCase()}`] = v;
+  }
+  if (NATIVE) {
+    const { status, body } = await runNative(message.value || {});
+    reply(res, status, body);
+    markEndOfActivation();
+    return;
   }
   let result;
   try {

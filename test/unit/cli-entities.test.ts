@@ -356,6 +356,20 @@ describe('action flags', () => {
     expect(requests).toEqual([]);
   });
 
+  test('--native sends a zip as wsk does: kind blackbox in the skeleton image; it needs a file and no --docker or --kind', async () => {
+    const zip = join(home, 'exec.zip');
+    writeFileSync(zip, Buffer.from('PK fake zip'));
+    const run = await cli(['action', 'create', 'n', zip, '--native']);
+    expect(run).toMatchObject({ code: 0, stdout: 'ok: created action n\n' });
+    expect(requests.at(-1)?.body).toEqual({ exec: { kind: 'blackbox', image: 'openwhisk/dockerskeleton', code: Buffer.from('PK fake zip').toString('base64'), binary: true } });
+    requests = [];
+    for (const args of [['--native'], [zip, '--native', '--docker', 'me/img'], [zip, '--native', '--kind', 'nodejs:22']]) {
+      const refused = await cli(['action', 'create', 'n', ...args]);
+      expect(refused.code).toBe(1);
+    }
+    expect(requests).toEqual([]);
+  });
+
   test('--web true, raw and false set the web annotations; -a wins over them', async () => {
     await cli(['action', 'create', 'w', '--docker', 'me/img:1', '--web', 'true']);
     expect(requests[0].body).toMatchObject({ exec: { kind: 'blackbox', image: 'me/img:1' } });

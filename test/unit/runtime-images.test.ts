@@ -1,4 +1,4 @@
-import { imageForKind, runtimeImageOverrides } from '../../lib/model/runtimes';
+import { imageForKind, isNativeSkeleton, runtimeImageOverrides } from '../../lib/model/runtimes';
 
 // A deployment names its runtime images (ECR URIs built by the CDK app) in SKYWHISK_RUNTIME_IMAGES;
 // without it every kind runs in the locally built image.
@@ -46,4 +46,15 @@ test('a manifest that is not an object of known kinds to image names fails with 
   process.env.SKYWHISK_RUNTIME_IMAGES = '{"go:1.22": "x"}';
   expect(() => imageForKind('nodejs:20')).toThrow(/go:1.22: not a runtime kind/);
   expect(() => imageForKind('nodejs:99')).toThrow(/no runtime image for kind 'nodejs:99'/);
+});
+
+test.each([
+  ['openwhisk/dockerskeleton', true],
+  ['openwhisk/dockerskeleton:nightly', true],
+  ['docker.io/openwhisk/dockerskeleton:1.14.0', true],
+  ['registry.example/openwhisk/dockerskeleton', false],
+  ['openwhisk/dockerskeleton-fork', false],
+  ['openwhisk/action-nodejs-v20', false],
+])('%s is the native skeleton image: %s', (image, native) => {
+  expect(isNativeSkeleton(image)).toBe(native);
 });
