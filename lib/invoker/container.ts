@@ -41,6 +41,11 @@ export class ResponseTooLargeError extends Error {
   }
 }
 
+/** This factory cannot run the action at all (a blackbox image in process mode): its record says why. */
+export class UnrunnableActionError extends Error {
+  override name = 'UnrunnableActionError';
+}
+
 /** The container went away (exited, crashed, or refused the connection) during a request. */
 export class ContainerGoneError extends Error {
   override name = 'ContainerGoneError';

@@ -14,6 +14,7 @@ import { ABANDONED_ERROR, failedRecord } from './failed-records';
 import { buildInitPayload, buildRunPayload, splitParameters } from './payloads';
 import type { ContainerPool, PoolStatus } from './container-pool';
 import { withDeadline } from './deadline';
+import { UnrunnableActionError } from './container';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { SlotReconciler } from './slot-reconciler';
@@ -536,7 +537,7 @@ export class Invoker {
       record = await this.runClaimed(message, budget);
     } catch (error) {
       this.log.error({ err: error, activationId: message.activationId }, 'activation failed inside the invoker');
-      record = failedRecord(message, message.acceptedAt, 'Failed to provision resources to run the action.');
+      record = failedRecord(message, message.acceptedAt, error instanceof UnrunnableActionError ? error.message : 'Failed to provision resources to run the action.');
     }
     const store = (r: ActivationRecord) => this.storeRecord(r, message, admitted);
     await this.renewStaleLease();
