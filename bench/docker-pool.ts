@@ -19,7 +19,7 @@ import { formatRow, HEADER, summarize } from './stats';
 const SAMPLES = Number(process.argv[2] ?? 20);
 const WARM_SAMPLES = Number(process.argv[3] ?? 300);
 const NOOP = 'function main() { return {}; }';
-const IMAGE = imageForKind('nodejs:20');
+const IMAGE = imageForKind('nodejs:22');
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -83,7 +83,7 @@ function api(platform: RunningPlatform) {
   const url = (name: string) => `${platform.apiHost}/api/v1/namespaces/_/actions/${name}`;
   return {
     create: async (name: string) => {
-      await fetch(url(name), { method: 'PUT', headers, body: JSON.stringify({ exec: { kind: 'nodejs:20', code: NOOP } }) });
+      await fetch(url(name), { method: 'PUT', headers, body: JSON.stringify({ exec: { kind: 'nodejs:22', code: NOOP } }) });
     },
     invoke: async (name: string) => {
       const response = await fetch(`${url(name)}?blocking=true`, { method: 'POST', headers, body: '{}' });
@@ -110,11 +110,11 @@ function progress(message: string): void {
 const MIX_CHECK_MS = '5000';
 const MIX_SETTINGS: Array<[string, NodeJS.ProcessEnv]> = [
   ['none', { SKYWHISK_STEM_CELLS: '' }],
-  ['static: nodejs 2 (the old default)', { SKYWHISK_STEM_CELLS: 'nodejs:20:256:2' }],
+  ['static: nodejs 2 (the old default)', { SKYWHISK_STEM_CELLS: 'nodejs:22:256:2' }],
   [
     'reactive: nodejs 2, 1..4',
     {
-      SKYWHISK_STEM_CELLS: '[{"kind":"nodejs:20","memory":"256 MB","initialCount":2,"reactive":{"minCount":1,"maxCount":4,"ttl":"2 minutes","threshold":1,"increment":1}}]',
+      SKYWHISK_STEM_CELLS: '[{"kind":"nodejs:22","memory":"256 MB","initialCount":2,"reactive":{"minCount":1,"maxCount":4,"ttl":"2 minutes","threshold":1,"increment":1}}]',
       SKYWHISK_PREWARM_CHECK_INTERVAL_MS: MIX_CHECK_MS,
     },
   ],
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
   // Prewarmed and resume: two stem cells; pause after 100 ms idle. Each sample leaves a warm
   // container behind, so the budget is large enough that stem cells can always be refilled.
   progress('prewarmed and resumed through Skywhisk...');
-  const b = await platformWith({ SKYWHISK_STEM_CELLS: 'nodejs:20:256:2', SKYWHISK_PAUSE_GRACE_MS: '100', SKYWHISK_MEMORY_BUDGET_MB: String(256 * (SAMPLES + 4)) });
+  const b = await platformWith({ SKYWHISK_STEM_CELLS: 'nodejs:22:256:2', SKYWHISK_PAUSE_GRACE_MS: '100', SKYWHISK_MEMORY_BUDGET_MB: String(256 * (SAMPLES + 4)) });
   const prewarmed: number[] = [];
   const resumed: number[] = [];
   try {
@@ -203,7 +203,7 @@ async function main(): Promise<void> {
   }
 
   const p50 = (samples: number[]) => summarize(samples).p50;
-  console.log(`Docker container pool, nodejs:20 no-op, ${SAMPLES} samples (warm: ${WARM_SAMPLES}), one client, blocking invokes`);
+  console.log(`Docker container pool, nodejs:22 no-op, ${SAMPLES} samples (warm: ${WARM_SAMPLES}), one client, blocking invokes`);
   console.log(HEADER);
   console.log(formatRow('bare docker run + /init + first /run', bare.total));
   console.log(formatRow('floor: direct /run on a warm container', bare.warmRun));

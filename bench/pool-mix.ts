@@ -62,7 +62,7 @@ export async function runMix(pool: string, label: string, env: NodeJS.ProcessEnv
     const headers = { authorization: `Basic ${Buffer.from(platform.auth).toString('base64')}`, 'content-type': 'application/json' };
     const url = (i: number) => `${platform.apiHost}/api/v1/namespaces/_/actions/mix${i}`;
     for (let i = 0; i < ACTIONS; i++) {
-      await fetch(url(i), { method: 'PUT', headers, body: JSON.stringify({ exec: { kind: 'nodejs:20', code: 'function main() { return {}; }' } }) });
+      await fetch(url(i), { method: 'PUT', headers, body: JSON.stringify({ exec: { kind: 'nodejs:22', code: 'function main() { return {}; }' } }) });
     }
     // Start from the configured stem cells, all ready.
     const deadline = Date.now() + 30_000;

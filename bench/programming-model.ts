@@ -38,12 +38,12 @@ async function main(): Promise<void> {
     if (response.status !== 200 || (expectedLogs !== undefined && record.logs.length !== expectedLogs)) throw new Error(`${path}: ${response.status} ${JSON.stringify(record)}`);
   };
   try {
-    await put('namespaces/_/actions/noop', { exec: { kind: 'nodejs:20', code: NOOP }, annotations: [{ key: 'web-export', value: true }] });
+    await put('namespaces/_/actions/noop', { exec: { kind: 'nodejs:22', code: NOOP }, annotations: [{ key: 'web-export', value: true }] });
     await put('namespaces/_/packages/tools', { parameters: [{ key: 'a', value: 1 }] });
-    await put('namespaces/_/actions/tools/noop', { exec: { kind: 'nodejs:20', code: NOOP } });
+    await put('namespaces/_/actions/tools/noop', { exec: { kind: 'nodejs:22', code: NOOP } });
     await put('namespaces/_/packages/bound', { binding: { namespace: 'guest', name: 'tools' } });
     await put('namespaces/_/actions/seq3', { exec: { kind: 'sequence', components: ['/guest/noop', '/guest/noop', '/guest/noop'] } });
-    await put('namespaces/_/actions/cond3', { exec: { kind: 'nodejs:20', code: CONDUCTOR }, annotations: [{ key: 'conductor', value: true }] });
+    await put('namespaces/_/actions/cond3', { exec: { kind: 'nodejs:22', code: CONDUCTOR }, annotations: [{ key: 'conductor', value: true }] });
     await put('namespaces/_/triggers/t3', {});
     for (const rule of ['r1', 'r2', 'r3']) await put(`namespaces/_/rules/${rule}`, { trigger: '/guest/t3', action: '/guest/noop' });
 

@@ -254,7 +254,7 @@ function keptAliveInvoker(url: string, headers: Record<string, string>): () => P
 
 async function directRunFloor(): Promise<number[]> {
   const factory = await createContainerFactory({ ...process.env, SKYWHISK_CONTAINER_FACTORY: FACTORY }, 'bench-floor');
-  const container = await factory.create({ kind: 'nodejs:20', memoryMb: 256, env: {}, name: 'bench-floor' });
+  const container = await factory.create({ kind: 'nodejs:22', memoryMb: 256, env: {}, name: 'bench-floor' });
   try {
     await container.init({ value: { name: 'noop', main: 'main', code: NOOP, binary: false, env: {} } }, 10_000);
     const samples: number[] = [];
@@ -291,7 +291,7 @@ async function main(): Promise<void> {
     if (!response.ok) throw new Error(`PUT ${path}: ${response.status} ${await response.text()}`);
   };
   try {
-    await put('actions/noop', { exec: { kind: 'nodejs:20', code: NOOP } });
+    await put('actions/noop', { exec: { kind: 'nodejs:22', code: NOOP } });
     await put('actions/seq3', { exec: { kind: 'sequence', components: ['/_/noop', '/_/noop', '/_/noop'] } });
     await put('triggers/tick', {});
     await put('rules/tick-noop', { trigger: '/_/tick', action: '/_/noop' });

@@ -13,7 +13,7 @@ const NOOP = 'function main() { return {}; }';
 
 async function floor(): Promise<number[]> {
   const factory = new ProcessContainerFactory({ sandbox: bubblewrapWorks() });
-  const container = await factory.create({ kind: 'nodejs:20', memoryMb: 256, env: {}, name: 'bench' });
+  const container = await factory.create({ kind: 'nodejs:22', memoryMb: 256, env: {}, name: 'bench' });
   await container.init({ value: { name: 'noop', main: 'main', code: NOOP, binary: false, env: {} } }, 10_000);
   const samples: number[] = [];
   for (let i = 0; i < CALLS + 50; i++) {

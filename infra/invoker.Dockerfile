@@ -13,10 +13,10 @@ RUN apt-get update \
 WORKDIR /opt/skywhisk
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# The root's postinstall installs the libraries nodejs actions find in process mode (runtimes/nodejs).
+COPY runtimes/nodejs/package.json runtimes/nodejs/package-lock.json runtimes/nodejs/
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY tsconfig.json ./
 COPY lib/ lib/
 COPY runtimes/ runtimes/
-# The libraries nodejs actions find in process mode, as in the nodejs runtime image.
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefix runtimes/nodejs && npm cache clean --force
 CMD ["node", "--import", "tsx", "lib/invoker/main.ts"]

