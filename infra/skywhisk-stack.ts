@@ -72,7 +72,9 @@ export class SkywhiskStack extends Stack {
     this.bus = new Bus(this, 'Bus');
     this.dispatchNetwork = props.directDispatch ? new DispatchNetwork(this, 'Dispatch') : undefined;
     const network = this.dispatchNetwork;
+    const mode = props.invokerMode ?? 'ec2';
     this.controller = new Controller(this, 'Controller', {
+      actionsAsProcesses: mode === 'fargate',
       store: this.store,
       bus: this.bus,
       directDispatch: network && {
@@ -80,7 +82,6 @@ export class SkywhiskStack extends Stack {
         secret: network.secret,
       },
     });
-    const mode = props.invokerMode ?? 'ec2';
     this.images = new RuntimeImages(this, 'RuntimeImages', { architecture: props.architecture, actionRuntimes: mode === 'ec2' });
     this.invokers = new InvokerFleet(this, 'Invokers', {
       mode,

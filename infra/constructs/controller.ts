@@ -11,6 +11,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ACTIONS_AS_PROCESSES_ENV } from '../../lib/model/runtimes';
 import { acknowledgeNag, LAMBDA_FINDINGS } from '../nag';
 import type { Bus } from './bus';
 import { grantControllerAccess, platformEnvironment } from './platform-access';
@@ -60,6 +61,12 @@ export interface ControllerProps {
    * @default none: blocking activations go through the queue
    */
   readonly directDispatch?: { readonly network: NonNullable<PlatformFunctionProps['network']>; readonly secret: ISecret };
+  /**
+   * The invokers run actions as processes (fargate mode): actions that need an image (blackbox,
+   * native) are refused when they are created, since no invoker could run them.
+   * @default false
+   */
+  readonly actionsAsProcesses?: boolean;
 }
 
 /**
@@ -98,6 +105,7 @@ export class Controller extends Construct {
       environment: {
         ...platformEnvironment(props.store, props.bus),
         SKYWHISK_MAX_BLOCKING_WAIT_MS: String(blockingWaitMs),
+        ...(props.actionsAsProcesses ? { [ACTIONS_AS_PROCESSES_ENV]: 'true' } : {}),
         ...(props.directDispatch ? { SKYWHISK_DISPATCH_SECRET_ARN: props.directDispatch.secret.secretArn } : {}),
       },
       network: props.directDispatch?.network,

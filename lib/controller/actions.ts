@@ -15,7 +15,7 @@ import { mergeAnnotations } from '../model/common';
 import { DEFAULT_ACTION_LIMITS, SYSTEM_LIMITS, userLimits } from '../model/limits';
 import { bindingOf } from '../model/packages';
 import { formatEntityPath, formatReference, fullyQualifiedName, parseQualifiedName, type EntityPath, type EntityReference } from '../model/names';
-import { resolveKind, supportedKinds } from '../model/runtimes';
+import { actionsRunAsProcesses, PROCESS_MODE_RUNS_NO_IMAGES, processModeRunsNoKind, resolveKind, supportedKinds } from '../model/runtimes';
 import { checkNameFree, conforming, deleteEntity, loadEntity, newRevision, notFoundError, saveEntity } from './entity-store';
 import type { EntityReader } from '../store/entity-cache';
 import type { ControllerDeps, ControllerEnv } from './context';
@@ -66,6 +66,8 @@ function resolveExec(exec: NonNullable<ActionPut['exec']>): StoredAction['exec']
     if (!exec.image || !IMAGE_REFERENCE.test(exec.image) || exec.image.length > 255) {
       throw new WhiskError(400, `${Messages.malformed}: exec.image must name a Docker image for kind 'blackbox'.`);
     }
+    // Refused here rather than at every invoke: no invoker of this deployment could run it.
+    if (actionsRunAsProcesses()) throw new WhiskError(400, PROCESS_MODE_RUNS_NO_IMAGES);
     return { kind: 'blackbox', image: exec.image, code: exec.code ?? '', binary: isBinaryCode(exec.code ?? ''), ...(exec.main ? { main: exec.main } : {}) };
   }
   const runtime = resolveKind(exec.kind);
@@ -77,6 +79,7 @@ function resolveExec(exec: NonNullable<ActionPut['exec']>): StoredAction['exec']
     );
   }
   if (runtime.deprecated) throw new WhiskError(400, `The '${runtime.kind}' runtime is no longer supported. You may read and delete but not update or invoke this action.`);
+  if (runtime.protocol === 'openwhisk' && actionsRunAsProcesses()) throw new WhiskError(400, processModeRunsNoKind(runtime.kind));
   if (typeof exec.code !== 'string' || exec.code.length === 0) throw new WhiskError(400, `${Messages.malformed}: exec.code is required for kind '${runtime.kind}'.`);
   return { kind: runtime.kind, code: exec.code, binary: isBinaryCode(exec.code), ...(exec.main ? { main: exec.main } : {}) };
 }

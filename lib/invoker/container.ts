@@ -41,9 +41,21 @@ export class ResponseTooLargeError extends Error {
   }
 }
 
-/** This factory cannot run the action at all (a blackbox image in process mode): its record says why. */
+/**
+ * This factory cannot run the action at all: its record says why. A whisk error where the platform
+ * cannot (a blackbox image in process mode); a developer error where the action's own image is at
+ * fault (it cannot be pulled), as OpenWhisk answers a blackbox startup failure.
+ */
 export class UnrunnableActionError extends Error {
   override name = 'UnrunnableActionError';
+
+  constructor(
+    message: string,
+    readonly blame: 'whisk' | 'developer' = 'whisk',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 /** The container went away (exited, crashed, or refused the connection) during a request. */

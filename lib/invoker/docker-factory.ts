@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
-import { ContainerGoneError } from './container';
+import { ContainerGoneError, UnrunnableActionError } from './container';
 import { LogCollector } from './log-collector';
 import { OutputPipes } from './output-pipes';
 import { newRuntimeToken, RUNTIME_TOKEN_FILE_ENV, RuntimeClient, WARM_UP_TIMEOUT_MS, writeRuntimeToken, type RuntimeAddress, type RuntimePath } from './runtime-client';
 import { ActionUsers } from './action-users';
-import { isNativeSkeleton, NATIVE_RUNTIME_KIND } from '../model/runtimes';
+import { isNativeSkeleton, NATIVE_RUNTIME_KIND, ownImageForKind } from '../model/runtimes';
 
 const FORWARDER = join(__dirname, 'netns-forwarder.js');
 
@@ -24,8 +24,8 @@ export interface DockerFactoryOptions {
   invokerId: string;
   /** Labels every container too, when set: a start removes only containers of its own platform. */
   platformId?: string;
-  /** Image for an exec kind (the runtimes manifest). */
-  imageFor: (kind: string) => string;
+  /** Image for an exec kind (the runtimes manifest), and whether it is one of our runtimes or speaks OpenWhisk's protocol on 8080. */
+  runtimeFor: (kind: string) => { image: string; ownRuntime: boolean };
   /**
    * The network the action's own traffic uses: `host` (local and tests) or a Docker network name
    * (on EC2, an isolated bridge). The invoker never reaches our runtimes over it: see `channelRoot`.
@@ -175,7 +175,10 @@ export class DockerContainerFactory implements ContainerFactory {
     chmodSync(this.channelRoot, 0o700);
   }
 
-  /** The image, pulled when it is not here (a blackbox image; runtime images are built locally). */
+  /**
+   * The image, pulled when it is not here (a blackbox image; runtime images are built locally). An
+   * image that cannot be pulled is the action's fault, and its record says so in OpenWhisk's words.
+   */
   private async ensureImage(image: string): Promise<void> {
     try {
       await this.docker.getImage(image).inspect();
@@ -183,10 +186,18 @@ export class DockerContainerFactory implements ContainerFactory {
     } catch {
       // not here: pull it
     }
-    const stream = await this.docker.pull(image);
-    await new Promise<void>((resolve, reject) =>
-      this.docker.modem.followProgress(stream, (error: Error | null) => (error ? reject(new Error(`Failed to pull container image '${image}'.`)) : resolve())),
-    );
+    try {
+      const stream = await this.docker.pull(image);
+      await new Promise<void>((resolve, reject) =>
+        this.docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => {
+          const failed = error ?? output?.find((line) => line?.error);
+          if (failed) reject(failed instanceof Error ? failed : new Error(failed.error));
+          else resolve();
+        }),
+      );
+    } catch (error) {
+      throw new UnrunnableActionError(`Failed to pull container image '${image}'.`, 'developer', { cause: error });
+    }
   }
 
   async create(spec: ContainerSpec): Promise<ActionContainer> {
@@ -194,8 +205,10 @@ export class DockerContainerFactory implements ContainerFactory {
     // A blackbox image listens on 8080 as it likes: on the host network it gets no network of its
     // own and is reached through a forwarder in its namespace, or by its address on a named network.
     // OpenWhisk's skeleton image is ours: a native action runs in our nodejs runtime's native mode.
+    // A kind whose manifest image is not one of ours (OpenWhisk's runtime images) runs as a blackbox does.
     const native = spec.image !== undefined && isNativeSkeleton(spec.image);
-    const blackbox = spec.image !== undefined && !native;
+    const runtime = native ? { image: ownImageForKind(NATIVE_RUNTIME_KIND), ownRuntime: true } : spec.image !== undefined ? { image: spec.image, ownRuntime: false } : this.options.runtimeFor(spec.kind);
+    const blackbox = !runtime.ownRuntime;
     const isolated = blackbox && hostNetwork;
     const name = `skywhisk-${this.options.invokerId}-${process.pid}-${++this.counter}`;
     // Our runtimes: a user of its own, and a channel directory with its socket and token that only
@@ -219,7 +232,7 @@ export class DockerContainerFactory implements ContainerFactory {
       ...(blackbox ? {} : { __OW_LISTEN: `${CHANNEL_MOUNT}/runtime.sock`, [RUNTIME_TOKEN_FILE_ENV]: `${CHANNEL_MOUNT}/token` }),
       ...(native ? { __OW_NATIVE: 'true' } : {}),
     };
-    const image = native ? this.options.imageFor(NATIVE_RUNTIME_KIND) : (spec.image ?? this.options.imageFor(spec.kind));
+    const { image } = runtime;
     // Our runtime images send their output to these pipes when they find them (see OutputPipes);
     // an older image of ours, or a blackbox one, writes to Docker's attach stream as before. They
     // are made while Docker creates the container (`mkfifo` is a process): only its start needs them.

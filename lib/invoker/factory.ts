@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { imageForKind } from '../model/runtimes';
+import { runtimeForKind } from '../model/runtimes';
 import type { ContainerFactory } from './container';
 import { withDeadline } from './deadline';
 import { DockerContainerFactory } from './docker-factory';
@@ -16,6 +16,16 @@ export async function dockerAnswers(docker: Docker): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Whether an invoker started with `env` runs actions as processes: `SKYWHISK_CONTAINER_FACTORY`
+ * says `process`, or says `auto` (the default) and no Docker engine answers.
+ */
+export async function choosesProcesses(env: NodeJS.ProcessEnv): Promise<boolean> {
+  const setting = env.SKYWHISK_CONTAINER_FACTORY ?? 'auto';
+  if (setting === 'process') return true;
+  return setting === 'auto' && !(await dockerAnswers(new Docker()));
 }
 
 /**
@@ -38,7 +48,7 @@ export async function createContainerFactory(env: NodeJS.ProcessEnv, invokerId: 
       const factory = new DockerContainerFactory(docker, {
         invokerId,
         platformId: env.SKYWHISK_PLATFORM_ID || undefined,
-        imageFor: imageForKind,
+        runtimeFor: runtimeForKind,
         network,
         channelRoot: env.SKYWHISK_RUNTIME_CHANNEL_DIR,
       });

@@ -4,14 +4,14 @@ import { activationResponse, recordEnvelope, type ActivationMessage, type Activa
 import { isValidEntityName } from '../model/names';
 
 /** A whisk internal error record for an activation the invoker could not run. */
-export function failedRecord(message: ActivationMessage, start: number, error: string): ActivationRecord {
+export function failedRecord(message: ActivationMessage, start: number, error: string, blame: 'whisk' | 'developer' = 'whisk'): ActivationRecord {
   const end = Math.max(start, Date.now());
   return {
     ...recordEnvelope(message, message.action.path.split('/').pop()!, '0.0.0'),
     start,
     end,
     duration: end - start,
-    response: activationResponse('whiskError', { error }),
+    response: activationResponse(blame === 'developer' ? 'developerError' : 'whiskError', { error }),
     logs: [],
     annotations: [{ key: 'path', value: `${message.action.namespace}/${message.action.path}` }],
   };

@@ -537,7 +537,10 @@ export class Invoker {
       record = await this.runClaimed(message, budget);
     } catch (error) {
       this.log.error({ err: error, activationId: message.activationId }, 'activation failed inside the invoker');
-      record = failedRecord(message, message.acceptedAt, error instanceof UnrunnableActionError ? error.message : 'Failed to provision resources to run the action.');
+      record =
+        error instanceof UnrunnableActionError
+          ? failedRecord(message, message.acceptedAt, error.message, error.blame)
+          : failedRecord(message, message.acceptedAt, 'Failed to provision resources to run the action.');
     }
     const store = (r: ActivationRecord) => this.storeRecord(r, message, admitted);
     await this.renewStaleLease();

@@ -7,7 +7,7 @@ import { configFromEnv } from '../config';
 import { announceReady, onShutdown } from '../local/child';
 import { ActivationsRepository } from '../store/activations';
 import { EntitiesRepository } from '../store/entities';
-import { imageForKind, runtimeImageOverrides } from '../model/runtimes';
+import { activeRuntimes, NATIVE_RUNTIME_KIND, ownImageForKind, runtimeImageOverrides } from '../model/runtimes';
 import { verifyActionNetwork } from './network-self-test';
 import { pullMissingImages } from './ecr-pull';
 import { resolveInvokerId } from './ecs-task';
@@ -60,6 +60,7 @@ async function main(): Promise<void> {
   const apiHost = process.env.SKYWHISK_API_HOST ?? 'http://127.0.0.1:3233';
   // A bad manifest fails here, at start, not at the first activation of a kind.
   const manifest = runtimeImageOverrides(process.env);
+  const kinds = activeRuntimes();
   const factory = await createContainerFactory(process.env, invokerId);
   // What keeps one tenant's actions from another's is the first thing an operator reads.
   if (factory.singleTenant) log.warn({ factory: factory.describe }, `action isolation: ${factory.describe}`);
@@ -68,6 +69,10 @@ async function main(): Promise<void> {
     // A deployment's images come from its registry (ECR); without a manifest they are built here.
     if (process.env.SKYWHISK_RUNTIME_IMAGES) await pullMissingImages(new Docker(), Object.values(manifest), { log: (line) => log.info(line) });
     else await buildImages(new Docker(), { log: (line) => log.info(line) });
+    // Images a runtimes manifest names that are not ours (OpenWhisk's, say) are fetched meanwhile; one
+    // that cannot be pulled fails its activations with a record that names it (docker-factory.ts).
+    const foreign = kinds.filter((k) => k.protocol === 'openwhisk').map((k) => k.image);
+    if (foreign.length) void pullMissingImages(new Docker(), foreign, { log: (line) => log.info(line) }).catch((error: unknown) => log.warn({ err: error }, 'a runtime image of the manifest could not be pulled'));
     // An ECS ec2-mode invoker has its instance to itself: every Skywhisk container on it was left
     // by a predecessor (whose task id, and so invoker id, was another).
     if (process.env.SKYWHISK_EXCLUSIVE_HOST === 'true') await removeSkywhiskContainers(new Docker(), (removed) => log.warn({ removed }, 'removed containers left by an earlier invoker on this host'));
@@ -75,7 +80,7 @@ async function main(): Promise<void> {
     if (removed) log.warn({ removed }, 'removed containers left by an earlier instance of this invoker');
     // Actions may not reach instance metadata or ECS credentials: prove it before running any (skipped on `host`).
     const network = process.env.SKYWHISK_DOCKER_NETWORK ?? 'host';
-    const isolation = await verifyActionNetwork(new Docker(), { network, image: imageForKind('nodejs:default'), labels: { [INVOKER_LABEL]: invokerId, ...(process.env.SKYWHISK_PLATFORM_ID ? { [PLATFORM_LABEL]: process.env.SKYWHISK_PLATFORM_ID } : {}) } });
+    const isolation = await verifyActionNetwork(new Docker(), { network, image: ownImageForKind(NATIVE_RUNTIME_KIND), labels: { [INVOKER_LABEL]: invokerId, ...(process.env.SKYWHISK_PLATFORM_ID ? { [PLATFORM_LABEL]: process.env.SKYWHISK_PLATFORM_ID } : {}) } });
     if (isolation.checked) log.info({ network, probed: isolation.probed }, 'action network: no metadata or credentials endpoint reachable');
     else log.info({ network }, `action network not checked: ${isolation.reason}`);
   }

@@ -7,12 +7,12 @@ import { ContainerGoneError, UnrunnableActionError } from './container';
 import { LogCollector } from './log-collector';
 import { RUNTIME_TOKEN_FILE_ENV, RuntimeClient, WARM_UP_TIMEOUT_MS, writeRuntimeToken, type RuntimePath } from './runtime-client';
 import { ActionUsers } from './action-users';
+import { PROCESS_MODE_RUNS_NO_IMAGES, processModeRunsNoKind, resolveKind } from '../model/runtimes';
 import { CgroupsV1, joinCommand } from './cgroups';
 
 const RUNTIMES_DIR = resolve(__dirname, '../../runtimes');
 
 /** What a blackbox or native action's record says where actions run as processes. */
-export const PROCESS_MODE_RUNS_NO_IMAGES = 'This platform runs actions as processes (no Docker engine), which cannot run blackbox or native actions: they need the Docker factory.';
 
 /** The proxy that implements each kind's runtime protocol, run by the host's interpreter. */
 function runtimeCommand(kind: string): { command: string; args: string[]; bind: string[]; env?: Record<string, string> } {
@@ -305,6 +305,7 @@ export class ProcessContainerFactory implements ContainerFactory {
 
   async create(spec: ContainerSpec): Promise<ActionContainer> {
     if (spec.image !== undefined) throw new UnrunnableActionError(PROCESS_MODE_RUNS_NO_IMAGES);
+    if (resolveKind(spec.kind)?.protocol === 'openwhisk') throw new UnrunnableActionError(processModeRunsNoKind(spec.kind));
     const id = `${process.pid}-${++this.counter}`;
     const workDir = join(this.root, id);
     mkdirSync(workDir, { recursive: true, mode: 0o700 });

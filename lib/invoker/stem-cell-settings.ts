@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RUNTIME_KINDS } from '../model/runtimes';
+import { activeRuntimes, RUNTIMES_ENV } from '../model/runtimes';
 import type { StemCellConfig } from './pool-policy';
 
 /**
@@ -71,10 +71,14 @@ function fromJson(value: string): StemCellConfig[] {
   } catch (error) {
     throw new Error(`${STEM_CELLS_ENV} is not JSON (${(error as Error).message})`, { cause: error });
   }
-  const result = z.array(stemCell).safeParse(parsed);
+  return checked(parsed, STEM_CELLS_ENV);
+}
+
+function checked(cells: unknown, source: string): StemCellConfig[] {
+  const result = z.array(stemCell).safeParse(cells);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(top)'}: ${issue.message}`);
-    throw new Error(`${STEM_CELLS_ENV}: ${problems.join('; ')}`);
+    throw new Error(`${source}: ${problems.join('; ')}`);
   }
   return result.data.map((cell) => ({
     kind: cell.kind,
@@ -82,6 +86,19 @@ function fromJson(value: string): StemCellConfig[] {
     initialCount: cell.initialCount,
     ...(cell.reactive ? { reactive: { minCount: cell.reactive.minCount, maxCount: cell.reactive.maxCount, ttlMs: cell.reactive.ttl, threshold: cell.reactive.threshold, increment: cell.reactive.increment } } : {}),
   }));
+}
+
+/**
+ * The stem cells when `SKYWHISK_STEM_CELLS` is not set: a runtimes manifest's (`SKYWHISK_RUNTIMES`,
+ * each kind's `stemCells`) when one is given, else OpenWhisk's defaults.
+ */
+export function defaultStemCells(): StemCellConfig[] {
+  const kinds = activeRuntimes();
+  if (!kinds.some((k) => k.stemCells)) return DEFAULT_STEM_CELLS;
+  return checked(
+    kinds.flatMap((k) => (k.stemCells ?? []).map((cell) => ({ ...cell, kind: k.kind }))),
+    `${RUNTIMES_ENV} stemCells`,
+  );
 }
 
 function fromCompact(value: string): StemCellConfig[] {
@@ -96,12 +113,13 @@ function fromCompact(value: string): StemCellConfig[] {
     });
 }
 
-export function parseStemCells(value: string | undefined, fallback: StemCellConfig[] = DEFAULT_STEM_CELLS): StemCellConfig[] {
-  if (value === undefined) return fallback;
+export function parseStemCells(value: string | undefined, fallback?: StemCellConfig[]): StemCellConfig[] {
+  if (value === undefined) return fallback ?? defaultStemCells();
   const cells = value.trim().startsWith('[') ? fromJson(value) : fromCompact(value);
+  const kinds = activeRuntimes();
   for (const cell of cells) {
-    if (!RUNTIME_KINDS.some((r) => r.kind === cell.kind)) {
-      throw new Error(`${STEM_CELLS_ENV}: '${cell.kind}' is not a runtime kind (known: ${RUNTIME_KINDS.map((r) => r.kind).join(', ')})`);
+    if (!kinds.some((r) => r.kind === cell.kind)) {
+      throw new Error(`${STEM_CELLS_ENV}: '${cell.kind}' is not a runtime kind (known: ${kinds.map((r) => r.kind).join(', ')})`);
     }
   }
   return cells;

@@ -16,6 +16,8 @@ import { startProcess, type ManagedProcess } from './processes';
 import { Supervisor, type SupervisedName } from './supervisor';
 import { HeldPort } from './held-port';
 import { readStatus } from '../invoker/status-server';
+import { choosesProcesses } from '../invoker/factory';
+import { ACTIONS_AS_PROCESSES_ENV } from '../model/runtimes';
 import type { PoolStatus } from '../invoker/container-pool';
 
 /** What the invoker's status socket answers. */
@@ -191,6 +193,13 @@ export async function startPlatform(options: PlatformOptions): Promise<RunningPl
 
   const adminAuth = await installAdmin(subjects, options.dataDir);
 
+  // Without Docker the invoker runs actions as processes: the controller then refuses actions that
+  // need an image, and the invoker keeps to processes (a Docker engine that starts later would
+  // make it disagree with the controller). An operator's own setting wins (another invoker may join).
+  if (baseEnv[ACTIONS_AS_PROCESSES_ENV] === undefined && (await choosesProcesses(baseEnv))) {
+    baseEnv[ACTIONS_AS_PROCESSES_ENV] = 'true';
+    baseEnv.SKYWHISK_CONTAINER_FACTORY = 'process';
+  }
   const controllerEnv = { ...baseEnv, SKYWHISK_PORT: String(options.port), SKYWHISK_HOST: options.host };
   const controller = await supervisor.add('controller', () => startProcess('controller', 'local/controller-main.ts', controllerEnv, logDir));
   const apiHost = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${controller.ready.port}`;

@@ -1,4 +1,5 @@
 import { ACTION_UID_RANGE } from '../../lib/invoker/action-users';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { buildFromFolder } from '../../lib/images/build';
@@ -22,6 +23,15 @@ type Record_ = {
 };
 
 const annotation = (record: Record_, key: string) => record.annotations.find((a) => a.key === key)?.value;
+
+/** A loopback port nothing listens on (just given up by a listener of this process). */
+async function closedLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 async function failure(invoke: Promise<unknown>): Promise<Record_> {
   try {
@@ -147,11 +157,13 @@ describeDocker('docker container factory', () => {
     }),
   );
 
-  test('a blackbox image that is not here and cannot be pulled ends in a whisk internal error', () =>
+  test('a blackbox image that is not here and cannot be pulled ends in a developer error that names it', () =>
     withInvokerLog(env, async () => {
-      await putBlackbox('box-missing', { kind: 'blackbox', image: 'skywhisk/no-such-image:1' });
+      // A registry on loopback that refuses connections: the pull fails at once, and goes nowhere else.
+      const image = `127.0.0.1:${await closedLoopbackPort()}/skywhisk/no-such-image:1`;
+      await putBlackbox('box-missing', { kind: 'blackbox', image });
       const record = await failure(env.wsk().actions.invoke({ name: 'box-missing', blocking: true }));
-      expect(record.response.status).toBe('whisk internal error');
+      expect(record.response).toMatchObject({ status: 'action developer error', success: false, result: { error: `Failed to pull container image '${image}'.` } });
     }),
   );
 

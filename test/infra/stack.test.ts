@@ -61,6 +61,13 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode', (mode) => {
     expect(wildcards).toEqual(mode === 'ec2' ? ['ecs:Submit*'] : []);
   });
 
+  test('a fargate deployment refuses actions that need an image when they are created; an ec2 one accepts them', () => {
+    const variables = Object.values(template(mode).findResources('AWS::Lambda::Function'))
+      .map((f) => (f as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties.Environment?.Variables ?? {})
+      .find((v) => 'SKYWHISK_MAX_BLOCKING_WAIT_MS' in v);
+    expect(variables?.SKYWHISK_ACTIONS_AS_PROCESSES).toBe(mode === 'fargate' ? 'true' : undefined);
+  });
+
   test('the controller manages alarm schedules that invoke the fire function', () => {
     const t = template(mode);
     t.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);

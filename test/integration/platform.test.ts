@@ -65,13 +65,6 @@ describe('actions', () => {
     expect(await wsk.actions.invoke({ name: 'zip-buffer', blocking: true, result: true, params: { name: 'zip' } })).toEqual({ greeting: 'Hello zip' });
   });
 
-  test('a blackbox action without code shows no code field, as OpenWhisk shows it', async () => {
-    const created = await env.wsk().actions.create({ name: 'image-only', action: { exec: { kind: 'blackbox', image: 'example/runner:1' } } as never });
-    expect(created.exec).toEqual({ kind: 'blackbox', image: 'example/runner:1', binary: false });
-    expect((await env.wsk().actions.get({ name: 'image-only' })).exec).toEqual({ kind: 'blackbox', image: 'example/runner:1', binary: false });
-    await env.wsk().actions.delete({ name: 'image-only' });
-  });
-
   test('create, get, list, update and delete an action', async () => {
     const wsk = env.wsk();
     const created = await wsk.actions.create({ name: 'crud', action: HELLO });
