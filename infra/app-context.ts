@@ -1,5 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
+import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { compactRuntimesManifest } from '../lib/model/runtimes-manifest';
 
 /**
  * The deployment's settings, from CDK context (`cdk.json` or `-c key=value`), validated before any
@@ -18,9 +20,15 @@ const contextSchema = z.object({
   removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
   /** Blocking invokes straight to invokers (the controller in the VPC, with endpoints): `-c directDispatch=true`. */
   directDispatch: z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]).default(false),
+  /** A runtimes manifest in OpenWhisk's runtimes.json format: `-c runtimes=path/to/runtimes.json`. */
+  runtimes: z.string().min(1, 'a path to a runtimes.json').optional(),
 });
 
-export type DeploymentContext = Omit<z.infer<typeof contextSchema>, 'removalPolicy'> & { removalPolicy: RemovalPolicy };
+export type DeploymentContext = Omit<z.infer<typeof contextSchema>, 'removalPolicy' | 'runtimes'> & {
+  removalPolicy: RemovalPolicy;
+  /** The text of the runtimes manifest `runtimes` names, checked. */
+  runtimesManifest?: string;
+};
 
 export function deploymentContext(read: (key: string) => unknown): DeploymentContext {
   const raw = Object.fromEntries(Object.keys(contextSchema.shape).map((key) => [key, read(key)]).filter(([, value]) => value !== undefined));
@@ -30,5 +38,21 @@ export function deploymentContext(read: (key: string) => unknown): DeploymentCon
     throw new Error(`Invalid Skywhisk context:\n${problems.join('\n')}`);
   }
   if (parsed.data.minInvokers > parsed.data.maxInvokers) throw new Error(`Invalid Skywhisk context: minInvokers (${parsed.data.minInvokers}) is above maxInvokers (${parsed.data.maxInvokers}).`);
-  return { ...parsed.data, removalPolicy: parsed.data.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN };
+  const { runtimes, ...settings } = parsed.data;
+  return { ...settings, removalPolicy: settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN, ...(runtimes ? { runtimesManifest: readManifest(runtimes) } : {}) };
+}
+
+function readManifest(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`Invalid Skywhisk context:\n-c runtimes: cannot read '${path}' (${(error as Error).message})`, { cause: error });
+  }
+  try {
+    compactRuntimesManifest(text, `-c runtimes (${path})`);
+  } catch (error) {
+    throw new Error(`Invalid Skywhisk context:\n${(error as Error).message}`, { cause: error });
+  }
+  return text;
 }

@@ -14,4 +14,5 @@ new SkywhiskStack(app, context.stackName, {
   instanceType: context.instanceType,
   architecture: context.architecture,
   directDispatch: context.directDispatch,
+  runtimesManifest: context.runtimesManifest,
 });

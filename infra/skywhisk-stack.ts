@@ -1,6 +1,7 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { InstanceType } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
+import { compactRuntimesManifest } from '../lib/model/runtimes-manifest';
 import { AlarmSchedules } from './constructs/alarm-schedules';
 import { Bootstrap } from './constructs/bootstrap';
 import { Bus } from './constructs/bus';
@@ -51,7 +52,17 @@ export interface SkywhiskStackProps extends StackProps {
    * @default false
    */
   readonly directDispatch?: boolean;
+  /**
+   * A runtimes manifest in OpenWhisk's runtimes.json format (its text): its kinds replace the
+   * built-in ones on the controller and the invokers. Images that are not Skywhisk's are pulled by
+   * ec2 invokers; fargate invokers run only Skywhisk's kinds, and the controller refuses the others.
+   * @default the built-in kinds (nodejs:22, nodejs:20, python:3.11)
+   */
+  readonly runtimesManifest?: string;
 }
+
+/** What of the environment a manifest may take: a Lambda function's variables hold 4 KB in all. */
+const MANIFEST_BUDGET_BYTES = 2048;
 
 /** Skywhisk in one stack: one construct per component, wired by grants and environment. */
 export class SkywhiskStack extends Stack {
@@ -73,8 +84,13 @@ export class SkywhiskStack extends Stack {
     this.dispatchNetwork = props.directDispatch ? new DispatchNetwork(this, 'Dispatch') : undefined;
     const network = this.dispatchNetwork;
     const mode = props.invokerMode ?? 'ec2';
+    const runtimesManifest = props.runtimesManifest === undefined ? undefined : compactRuntimesManifest(props.runtimesManifest, 'runtimesManifest');
+    if (runtimesManifest && Buffer.byteLength(runtimesManifest) > MANIFEST_BUDGET_BYTES) {
+      throw new Error(`runtimesManifest: ${Buffer.byteLength(runtimesManifest)} bytes as compact JSON, above the ${MANIFEST_BUDGET_BYTES} a function's environment can spare; list fewer kinds or stem cells.`);
+    }
     this.controller = new Controller(this, 'Controller', {
       actionsAsProcesses: mode === 'fargate',
+      runtimesManifest,
       store: this.store,
       bus: this.bus,
       directDispatch: network && {
@@ -89,6 +105,7 @@ export class SkywhiskStack extends Stack {
       bus: this.bus,
       images: this.images,
       apiHost: this.controller.apiHost,
+      runtimesManifest,
       minTasks: props.minInvokers,
       maxTasks: props.maxInvokers,
       instanceType: props.instanceType ? new InstanceType(props.instanceType) : undefined,

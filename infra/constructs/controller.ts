@@ -11,7 +11,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ACTIONS_AS_PROCESSES_ENV } from '../../lib/model/runtimes';
+import { ACTIONS_AS_PROCESSES_ENV, RUNTIMES_ENV } from '../../lib/model/runtimes';
 import { acknowledgeNag, LAMBDA_FINDINGS } from '../nag';
 import type { Bus } from './bus';
 import { grantControllerAccess, platformEnvironment } from './platform-access';
@@ -67,6 +67,8 @@ export interface ControllerProps {
    * @default false
    */
   readonly actionsAsProcesses?: boolean;
+  /** The deployment's runtimes manifest (compact JSON in OpenWhisk's format), as `SKYWHISK_RUNTIMES`. */
+  readonly runtimesManifest?: string;
 }
 
 /**
@@ -106,6 +108,7 @@ export class Controller extends Construct {
         ...platformEnvironment(props.store, props.bus),
         SKYWHISK_MAX_BLOCKING_WAIT_MS: String(blockingWaitMs),
         ...(props.actionsAsProcesses ? { [ACTIONS_AS_PROCESSES_ENV]: 'true' } : {}),
+        ...(props.runtimesManifest ? { [RUNTIMES_ENV]: props.runtimesManifest } : {}),
         ...(props.directDispatch ? { SKYWHISK_DISPATCH_SECRET_ARN: props.directDispatch.secret.secretArn } : {}),
       },
       network: props.directDispatch?.network,

@@ -45,6 +45,7 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from '../nag';
+import { RUNTIMES_ENV } from '../../lib/model/runtimes';
 import { ACTION_NETWORK, actionNetworkUserData } from './action-network';
 import type { Bus } from './bus';
 import { grantInvokerAccess, platformEnvironment } from './platform-access';
@@ -76,6 +77,8 @@ export interface InvokerFleetProps {
   readonly images: RuntimeImages;
   /** The public API URL (`https://…/prod`), given to actions as `__OW_API_HOST` (`SKYWHISK_API_HOST`). */
   readonly apiHost: string;
+  /** The deployment's runtimes manifest (compact JSON in OpenWhisk's format), as `SKYWHISK_RUNTIMES`. */
+  readonly runtimesManifest?: string;
   /**
    * The network the invokers run in. Invokers need outbound access to AWS APIs and registries and
    * accept no inbound connections.
@@ -198,6 +201,7 @@ export class InvokerFleet extends Construct {
       SKYWHISK_INVOKER_CONCURRENCY: String(concurrency),
       SKYWHISK_MEMORY_BUDGET_MB: String(actionMemoryMiB),
       SKYWHISK_LOG_LEVEL: props.logLevel ?? 'info',
+      ...(props.runtimesManifest ? { [RUNTIMES_ENV]: props.runtimesManifest } : {}),
       // Controllers dispatch blocking activations to the task's private address (lib/invoker/dispatch-address.ts).
       ...(props.directDispatch ? { SKYWHISK_DISPATCH_HOST: '0.0.0.0', SKYWHISK_DISPATCH_PORT: String(props.directDispatch.port) } : {}),
     };

@@ -103,3 +103,31 @@ export function parseRuntimesManifest(text: string, source: string): ManifestKin
     })),
   );
 }
+
+/**
+ * A manifest cut to what Skywhisk reads, as compact JSON, for a setting passed in an environment
+ * variable (a Lambda function's environment holds 4 KB in all). Throws as parseRuntimesManifest does.
+ */
+export function compactRuntimesManifest(text: string, source: string): string {
+  const runtimes: Record<string, unknown[]> = {};
+  for (const kind of parseRuntimesManifest(text, source)) {
+    const [prefixAndName, tag] = [kind.image.replace(/:[^:/]+$/, ''), kind.image.slice(kind.image.lastIndexOf(':') + 1)];
+    const parts = prefixAndName.split('/');
+    (runtimes[kind.family] ??= []).push({
+      kind: kind.kind,
+      ...(kind.default ? { default: true } : {}),
+      ...(kind.deprecated ? { deprecated: true } : {}),
+      ...(kind.requireMain ? { requireMain: true } : {}),
+      image: imageFields(parts, tag),
+      ...(kind.stemCells.length ? { stemCells: kind.stemCells } : {}),
+    });
+  }
+  return JSON.stringify({ runtimes });
+}
+
+/** OpenWhisk's image fields back from a reference's parts: a first part with a dot or port is a registry. */
+function imageFields(parts: string[], tag: string): ManifestImageName {
+  const registry = parts.length > 1 && /[.:]/.test(parts[0]) ? parts.shift() : undefined;
+  const name = parts.pop()!;
+  return { ...(registry ? { registry } : {}), ...(parts.length ? { prefix: parts.join('/') } : {}), name, tag };
+}

@@ -4,6 +4,7 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SkywhiskStack, type SkywhiskStackProps } from '../../infra/skywhisk-stack';
+import { runtimeKindsOf } from '../../lib/model/runtimes';
 import { findDependencyCycle } from '../helpers/template-graph';
 
 // The whole stack as `cdk deploy` gets it, in both invoker modes: cdk-nag clean, deployable order
@@ -148,6 +149,35 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode with direct dispatch', (mode) =
     }
     plain.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
     plain.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  });
+});
+
+describe('a runtimes manifest', () => {
+  const manifest = {
+    description: ['long prose that the functions do not need'],
+    runtimes: {
+      nodejs: [{ kind: 'nodejs:22', default: true, image: { prefix: 'skywhisk', name: 'action-nodejs-v22', tag: 'latest' }, attached: { attachmentName: 'codefile', attachmentType: 'text/plain' } }],
+      go: [{ kind: 'go:1.22', default: true, image: { prefix: 'openwhisk', name: 'action-golang-v1.22', tag: 'nightly' }, stemCells: [{ initialCount: 1, memory: '256 MB' }] }],
+    },
+  };
+  const build = (text: string) => new SkywhiskStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Skywhisk', { env: ACCOUNT_ENV, runtimesManifest: text });
+
+  test('reaches the controller and the invokers as compact JSON that gives the same kinds', () => {
+    const t = Template.fromStack(build(JSON.stringify(manifest)));
+    const controller = Object.values(t.findResources('AWS::Lambda::Function'))
+      .map((f) => (f as { Properties: { Environment?: { Variables?: Record<string, string> } } }).Properties.Environment?.Variables ?? {})
+      .find((v) => 'SKYWHISK_MAX_BLOCKING_WAIT_MS' in v)!;
+    const invoker = Object.values(t.findResources('AWS::ECS::TaskDefinition')).flatMap((d) => (d as { Properties: { ContainerDefinitions: Array<{ Environment: Array<{ Name: string; Value: string }> }> } }).Properties.ContainerDefinitions)[0];
+    const passed = controller.SKYWHISK_RUNTIMES;
+    expect(invoker.Environment).toContainEqual({ Name: 'SKYWHISK_RUNTIMES', Value: passed });
+    expect(passed).not.toContain('description');
+    expect(runtimeKindsOf(passed, 'env')).toEqual(runtimeKindsOf(JSON.stringify(manifest), 'props'));
+  });
+
+  test('that is bad, or too big for a function environment, fails the synth with its problem', () => {
+    expect(() => build('{"runtimes": {"go": []}}')).toThrow(/runtimesManifest is not a runtimes manifest.*runtimes\.go: at least one kind/);
+    const many = { runtimes: { go: Array.from({ length: 40 }, (_, i) => ({ kind: `go:1.${i}`, image: { prefix: 'openwhisk', name: 'action-golang-v1', tag: `t${i}` } })) } };
+    expect(() => build(JSON.stringify(many))).toThrow(/runtimesManifest: \d+ bytes as compact JSON, above the 2048/);
   });
 });
 

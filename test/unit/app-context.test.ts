@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { deploymentContext } from '../../infra/app-context';
 
@@ -37,4 +40,26 @@ test.each([
   [{ directDispatch: 'yes' }, /-c directDispatch/],
 ])('refuses %j', (values, message) => {
   expect(() => from(values)).toThrow(message);
+});
+
+describe('-c runtimes: a runtimes manifest in OpenWhisk format', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'context-runtimes-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, content: string) => {
+    writeFileSync(join(dir, name), content);
+    return join(dir, name);
+  };
+
+  test('is read and checked before anything is built, and handed on as its text', () => {
+    const text = JSON.stringify({ runtimes: { nodejs: [{ kind: 'nodejs:22', default: true, image: { prefix: 'skywhisk', name: 'action-nodejs-v22' } }] } });
+    expect(from({ runtimes: file('good.json', text) }).runtimesManifest).toBe(text);
+  });
+
+  test.each([
+    ['a file that is not there', () => join(dir, 'absent.json'), /-c runtimes: cannot read/],
+    ['a file that is not JSON', () => file('bad.json', '{ runtimes'), /-c runtimes \(.*bad\.json\) is not JSON/],
+    ['a manifest with two defaults', () => file('two.json', JSON.stringify({ runtimes: { go: [{ kind: 'go:1', default: true, image: { name: 'a' } }, { kind: 'go:2', default: true, image: { name: 'b' } }] } })), /runtimes\.go: more than one default kind/],
+  ])('refuses %s, naming the setting', (_title, path, message) => {
+    expect(() => from({ runtimes: path() })).toThrow(message);
+  });
 });
