@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseActionLimitRanges } from '../lib/model/limits';
 import { compactRuntimesManifest } from '../lib/model/runtimes-manifest';
 
 /**
@@ -22,6 +23,17 @@ const contextSchema = z.object({
   directDispatch: z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]).default(false),
   /** A runtimes manifest in OpenWhisk's runtimes.json format: `-c runtimes=path/to/runtimes.json`. */
   runtimes: z.string().min(1, 'a path to a runtimes.json').optional(),
+  /** Action limit ranges as JSON, OpenWhisk's by default: `-c actionLimits='{"memory":{"max":4096}}'`. */
+  actionLimits: z
+    .string()
+    .optional()
+    .superRefine((raw, context) => {
+      try {
+        parseActionLimitRanges(raw, 'the value');
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
 });
 
 export type DeploymentContext = Omit<z.infer<typeof contextSchema>, 'removalPolicy' | 'runtimes'> & {

@@ -15,4 +15,5 @@ new SkywhiskStack(app, context.stackName, {
   architecture: context.architecture,
   directDispatch: context.directDispatch,
   runtimesManifest: context.runtimesManifest,
+  actionLimits: context.actionLimits,
 });

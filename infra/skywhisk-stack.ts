@@ -1,6 +1,7 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { InstanceType } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
+import { parseActionLimitRanges } from '../lib/model/limits';
 import { compactRuntimesManifest } from '../lib/model/runtimes-manifest';
 import { AlarmSchedules } from './constructs/alarm-schedules';
 import { Bootstrap } from './constructs/bootstrap';
@@ -59,6 +60,12 @@ export interface SkywhiskStackProps extends StackProps {
    * @default the built-in kinds (nodejs:22, nodejs:20, python:3.11)
    */
   readonly runtimesManifest?: string;
+  /**
+   * Action limit ranges (`SKYWHISK_ACTION_LIMITS`) as JSON, e.g. `{"memory":{"max":4096}}`: each of
+   * timeout, memory, logs and concurrency with an optional min, max and default.
+   * @default OpenWhisk's: timeout 100 ms..5 min (1 min), memory 128..512 MB (256), logs 0..10 MB, concurrency 1..500
+   */
+  readonly actionLimits?: string;
 }
 
 /** What of the environment a manifest may take: a Lambda function's variables hold 4 KB in all. */
@@ -88,9 +95,12 @@ export class SkywhiskStack extends Stack {
     if (runtimesManifest && Buffer.byteLength(runtimesManifest) > MANIFEST_BUDGET_BYTES) {
       throw new Error(`runtimesManifest: ${Buffer.byteLength(runtimesManifest)} bytes as compact JSON, above the ${MANIFEST_BUDGET_BYTES} a function's environment can spare; list fewer kinds or stem cells.`);
     }
+    // A bad value fails the synth with its problem, not the controller's first request.
+    if (props.actionLimits !== undefined) parseActionLimitRanges(props.actionLimits, 'actionLimits');
     this.controller = new Controller(this, 'Controller', {
       actionsAsProcesses: mode === 'fargate',
       runtimesManifest,
+      actionLimits: props.actionLimits,
       store: this.store,
       bus: this.bus,
       directDispatch: network && {

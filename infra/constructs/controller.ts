@@ -11,6 +11,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ACTION_LIMITS_ENV } from '../../lib/model/limits';
 import { ACTIONS_AS_PROCESSES_ENV, RUNTIMES_ENV } from '../../lib/model/runtimes';
 import { acknowledgeNag, LAMBDA_FINDINGS } from '../nag';
 import type { Bus } from './bus';
@@ -69,6 +70,8 @@ export interface ControllerProps {
   readonly actionsAsProcesses?: boolean;
   /** The deployment's runtimes manifest (compact JSON in OpenWhisk's format), as `SKYWHISK_RUNTIMES`. */
   readonly runtimesManifest?: string;
+  /** Action limit ranges as JSON, as `SKYWHISK_ACTION_LIMITS`. */
+  readonly actionLimits?: string;
 }
 
 /**
@@ -109,6 +112,7 @@ export class Controller extends Construct {
         SKYWHISK_MAX_BLOCKING_WAIT_MS: String(blockingWaitMs),
         ...(props.actionsAsProcesses ? { [ACTIONS_AS_PROCESSES_ENV]: 'true' } : {}),
         ...(props.runtimesManifest ? { [RUNTIMES_ENV]: props.runtimesManifest } : {}),
+        ...(props.actionLimits ? { [ACTION_LIMITS_ENV]: props.actionLimits } : {}),
         ...(props.directDispatch ? { SKYWHISK_DISPATCH_SECRET_ARN: props.directDispatch.secret.secretArn } : {}),
       },
       network: props.directDispatch?.network,

@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { DEFAULT_ACTION_LIMITS } from '../model/limits';
+import { defaultActionLimits } from '../model/limits';
 import type { KeyValue, Parameter, StoredAction } from '../model/entity';
 import type { PackageDoc } from '../model/packages';
 import { newRevision, type EntitiesRepository } from '../store/entities';
@@ -53,7 +53,7 @@ export async function installSystemPackage(entities: EntitiesRepository, pkg: Sy
       exec: { kind: action.exec.kind, code: action.exec.code, binary: false },
       annotations: [...action.annotations.filter((a) => a.key !== 'exec'), { key: 'exec', value: action.exec.kind }],
       parameters: action.parameters,
-      limits: DEFAULT_ACTION_LIMITS,
+      limits: defaultActionLimits(),
       updated: 0,
     };
     await upsert(entities, 'actions', `${pkg.name}/${action.name}`, doc);

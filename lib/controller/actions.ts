@@ -12,7 +12,7 @@ import {
 } from '../model/entity';
 import { boundPackage, loadPackage, readablePackage, resolveAction, sequenceAtomicCount, type ResolvedAction } from '../catalog/resolve';
 import { mergeAnnotations } from '../model/common';
-import { DEFAULT_ACTION_LIMITS, SYSTEM_LIMITS, userLimits } from '../model/limits';
+import { defaultActionLimits, kindAllowed, namespaceLimitViolation, notAuthorizedToKind, SYSTEM_LIMITS, userLimits } from '../model/limits';
 import { bindingOf } from '../model/packages';
 import { formatEntityPath, formatReference, fullyQualifiedName, parseQualifiedName, type EntityPath, type EntityReference } from '../model/names';
 import { actionsRunAsProcesses, PROCESS_MODE_RUNS_NO_IMAGES, processModeRunsNoKind, resolveKind, supportedKinds } from '../model/runtimes';
@@ -91,7 +91,7 @@ function buildAction(namespace: string, path: EntityPath, put: ActionPut, existi
   let annotations = mergeAnnotations(existing?.annotations, put.annotations, put.delAnnotations);
   annotations = setAnnotation(annotations, 'exec', exec.kind);
   if (!annotations.some((a) => a.key === 'provide-api-key')) annotations.push({ key: 'provide-api-key', value: false });
-  const limits = { ...DEFAULT_ACTION_LIMITS, ...existing?.limits, ...put.limits };
+  const limits = { ...defaultActionLimits(), ...existing?.limits, ...put.limits };
   if (limits.concurrency > 1 && !exec.kind.startsWith('nodejs:')) {
     throw new WhiskError(400, `The kind '${exec.kind}' does not support a concurrency limit above 1.`);
   }
@@ -179,8 +179,12 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
     const path = entityPathParam(c, 'actions');
     const overwrite = booleanParam(c, 'overwrite', false);
     const put = await parsedBody(c, actionPutSchema);
-    const violation = limitViolation(put.limits) ?? instancesViolation(put.limits?.instances, userLimits(c.get('identity').limits).concurrentInvocations);
+    const user = userLimits(c.get('identity').limits);
+    const violation = limitViolation(put.limits) ?? namespaceLimitViolation(put.limits, user) ?? instancesViolation(put.limits?.instances, user.concurrentInvocations);
     if (violation) throw new WhiskError(400, violation);
+    // As OpenWhisk's KindRestrictor: the kind the request names, its default resolved.
+    const kind = put.exec && (resolveKind(put.exec.kind)?.kind ?? put.exec.kind);
+    if (kind && !kindAllowed(user, kind)) throw new WhiskError(403, notAuthorizedToKind(kind));
     await checkWritablePackage(deps, namespace, path);
     const key = formatEntityPath(path);
     const existing = await deps.entities.get<StoredAction>(namespace, 'actions', key);

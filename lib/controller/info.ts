@@ -1,27 +1,28 @@
-import { SYSTEM_LIMITS } from '../model/limits';
+import { actionLimitRanges, SYSTEM_LIMITS } from '../model/limits';
 import { runtimesDocument } from '../model/runtimes';
 
 const MB = 1024 * 1024;
 
 /** `GET /`: the platform description OpenWhisk clients read (limits in ms and bytes). */
 export function platformInfo(): object {
+  const ranges = actionLimitRanges();
   const limits = {
     actions_per_minute: SYSTEM_LIMITS.invocationsPerMinute,
     triggers_per_minute: SYSTEM_LIMITS.firesPerMinute,
     concurrent_actions: SYSTEM_LIMITS.concurrentInvocations,
     sequence_length: SYSTEM_LIMITS.sequenceMaxLength,
-    min_action_duration: SYSTEM_LIMITS.timeout.min,
-    max_action_duration: SYSTEM_LIMITS.timeout.max,
-    min_action_memory: SYSTEM_LIMITS.memory.min * MB,
-    max_action_memory: SYSTEM_LIMITS.memory.max * MB,
-    min_action_logs: SYSTEM_LIMITS.logs.min * MB,
-    max_action_logs: SYSTEM_LIMITS.logs.max * MB,
-    default_min_action_duration: SYSTEM_LIMITS.timeout.min,
-    default_max_action_duration: SYSTEM_LIMITS.timeout.max,
-    default_min_action_memory: SYSTEM_LIMITS.memory.min * MB,
-    default_max_action_memory: SYSTEM_LIMITS.memory.max * MB,
-    default_min_action_logs: SYSTEM_LIMITS.logs.min * MB,
-    default_max_action_logs: SYSTEM_LIMITS.logs.max * MB,
+    min_action_duration: ranges.timeout.min,
+    max_action_duration: ranges.timeout.max,
+    min_action_memory: ranges.memory.min * MB,
+    max_action_memory: ranges.memory.max * MB,
+    min_action_logs: ranges.logs.min * MB,
+    max_action_logs: ranges.logs.max * MB,
+    default_min_action_duration: ranges.timeout.min,
+    default_max_action_duration: ranges.timeout.max,
+    default_min_action_memory: ranges.memory.min * MB,
+    default_max_action_memory: ranges.memory.max * MB,
+    default_min_action_logs: ranges.logs.min * MB,
+    default_max_action_logs: ranges.logs.max * MB,
   };
   return {
     description: 'OpenWhisk',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SYSTEM_LIMITS, type ActionLimits } from './limits';
+import { actionLimitRanges, LIMIT_WORDS, type ActionLimits } from './limits';
 import { Messages } from './errors';
 
 export const keyValueSchema = z.object({ key: z.string().min(1), value: z.unknown() });
@@ -58,13 +58,6 @@ export const limitsSchema = z.object({
   instances: whole('instances').optional(),
 });
 
-const LIMIT_WORDS: Record<Exclude<keyof z.infer<typeof limitsSchema>, 'instances'>, (value: number, relation: string, bound: number) => string> = {
-  timeout: (value, relation, bound) => `timeout ${value} milliseconds ${relation} allowed threshold of ${bound} milliseconds`,
-  memory: (value, relation, bound) => `memory size ${value} MB ${relation} allowed threshold of ${bound} MB`,
-  concurrency: (value, relation, bound) => `concurrency ${value} ${relation} allowed threshold of ${bound}`,
-  logs: (value, relation, bound) => `logs size ${value} MB ${relation} allowed threshold of ${bound} MB`,
-};
-
 /**
  * The first limit outside its range, worded as OpenWhisk's 400 words it (no "malformed" prefix),
  * checked in OpenWhisk's order: timeout, memory, concurrency, logs.
@@ -73,7 +66,7 @@ export function limitViolation(limits: z.infer<typeof limitsSchema> | undefined)
   for (const name of ['timeout', 'memory', 'concurrency', 'logs'] as const) {
     const value = limits?.[name];
     if (value === undefined) continue;
-    const { min, max } = SYSTEM_LIMITS[name];
+    const { min, max } = actionLimitRanges()[name];
     if (value > max) return LIMIT_WORDS[name](value, 'exceeds', max);
     if (value < min) return LIMIT_WORDS[name](value, 'below', min);
   }

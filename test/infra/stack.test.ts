@@ -152,6 +152,14 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode with direct dispatch', (mode) =
   });
 });
 
+test('action limits reach the controller, and a bad value fails the synth', () => {
+  const build = (actionLimits: string) => new SkywhiskStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Skywhisk', { env: ACCOUNT_ENV, actionLimits });
+  Template.fromStack(build('{"memory":{"max":4096}}')).hasResourceProperties('AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ SKYWHISK_MAX_BLOCKING_WAIT_MS: Match.anyValue(), SKYWHISK_ACTION_LIMITS: '{"memory":{"max":4096}}' }) },
+  });
+  expect(() => build('{"memory":{"min":1024,"max":512}}')).toThrow(/actionLimits: memory: min 1024 is above max 512/);
+});
+
 describe('a runtimes manifest', () => {
   const manifest = {
     description: ['long prose that the functions do not need'],

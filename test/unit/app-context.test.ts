@@ -12,6 +12,10 @@ test('defaults: stack Skywhisk, ec2 invokers scaling 0..4 on arm64, tables retai
   expect(from({})).toEqual({ stackName: 'Skywhisk', invokerMode: 'ec2', minInvokers: 0, maxInvokers: 4, architecture: 'arm64', removalPolicy: RemovalPolicy.RETAIN, directDispatch: false });
 });
 
+test('action limits are passed on as given once they parse', () => {
+  expect(from({ actionLimits: '{"memory":{"max":4096}}' }).actionLimits).toBe('{"memory":{"max":4096}}');
+});
+
 test('direct dispatch is asked for with -c directDispatch=true (a string) or true in cdk.json', () => {
   expect(from({ directDispatch: 'true' }).directDispatch).toBe(true);
   expect(from({ directDispatch: true }).directDispatch).toBe(true);
@@ -38,6 +42,8 @@ test.each([
   [{ region: 'Europe' }, /-c region: an AWS region/],
   [{ removalPolicy: 'snapshot' }, /-c removalPolicy/],
   [{ directDispatch: 'yes' }, /-c directDispatch/],
+  [{ actionLimits: '{"memory":{"max":100000}}' }, /-c actionLimits: the value: memory\.max: 100000 is above the most Skywhisk allows/],
+  [{ actionLimits: 'lots' }, /-c actionLimits: the value is not JSON/],
 ])('refuses %j', (values, message) => {
   expect(() => from(values)).toThrow(message);
 });
