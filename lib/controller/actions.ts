@@ -60,6 +60,13 @@ export function actionBrief(action: StoredAction): object {
 /** A Docker image reference: `[registry[:port]/]name[:tag][@digest]`. */
 const IMAGE_REFERENCE = /^[a-z0-9][a-z0-9._-]*(?::\d+)?(?:\/[a-z0-9][a-z0-9._-]*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 
+/** OpenWhisk's `exec` size check: the code (as sent, base64 for a zip) and the entry point, with its 413 words. */
+function checkExecSize(exec: ActionPut['exec']): void {
+  if (!exec) return;
+  const size = Buffer.byteLength(exec.code ?? '') + Buffer.byteLength(exec.main ?? '') + Buffer.byteLength(exec.image ?? '');
+  if (size > SYSTEM_LIMITS.maxCodeSize) throw new WhiskError(413, `exec larger than allowed: ${size} > ${SYSTEM_LIMITS.maxCodeSize} bytes.`);
+}
+
 function resolveExec(exec: NonNullable<ActionPut['exec']>): StoredAction['exec'] {
   if (exec.kind === 'blackbox') {
     // Any image speaking the action protocol on port 8080; code is optional (the image may bring its own).
@@ -179,6 +186,7 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
     const path = entityPathParam(c, 'actions');
     const overwrite = booleanParam(c, 'overwrite', false);
     const put = await parsedBody(c, actionPutSchema);
+    checkExecSize(put.exec);
     const user = userLimits(c.get('identity').limits);
     const violation = limitViolation(put.limits) ?? namespaceLimitViolation(put.limits, user) ?? instancesViolation(put.limits?.instances, user.concurrentInvocations);
     if (violation) throw new WhiskError(400, violation);

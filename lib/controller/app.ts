@@ -62,6 +62,11 @@ const PACKAGE_LISTING = /^\/api\/v1\/namespaces\/[^/]+\/actions\/[^/]+\/$/;
  * so it is dropped there, except where it means something: a package's action listing, and a web
  * action's path, which is the action's to read.
  */
+/** `/api/v1/namespaces/{ns}/actions/{name}`, packaged or not, as the API sub-app sees it. */
+const ACTION_PATH = /^\/api\/v1\/namespaces\/[^/]+\/actions\/./;
+/** The code, the parameters, and room for the rest of the document (annotations, limits). */
+const ACTION_PUT_MAX_BYTES = SYSTEM_LIMITS.maxCodeSize + SYSTEM_LIMITS.maxParameterSize + 256 * 1024;
+
 export function routedPath(request: Request): string {
   const path = getPath(request);
   const rest = path.startsWith('/api/v1/') && !path.startsWith('/api/v1/web/') && !PACKAGE_LISTING.test(path);
@@ -96,7 +101,9 @@ export function createApp(deps: ControllerDeps): Hono<ControllerEnv> {
   app.get('/invokers/details', async (c) => c.json(await deps.invokers.list()));
 
   const api = new Hono<ControllerEnv>();
-  api.use('*', cappedBody(SYSTEM_LIMITS.maxPayloadSize));
+  // Payloads are capped at 1 MB; an action's PUT carries its code, up to OpenWhisk's 48 MB (checked
+  // for the code itself in actions.ts) and its parameters.
+  api.use('*', cappedBody((c) => (c.req.method === 'PUT' && ACTION_PATH.test(c.req.path) ? ACTION_PUT_MAX_BYTES : SYSTEM_LIMITS.maxPayloadSize)));
   api.use('/namespaces/*', basicAuth(deps.subjects));
   api.get('/namespaces', (c) => c.json([c.get('identity').namespace]));
   api.get('/namespaces/:ns/limits', (c) => {

@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { IncomingMessage } from 'node:http';
 import { Messages, WhiskError } from './errors';
@@ -12,14 +12,24 @@ import { Messages, WhiskError } from './errors';
  * declared length. Chunked bodies, whose length is unknown, are counted by hono's own middleware,
  * as is every body that did not come through Node's parser.
  */
-export function cappedBody(maxSize: number): MiddlewareHandler {
-  const streamed = bodyLimit({
-    maxSize,
-    onError: () => {
-      throw new WhiskError(413, Messages.tooLarge);
-    },
-  });
+export function cappedBody(maxSizeOf: number | ((c: Context) => number)): MiddlewareHandler {
+  const limiters = new Map<number, MiddlewareHandler>();
+  const streamedUpTo = (maxSize: number) => {
+    let limiter = limiters.get(maxSize);
+    if (!limiter) {
+      limiter = bodyLimit({
+        maxSize,
+        onError: () => {
+          throw new WhiskError(413, Messages.tooLarge);
+        },
+      });
+      limiters.set(maxSize, limiter);
+    }
+    return limiter;
+  };
   return async (c, next) => {
+    const maxSize = typeof maxSizeOf === 'number' ? maxSizeOf : maxSizeOf(c);
+    const streamed = streamedUpTo(maxSize);
     const declared = c.req.header('content-length');
     if (declared !== undefined && c.req.header('transfer-encoding') === undefined) {
       if (Number(declared) > maxSize) throw new WhiskError(413, Messages.tooLarge);

@@ -15,6 +15,15 @@ export interface ContainerSpec {
   name: string;
 }
 
+/**
+ * An action's private scratch space (its /tmp, and the directory its zip unpacks into): 64 MB, or
+ * as much as its memory where that is more. Its pages count against the memory limit anyway, and
+ * a zip near the 48 MB code limit needs room for itself and what it unpacks to.
+ */
+export function scratchBytes(memoryMb: number): number {
+  return Math.max(64, memoryMb) * 1024 * 1024;
+}
+
 export interface RuntimeResponse {
   statusCode: number;
   /** The parsed JSON body, or undefined when the body was not JSON. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
-import { ContainerGoneError, UnrunnableActionError } from './container';
+import { ContainerGoneError, scratchBytes, UnrunnableActionError } from './container';
 import { LogCollector } from './log-collector';
 import { OutputPipes } from './output-pipes';
 import { newRuntimeToken, RUNTIME_TOKEN_FILE_ENV, RuntimeClient, WARM_UP_TIMEOUT_MS, writeRuntimeToken, type RuntimeAddress, type RuntimePath } from './runtime-client';
@@ -260,7 +260,7 @@ export class DockerContainerFactory implements ContainerFactory {
           CapDrop: ['ALL'],
           SecurityOpt: ['no-new-privileges'],
           ReadonlyRootfs: true,
-          Tmpfs: { '/tmp': 'rw,exec,size=64m' },
+          Tmpfs: { '/tmp': `rw,exec,size=${scratchBytes(spec.memoryMb)}` },
           // No engine-side log: output is read from the pipes or the attach stream only (and capped
           // in the invoker), so an action printing without end cannot fill the host's disk.
           LogConfig: { Type: 'none', Config: {} },

@@ -3,7 +3,7 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { ActionContainer, CollectedLogs, ContainerFactory, ContainerSpec, RuntimeResponse } from './container';
-import { ContainerGoneError, UnrunnableActionError } from './container';
+import { ContainerGoneError, scratchBytes, UnrunnableActionError } from './container';
 import { LogCollector } from './log-collector';
 import { RUNTIME_TOKEN_FILE_ENV, RuntimeClient, WARM_UP_TIMEOUT_MS, writeRuntimeToken, type RuntimePath } from './runtime-client';
 import { ActionUsers } from './action-users';
@@ -54,7 +54,7 @@ function ancestorDirs(paths: string[]): string[] {
  * The sandbox's arguments. Its environment is not among them (no `--clearenv`/`--setenv`): bwrap is
  * spawned with exactly that environment instead, so the runtime token is not on a command line.
  */
-function bwrapArgs(workDir: string, bind: string[]): string[] {
+function bwrapArgs(workDir: string, bind: string[], tmpBytes: number): string[] {
   const args = [
     '--ro-bind', '/usr', '/usr',
     '--symlink', 'usr/bin', '/bin',
@@ -69,7 +69,7 @@ function bwrapArgs(workDir: string, bind: string[]): string[] {
     '--ro-bind-try', '/etc/ca-certificates', '/etc/ca-certificates',
     '--proc', '/proc',
     '--dev', '/dev',
-    '--perms', '1777', '--size', String(TMP_BYTES), '--tmpfs', '/tmp',
+    '--perms', '1777', '--size', String(tmpBytes), '--tmpfs', '/tmp',
     ...ancestorDirs([workDir, ...bind]),
     '--bind', workDir, workDir,
     '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
@@ -84,8 +84,6 @@ function bwrapArgs(workDir: string, bind: string[]): string[] {
 
 /** Per-container limits the kernel enforces without cgroups (prlimit): processes, file size, descriptors, no core dumps. */
 const PROCESS_LIMITS = { nproc: 1024, nofile: 1024, fsizeBytes: 64 * 1024 * 1024 } as const;
-/** The private /tmp of a bubblewrap sandbox, as Docker's tmpfs. */
-const TMP_BYTES = 64 * 1024 * 1024;
 
 const isRoot = () => process.getuid?.() === 0;
 
@@ -185,7 +183,7 @@ export function describeIsolation(isolation: ProcessIsolation): string {
   const parts = [isolation.sandbox ? 'bubblewrap sandbox' : isolation.pidNamespace ? 'no sandbox, a pid namespace' : 'no sandbox'];
   if (isolation.userPerContainer) parts.push('a user per container');
   parts.push(isolation.cgroups ? 'cgroup limits' : 'no memory or CPU limits');
-  if (isolation.sizedWorkDir) parts.push(`a ${TMP_BYTES / 1024 / 1024} MB work directory`);
+  if (isolation.sizedWorkDir) parts.push('a work directory sized to its memory (64 MB at least)');
   return `process (${parts.join(', ')})`;
 }
 
@@ -320,7 +318,7 @@ export class ProcessContainerFactory implements ContainerFactory {
       this.cgroups?.remove(id);
     };
     try {
-      if (this.isolation.sizedWorkDir && uid !== undefined) mounted = mountTmpfs(workDir, TMP_BYTES, uid);
+      if (this.isolation.sizedWorkDir && uid !== undefined) mounted = mountTmpfs(workDir, scratchBytes(spec.memoryMb), uid);
       const cgroupFiles = this.cgroups?.create(id, { memoryMb: spec.memoryMb, pids: PROCESS_LIMITS.nproc, cpuShares: (1024 * spec.memoryMb) / 256, cpus: 1 });
       // The runtime, running as the container's user, creates its socket here.
       if (uid !== undefined && !mounted) chownSync(workDir, uid, uid);
@@ -341,7 +339,7 @@ export class ProcessContainerFactory implements ContainerFactory {
       };
       const inner = [...privilegeWrapper(uid), runtime.command, ...runtime.args];
       const sandboxed = this.options.sandbox
-        ? [this.options.bwrapPath ?? 'bwrap', ...bwrapArgs(workDir, runtime.bind), ...inner]
+        ? [this.options.bwrapPath ?? 'bwrap', ...bwrapArgs(workDir, runtime.bind, scratchBytes(spec.memoryMb)), ...inner]
         : this.isolation.pidNamespace
           ? [...UNSHARE_PID, ...inner]
           : inner;

@@ -64,7 +64,7 @@ const cases: BadRequest[] = [
   { title: 'a name ending in a space', ...put(`${ACTION}/abc%20`, { exec: validExec }), status: 400 },
   { title: 'a name with a non-ASCII letter', ...put(`${ACTION}/h%C3%A9llo`, { exec: validExec }), status: 400 },
   { title: 'a name with a NUL byte', ...put(`${ACTION}/a%00b`, { exec: validExec }), status: 400 },
-  { title: 'an action body over 1 MB', ...put(`${ACTION}/big`, { exec: { ...validExec, code: 'x'.repeat(1_100_000) } }), status: 413 },
+  { title: 'action parameters over 1 MB (code may be 48 MB, parameters 1 MB)', ...put(`${ACTION}/big`, { exec: validExec, parameters: [{ key: 'p', value: 'x'.repeat(1_100_000) }] }), status: 413 },
   {
     title: 'an invoke payload over 1 MB',
     method: 'POST',
