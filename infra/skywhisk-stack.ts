@@ -3,6 +3,8 @@ import { InstanceType } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { parseActionLimitRanges } from '../lib/model/limits';
 import { compactRuntimesManifest } from '../lib/model/runtimes-manifest';
+import { runtimeKindsOf } from '../lib/model/runtimes';
+import { manifestStemCells } from '../lib/invoker/stem-cell-settings';
 import { AlarmSchedules } from './constructs/alarm-schedules';
 import { Bootstrap } from './constructs/bootstrap';
 import { Bus } from './constructs/bus';
@@ -92,6 +94,8 @@ export class SkywhiskStack extends Stack {
     const network = this.dispatchNetwork;
     const mode = props.invokerMode ?? 'ec2';
     const runtimesManifest = props.runtimesManifest === undefined ? undefined : compactRuntimesManifest(props.runtimesManifest, 'runtimesManifest');
+    // Stem cells are read by invokers at start: a bad one would stop every task, so it stops the synth.
+    if (runtimesManifest) manifestStemCells(runtimeKindsOf(runtimesManifest, 'runtimesManifest'));
     if (runtimesManifest && Buffer.byteLength(runtimesManifest) > MANIFEST_BUDGET_BYTES) {
       throw new Error(`runtimesManifest: ${Buffer.byteLength(runtimesManifest)} bytes as compact JSON, above the ${MANIFEST_BUDGET_BYTES} a function's environment can spare; list fewer kinds or stem cells.`);
     }

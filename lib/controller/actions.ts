@@ -15,7 +15,7 @@ import { mergeAnnotations } from '../model/common';
 import { defaultActionLimits, kindAllowed, namespaceLimitViolation, notAuthorizedToKind, SYSTEM_LIMITS, userLimits } from '../model/limits';
 import { bindingOf } from '../model/packages';
 import { formatEntityPath, formatReference, fullyQualifiedName, parseQualifiedName, type EntityPath, type EntityReference } from '../model/names';
-import { actionsRunAsProcesses, PROCESS_MODE_RUNS_NO_IMAGES, processModeRunsNoKind, resolveKind, supportedKinds } from '../model/runtimes';
+import { actionsRunAsProcesses, deprecatedKindMessage, PROCESS_MODE_RUNS_NO_IMAGES, processModeRunsNoKind, resolveKind, runsConcurrently, supportedKinds } from '../model/runtimes';
 import { checkNameFree, conforming, deleteEntity, loadEntity, newRevision, notFoundError, saveEntity } from './entity-store';
 import type { EntityReader } from '../store/entity-cache';
 import type { ControllerDeps, ControllerEnv } from './context';
@@ -85,7 +85,8 @@ function resolveExec(exec: NonNullable<ActionPut['exec']>): StoredAction['exec']
       `${Messages.malformed}:\nThe specified runtime '${exec.kind}' is not supported by this platform. Valid values are: ${[...supportedKinds(), 'sequence', 'blackbox'].map((kind) => `'${kind}'`).join(', ')}.`,
     );
   }
-  if (runtime.deprecated) throw new WhiskError(400, `The '${runtime.kind}' runtime is no longer supported. You may read and delete but not update or invoke this action.`);
+  const deprecated = deprecatedKindMessage(runtime.kind);
+  if (deprecated) throw new WhiskError(400, deprecated);
   if (runtime.protocol === 'openwhisk' && actionsRunAsProcesses()) throw new WhiskError(400, processModeRunsNoKind(runtime.kind));
   if (typeof exec.code !== 'string' || exec.code.length === 0) throw new WhiskError(400, `${Messages.malformed}: exec.code is required for kind '${runtime.kind}'.`);
   return { kind: runtime.kind, code: exec.code, binary: isBinaryCode(exec.code), ...(exec.main ? { main: exec.main } : {}) };
@@ -95,11 +96,14 @@ function resolveExec(exec: NonNullable<ActionPut['exec']>): StoredAction['exec']
 function buildAction(namespace: string, path: EntityPath, put: ActionPut, existing: StoredAction | undefined, sequenceExec?: StoredAction['exec']): StoredAction {
   if (!existing && !put.exec) throw new WhiskError(400, 'exec undefined');
   const exec = sequenceExec ?? (put.exec ? resolveExec(put.exec) : existing!.exec);
+  // An update that keeps the code of a deprecated kind is refused too, as in OpenWhisk.
+  const deprecated = put.exec ? undefined : deprecatedKindMessage(exec.kind);
+  if (deprecated) throw new WhiskError(400, deprecated);
   let annotations = mergeAnnotations(existing?.annotations, put.annotations, put.delAnnotations);
   annotations = setAnnotation(annotations, 'exec', exec.kind);
   if (!annotations.some((a) => a.key === 'provide-api-key')) annotations.push({ key: 'provide-api-key', value: false });
   const limits = { ...defaultActionLimits(), ...existing?.limits, ...put.limits };
-  if (limits.concurrency > 1 && !exec.kind.startsWith('nodejs:')) {
+  if (limits.concurrency > 1 && !runsConcurrently(exec.kind)) {
     throw new WhiskError(400, `The kind '${exec.kind}' does not support a concurrency limit above 1.`);
   }
   return {

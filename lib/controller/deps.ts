@@ -1,3 +1,5 @@
+import { activeRuntimes } from '../model/runtimes';
+import { actionLimitRanges } from '../model/limits';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import pino from 'pino';
 import { alarmSchedulerFromEnv } from '../alarms/eventbridge-scheduler';
@@ -37,6 +39,9 @@ const DEFAULT_ENTITY_CACHE_MS = 5000;
  */
 export function depsFromEnv(env: NodeJS.ProcessEnv = process.env): ControllerDeps {
   const config = configFromEnv(env);
+  // A bad manifest or limit setting stops the start, rather than failing requests one by one.
+  activeRuntimes();
+  actionLimitRanges();
   const { dynamo, sqs } = awsClients();
   const entities = new EntitiesRepository(dynamo, config.tables.entities);
   const invokers = new InvokerRegistry(dynamo, config.tables.coordination, Number(env.SKYWHISK_INVOKER_OFFLINE_MS ?? DEFAULT_OFFLINE_AFTER_MS));

@@ -1,3 +1,4 @@
+import { deprecatedKindMessage } from '../model/runtimes';
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'hono';
 import { waitForRecord } from '../bus/result-waiter';
@@ -164,6 +165,8 @@ export async function invokeAction(c: Ctx, deps: ControllerDeps, resolved: Resol
   const blocking = booleanParam(c, 'blocking', false);
   const resultOnly = booleanParam(c, 'result', false);
   const waitMs = blocking ? blockingTimeout(c, deps.maxBlockingWaitMs) : 0;
+  const deprecated = deprecatedKindMessage(resolved.action.exec.kind);
+  if (deprecated) throw new WhiskError(400, deprecated);
   const payload = await jsonObjectBody(c);
   checkFinalParameters(resolved, payload);
   const request: ActivationRequest = { identity: c.get('identity'), transactionId: c.get('transactionId'), resolved, payload, blocking, apiKey: apiKeyOf(c) };

@@ -10,6 +10,7 @@ import { LogCollector } from './log-collector';
 import { OutputPipes } from './output-pipes';
 import { newRuntimeToken, RUNTIME_TOKEN_FILE_ENV, RuntimeClient, WARM_UP_TIMEOUT_MS, writeRuntimeToken, type RuntimeAddress, type RuntimePath } from './runtime-client';
 import { ActionUsers } from './action-users';
+import { pullMissingImages } from './ecr-pull';
 import { isNativeSkeleton, NATIVE_RUNTIME_KIND, ownImageForKind } from '../model/runtimes';
 
 const FORWARDER = join(__dirname, 'netns-forwarder.js');
@@ -176,27 +177,15 @@ export class DockerContainerFactory implements ContainerFactory {
   }
 
   /**
-   * The image, pulled when it is not here (a blackbox image; runtime images are built locally). An
-   * image that cannot be pulled is the action's fault, and its record says so in OpenWhisk's words.
+   * The image, pulled when it is not here (ECR images with the invoker's credentials); runtime
+   * images of ours are built or pulled at start. A blackbox image that cannot be pulled is the
+   * action's fault; a manifest's runtime image is the platform's. Records say which, in OpenWhisk's words.
    */
-  private async ensureImage(image: string): Promise<void> {
+  private async ensureImage(image: string, blame: 'whisk' | 'developer'): Promise<void> {
     try {
-      await this.docker.getImage(image).inspect();
-      return;
-    } catch {
-      // not here: pull it
-    }
-    try {
-      const stream = await this.docker.pull(image);
-      await new Promise<void>((resolve, reject) =>
-        this.docker.modem.followProgress(stream, (error: Error | null, output: Array<{ error?: string }>) => {
-          const failed = error ?? output?.find((line) => line?.error);
-          if (failed) reject(failed instanceof Error ? failed : new Error(failed.error));
-          else resolve();
-        }),
-      );
+      await pullMissingImages(this.docker, [image]);
     } catch (error) {
-      throw new UnrunnableActionError(`Failed to pull container image '${image}'.`, 'developer', { cause: error });
+      throw new UnrunnableActionError(`Failed to pull container image '${image}'.`, blame, { cause: error });
     }
   }
 
@@ -241,7 +230,7 @@ export class DockerContainerFactory implements ContainerFactory {
     opening?.catch(() => undefined);
     let container: Docker.Container;
     try {
-      if (blackbox) await this.ensureImage(image);
+      if (blackbox) await this.ensureImage(image, spec.image !== undefined ? 'developer' : 'whisk');
       container = await this.docker.createContainer({
         Image: image,
         name,
@@ -259,7 +248,10 @@ export class DockerContainerFactory implements ContainerFactory {
           ],
           CapDrop: ['ALL'],
           SecurityOpt: ['no-new-privileges'],
-          ReadonlyRootfs: true,
+          // Our runtimes write nothing outside /tmp. Other images (OpenWhisk's, users' blackbox ones)
+          // may write their action into their own directories, as OpenWhisk lets them: each file
+          // is still capped by the fsize limit, and the layer goes with the container.
+          ReadonlyRootfs: !blackbox,
           Tmpfs: { '/tmp': `rw,exec,size=${scratchBytes(spec.memoryMb)}` },
           // No engine-side log: output is read from the pipes or the attach stream only (and capped
           // in the invoker), so an action printing without end cannot fill the host's disk.

@@ -72,7 +72,9 @@ async function main(): Promise<void> {
     // Images a runtimes manifest names that are not ours (OpenWhisk's, say) are fetched meanwhile; one
     // that cannot be pulled fails its activations with a record that names it (docker-factory.ts).
     const foreign = kinds.filter((k) => k.protocol === 'openwhisk').map((k) => k.image);
-    if (foreign.length) void pullMissingImages(new Docker(), foreign, { log: (line) => log.info(line) }).catch((error: unknown) => log.warn({ err: error }, 'a runtime image of the manifest could not be pulled'));
+    for (const image of new Set(foreign)) {
+      void pullMissingImages(new Docker(), [image], { log: (line) => log.info(line) }).catch((error: unknown) => log.warn({ err: error, image }, 'a runtime image of the manifest could not be pulled'));
+    }
     // An ECS ec2-mode invoker has its instance to itself: every Skywhisk container on it was left
     // by a predecessor (whose task id, and so invoker id, was another).
     if (process.env.SKYWHISK_EXCLUSIVE_HOST === 'true') await removeSkywhiskContainers(new Docker(), (removed) => log.warn({ removed }, 'removed containers left by an earlier invoker on this host'));

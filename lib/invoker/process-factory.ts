@@ -16,7 +16,8 @@ const RUNTIMES_DIR = resolve(__dirname, '../../runtimes');
 
 /** The proxy that implements each kind's runtime protocol, run by the host's interpreter. */
 function runtimeCommand(kind: string): { command: string; args: string[]; bind: string[]; env?: Record<string, string> } {
-  const family = kind.split(':')[0];
+  // A manifest kind on one of our images runs that image's runtime, whatever the kind is called.
+  const family = (resolveKind(kind)?.builtin ?? kind).split(':')[0];
   if (family === 'nodejs') {
     const node = process.execPath;
     // The libraries the nodejs images preinstall, where `npm ci` (postinstall) put them beside the proxy.

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { activeRuntimes, RUNTIMES_ENV } from '../model/runtimes';
+import { activeRuntimes, RUNTIMES_ENV, type RuntimeKind } from '../model/runtimes';
 import type { StemCellConfig } from './pool-policy';
 
 /**
@@ -75,7 +75,15 @@ function fromJson(value: string): StemCellConfig[] {
 }
 
 function checked(cells: unknown, source: string): StemCellConfig[] {
-  const result = z.array(stemCell).safeParse(cells);
+  // OpenWhisk's manifests may say `count` for `initialCount`.
+  const named = Array.isArray(cells)
+    ? cells.map((cell: unknown) => {
+        if (!cell || typeof cell !== 'object' || !('count' in cell) || 'initialCount' in cell) return cell;
+        const { count, ...rest } = cell as Record<string, unknown>;
+        return { ...rest, initialCount: count };
+      })
+    : cells;
+  const result = z.array(stemCell).safeParse(named);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(top)'}: ${issue.message}`);
     throw new Error(`${source}: ${problems.join('; ')}`);
@@ -93,8 +101,12 @@ function checked(cells: unknown, source: string): StemCellConfig[] {
  * each kind's `stemCells`) when one is given, else OpenWhisk's defaults.
  */
 export function defaultStemCells(): StemCellConfig[] {
-  const kinds = activeRuntimes();
-  if (!kinds.some((k) => k.stemCells)) return DEFAULT_STEM_CELLS;
+  return manifestStemCells(activeRuntimes()) ?? DEFAULT_STEM_CELLS;
+}
+
+/** The stem cells a manifest's kinds give (undefined for the built-in kinds, which have none of their own); throws on a bad entry. */
+export function manifestStemCells(kinds: readonly RuntimeKind[]): StemCellConfig[] | undefined {
+  if (!kinds.some((k) => k.stemCells)) return undefined;
   return checked(
     kinds.flatMap((k) => (k.stemCells ?? []).map((cell) => ({ ...cell, kind: k.kind }))),
     `${RUNTIMES_ENV} stemCells`,

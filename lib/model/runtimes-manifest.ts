@@ -10,12 +10,15 @@ import { z } from 'zod';
 
 /** OpenWhisk's image name: `[registry/][prefix/]name[:tag]`, the tag `latest` when none is given. */
 const NAME_PART = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/;
+/** OpenWhisk reads an empty field as absent, and a registry given with its trailing slash. */
+const optionalPart = (schema: z.ZodString) =>
+  z.preprocess((value) => (value === '' ? undefined : typeof value === 'string' ? value.replace(/\/+$/, '') : value), schema.optional());
 const imageNameSchema = z
   .object({
-    registry: z.string().regex(/^[a-z0-9][a-z0-9.-]*(?::\d{1,5})?$/i, 'a registry host such as ghcr.io or 127.0.0.1:5000').optional(),
-    prefix: z.string().regex(NAME_PART, 'lowercase image path parts such as openwhisk').optional(),
+    registry: optionalPart(z.string().regex(/^[a-z0-9][a-z0-9.-]*(?::\d{1,5})?$/i, 'a registry host such as ghcr.io or 127.0.0.1:5000')),
+    prefix: optionalPart(z.string().regex(NAME_PART, 'lowercase image path parts such as openwhisk')),
     name: z.string().regex(NAME_PART, 'a lowercase image name such as action-nodejs-v20'),
-    tag: z.string().regex(/^[\w][\w.-]{0,127}$/, 'an image tag such as nightly').optional(),
+    tag: optionalPart(z.string().regex(/^[\w][\w.-]{0,127}$/, 'an image tag such as nightly')),
   })
   .passthrough();
 

@@ -44,13 +44,16 @@ export const RUNTIMES_ENV = 'SKYWHISK_RUNTIMES';
 
 /** The kinds a manifest's text gives, each told whether it runs one of our runtimes. */
 export function runtimeKindsOf(text: string, source: string): RuntimeKind[] {
-  return parseRuntimesManifest(text, source).map((entry) => {
+  const entries = parseRuntimesManifest(text, source);
+  return entries.map((entry) => {
+    // As OpenWhisk's ExecManifest: a family's only kind is its default, marked or not.
+    const alone = entries.filter((other) => other.family === entry.family).length === 1;
     const repository = entry.image.replace(/:[^:/]+$/, '');
     const ours = RUNTIME_KINDS.find((r) => r.image === repository);
     return {
       kind: entry.kind,
       family: entry.family,
-      default: entry.default,
+      default: entry.default || alone,
       deprecated: entry.deprecated,
       image: ours ? ours.image : entry.image,
       protocol: ours ? 'skywhisk' : 'openwhisk',
@@ -106,6 +109,17 @@ export function isNativeSkeleton(image: string): boolean {
 export const ACTIONS_AS_PROCESSES_ENV = 'SKYWHISK_ACTIONS_AS_PROCESSES';
 
 export const PROCESS_MODE_RUNS_NO_IMAGES = 'This platform runs actions as processes (no Docker engine), which cannot run blackbox or native actions: they need the Docker factory.';
+
+/** OpenWhisk's 400 for a kind its manifest marks deprecated, on update and invoke. */
+export function deprecatedKindMessage(kind: string): string | undefined {
+  return resolveKind(kind)?.deprecated ? `The '${kind}' runtime is no longer supported. You may read and delete but not update or invoke this action.` : undefined;
+}
+
+/** Whether a kind runs in one of our nodejs runtimes, which alone run several activations at once. */
+export function runsConcurrently(kind: string): boolean {
+  const runtime = resolveKind(kind) ?? RUNTIME_KINDS.find((r) => r.kind === kind);
+  return runtime?.protocol === 'skywhisk' && (runtime.builtin ?? runtime.kind).startsWith('nodejs:');
+}
 
 /** Why a kind whose runtime image is not ours cannot run where actions run as processes. */
 export function processModeRunsNoKind(kind: string): string {
@@ -165,7 +179,9 @@ function currentOverrides(): Record<string, string> {
 
 /** The image a kind runs in, and whether it is one of our runtimes (see RuntimeKind.protocol). */
 export function runtimeForKind(kind: string): { image: string; ownRuntime: boolean } {
-  const runtime = resolveKind(kind);
+  // A kind of ours that the manifest leaves out still runs as ours: the system packages' actions
+  // (nodejs:22) and actions made before the manifest changed.
+  const runtime = resolveKind(kind) ?? RUNTIME_KINDS.find((r) => r.kind === kind);
   if (!runtime) throw new Error(`no runtime image for kind '${kind}'`);
   if (runtime.protocol === 'openwhisk') return { image: runtime.image, ownRuntime: false };
   return { image: currentOverrides()[runtime.builtin ?? runtime.kind] ?? runtime.image, ownRuntime: true };

@@ -17,6 +17,9 @@ const FOREIGN_TAG = `m${process.pid}`;
 
 type Record_ = { response: { result: unknown; success: boolean; status: string }; logs: string[]; annotations: Array<{ key: string; value: unknown }> };
 
+/** The discard port on loopback, which nothing on these machines serves: a pull from it is refused at once. */
+const GONE_PORT = 9;
+
 describeDocker('a runtimes manifest in OpenWhisk format', () => {
   let env: TestPlatform;
   const dir = mkdtempSync(join(tmpdir(), 'skywhisk-manifest-'));
@@ -28,6 +31,8 @@ describeDocker('a runtimes manifest in OpenWhisk format', () => {
       runtimes: {
         nodejs: [
           { kind: 'nodejs:22', default: true, deprecated: false, image: { prefix: 'skywhisk', name: 'action-nodejs-v22', tag: 'latest' }, stemCells: [{ initialCount: 1, memory: '256 MB' }] },
+          // An image no registry has: a closed loopback port, so the pull fails at once and goes nowhere else.
+          { kind: 'nodejs:gone', image: { registry: `127.0.0.1:${GONE_PORT}`, prefix: 'skywhisk-test', name: 'absent', tag: '1' } },
           {
             kind: 'nodejs:ow',
             default: false,
@@ -54,6 +59,7 @@ describeDocker('a runtimes manifest in OpenWhisk format', () => {
     expect(info.runtimes).toEqual({
       nodejs: [
         expect.objectContaining({ kind: 'nodejs:22', image: 'skywhisk/action-nodejs-v22', default: true }),
+        expect.objectContaining({ kind: 'nodejs:gone', default: false }),
         expect.objectContaining({ kind: 'nodejs:ow', image: `${FOREIGN_IMAGE}:${FOREIGN_TAG}`, default: false }),
       ],
     });
@@ -78,6 +84,19 @@ describeDocker('a runtimes manifest in OpenWhisk format', () => {
       expect(inspected[0].HostConfig.Binds ?? []).toEqual([]);
     }));
 
+  test('an image of the manifest may write outside /tmp, as OpenWhisk\'s runtimes write their action into their own directories', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'writer', kind: 'nodejs:ow', action: "function main() { require('fs').writeFileSync('/var/tmp/written', 'x'); return { wrote: true }; }" } as never);
+    expect(await wsk.actions.invoke({ name: 'writer', blocking: true, result: true })).toEqual({ wrote: true });
+  });
+
+  test('a manifest image that cannot be pulled ends in a whisk error that names it (the platform\'s fault, not the action\'s)', async () => {
+    const wsk = env.wsk();
+    await wsk.actions.create({ name: 'gone', kind: 'nodejs:gone', action: 'function main() { return {}; }' } as never);
+    const record = (await wsk.actions.invoke({ name: 'gone', blocking: true }).catch((error: { error: Record_ }) => error.error)) as Record_;
+    expect(record.response).toMatchObject({ status: 'whisk internal error', success: false, result: { error: `Failed to pull container image '127.0.0.1:${GONE_PORT}/skywhisk-test/absent:1'.` } });
+  });
+
   test('nodejs:default is the manifest default, and a kind the manifest leaves out is refused with 400, storing nothing', async () => {
     const wsk = env.wsk();
     const created = await wsk.actions.create({ name: 'by-default', kind: 'nodejs:default', action: 'function main() { return { ok: 1 }; }' } as never);
@@ -89,7 +108,7 @@ describeDocker('a runtimes manifest in OpenWhisk format', () => {
     });
     expect(response.status).toBe(400);
     const body = (await response.json()) as { error: string; code: string };
-    expect(body.error).toMatch(/The specified runtime 'python:3.11' is not supported by this platform\. Valid values are: 'nodejs:22', 'nodejs:ow', 'sequence', 'blackbox'\./);
+    expect(body.error).toMatch(/The specified runtime 'python:3.11' is not supported by this platform\. Valid values are: 'nodejs:22', 'nodejs:gone', 'nodejs:ow', 'sequence', 'blackbox'\./);
     expect((await fetch(`${env.platform.apiHost}/api/v1/namespaces/_/actions/snake`, { headers: { authorization: basicAuthHeader(env.platform.auth) } })).status).toBe(404);
   });
 });

@@ -66,7 +66,8 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode', (mode) => {
     const variables = Object.values(template(mode).findResources('AWS::Lambda::Function'))
       .map((f) => (f as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties.Environment?.Variables ?? {})
       .find((v) => 'SKYWHISK_MAX_BLOCKING_WAIT_MS' in v);
-    expect(variables?.SKYWHISK_ACTIONS_AS_PROCESSES).toBe(mode === 'fargate' ? 'true' : undefined);
+    expect(variables).toBeDefined();
+    expect(variables!.SKYWHISK_ACTIONS_AS_PROCESSES).toBe(mode === 'fargate' ? 'true' : undefined);
   });
 
   test('the controller manages alarm schedules that invoke the fire function', () => {
@@ -186,6 +187,8 @@ describe('a runtimes manifest', () => {
     expect(() => build('{"runtimes": {"go": []}}')).toThrow(/runtimesManifest is not a runtimes manifest.*runtimes\.go: at least one kind/);
     const many = { runtimes: { go: Array.from({ length: 40 }, (_, i) => ({ kind: `go:1.${i}`, image: { prefix: 'openwhisk', name: 'action-golang-v1', tag: `t${i}` } })) } };
     expect(() => build(JSON.stringify(many))).toThrow(/runtimesManifest: \d+ bytes as compact JSON, above the 2048/);
+    const badCells = { runtimes: { go: [{ kind: 'go:1.22', image: { name: 'action-golang-v1.22' }, stemCells: [{ initialCount: 1, memory: 'lots' }] }] } };
+    expect(() => build(JSON.stringify(badCells))).toThrow(/stemCells: 0\.memory: 'lots' is not a memory size/);
   });
 });
 

@@ -1,4 +1,7 @@
 import { PROCESS_MODE_RUNS_NO_IMAGES, processModeRunsNoKind } from '../../lib/model/runtimes';
+import { configFromEnv } from '../../lib/config';
+import type { StoredAction } from '../../lib/model/entity';
+import { EntitiesRepository } from '../../lib/store/entities';
 import { dumpStore, startTestPlatform, type TestPlatform } from '../helpers/platform';
 import { zipBase64 } from '../helpers/zip';
 
@@ -17,7 +20,10 @@ const IMAGE_EXECS: Array<[string, () => Promise<object>]> = [
 /** Our nodejs kind, and OpenWhisk's Go image as a manifest names it. */
 const MANIFEST = {
   runtimes: {
-    nodejs: [{ kind: 'nodejs:22', default: true, image: { prefix: 'skywhisk', name: 'action-nodejs-v22' } }],
+    nodejs: [
+      { kind: 'nodejs:22', default: true, image: { prefix: 'skywhisk', name: 'action-nodejs-v22' } },
+      { kind: 'nodejs:20', deprecated: true, image: { prefix: 'skywhisk', name: 'action-nodejs-v20' } },
+    ],
     go: [{ kind: 'go:1.22', default: true, image: { prefix: 'openwhisk', name: 'action-golang-v1.22', tag: 'nightly' } }],
   },
 };
@@ -49,6 +55,24 @@ describe('images on a platform whose invoker runs processes', () => {
     expect(refused.statusCode).toBe(400);
     expect(refused.error.error).toBe(processModeRunsNoKind('go:1.22'));
     expect(await dumpStore(env.clients)).toEqual(before);
+  });
+
+  test("an action of a kind the manifest deprecates may be read and deleted, not created, updated or invoked", async () => {
+    const wsk = env.wsk();
+    const message = "The 'nodejs:20' runtime is no longer supported. You may read and delete but not update or invoke this action.";
+    const created = (await wsk.actions.create({ name: 'old', kind: 'nodejs:20', action: 'function main() { return {}; }' } as never).catch((error: ClientError) => error)) as ClientError;
+    expect([created.statusCode, created.error.error]).toEqual([400, message]);
+    // One made before its kind was deprecated: the store has it as it was.
+    await wsk.actions.create({ name: 'old', action: 'function main() { return { ran: true }; }' });
+    const entities = new EntitiesRepository(env.clients.dynamo, configFromEnv({}).tables.entities);
+    const stored = (await entities.get<StoredAction>('guest', 'actions', 'old'))!;
+    await entities.put('guest', 'actions', 'old', { ...stored.doc, exec: { ...stored.doc.exec, kind: 'nodejs:20' } }, `${stored.revision}x`, Date.now(), stored.revision);
+    expect((await wsk.actions.get({ name: 'old' })).exec).toMatchObject({ kind: 'nodejs:20' });
+    for (const attempt of [() => wsk.actions.invoke({ name: 'old', blocking: true }), () => wsk.actions.update({ name: 'old', params: { a: 1 } } as never)]) {
+      const refused = (await attempt().catch((error: ClientError) => error)) as ClientError;
+      expect([refused.statusCode, refused.error.error]).toEqual([400, message]);
+    }
+    await wsk.actions.delete({ name: 'old' });
   });
 
   test('an action cannot be updated into a blackbox one, and keeps its code', async () => {

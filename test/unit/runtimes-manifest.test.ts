@@ -101,6 +101,26 @@ test.each([
   }).toThrow(error);
 });
 
+test("OpenWhisk's readings: a family's only kind is its default, empty image fields are absent, a registry may end in a slash, stem cells may say count", () => {
+  process.env.SKYWHISK_RUNTIMES = JSON.stringify({
+    runtimes: {
+      go: [{ kind: 'go:1.22', image: { registry: 'ghcr.io/', prefix: 'openwhisk', name: 'action-golang-v1.22', tag: '' }, stemCells: [{ count: 2, memory: '256 MB' }] }],
+      php: [{ kind: 'php:8.1', image: { registry: '', prefix: '', name: 'action-php-v8.1', tag: 'nightly' } }, { kind: 'php:8.2', image: { name: 'action-php-v8.2' } }],
+    },
+  });
+  expect(resolveKind('go:default')?.kind).toBe('go:1.22');
+  expect(resolveKind('php:default')).toBeUndefined();
+  expect(imageForKind('go:1.22')).toBe('ghcr.io/openwhisk/action-golang-v1.22:latest');
+  expect(imageForKind('php:8.1')).toBe('action-php-v8.1:nightly');
+  expect(parseStemCells(undefined)).toEqual([{ kind: 'go:1.22', memoryMb: 256, initialCount: 2 }]);
+});
+
+test('a kind of ours that the manifest leaves out still runs as ours (system packages, older actions)', () => {
+  process.env.SKYWHISK_RUNTIMES = JSON.stringify({ runtimes: { go: [{ kind: 'go:1.22', image: { prefix: 'openwhisk', name: 'action-golang-v1.22' } }] } });
+  expect(resolveKind('nodejs:22')).toBeUndefined();
+  expect(runtimeForKind('nodejs:22')).toEqual({ image: 'skywhisk/action-nodejs-v22', ownRuntime: true });
+});
+
 test('a manifest file that cannot be read is named in the error', () => {
   process.env.SKYWHISK_RUNTIMES = '/nonexistent/runtimes.json';
   expect(() => supportedKinds()).toThrow(/SKYWHISK_RUNTIMES: cannot read the runtimes manifest '\/nonexistent\/runtimes.json'/);
