@@ -1,16 +1,18 @@
-import { handle } from 'hono/aws-lambda';
+import type { StreamifyHandler } from 'aws-lambda';
+import { handle, streamHandle } from 'hono/aws-lambda';
 import { createApp } from '../../lib/controller/app';
 import { depsFromEnv } from '../../lib/controller/deps';
 import { loadDispatchSecret } from '../../lib/controller/dispatch-secret';
 
-type Handler = ReturnType<typeof handle>;
+type BufferedHandler = ReturnType<typeof handle>;
+type StreamingHandler = StreamifyHandler<unknown, void>;
 
 /** The app, once a cold start has read the dispatch secret (if the stack dispatches directly); made again after a failure. */
-let ready: Promise<Handler> | undefined;
+let ready: Promise<ReturnType<typeof createApp>> | undefined;
 
-function app(): Promise<Handler> {
+function app(): Promise<ReturnType<typeof createApp>> {
   ready ??= loadDispatchSecret(process.env)
-    .then(() => handle(createApp(depsFromEnv())))
+    .then(() => createApp(depsFromEnv()))
     .catch((error: unknown) => {
       ready = undefined;
       throw error;
@@ -21,5 +23,27 @@ function app(): Promise<Handler> {
 // Started at load, as module initialisation was before.
 void app().catch(() => undefined);
 
-/** The controller Lambda behind API Gateway's REST proxy integration: the same app as `npm start`. */
-export const handler = async (...args: Parameters<Handler>): Promise<Awaited<ReturnType<Handler>>> => (await app())(...args);
+let buffered: Promise<BufferedHandler> | undefined;
+let streamed: Promise<StreamingHandler> | undefined;
+
+/**
+ * The controller behind API Gateway's REST proxy integration in STREAM mode: the same app as `npm
+ * start`, its answer streamed, so that a blocking invoke may wait OpenWhisk's 60 s (a buffered
+ * integration ends at 29 s). Lambda's runtime marks it as a streaming handler at load.
+ */
+// The AWS SDK makes an empty `awslambda` of its own where the runtime gave none: ask for the decorator.
+export const handler: StreamingHandler =
+  typeof globalThis.awslambda?.streamifyResponse === 'function'
+    ? awslambda.streamifyResponse(async (event, responseStream, context) => {
+        streamed ??= app().then((made) => streamHandle(made) as unknown as StreamingHandler);
+        await (await streamed)(event, responseStream, context);
+      })
+    : async () => {
+        throw new Error("The streaming handler needs Lambda's Node runtime (its `awslambda` global); use bufferedHandler elsewhere.");
+      };
+
+/** The same app for a BUFFERED integration (and for tests that call it as a function). */
+export const bufferedHandler = async (...args: Parameters<BufferedHandler>): Promise<Awaited<ReturnType<BufferedHandler>>> => {
+  buffered ??= app().then((made) => handle(made));
+  return (await buffered)(...args);
+};

@@ -5,6 +5,7 @@ import {
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
+  ResponseTransferMode,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -19,16 +20,21 @@ import { grantControllerAccess, platformEnvironment } from './platform-access';
 import { platformFunction, type PlatformFunctionProps } from './platform-function';
 import type { Store } from './store';
 
-/** API Gateway ends a REST integration at 29 s; a blocking wait must answer (202) before that. */
-export const API_GATEWAY_INTEGRATION_LIMIT_MS = 29_000;
+/**
+ * OpenWhisk's longest blocking wait. The API streams the function's answer (a buffered REST
+ * integration ends at 29 s; a streamed one may last 15 minutes), so the wait can be OpenWhisk's.
+ */
+export const MAX_BLOCKING_WAIT_MS = 60_000;
+/** After its wait the function still writes its answer (the 202) and returns: this much more. */
+const ANSWER_MARGIN_MS = 5_000;
 
 export interface ControllerProps {
   readonly store: Store;
   readonly bus: Bus;
   /**
    * Longest blocking invoke before the controller answers 202 with the activation id, as OpenWhisk
-   * does after its own wait. Must stay below API Gateway's 29 s integration limit.
-   * @default 25_000
+   * does after its own wait (at most its 60 s).
+   * @default 60_000
    */
   readonly blockingWaitMs?: number;
   /**
@@ -89,10 +95,11 @@ export class Controller extends Construct {
 
   constructor(scope: Construct, id: string, props: ControllerProps) {
     super(scope, id);
-    const blockingWaitMs = props.blockingWaitMs ?? 25_000;
-    if (!Number.isInteger(blockingWaitMs) || blockingWaitMs < 1000 || blockingWaitMs >= API_GATEWAY_INTEGRATION_LIMIT_MS) {
-      throw new Error(`Controller: blockingWaitMs must be a whole number of ms from 1000 to ${API_GATEWAY_INTEGRATION_LIMIT_MS - 1} (API Gateway ends integrations at 29 s); got ${blockingWaitMs}.`);
+    const blockingWaitMs = props.blockingWaitMs ?? MAX_BLOCKING_WAIT_MS;
+    if (!Number.isInteger(blockingWaitMs) || blockingWaitMs < 1000 || blockingWaitMs > MAX_BLOCKING_WAIT_MS) {
+      throw new Error(`Controller: blockingWaitMs must be a whole number of ms from 1000 to ${MAX_BLOCKING_WAIT_MS} (OpenWhisk's longest blocking wait); got ${blockingWaitMs}.`);
     }
+    const functionTimeout = Duration.seconds(Math.ceil((blockingWaitMs + ANSWER_MARGIN_MS) / 1000));
     const rate = props.throttlingRateLimit ?? 1000;
     const burst = props.throttlingBurstLimit ?? 2000;
     if (!(rate > 0) || !Number.isInteger(burst) || burst < 1) {
@@ -105,7 +112,7 @@ export class Controller extends Construct {
       entry: 'functions/controller/handler.ts',
       memorySize: props.memorySize ?? 1024,
       // Past the blocking wait, the function still writes its 202 and returns.
-      timeout: Duration.seconds(Math.ceil(API_GATEWAY_INTEGRATION_LIMIT_MS / 1000) + 1),
+      timeout: functionTimeout,
       logRetention: retention,
       environment: {
         ...platformEnvironment(props.store, props.bus),
@@ -147,7 +154,12 @@ export class Controller extends Construct {
         }),
       },
     });
-    const integration = new LambdaIntegration(this.function, { timeout: Duration.millis(API_GATEWAY_INTEGRATION_LIMIT_MS) });
+    // Streamed (functions/controller/handler.ts streams its answers), so the integration may outlast
+    // API Gateway's 29 s: it ends a second after the function would.
+    const integration = new LambdaIntegration(this.function, {
+      responseTransferMode: ResponseTransferMode.STREAM,
+      timeout: functionTimeout.plus(Duration.seconds(1)),
+    });
     this.api.root.addMethod('GET', integration);
     const apiRoot = this.api.root.addResource('api');
     // API management routes, `/api/<namespace>/<basePath>/<relPath>` (a static `v1` wins over it).

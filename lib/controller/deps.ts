@@ -22,7 +22,10 @@ import { DEFAULT_DIRECTORY_TTL_MS, DirectDispatcher, InvokerDirectory } from './
 import { EcsFleetWaker, type FleetWaker } from './fleet-waker';
 import { Throttles } from './throttles';
 
-/** Inside Lambda behind API Gateway, whose integration times out at 29 s, waits end before that. */
+/**
+ * Inside Lambda, unless told: a buffered API Gateway integration ends at 29 s, so waits end before
+ * that. The CDK stack streams its integration and sets OpenWhisk's 60 s.
+ */
 const LAMBDA_BLOCKING_WAIT_MS = 25_000;
 
 
@@ -31,7 +34,7 @@ const DEFAULT_ENTITY_CACHE_MS = 5000;
 
 /**
  * Controller dependencies from the environment; `SKYWHISK_MAX_BLOCKING_WAIT_MS` bounds blocking
- * waits (60 s locally, 25 s in Lambda unless set); with `SKYWHISK_DISPATCH_SECRET`, blocking
+ * waits (60 s locally and from the CDK stack, 25 s in Lambda unless set); with `SKYWHISK_DISPATCH_SECRET`, blocking
  * activations go straight to invokers, whose list is read from the registry every
  * `SKYWHISK_DISPATCH_DIRECTORY_MS` (2 s). `SKYWHISK_ADMISSION_SHARES` (`true` unless in Lambda)
  * admits busy namespaces from shares of their limits, each used `SKYWHISK_ADMISSION_SHARE_MS`

@@ -21,7 +21,7 @@ test('the controller function runs nodejs22.x on arm64 with source maps and the 
     Runtime: 'nodejs22.x',
     Architectures: ['arm64'],
     MemorySize: 1024,
-    Timeout: 30,
+    Timeout: 65,
     Environment: {
       Variables: {
         SKYWHISK_SUBJECTS_TABLE: Match.anyValue(),
@@ -29,23 +29,28 @@ test('the controller function runs nodejs22.x on arm64 with source maps and the 
         SKYWHISK_ACTIVATIONS_TABLE: Match.anyValue(),
         SKYWHISK_INVOKE_QUEUE: Match.anyValue(),
         SKYWHISK_INVOKE_DLQ: Match.anyValue(),
-        SKYWHISK_MAX_BLOCKING_WAIT_MS: '25000',
+        SKYWHISK_MAX_BLOCKING_WAIT_MS: '60000',
         NODE_OPTIONS: '--enable-source-maps',
       },
     },
   });
 });
 
-test('the API has /, /api/v1, /api/v1/{proxy+}, /api/v1/web/{proxy+}, /api/{proxy+} (API management routes), /invokers, /invokers/details and /runtime/{proxy+}, all proxied to the function with a 29 s integration', () => {
+test('the API has /, /api/v1, /api/v1/{proxy+}, /api/v1/web/{proxy+}, /api/{proxy+} (API management routes), /invokers, /invokers/details and /runtime/{proxy+}, all proxied to the function, streamed, so a blocking invoke may wait OpenWhisk\'s 60 s past API Gateway\'s 29 s', () => {
   const template = build().template();
   const resources = template.findResources('AWS::ApiGateway::Resource');
   const parts = Object.values(resources).map((r) => (r as { Properties: { PathPart: string } }).Properties.PathPart).sort();
   expect(parts).toEqual(['api', '{proxy+}', 'v1', 'web', '{proxy+}', '{proxy+}', 'invokers', 'details', 'runtime', '{proxy+}'].sort());
-  const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map((m) => (m as { Properties: { HttpMethod: string; Integration: { Type: string; TimeoutInMillis?: number } } }).Properties);
+  const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).map(
+    (m) => (m as { Properties: { HttpMethod: string; Integration: { Type: string; TimeoutInMillis?: number; ResponseTransferMode?: string; Uri: unknown } } }).Properties,
+  );
   expect(methods.map((m) => m.HttpMethod).sort()).toEqual(['ANY', 'ANY', 'ANY', 'ANY', 'GET', 'GET', 'GET', 'GET']);
   for (const method of methods) {
     expect(method.Integration.Type).toBe('AWS_PROXY');
-    expect(method.Integration.TimeoutInMillis ?? 29_000).toBe(29_000);
+    expect(method.Integration.ResponseTransferMode).toBe('STREAM');
+    // The function's 65 s and a second: it answers (at the latest a 202) before the integration ends.
+    expect(method.Integration.TimeoutInMillis).toBe(66_000);
+    expect(JSON.stringify(method.Integration.Uri)).toContain('/response-streaming-invocations');
   }
   template.hasResourceProperties('AWS::ApiGateway::RestApi', { BinaryMediaTypes: ['*/*'], EndpointConfiguration: { Types: ['REGIONAL'] } });
 });
@@ -76,12 +81,14 @@ test('the function may read subjects, read and write entities, activations and t
   expect(actions.flat().some((action) => action.endsWith('*'))).toBe(false);
 });
 
-test('the blocking wait must stay under API Gateway 29 s limit and throttles must be positive', () => {
-  expect(() => build({ blockingWaitMs: 29_000 })).toThrow(/blockingWaitMs must be .* 28999/);
+test("the blocking wait is at most OpenWhisk's 60 s, the function's and integration's timeouts follow it, and throttles must be positive", () => {
+  expect(() => build({ blockingWaitMs: 60_001 })).toThrow(/blockingWaitMs must be .* 60000/);
   expect(() => build({ blockingWaitMs: 500 })).toThrow(/blockingWaitMs/);
   expect(() => build({ throttlingRateLimit: 0 })).toThrow(/positive rate/);
   expect(() => build({ throttlingBurstLimit: 0 })).toThrow(/burst of at least 1/);
-  build({ blockingWaitMs: 28_999 }).template().hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SKYWHISK_MAX_BLOCKING_WAIT_MS: '28999' }) } });
+  const shorter = build({ blockingWaitMs: 20_000 }).template();
+  shorter.hasResourceProperties('AWS::Lambda::Function', { Timeout: 25, Environment: { Variables: Match.objectLike({ SKYWHISK_MAX_BLOCKING_WAIT_MS: '20000' }) } });
+  shorter.hasResourceProperties('AWS::ApiGateway::Method', { Integration: Match.objectLike({ TimeoutInMillis: 26_000 }) });
 });
 
 test('cdk-nag AwsSolutions checks find nothing unacknowledged', () => {

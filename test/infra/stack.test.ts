@@ -47,7 +47,7 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode', (mode) => {
   test('the controller is told which invoker service to wake and may wake only that one', () => {
     const t = template(mode);
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ SKYWHISK_INVOKER_CLUSTER: Match.anyValue(), SKYWHISK_INVOKER_SERVICE: Match.anyValue(), SKYWHISK_MAX_BLOCKING_WAIT_MS: '25000' }) },
+      Environment: { Variables: Match.objectLike({ SKYWHISK_INVOKER_CLUSTER: Match.anyValue(), SKYWHISK_INVOKER_SERVICE: Match.anyValue(), SKYWHISK_MAX_BLOCKING_WAIT_MS: '60000' }) },
     });
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyName: Match.stringLikeRegexp('^ControllerFunction'),
@@ -105,7 +105,7 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode with direct dispatch', (mode) =
   });
 
   test('the controller runs in the invokers’ VPC, in subnets with no route out, and reads the dispatch secret', () => {
-    const [controller] = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: Match.objectLike({ SKYWHISK_MAX_BLOCKING_WAIT_MS: '25000' }) } } })) as Array<{
+    const [controller] = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Environment: { Variables: Match.objectLike({ SKYWHISK_MAX_BLOCKING_WAIT_MS: '60000' }) } } })) as Array<{
       Properties: { VpcConfig?: { SubnetIds: Array<{ Ref: string }>; SecurityGroupIds: unknown[] }; Environment: { Variables: Record<string, unknown> } };
     }>;
     expect(controller.Properties.VpcConfig?.SubnetIds.map((s) => s.Ref)).toEqual([expect.stringMatching(/ControllerSubnet1/), expect.stringMatching(/ControllerSubnet2/)]);

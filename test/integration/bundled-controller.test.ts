@@ -80,7 +80,9 @@ interface Answer {
 }
 
 async function throughBundle(method: string, path: string, options: { query?: Record<string, string>; body?: unknown } = {}): Promise<Answer> {
-  const result = await bundled.invoke<APIGatewayProxyResult>(restProxyEvent(method, path, { ...options, headers: auth }));
+  const result = await bundled.invoke<APIGatewayProxyResult & { streamed?: boolean }>(restProxyEvent(method, path, { ...options, headers: auth }));
+  // The handler Lambda runs is the streaming one (API Gateway's STREAM mode), answering in Lambda's stream format.
+  expect(result.streamed).toBe(true);
   const contentType = result.headers?.['content-type'] ?? result.multiValueHeaders?.['content-type']?.[0];
   return { status: result.statusCode, contentType: contentType === undefined ? undefined : String(contentType), body: JSON.parse(result.body) };
 }
@@ -143,6 +145,14 @@ test('create, blocking invoke, non-blocking invoke and list answer as the local 
   expect(normalized(listedByBundle, '')).toEqual(normalized(listedByGateway, ''));
   expect((listedByBundle.body as Array<{ name: string }>).map((action) => action.name).sort()).toEqual(['bundled-hello', 'gateway-hello']);
 }, 60_000);
+
+test("a blocking invoke longer than API Gateway's buffered 29 s still answers with its record: the wait is OpenWhisk's 60 s", async () => {
+  const exec = { kind: 'nodejs:default', code: 'function main() { return new Promise((done) => setTimeout(() => done({ waited: true }), 31000)); }' };
+  expect((await throughBundle('PUT', '/api/v1/namespaces/_/actions/slow', { body: { exec, limits: { timeout: 45_000 } } })).status).toBe(200);
+  const answer = await throughBundle('POST', '/api/v1/namespaces/_/actions/slow', { query: { blocking: 'true' } });
+  expect(answer).toMatchObject({ status: 200, body: { response: { success: true, result: { waited: true } } } });
+  expect((answer.body as { duration: number }).duration).toBeGreaterThanOrEqual(31_000);
+}, 90_000);
 
 test('errors come back in OpenWhisk shape, as from the local gateway', async () => {
   await expectSameAnswers(() => ['GET', '/api/v1/namespaces/_/actions/not-there', {}]);

@@ -24,7 +24,7 @@ beforeAll(async () => {
   });
   // Loaded only now: the handler builds its clients from the environment when its module loads.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  handler = (require('../../functions/controller/handler') as { handler: Handler }).handler;
+  handler = (require('../../functions/controller/handler') as { bufferedHandler: Handler }).bufferedHandler;
   auth = { Authorization: basicAuthHeader(env.platform.auth) };
 });
 
