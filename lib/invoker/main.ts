@@ -18,7 +18,7 @@ import { DeadLetterDrainer } from './dead-letters';
 import { DEFAULT_LEASE_MS, DEFAULT_OFFLINE_AFTER_MS, InvokerRegistry } from '../store/invoker-registry';
 import { ThrottleCounters } from '../store/throttle-counters';
 import { ContainerPool } from './container-pool';
-import { parsePrewarmCheckInterval, parseStemCells, PREWARM_CHECK_ENV, STEM_CELLS_ENV } from './stem-cell-settings';
+import { parsePrewarmCheckInterval, parseStemCells, PREWARM_CHECK_ENV, runnableStemCells, STEM_CELLS_ENV } from './stem-cell-settings';
 import { startStatusServer } from './status-server';
 import { startDispatchServer, type DirectRunner } from './dispatch-server';
 import { directRunsOfLiveInvokers } from './direct-runs';
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
           memoryBudgetMb: Number(process.env.SKYWHISK_MEMORY_BUDGET_MB ?? 2048),
           pauseGraceMs: Number(process.env.SKYWHISK_PAUSE_GRACE_MS ?? 10_000),
           idleTimeoutMs: Number(process.env.SKYWHISK_IDLE_CONTAINER_MS ?? 600_000),
-          stemCells: parseStemCells(process.env[STEM_CELLS_ENV]),
+          stemCells: runnableStemCells(parseStemCells(process.env[STEM_CELLS_ENV]), factory.name),
           prewarmCheckIntervalMs: parsePrewarmCheckInterval(process.env[PREWARM_CHECK_ENV]),
         },
         { __OW_API_HOST: apiHost },

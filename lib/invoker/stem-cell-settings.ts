@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { activeRuntimes, RUNTIMES_ENV, type RuntimeKind } from '../model/runtimes';
+import { activeRuntimes, resolveKind, RUNTIMES_ENV, type RuntimeKind } from '../model/runtimes';
 import type { StemCellConfig } from './pool-policy';
 
 /**
@@ -135,6 +135,12 @@ export function parseStemCells(value: string | undefined, fallback?: StemCellCon
     }
   }
   return cells;
+}
+
+/** Processes run only our runtimes: stem cells of a manifest's other images would fail at every check. */
+export function runnableStemCells(cells: StemCellConfig[], factory: string): StemCellConfig[] {
+  if (factory !== 'process') return cells;
+  return cells.filter((cell) => resolveKind(cell.kind)?.protocol !== 'openwhisk');
 }
 
 /** How often reactive stem cells are checked (OpenWhisk's prewarm-expiration-check-interval); at least a second. */

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { activeRuntimes, imageForKind, resolveKind, runtimeForKind, runtimesDocument, supportedKinds } from '../../lib/model/runtimes';
-import { parseStemCells } from '../../lib/invoker/stem-cell-settings';
+import { parseStemCells, runnableStemCells } from '../../lib/invoker/stem-cell-settings';
 
 // A deployment brings its OpenWhisk runtimes.json (SKYWHISK_RUNTIMES, a file or the JSON itself):
 // its kinds replace the built-in ones, and an image that is not ours runs as OpenWhisk's do.
@@ -74,6 +74,10 @@ test.each([
   // The stem cells are the manifest's, unless SKYWHISK_STEM_CELLS says otherwise
   expect(parseStemCells(undefined)).toEqual([{ kind: 'nodejs:22', memoryMb: 256, initialCount: 1, reactive: { minCount: 1, maxCount: 2, ttlMs: 120_000, threshold: 1, increment: 1 } }]);
   expect(parseStemCells('go:1.22:256:1')).toEqual([{ kind: 'go:1.22', memoryMb: 256, initialCount: 1 }]);
+  // Processes run only our runtimes: there, stem cells of the other images are left out
+  const cells = parseStemCells('nodejs:22:256:1,go:1.22:256:1');
+  expect(runnableStemCells(cells, 'docker').map((c) => c.kind)).toEqual(['nodejs:22', 'go:1.22']);
+  expect(runnableStemCells(cells, 'process').map((c) => c.kind)).toEqual(['nodejs:22']);
   expect(() => parseStemCells('python:3.11:256:1')).toThrow(/'python:3.11' is not a runtime kind \(known: nodejs:22, nodejs:18, go:1.22, java:8\)/);
 });
 
