@@ -35,7 +35,14 @@ let streamed: Promise<StreamingHandler> | undefined;
 export const handler: StreamingHandler =
   typeof globalThis.awslambda?.streamifyResponse === 'function'
     ? awslambda.streamifyResponse(async (event, responseStream, context) => {
-        streamed ??= app().then((made) => streamHandle(made) as unknown as StreamingHandler);
+        streamed ??= app().then(
+          (made) => streamHandle(made) as unknown as StreamingHandler,
+          (error: unknown) => {
+            // Made again at the next request (a cold start's secret read may fail once).
+            streamed = undefined;
+            throw error;
+          },
+        );
         await (await streamed)(event, responseStream, context);
       })
     : async () => {
@@ -44,6 +51,12 @@ export const handler: StreamingHandler =
 
 /** The same app for a BUFFERED integration (and for tests that call it as a function). */
 export const bufferedHandler = async (...args: Parameters<BufferedHandler>): Promise<Awaited<ReturnType<BufferedHandler>>> => {
-  buffered ??= app().then((made) => handle(made));
+  buffered ??= app().then(
+    (made) => handle(made),
+    (error: unknown) => {
+      buffered = undefined;
+      throw error;
+    },
+  );
   return (await buffered)(...args);
 };

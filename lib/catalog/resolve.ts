@@ -1,3 +1,4 @@
+import { SYSTEM_LIMITS } from '../model/limits';
 import { annotationValue, mergeParameters, type Parameter, type StoredAction } from '../model/entity';
 import { Messages, WhiskError } from '../model/errors';
 import { defineOwn } from '../model/json-object';
@@ -138,6 +139,8 @@ export async function sequenceAtomicCount(
     count += isSequence(resolved.action)
       ? await sequenceAtomicCount(entities, caller, sequenceComponents(resolved.action, caller), self, depth + 1)
       : 1;
+    // Past the longest a sequence may be, the rest need not be read.
+    if (count > SYSTEM_LIMITS.sequenceMaxLength) return count;
   }
   return count;
 }

@@ -2,7 +2,6 @@ import type { Context, Hono } from 'hono';
 import {
   actionPutSchema,
   instancesViolation,
-  limitViolation,
   bumpPatch,
   isBinaryCode,
   setAnnotation,
@@ -59,6 +58,12 @@ export function actionBrief(action: StoredAction): object {
 
 /** A Docker image reference: `[registry[:port]/]name[:tag][@digest]`. */
 const IMAGE_REFERENCE = /^[a-z0-9][a-z0-9._-]*(?::\d+)?(?:\/[a-z0-9][a-z0-9._-]*)*(?::[\w][\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+
+/** OpenWhisk caps annotations as it caps parameters (`LimitedWhiskEntityPut`), with its 413 words. */
+function checkAnnotationSize(annotations: unknown): void {
+  const size = Buffer.byteLength(JSON.stringify(annotations ?? []));
+  if (size > SYSTEM_LIMITS.maxParameterSize) throw new WhiskError(413, `annotations larger than allowed: ${size} > ${SYSTEM_LIMITS.maxParameterSize} bytes.`);
+}
 
 /** OpenWhisk's `exec` size check: the code (as sent, base64 for a zip) and the entry point, with its 413 words. */
 function checkExecSize(exec: ActionPut['exec']): void {
@@ -129,6 +134,8 @@ async function sequenceExec(deps: ControllerDeps, namespace: string, path: Entit
   if (!Array.isArray(components) || components.length === 0) {
     throw new WhiskError(400, 'No component specified for the sequence.');
   }
+  // Before any component is read: a long list costs a store read per entry.
+  if (components.length > SYSTEM_LIMITS.sequenceMaxLength) throw new WhiskError(400, Messages.sequenceTooLong);
   const references = components.map((raw) => {
     const reference = typeof raw === 'string' ? parseQualifiedName(raw, namespace) : undefined;
     if (!reference) throw new WhiskError(400, `${Messages.malformed}: the sequence component '${String(raw)}' is not a valid action name.`);
@@ -192,7 +199,7 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
     const put = await parsedBody(c, actionPutSchema);
     checkExecSize(put.exec);
     const user = userLimits(c.get('identity').limits);
-    const violation = limitViolation(put.limits) ?? namespaceLimitViolation(put.limits, user) ?? instancesViolation(put.limits?.instances, user.concurrentInvocations);
+    const violation = namespaceLimitViolation(put.limits, user) ?? instancesViolation(put.limits?.instances, user.concurrentInvocations);
     if (violation) throw new WhiskError(400, violation);
     // As OpenWhisk's KindRestrictor: the kind the request names, its default resolved.
     const kind = put.exec && (resolveKind(put.exec.kind)?.kind ?? put.exec.kind);
@@ -205,6 +212,7 @@ export function registerActionRoutes(app: Hono<ControllerEnv>, deps: ControllerD
     const seqExec = put.exec?.kind === 'sequence' ? await sequenceExec(deps, namespace, path, put.exec.components) : undefined;
     const action = buildAction(namespace, path, put, existing && { ...existing.doc, revision: existing.revision }, seqExec);
     checkParameterSize(action.parameters);
+    checkAnnotationSize(action.annotations);
     await saveEntity(deps.entities, namespace, 'actions', key, action, existing?.revision);
     return c.json(publicAction(action));
   });

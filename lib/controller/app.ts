@@ -64,8 +64,11 @@ const PACKAGE_LISTING = /^\/api\/v1\/namespaces\/[^/]+\/actions\/[^/]+\/$/;
  */
 /** `/api/v1/namespaces/{ns}/actions/{name}`, packaged or not, as the API sub-app sees it. */
 const ACTION_PATH = /^\/api\/v1\/namespaces\/[^/]+\/actions\/./;
-/** The code, the parameters, and room for the rest of the document (annotations, limits). */
-const ACTION_PUT_MAX_BYTES = SYSTEM_LIMITS.maxCodeSize + SYSTEM_LIMITS.maxParameterSize + 256 * 1024;
+/**
+ * OpenWhisk's request cap (`max-content-length`, 50 MB) and the parameters: 48 MB of code may
+ * grow as a JSON string (escapes), and annotations may take 1 MB more. Each part is checked on its own.
+ */
+const ACTION_PUT_MAX_BYTES = 50 * 1024 * 1024 + SYSTEM_LIMITS.maxParameterSize;
 
 export function routedPath(request: Request): string {
   const path = getPath(request);

@@ -65,6 +65,9 @@ interface AdmittedActivation {
  */
 async function admitActivation(deps: ControllerDeps, request: ActivationRequest, lease: boolean): Promise<AdmittedActivation> {
   const { resolved, identity, payload } = request;
+  // Every way in (invoke, web action, trigger fire, rule) refuses a kind the manifest deprecates.
+  const deprecated = deprecatedKindMessage(resolved.action.exec.kind);
+  if (deprecated) throw new WhiskError(400, deprecated);
   const activationId = newActivationId();
   const actionPath = formatEntityPath(resolved.reference.path);
   const message: ActivationMessage = {
@@ -165,8 +168,6 @@ export async function invokeAction(c: Ctx, deps: ControllerDeps, resolved: Resol
   const blocking = booleanParam(c, 'blocking', false);
   const resultOnly = booleanParam(c, 'result', false);
   const waitMs = blocking ? blockingTimeout(c, deps.maxBlockingWaitMs) : 0;
-  const deprecated = deprecatedKindMessage(resolved.action.exec.kind);
-  if (deprecated) throw new WhiskError(400, deprecated);
   const payload = await jsonObjectBody(c);
   checkFinalParameters(resolved, payload);
   const request: ActivationRequest = { identity: c.get('identity'), transactionId: c.get('transactionId'), resolved, payload, blocking, apiKey: apiKeyOf(c) };

@@ -184,7 +184,7 @@ export function describeIsolation(isolation: ProcessIsolation): string {
   const parts = [isolation.sandbox ? 'bubblewrap sandbox' : isolation.pidNamespace ? 'no sandbox, a pid namespace' : 'no sandbox'];
   if (isolation.userPerContainer) parts.push('a user per container');
   parts.push(isolation.cgroups ? 'cgroup limits' : 'no memory or CPU limits');
-  if (isolation.sizedWorkDir) parts.push('a work directory sized to its memory (64 MB at least)');
+  if (isolation.sizedWorkDir) parts.push(isolation.cgroups ? 'a work directory sized to its memory (64 MB at least)' : 'a 64 MB work directory');
   return `process (${parts.join(', ')})`;
 }
 
@@ -298,6 +298,14 @@ export class ProcessContainerFactory implements ContainerFactory {
     };
   }
 
+  /**
+   * Scratch space sized to the action's memory only where a memory cgroup charges its pages to the
+   * action; without one, tmpfs is the host's RAM, so it stays at 64 MB.
+   */
+  private scratchBytes(memoryMb: number): number {
+    return this.isolation.cgroups ? scratchBytes(memoryMb) : scratchBytes(0);
+  }
+
   get sandboxed(): boolean {
     return this.options.sandbox;
   }
@@ -319,7 +327,7 @@ export class ProcessContainerFactory implements ContainerFactory {
       this.cgroups?.remove(id);
     };
     try {
-      if (this.isolation.sizedWorkDir && uid !== undefined) mounted = mountTmpfs(workDir, scratchBytes(spec.memoryMb), uid);
+      if (this.isolation.sizedWorkDir && uid !== undefined) mounted = mountTmpfs(workDir, this.scratchBytes(spec.memoryMb), uid);
       const cgroupFiles = this.cgroups?.create(id, { memoryMb: spec.memoryMb, pids: PROCESS_LIMITS.nproc, cpuShares: (1024 * spec.memoryMb) / 256, cpus: 1 });
       // The runtime, running as the container's user, creates its socket here.
       if (uid !== undefined && !mounted) chownSync(workDir, uid, uid);
@@ -340,7 +348,7 @@ export class ProcessContainerFactory implements ContainerFactory {
       };
       const inner = [...privilegeWrapper(uid), runtime.command, ...runtime.args];
       const sandboxed = this.options.sandbox
-        ? [this.options.bwrapPath ?? 'bwrap', ...bwrapArgs(workDir, runtime.bind, scratchBytes(spec.memoryMb)), ...inner]
+        ? [this.options.bwrapPath ?? 'bwrap', ...bwrapArgs(workDir, runtime.bind, this.scratchBytes(spec.memoryMb)), ...inner]
         : this.isolation.pidNamespace
           ? [...UNSHARE_PID, ...inner]
           : inner;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { actionLimitRanges, LIMIT_WORDS, type ActionLimits } from './limits';
+import type { ActionLimits } from './limits';
 import { Messages } from './errors';
 
 export const keyValueSchema = z.object({ key: z.string().min(1), value: z.unknown() });
@@ -48,7 +48,7 @@ function whole(name: string) {
   return z.number({ error: `${name} must be a number` }).int(`${name} must be an integer`);
 }
 
-/** Action limits as numbers; their ranges are checked by `limitViolation`, with OpenWhisk's wording. */
+/** Action limits as numbers; their ranges are checked by `namespaceLimitViolation` (lib/model/limits.ts), with OpenWhisk's wording. */
 export const limitsSchema = z.object({
   timeout: whole('timeout').optional(),
   memory: whole('memory').optional(),
@@ -57,21 +57,6 @@ export const limitsSchema = z.object({
   /** Containers the action may scale to; bounded by the namespace, see `instancesViolation`. */
   instances: whole('instances').optional(),
 });
-
-/**
- * The first limit outside its range, worded as OpenWhisk's 400 words it (no "malformed" prefix),
- * checked in OpenWhisk's order: timeout, memory, concurrency, logs.
- */
-export function limitViolation(limits: z.infer<typeof limitsSchema> | undefined): string | undefined {
-  for (const name of ['timeout', 'memory', 'concurrency', 'logs'] as const) {
-    const value = limits?.[name];
-    if (value === undefined) continue;
-    const { min, max } = actionLimitRanges()[name];
-    if (value > max) return LIMIT_WORDS[name](value, 'exceeds', max);
-    if (value < min) return LIMIT_WORDS[name](value, 'below', min);
-  }
-  return undefined;
-}
 
 /**
  * OpenWhisk's check of `limits.instances`: at least 0 and at most the namespace's concurrent

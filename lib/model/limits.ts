@@ -51,6 +51,12 @@ export const ACTION_LIMITS_ENV = 'SKYWHISK_ACTION_LIMITS';
 
 const rangeSchema = z.object({ min: z.number().int().nonnegative(), max: z.number().int().positive(), default: z.number().int().nonnegative() }).partial().strict();
 
+/**
+ * The least a deployment may lower each range to: Docker needs a few MB to start a container at
+ * all and 0 means no memory limit there, and OpenWhisk's runtimes need time to answer.
+ */
+export const ACTION_LIMIT_FLOORS: Record<ActionLimitName, number> = { timeout: 100, memory: 64, logs: 0, concurrency: 1 };
+
 const rangesSchema = z
   .object({ timeout: rangeSchema, memory: rangeSchema, logs: rangeSchema, concurrency: rangeSchema })
   .partial()
@@ -62,7 +68,7 @@ const rangesSchema = z
       if (range.min > range.max) context.addIssue({ code: 'custom', path: [name], message: `min ${range.min} is above max ${range.max}` });
       else if (range.default < range.min || range.default > range.max) context.addIssue({ code: 'custom', path: [name, 'default'], message: `${range.default} is outside ${range.min}..${range.max}` });
       if (range.max > ACTION_LIMIT_CEILINGS[name]) context.addIssue({ code: 'custom', path: [name, 'max'], message: `${range.max} is above the most Skywhisk allows, ${ACTION_LIMIT_CEILINGS[name]}` });
-      if (name === 'concurrency' && range.min < 1) context.addIssue({ code: 'custom', path: [name, 'min'], message: 'at least 1' });
+      if (range.min < ACTION_LIMIT_FLOORS[name]) context.addIssue({ code: 'custom', path: [name, 'min'], message: `at least ${ACTION_LIMIT_FLOORS[name]}` });
       ranges[name] = range;
     }
     return ranges;
@@ -162,9 +168,9 @@ export function userLimits(overrides: Partial<UserLimits> = {}): UserLimits {
 }
 
 /**
- * The first of an action's given limits outside its namespace's range, in OpenWhisk's words
- * (`checkNamespaceLimit`: a 400 without the malformed prefix). Only limits the request sets are
- * checked, as in OpenWhisk.
+ * The first of an action's given limits outside its namespace's range (which lies inside the
+ * system's), in OpenWhisk's words and order (`checkActionLimits`: memory, timeout, logs,
+ * concurrency; a 400 without the malformed prefix). Only limits the request sets are checked.
  */
 export function namespaceLimitViolation(limits: Partial<Record<ActionLimitName, number>> | undefined, user: UserLimits): string | undefined {
   for (const name of ['memory', 'timeout', 'logs', 'concurrency'] as const) {
@@ -180,10 +186,11 @@ export function namespaceLimitViolation(limits: Partial<Record<ActionLimitName, 
 
 /** OpenWhisk's wording of a limit outside its range. */
 export const LIMIT_WORDS: Record<ActionLimitName, (value: number, relation: string, bound: number) => string> = {
-  timeout: (value, relation, bound) => `timeout ${value} milliseconds ${relation} allowed threshold of ${bound} milliseconds`,
+  // OpenWhisk names the fields `duration` and `log` in these (TimeLimit, LogLimit).
+  timeout: (value, relation, bound) => `duration ${value} milliseconds ${relation} allowed threshold of ${bound} milliseconds`,
   memory: (value, relation, bound) => `memory size ${value} MB ${relation} allowed threshold of ${bound} MB`,
   concurrency: (value, relation, bound) => `concurrency ${value} ${relation} allowed threshold of ${bound}`,
-  logs: (value, relation, bound) => `logs size ${value} MB ${relation} allowed threshold of ${bound} MB`,
+  logs: (value, relation, bound) => `log size ${value} MB ${relation} allowed threshold of ${bound} MB`,
 };
 
 /** Whether a namespace may create or update actions of `kind` (OpenWhisk's KindRestrictor). */

@@ -44,6 +44,8 @@ interface EntityItem<T> {
   /** The document's JSON; absent when it is stored in `docChunks` chunk items. */
   docJson?: string;
   docChunks?: number;
+  /** With `docChunks`: the document without its code (an action's `exec.code`), which listings show instead of reading every chunk. */
+  briefJson?: string;
   /** The document as a DynamoDB map: how earlier versions stored it (read, never written). */
   doc?: T;
   revision: string;
@@ -175,7 +177,7 @@ export class EntitiesRepository {
     const json = Buffer.from(text, 'utf8');
     const chunked = json.length > MAX_INLINE_DOC_BYTES;
     const item: EntityItem<T> = chunked
-      ? { namespace, key: entityKey(type, path), docChunks: await this.writeChunks(namespace, chunkPrefix(type, path, revision), json), revision, updated }
+      ? { namespace, key: entityKey(type, path), docChunks: await this.writeChunks(namespace, chunkPrefix(type, path, revision), json), ...briefOf(doc), revision, updated }
       : { namespace, key: entityKey(type, path), docJson: text, revision, updated };
     try {
       await this.dynamo.send(
@@ -240,11 +242,29 @@ export class EntitiesRepository {
     return NAMED_TYPES.filter((type) => found.includes(entityKey(type, name)));
   }
 
-  /** Every entity of a type in a namespace (optionally inside one package), newest update first. */
+  /**
+   * Every entity of a type in a namespace (optionally inside one package), newest update first. An
+   * action stored in chunks (large code) is listed without its code (`exec.code` is empty): a
+   * listing never reads every action's code; `get` reads one whole.
+   */
   async list<T>(namespace: string, type: EntityType, pkg?: string): Promise<StoredEntity<T>[]> {
     const prefix = pkg ? `${type}/${pkg}/` : `${type}/`;
     const items = await this.queryPrefix<EntityItem<T>>(namespace, prefix);
     items.sort((a, b) => b.updated - a.updated);
-    return Promise.all(items.map((item) => this.stored(namespace, type, item.key.slice(type.length + 1), item)));
+    return Promise.all(
+      items.map((item) =>
+        item.docChunks && item.briefJson !== undefined
+          ? { doc: JSON.parse(item.briefJson) as T, revision: item.revision, updated: item.updated }
+          : this.stored(namespace, type, item.key.slice(type.length + 1), item),
+      ),
+    );
   }
+}
+
+/** A chunked document's brief, when it is an action whose code made it large and the rest fits inline. */
+function briefOf(doc: unknown): { briefJson?: string } {
+  const exec = (doc as { exec?: { code?: unknown } } | undefined)?.exec;
+  if (!exec || typeof exec.code !== 'string') return {};
+  const briefJson = JSON.stringify({ ...(doc as object), exec: { ...exec, code: '' } });
+  return Buffer.byteLength(briefJson) <= MAX_INLINE_DOC_BYTES ? { briefJson } : {};
 }

@@ -69,7 +69,7 @@ describe('action limits', () => {
 
   test.each([
     ['memory above the namespace maximum', { memory: 2048 }, 'memory size 2048 MB exceeds allowed threshold of 1024 MB'],
-    ['a timeout below the namespace minimum', { timeout: 500 }, 'timeout 500 milliseconds below allowed threshold of 1000 milliseconds'],
+    ['a timeout below the namespace minimum', { timeout: 500 }, 'duration 500 milliseconds below allowed threshold of 1000 milliseconds'],
   ])('%s is a 400 in OpenWhisk\'s words, and stores nothing', async (_title, limits, message) => {
     const before = await dumpStore(env.clients);
     const refused = await refusal(team.actions.create({ name: 'limited', action: 'function main() { return {}; }', limits } as never));

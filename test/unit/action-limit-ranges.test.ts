@@ -22,6 +22,8 @@ test.each([
   ['a default outside the range', '{"timeout":{"default":400000}}', /timeout\.default: 400000 is outside 100\.\.300000/],
   ['a max above what Skywhisk allows', '{"memory":{"max":100000}}', /memory\.max: 100000 is above the most Skywhisk allows, 65536/],
   ['a concurrency minimum of 0', '{"concurrency":{"min":0}}', /concurrency\.min: at least 1/],
+  ['a memory minimum of 0, which Docker reads as no limit', '{"memory":{"min":0,"default":256}}', /memory\.min: at least 64/],
+  ['a timeout minimum below 100 ms', '{"timeout":{"min":10}}', /timeout\.min: at least 100/],
   ['a fraction', '{"memory":{"max":1024.5}}', /memory\.max/],
 ])('refuses %s, naming it', (_title, raw, message) => {
   expect(() => parseActionLimitRanges(raw)).toThrow(message);
@@ -49,7 +51,7 @@ describe('a namespace\'s ranges', () => {
     expect(namespaceLimitViolation({ memory: 1024, concurrency: 10 }, user)).toBeUndefined();
     expect(namespaceLimitViolation({ memory: 1025 }, user)).toBe('memory size 1025 MB exceeds allowed threshold of 1024 MB');
     expect(namespaceLimitViolation({ concurrency: 11 }, user)).toBe('concurrency 11 exceeds allowed threshold of 10');
-    expect(namespaceLimitViolation({ logs: 0 }, user)).toBe('logs size 0 MB below allowed threshold of 1 MB');
+    expect(namespaceLimitViolation({ logs: 0 }, user)).toBe('log size 0 MB below allowed threshold of 1 MB');
   });
 });
 
