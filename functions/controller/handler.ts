@@ -1,6 +1,7 @@
 import type { StreamifyHandler } from 'aws-lambda';
-import { handle, streamHandle } from 'hono/aws-lambda';
+import { handle } from 'hono/aws-lambda';
 import { createApp } from '../../lib/controller/app';
+import { streamedResult } from '../../lib/controller/lambda-stream';
 import { depsFromEnv } from '../../lib/controller/deps';
 import { loadDispatchSecret } from '../../lib/controller/dispatch-secret';
 
@@ -24,26 +25,18 @@ function app(): Promise<ReturnType<typeof createApp>> {
 void app().catch(() => undefined);
 
 let buffered: Promise<BufferedHandler> | undefined;
-let streamed: Promise<StreamingHandler> | undefined;
 
 /**
  * The controller behind API Gateway's REST proxy integration in STREAM mode: the same app as `npm
- * start`, its answer streamed, so that a blocking invoke may wait OpenWhisk's 60 s (a buffered
- * integration ends at 29 s). Lambda's runtime marks it as a streaming handler at load.
+ * start`, its whole answer sent as a stream, so that a blocking invoke may wait OpenWhisk's 60 s
+ * (a buffered integration ends at 29 s). Lambda's runtime marks it as a streaming handler at load.
  */
 // The AWS SDK makes an empty `awslambda` of its own where the runtime gave none: ask for the decorator.
 export const handler: StreamingHandler =
   typeof globalThis.awslambda?.streamifyResponse === 'function'
     ? awslambda.streamifyResponse(async (event, responseStream, context) => {
-        streamed ??= app().then(
-          (made) => streamHandle(made) as unknown as StreamingHandler,
-          (error: unknown) => {
-            // Made again at the next request (a cold start's secret read may fail once).
-            streamed = undefined;
-            throw error;
-          },
-        );
-        await (await streamed)(event, responseStream, context);
+        const { head, body } = streamedResult(await bufferedHandler(event as Parameters<BufferedHandler>[0], context));
+        awslambda.HttpResponseStream.from(responseStream, { ...head }).end(body);
       })
     : async () => {
         throw new Error("The streaming handler needs Lambda's Node runtime (its `awslambda` global); use bufferedHandler elsewhere.");

@@ -154,6 +154,16 @@ test("a blocking invoke longer than API Gateway's buffered 29 s still answers wi
   expect((answer.body as { duration: number }).duration).toBeGreaterThanOrEqual(31_000);
 }, 90_000);
 
+test('a request the adapter cannot read still gets a whole streamed answer, status and headers first', async () => {
+  // A header value Fetch's Headers refuses (a line break): the adapter cannot build the request.
+  const event = restProxyEvent('GET', '/api/v1/namespaces/_/actions', { headers: { ...auth, 'x-odd': 'two\nlines' } });
+  const result = await bundled.invoke<APIGatewayProxyResult & { streamed?: boolean; noMetadata?: boolean }>(event);
+  expect(result.streamed).toBe(true);
+  expect(result.noMetadata).toBeUndefined();
+  expect(result.statusCode).toBeGreaterThanOrEqual(400);
+  expect(result.statusCode).toBeLessThan(600);
+});
+
 test('errors come back in OpenWhisk shape, as from the local gateway', async () => {
   await expectSameAnswers(() => ['GET', '/api/v1/namespaces/_/actions/not-there', {}]);
   const unauthorized = await bundled.invoke<APIGatewayProxyResult>(restProxyEvent('GET', '/api/v1/namespaces/_/actions'));
