@@ -137,6 +137,9 @@ export class SkywhiskStack extends Stack {
     // The alarms feed: the controller makes EventBridge schedules that invoke the fire function.
     this.alarms = new AlarmSchedules(this, 'Alarms', { store: this.store, bus: this.bus });
     this.alarms.grantManage(this.controller.function);
+    // An alarm's fire enqueues too, and must wake a fleet at zero as the controller does.
+    for (const [name, value] of Object.entries(this.invokers.wakeEnvironment)) this.alarms.fireFunction.addEnvironment(name, value);
+    this.invokers.grantWake(this.alarms.fireFunction);
 
     this.bootstrap = new Bootstrap(this, 'Bootstrap', { subjectsTable: this.store.subjects, entitiesTable: this.store.entities, apiHost: this.controller.apiHost });
     this.operations = new Operations(this, 'Operations', {

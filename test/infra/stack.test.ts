@@ -55,6 +55,17 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode', (mode) => {
     });
   });
 
+  test('an alarm fire wakes a fleet at zero too: the fire function is told the invoker service and may wake only that one', () => {
+    const t = template(mode);
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SKYWHISK_ALARM_ROLE_ARN: Match.anyValue(), SKYWHISK_INVOKER_CLUSTER: Match.anyValue(), SKYWHISK_INVOKER_SERVICE: Match.anyValue() }) },
+    });
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^AlarmsFireFunction'),
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Resource: { Ref: Match.stringLikeRegexp('^Invokers.*Service') } })]) },
+    });
+  });
+
   test('no IAM statement has a wildcard action on data; the one wildcard is the ECS agent\'s own', () => {
     const policies = Object.values(template(mode).findResources('AWS::IAM::Policy')) as Array<{ Properties: { PolicyDocument: { Statement: Array<{ Action: string | string[] }> } } }>;
     const wildcards = policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((s) => [s.Action].flat())).filter((action) => action.includes('*'));
