@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import { CfnOutput, CustomResource, Duration, Names, Stack } from 'aws-cdk-lib';
+import { alarmsPackage } from '../../lib/alarms/package';
+import { standardCatalog } from '../../lib/catalog/standard';
+import { systemPackagesDigest } from '../../lib/catalog/system-packages';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -94,7 +97,8 @@ export class Bootstrap extends Construct {
     });
     new CustomResource(this, 'GuestSubject', {
       serviceToken: provider.serviceToken,
-      properties: { SecretArn: this.guestSecret.secretArn, Namespace: namespace },
+      // The packages' digest: a deploy that changes one updates this resource, which reinstalls them.
+      properties: { SecretArn: this.guestSecret.secretArn, Namespace: namespace, SystemPackages: systemPackagesDigest([alarmsPackage(), ...standardCatalog()]) },
     });
 
     const region = Stack.of(this).region;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { defaultActionLimits } from '../model/limits';
 import type { KeyValue, Parameter, StoredAction } from '../model/entity';
@@ -58,4 +59,12 @@ export async function installSystemPackage(entities: EntitiesRepository, pkg: Sy
     };
     await upsert(entities, 'actions', `${pkg.name}/${action.name}`, doc);
   }
+}
+
+/**
+ * A digest of the system packages' contents (code, parameters, annotations): the bootstrap custom
+ * resource carries it, so a deploy that changes a package updates the resource, which reinstalls them.
+ */
+export function systemPackagesDigest(packages: readonly SystemPackage[]): string {
+  return createHash('sha256').update(JSON.stringify(packages)).digest('hex');
 }

@@ -1,3 +1,6 @@
+import { alarmsPackage } from '../../lib/alarms/package';
+import { standardCatalog } from '../../lib/catalog/standard';
+import { systemPackagesDigest } from '../../lib/catalog/system-packages';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -25,6 +28,16 @@ function build(): { app: App; stack: Stack } {
   return { app, stack };
 }
 
+test('a change to any system package changes the digest the bootstrap resource carries, so a deploy reinstalls them', () => {
+  const packages = [alarmsPackage(), ...standardCatalog()];
+  const digest = systemPackagesDigest(packages);
+  expect(digest).toMatch(/^[0-9a-f]{64}$/);
+  const [first, ...rest] = structuredClone(packages);
+  const changed = { ...first, actions: first.actions.map((a, i) => (i === 0 ? { ...a, exec: { ...a.exec, code: `${a.exec.code}\n// v2` } } : a)) };
+  expect(systemPackagesDigest([changed, ...rest])).not.toBe(digest);
+  expect(systemPackagesDigest(structuredClone(packages))).toBe(digest);
+});
+
 test('Bootstrap generates the guest key into Secrets Manager, never into the template, and installs it with a custom resource', () => {
   const template = Template.fromStack(build().stack);
   // THEN
@@ -33,7 +46,7 @@ test('Bootstrap generates the guest key into Secrets Manager, never into the tem
   });
   template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs22.x', Architectures: ['arm64'], Environment: { Variables: Match.objectLike({ SKYWHISK_SUBJECTS_TABLE: Match.anyValue() }) } });
   template.resourceCountIs('AWS::CloudFormation::CustomResource', 1);
-  template.hasResourceProperties('AWS::CloudFormation::CustomResource', { Namespace: 'guest', SecretArn: Match.anyValue() });
+  template.hasResourceProperties('AWS::CloudFormation::CustomResource', { Namespace: 'guest', SecretArn: Match.anyValue(), SystemPackages: systemPackagesDigest([alarmsPackage(), ...standardCatalog()]) });
   // The bootstrap function may read the secret and write subjects: exactly these actions.
   template.hasResourceProperties('AWS::IAM::Policy', {
     PolicyDocument: {
