@@ -2,9 +2,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseActionLimitRanges } from '../lib/model/limits';
-import { compactRuntimesManifest } from '../lib/model/runtimes-manifest';
-import { runtimeKindsOf } from '../lib/model/runtimes';
-import { manifestStemCells } from '../lib/invoker/stem-cell-settings';
+import { checkedRuntimesManifest } from './runtimes-manifest';
 
 /**
  * The deployment's settings, from CDK context (`cdk.json` or `-c key=value`), validated before any
@@ -64,7 +62,7 @@ function readManifest(path: string): string {
     throw new Error(`Invalid Skywhisk context:\n-c runtimes: cannot read '${path}' (${(error as Error).message})`, { cause: error });
   }
   try {
-    manifestStemCells(runtimeKindsOf(compactRuntimesManifest(text, `-c runtimes (${path})`), `-c runtimes (${path})`));
+    checkedRuntimesManifest(text, `-c runtimes (${path})`);
   } catch (error) {
     throw new Error(`Invalid Skywhisk context:\n${(error as Error).message}`, { cause: error });
   }

@@ -2,9 +2,7 @@ import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { InstanceType } from 'aws-cdk-lib/aws-ec2';
 import type { Construct } from 'constructs';
 import { parseActionLimitRanges } from '../lib/model/limits';
-import { compactRuntimesManifest } from '../lib/model/runtimes-manifest';
-import { runtimeKindsOf } from '../lib/model/runtimes';
-import { manifestStemCells } from '../lib/invoker/stem-cell-settings';
+import { checkedRuntimesManifest } from './runtimes-manifest';
 import { AlarmSchedules } from './constructs/alarm-schedules';
 import { Bootstrap } from './constructs/bootstrap';
 import { Bus } from './constructs/bus';
@@ -93,9 +91,7 @@ export class SkywhiskStack extends Stack {
     this.dispatchNetwork = props.directDispatch ? new DispatchNetwork(this, 'Dispatch') : undefined;
     const network = this.dispatchNetwork;
     const mode = props.invokerMode ?? 'ec2';
-    const runtimesManifest = props.runtimesManifest === undefined ? undefined : compactRuntimesManifest(props.runtimesManifest, 'runtimesManifest');
-    // Stem cells are read by invokers at start: a bad one would stop every task, so it stops the synth.
-    if (runtimesManifest) manifestStemCells(runtimeKindsOf(runtimesManifest, 'runtimesManifest'));
+    const runtimesManifest = props.runtimesManifest === undefined ? undefined : checkedRuntimesManifest(props.runtimesManifest, 'runtimesManifest');
     if (runtimesManifest && Buffer.byteLength(runtimesManifest) > MANIFEST_BUDGET_BYTES) {
       throw new Error(`runtimesManifest: ${Buffer.byteLength(runtimesManifest)} bytes as compact JSON, above the ${MANIFEST_BUDGET_BYTES} a function's environment can spare; list fewer kinds or stem cells.`);
     }

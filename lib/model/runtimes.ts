@@ -115,9 +115,18 @@ export function deprecatedKindMessage(kind: string): string | undefined {
   return resolveKind(kind)?.deprecated ? `The '${kind}' runtime is no longer supported. You may read and delete but not update or invoke this action.` : undefined;
 }
 
+/**
+ * The runtime a stored action's kind runs in: the manifest's, else ours of that name. A kind of
+ * ours that the manifest leaves out still runs as ours: the system packages' actions (nodejs:22)
+ * and actions made before the manifest changed.
+ */
+function runtimeOfStoredKind(kind: string): RuntimeKind | undefined {
+  return resolveKind(kind) ?? RUNTIME_KINDS.find((r) => r.kind === kind);
+}
+
 /** Whether a kind runs in one of our nodejs runtimes, which alone run several activations at once. */
 export function runsConcurrently(kind: string): boolean {
-  const runtime = resolveKind(kind) ?? RUNTIME_KINDS.find((r) => r.kind === kind);
+  const runtime = runtimeOfStoredKind(kind);
   return runtime?.protocol === 'skywhisk' && (runtime.builtin ?? runtime.kind).startsWith('nodejs:');
 }
 
@@ -179,9 +188,7 @@ function currentOverrides(): Record<string, string> {
 
 /** The image a kind runs in, and whether it is one of our runtimes (see RuntimeKind.protocol). */
 export function runtimeForKind(kind: string): { image: string; ownRuntime: boolean } {
-  // A kind of ours that the manifest leaves out still runs as ours: the system packages' actions
-  // (nodejs:22) and actions made before the manifest changed.
-  const runtime = resolveKind(kind) ?? RUNTIME_KINDS.find((r) => r.kind === kind);
+  const runtime = runtimeOfStoredKind(kind);
   if (!runtime) throw new Error(`no runtime image for kind '${kind}'`);
   if (runtime.protocol === 'openwhisk') return { image: runtime.image, ownRuntime: false };
   return { image: currentOverrides()[runtime.builtin ?? runtime.kind] ?? runtime.image, ownRuntime: true };
