@@ -1,5 +1,5 @@
 import { DISPATCH_PATH, type DirectRunner, type RunningActivation } from './dispatch-server';
-import { claimantOf, type InvokerRegistry } from '../store/invoker-registry';
+import type { InvokerRegistry } from '../store/invoker-registry';
 
 /** How long a live invoker has to list what it runs before the reconciler gives up on this run. */
 const ASK_TIMEOUT_MS = 5000;
@@ -9,7 +9,8 @@ const ASK_TIMEOUT_MS = 5000;
  * lease: this process's own from memory, the others' from their dispatch servers (with the
  * secret). Such activations are counted in flight although no lease or claim in the store says
  * so. Undefined when one of those invokers could not be asked, or is silent (offline) within its
- * lease: what is in flight is unknown then.
+ * lease: what is in flight is unknown then. Another process of this one's id is gone (one process
+ * at a time uses an id), lease or not: a restarted invoker does not wait out its predecessor's.
  */
 export async function directRunsOfLiveInvokers(
   registry: Pick<InvokerRegistry, 'holdingLease'>,
@@ -17,8 +18,9 @@ export async function directRunsOfLiveInvokers(
   self: Pick<DirectRunner, 'running' | 'holder'>,
 ): Promise<RunningActivation[] | undefined> {
   const running = [...self.running()];
+  const ownId = self.holder.slice(0, self.holder.lastIndexOf('/'));
   for (const invoker of await registry.holdingLease()) {
-    if (claimantOf(invoker) === self.holder || !invoker.dispatchUrl) continue;
+    if (invoker.id === ownId || !invoker.dispatchUrl) continue;
     // Silent for a while yet within its lease: it may run what it took, and a process that is
     // not heard from is not sent the secret.
     if (invoker.status === 'offline') return undefined;
