@@ -1,8 +1,5 @@
-import { Duration, Stack } from 'aws-cdk-lib';
-import { AdjustmentType, MetricAggregationType, StepScalingAction } from 'aws-cdk-lib/aws-applicationautoscaling';
+import { Duration, Names, Stack } from 'aws-cdk-lib';
 import { AutoScalingGroup } from 'aws-cdk-lib/aws-autoscaling';
-import { Alarm, ComparisonOperator, MathExpression, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { ApplicationScalingAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import {
   BlockDeviceVolume,
   EbsDeviceVolumeType,
@@ -40,14 +37,16 @@ import {
   type BaseService,
   type TaskDefinition,
 } from 'aws-cdk-lib/aws-ecs';
-import { Grant, Role, ServicePrincipal, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Role, ServicePrincipal, type Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from '../nag';
+import { FLEET_METRICS_ENV } from '../../lib/fleet/activity-metrics';
 import { RUNTIMES_ENV } from '../../lib/model/runtimes';
 import { ACTION_NETWORK, actionNetworkUserData } from './action-network';
 import type { Bus } from './bus';
+import { grantDesiredCount, scaleFleet } from './fleet-scaling';
 import { grantInvokerAccess, platformEnvironment } from './platform-access';
 import type { ImageArchitecture, RuntimeImages } from './runtime-images';
 import type { Store } from './store';
@@ -148,18 +147,13 @@ export interface InvokerFleetProps {
 const STOP_TIMEOUT = Duration.seconds(120);
 /** ec2 mode: the host directory of the runtimes' sockets and tokens, root-only (0700, made by the invoker). */
 const RUNTIME_CHANNEL_DIR = '/var/lib/skywhisk/runtime-channels';
-/** Minutes of empty queue before the fleet goes back to `minTasks`. */
-const SCALE_IN_MINUTES = 15;
 
 /**
- * The invoker fleet: an ECS service of invokers consuming the invocation queue, sized by its backlog.
- *
- * Scaling is step scaling on the backlog (visible plus in-flight messages, so a fleet busy with
- * work is not scaled in) with exact capacities: a backlog of 1 to `backlogPerTask - 1` wants
- * max(1, minTasks) invokers, each further `backlogPerTask` one more, up to `maxTasks`; 15 minutes
- * of an empty queue bring the fleet back to `minTasks`. From zero, the alarm takes a minute or two:
- * the controller's waker (lib/controller/fleet-waker.ts, given `wakeEnvironment` and `grantWake`)
- * sets the service's desired count to 1 itself when an invocation arrives at a fleet at zero.
+ * The invoker fleet: an ECS service of invokers consuming the invocation queue, scaled out on its
+ * backlog and back in after a quarter of an hour without work (infra/constructs/fleet-scaling.ts).
+ * From zero, the backlog alarm takes a minute or two: the controller's waker
+ * (lib/controller/fleet-waker.ts, given `wakeEnvironment` and `grantWake`) sets the service's
+ * desired count to 1 itself when an invocation arrives at a fleet at zero.
  */
 export class InvokerFleet extends Construct {
   public readonly mode: InvokerMode;
@@ -195,8 +189,11 @@ export class InvokerFleet extends Construct {
     this.cluster = new Cluster(this, 'Cluster', { vpc, containerInsightsV2: ContainerInsights.ENABLED });
     this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
 
+    // The name the invokers' activity metrics carry, which the idle alarm reads.
+    const fleetName = Names.uniqueId(this);
     const environment: Record<string, string> = {
       ...platformEnvironment(props.store, props.bus),
+      [FLEET_METRICS_ENV]: fleetName,
       SKYWHISK_API_HOST: props.apiHost,
       SKYWHISK_INVOKER_CONCURRENCY: String(concurrency),
       SKYWHISK_MEMORY_BUDGET_MB: String(actionMemoryMiB),
@@ -313,7 +310,7 @@ export class InvokerFleet extends Construct {
       'AwsSolutions-IAM5[Resource::*]':
         'ecr:GetAuthorizationToken (the ECR login of the execution role, and in ec2 mode of the task role) has no resource-level permissions; the pulls themselves are limited to the asset repository.',
     });
-    this.scaleOnBacklog(props.bus, minTasks, maxTasks, backlogPerTask);
+    scaleFleet(this, { cluster: this.cluster, service: this.service, store: props.store, bus: props.bus, minTasks, maxTasks, backlogPerTask, fleetName });
 
     this.wakeEnvironment = { SKYWHISK_INVOKER_CLUSTER: this.cluster.clusterArn, SKYWHISK_INVOKER_SERVICE: this.service.serviceName };
   }
@@ -326,7 +323,7 @@ export class InvokerFleet extends Construct {
 
   /** Lets `grantee` wake the fleet: read the service and set its desired count (nothing else). */
   public grantWake(grantee: IGrantable): Grant {
-    return Grant.addToPrincipal({ grantee, actions: ['ecs:DescribeServices', 'ecs:UpdateService'], resourceArns: [this.service.serviceArn] });
+    return grantDesiredCount(grantee, this.service);
   }
 
   private defaultVpc(): Vpc {
@@ -383,62 +380,6 @@ export class InvokerFleet extends Construct {
     });
     return group;
   }
-
-  /**
-   * Step scaling on the backlog with exact capacities. Scale-out answers within a minute (and keeps
-   * following the backlog while it lasts; its cooldown delays steps down); back to `minTasks` only
-   * after SCALE_IN_MINUTES of an empty queue.
-   */
-  private scaleOnBacklog(bus: Bus, minTasks: number, maxTasks: number, backlogPerTask: number): void {
-    const scaling = this.service.autoScaleTaskCount({ minCapacity: minTasks, maxCapacity: maxTasks });
-    const period = Duration.minutes(1);
-    const queue = bus.invocationQueue;
-    const backlog = new MathExpression({
-      expression: 'visible + inFlight',
-      usingMetrics: {
-        visible: queue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-        inFlight: queue.metricApproximateNumberOfMessagesNotVisible({ period, statistic: 'Maximum' }),
-      },
-      label: 'Invocation backlog (waiting + in flight)',
-      period,
-    });
-
-    // Busy: backlog ≥ 1. Bounds are relative to the alarm threshold (1).
-    const scaleOut = new StepScalingAction(this, 'ScaleOnBacklog', {
-      scalingTarget: scaling,
-      adjustmentType: AdjustmentType.EXACT_CAPACITY,
-      metricAggregationType: MetricAggregationType.MAXIMUM,
-      cooldown: Duration.minutes(5),
-    });
-    for (const step of backlogSteps(minTasks, maxTasks, backlogPerTask)) {
-      scaleOut.addAdjustment({ lowerBound: step.lower - 1, upperBound: step.upper === undefined ? undefined : step.upper - 1, adjustment: step.tasks });
-    }
-    new Alarm(this, 'BacklogAlarm', {
-      metric: backlog,
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-      alarmDescription: 'Invocations are waiting or running: size the invoker fleet to the backlog.',
-    }).addAlarmAction(new ApplicationScalingAction(scaleOut));
-
-    // Idle: an empty queue for SCALE_IN_MINUTES (an idle queue may publish no data: that is empty too).
-    const scaleIn = new StepScalingAction(this, 'ScaleInWhenIdle', {
-      scalingTarget: scaling,
-      adjustmentType: AdjustmentType.EXACT_CAPACITY,
-      metricAggregationType: MetricAggregationType.MAXIMUM,
-    });
-    scaleIn.addAdjustment({ upperBound: 0, adjustment: minTasks });
-    new Alarm(this, 'IdleAlarm', {
-      metric: backlog,
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: SCALE_IN_MINUTES,
-      datapointsToAlarm: SCALE_IN_MINUTES,
-      treatMissingData: TreatMissingData.BREACHING,
-      alarmDescription: `No invocation for ${SCALE_IN_MINUTES} minutes: back to the minimum invoker count.`,
-    }).addAlarmAction(new ApplicationScalingAction(scaleIn));
-  }
 }
 
 /** The VPC's CIDR, or undefined for an imported VPC that was not given one (the private ranges still apply). */
@@ -448,23 +389,6 @@ function vpcCidrOf(vpc: IVpc): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The exact task counts by absolute backlog: [lower, upper) → tasks. [1, per) → max(1, min), each
- * further `per` one more, the last step open-ended at `max`. Steps wanting the same count merge.
- */
-export function backlogSteps(minTasks: number, maxTasks: number, backlogPerTask: number): Array<{ lower: number; upper?: number; tasks: number }> {
-  const steps: Array<{ lower: number; upper?: number; tasks: number }> = [];
-  for (let k = 1; k <= maxTasks; k++) {
-    const tasks = Math.min(maxTasks, Math.max(k, minTasks));
-    const lower = k === 1 ? 1 : (k - 1) * backlogPerTask;
-    const upper = k === maxTasks ? undefined : k * backlogPerTask;
-    const previous = steps[steps.length - 1];
-    if (previous && previous.tasks === tasks) previous.upper = upper;
-    else steps.push({ lower, upper, tasks });
-  }
-  return steps;
 }
 
 interface CheckedProps {

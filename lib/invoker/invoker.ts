@@ -141,6 +141,8 @@ const LOG_FRAME_WAIT_MS = 2000;
  */
 export class Invoker {
   private inFlight = 0;
+  /** Activations ever taken into a slot here: what the fleet's activity metric counts. */
+  private started = 0;
   private stopping = false;
   private loop: Promise<void> | undefined;
   private slotFreed: (() => void) | undefined;
@@ -317,8 +319,8 @@ export class Invoker {
     this.lastBeatAt = Math.max(this.lastBeatAt, sentAt);
   }
 
-  status(): { id: string; instance: string; inFlight: number; pool: PoolStatus } {
-    return { id: this.options.id, instance: this.options.instance, inFlight: this.inFlight, pool: this.deps.pool.status() };
+  status(): { id: string; instance: string; inFlight: number; started: number; pool: PoolStatus } {
+    return { id: this.options.id, instance: this.options.instance, inFlight: this.inFlight, started: this.started, pool: this.deps.pool.status() };
   }
 
   private async pollLoop(): Promise<void> {
@@ -365,6 +367,7 @@ export class Invoker {
    */
   private occupySlot<T>(work: () => Promise<T>): Promise<T> {
     this.inFlight++;
+    this.started++;
     const running = work();
     const task: Promise<void> = running
       .then(

@@ -15,6 +15,7 @@ import { INVOKER_LABEL, PLATFORM_LABEL } from './docker-factory';
 import { createContainerFactory } from './factory';
 import { assertInvokerIdFree, DEFAULT_DRAIN_MS, Invoker } from './invoker';
 import { DeadLetterDrainer } from './dead-letters';
+import { FLEET_METRICS_ENV, FleetActivityReporter } from '../fleet/activity-metrics';
 import { DEFAULT_LEASE_MS, DEFAULT_OFFLINE_AFTER_MS, InvokerRegistry } from '../store/invoker-registry';
 import { ThrottleCounters } from '../store/throttle-counters';
 import { ContainerPool } from './container-pool';
@@ -41,7 +42,8 @@ const ORPHAN_DRAIN_MS = 10_000;
  * flight before ending them in error records), `SKYWHISK_INVOKER_SWEEP_MS` (30 s: how often claims
  * of gone invokers and slots nothing holds are looked for), `SKYWHISK_SLOT_RECONCILE_AFTER_MS`
  * (60 s: a slot younger than this is never reconciled), `SKYWHISK_DUPLICATE_RECHECK_S` (30 s: a duplicate of a live invoker's activation is
- * looked at again after this long).
+ * looked at again after this long), `SKYWHISK_FLEET_METRICS` (the fleet's name: when set, its
+ * activity goes to standard output as CloudWatch metrics every 30 s).
  */
 async function main(): Promise<void> {
   const log = pino({ name: 'invoker', level: process.env.SKYWHISK_LOG_LEVEL ?? 'info' });
@@ -170,12 +172,17 @@ async function main(): Promise<void> {
     lastLogged = state;
   }, 60_000);
   poolLog.unref();
+  // On AWS, the activity the fleet's idle alarm reads (lib/fleet/activity-metrics.ts).
+  const fleet = process.env[FLEET_METRICS_ENV];
+  const activity = fleet ? new FleetActivityReporter(fleet, () => invoker.status(), (line) => process.stdout.write(`${line}\n`)) : undefined;
+  activity?.start();
   const drainMs = Number(process.env.SKYWHISK_INVOKER_DRAIN_MS ?? DEFAULT_DRAIN_MS);
   onShutdown(async (reason) => {
     // An orphan (its supervisor died) has no endpoint to wait for much longer either.
     const bound = reason === 'orphaned' ? ORPHAN_DRAIN_MS : drainMs;
     log.info({ reason, drainMs: bound }, 'invoker stopping: finishing activations in flight');
     await Promise.all([invoker.stop(bound), drainer.stop()]);
+    activity?.stop();
     await dispatchServer?.close();
     statusServer.close();
     factory.dispose();

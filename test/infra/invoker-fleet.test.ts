@@ -8,7 +8,8 @@ import { InstanceType, Vpc } from 'aws-cdk-lib/aws-ec2';
 import { AccountRootPrincipal, Role } from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Bus } from '../../infra/constructs/bus';
-import { backlogSteps, InvokerFleet, type InvokerFleetProps, type InvokerMode } from '../../infra/constructs/invoker-fleet';
+import { backlogSteps } from '../../infra/constructs/fleet-scaling';
+import { InvokerFleet, type InvokerFleetProps, type InvokerMode } from '../../infra/constructs/invoker-fleet';
 import { RuntimeImages, type ImageArchitecture } from '../../infra/constructs/runtime-images';
 import { Store } from '../../infra/constructs/store';
 import { supportedKinds } from '../../lib/model/runtimes';
@@ -153,8 +154,9 @@ describe('ec2 mode', () => {
     });
     const parameters = template.toJSON().Parameters as Record<string, { Default?: string }>;
     expect(Object.values(parameters).map((p) => p.Default)).toContain('/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id');
-    // No Lambda drain hook: the capacity provider's managed draining does it.
-    template.resourceCountIs('AWS::Lambda::Function', 0);
+    // No Lambda drain hook (the capacity provider's managed draining does it): the one function is the fleet sleeper.
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{ Properties: { Environment: { Variables: Record<string, unknown> } } }>;
+    expect(functions.map((f) => Object.keys(f.Properties.Environment.Variables))).toEqual([expect.arrayContaining(['SKYWHISK_FLEET_MIN_TASKS'])]);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
     // The service waits for the capacity provider's association with the cluster.
     const [service] = Object.values(template.findResources('AWS::ECS::Service')) as Array<{ DependsOn: string[] }>;
@@ -284,18 +286,9 @@ describe.each(['ec2', 'fargate'] as const)('%s mode scaling', (mode) => {
       }),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, Metrics: backlogMetrics });
-    // Idle: after 15 minutes of an empty queue, back to the minimum.
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-      StepScalingPolicyConfiguration: Match.objectLike({ AdjustmentType: 'ExactCapacity', StepAdjustments: [{ MetricIntervalUpperBound: 0, ScalingAdjustment: 0 }] }),
-    });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      Threshold: 0,
-      ComparisonOperator: 'LessThanOrEqualToThreshold',
-      EvaluationPeriods: 15,
-      DatapointsToAlarm: 15,
-      TreatMissingData: 'breaching',
-      Metrics: backlogMetrics,
-    });
+    // Scale-in is the fleet sleeper's (test/infra/fleet-scaling.test.ts): no policy sets the count down.
+    const policies = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy'));
+    expect(policies).toHaveLength(1);
   });
 
   test('logs go to a log group kept a month, and the cluster has Container Insights', () => {
