@@ -21,6 +21,9 @@ export const SCALE_IN_MINUTES = 15;
 export interface FleetScalingProps {
   readonly cluster: ICluster;
   readonly service: BaseService;
+  /** The service's name and ARN as the fleet knows them without a reference to the service. */
+  readonly serviceName: string;
+  readonly serviceArn: string;
   readonly store: Store;
   readonly bus: Bus;
   readonly minTasks: number;
@@ -30,9 +33,9 @@ export interface FleetScalingProps {
   readonly fleetName: string;
 }
 
-/** Lets `grantee` read the invoker service and set its desired count (nothing else). */
-export function grantDesiredCount(grantee: IGrantable, service: BaseService): Grant {
-  return Grant.addToPrincipal({ grantee, actions: ['ecs:DescribeServices', 'ecs:UpdateService'], resourceArns: [service.serviceArn] });
+/** Lets `grantee` read the invoker service (by its ARN) and set its desired count (nothing else). */
+export function grantDesiredCount(grantee: IGrantable, serviceArn: string): Grant {
+  return Grant.addToPrincipal({ grantee, actions: ['ecs:DescribeServices', 'ecs:UpdateService'], resourceArns: [serviceArn] });
 }
 
 /**
@@ -118,12 +121,12 @@ class FleetSleeper extends Construct {
       environment: {
         ...platformEnvironment(props.store, props.bus),
         SKYWHISK_INVOKER_CLUSTER: props.cluster.clusterArn,
-        SKYWHISK_INVOKER_SERVICE: props.service.serviceName,
+        SKYWHISK_INVOKER_SERVICE: props.serviceName,
         SKYWHISK_FLEET_MIN_TASKS: String(props.minTasks),
       },
     });
     acknowledgeNag(this.function, LAMBDA_FINDINGS);
-    grantDesiredCount(this.function, props.service);
+    grantDesiredCount(this.function, props.serviceArn);
     // Whether the queue holds anything (its URL looked up by name), and the invokers' reports.
     this.function.addToRolePolicy(new PolicyStatement({ actions: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'], resources: [props.bus.invocationQueue.queueArn] }));
     this.function.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [props.store.coordination.tableArn] }));

@@ -168,6 +168,12 @@ export class InvokerFleet extends Construct {
   private readonly dispatchPort?: number;
   /** What the controller's waker reads (lib/controller/deps.ts): the cluster ARN and the service name. */
   public readonly wakeEnvironment: Record<string, string>;
+  /**
+   * The service's name and ARN, known without waiting for the service: whatever names the fleet
+   * (the controller, the fire function, the sleeper) is created beside it, not after a task is up.
+   */
+  public readonly serviceName: string;
+  public readonly serviceArn: string;
 
   constructor(scope: Construct, id: string, props: InvokerFleetProps) {
     super(scope, id);
@@ -211,7 +217,10 @@ export class InvokerFleet extends Construct {
       // its environment before it starts anything.
       ...(props.directDispatch ? { secrets: { SKYWHISK_DISPATCH_SECRET: EcsSecret.fromSecretsManager(props.directDispatch.secret) } } : {}),
     };
-    const deployment = { minHealthyPercent: 0, maxHealthyPercent: 200, circuitBreaker: { rollback: true } };
+    // Unique within the fleet's own cluster; the mode in it, since a change of mode replaces the service.
+    this.serviceName = `invokers-${props.mode}`;
+    this.serviceArn = Stack.of(this).formatArn({ service: 'ecs', resource: 'service', resourceName: `${this.cluster.clusterName}/${this.serviceName}` });
+    const deployment = { serviceName: this.serviceName, minHealthyPercent: 0, maxHealthyPercent: 200, circuitBreaker: { rollback: true } };
 
     if (props.mode === 'ec2') {
       const taskDefinition = new Ec2TaskDefinition(this, 'TaskDefinition', {
@@ -310,9 +319,9 @@ export class InvokerFleet extends Construct {
       'AwsSolutions-IAM5[Resource::*]':
         'ecr:GetAuthorizationToken (the ECR login of the execution role, and in ec2 mode of the task role) has no resource-level permissions; the pulls themselves are limited to the asset repository.',
     });
-    scaleFleet(this, { cluster: this.cluster, service: this.service, store: props.store, bus: props.bus, minTasks, maxTasks, backlogPerTask, fleetName });
+    scaleFleet(this, { cluster: this.cluster, service: this.service, serviceName: this.serviceName, serviceArn: this.serviceArn, store: props.store, bus: props.bus, minTasks, maxTasks, backlogPerTask, fleetName });
 
-    this.wakeEnvironment = { SKYWHISK_INVOKER_CLUSTER: this.cluster.clusterArn, SKYWHISK_INVOKER_SERVICE: this.service.serviceName };
+    this.wakeEnvironment = { SKYWHISK_INVOKER_CLUSTER: this.cluster.clusterArn, SKYWHISK_INVOKER_SERVICE: this.serviceName };
   }
 
   /** Lets `peer` (the controllers) reach the invokers' dispatch port, and nothing else of them. */
@@ -323,7 +332,7 @@ export class InvokerFleet extends Construct {
 
   /** Lets `grantee` wake the fleet: read the service and set its desired count (nothing else). */
   public grantWake(grantee: IGrantable): Grant {
-    return grantDesiredCount(grantee, this.service);
+    return grantDesiredCount(grantee, this.serviceArn);
   }
 
   private defaultVpc(): Vpc {

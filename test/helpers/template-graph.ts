@@ -51,3 +51,23 @@ export function findDependencyCycle(template: { Resources?: Record<string, { Pro
   }
   return undefined;
 }
+
+/** The resources that wait for `id` at deploy time: those that refer to it or depend on it, however indirectly. */
+export function dependentsOf(template: { Resources?: Record<string, { Properties?: Json; DependsOn?: string | string[] }> }, id: string): string[] {
+  const resources = template.Resources ?? {};
+  const ids = new Set(Object.keys(resources));
+  const direct = new Map<string, string[]>();
+  for (const [resource, body] of Object.entries(resources)) direct.set(resource, [...references(body.Properties, ids), ...[body.DependsOn ?? []].flat()]);
+  const waiting = new Set<string>();
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [resource, needs] of direct) {
+      if (!waiting.has(resource) && needs.some((need) => need === id || waiting.has(need))) {
+        waiting.add(resource);
+        grew = true;
+      }
+    }
+  }
+  return [...waiting].sort();
+}

@@ -30,7 +30,7 @@ function synth(mode: InvokerMode = 'fargate'): { template: Template; stack: Stac
   return { template: Template.fromStack(stack), stack, fleet };
 }
 
-const { template } = synth();
+const { template, stack, fleet } = synth();
 
 function idleAlarm(): AlarmProperties & { AlarmActions?: unknown[] } {
   const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Array<{ Properties: AlarmProperties & { AlarmActions?: unknown[] } }>;
@@ -125,7 +125,7 @@ describe('the fleet sleeper', () => {
       Environment: {
         Variables: Match.objectLike({
           SKYWHISK_INVOKER_CLUSTER: { 'Fn::GetAtt': [Match.stringLikeRegexp('^InvokersCluster'), 'Arn'] },
-          SKYWHISK_INVOKER_SERVICE: { 'Fn::GetAtt': [Match.stringLikeRegexp('^InvokersService'), 'Name'] },
+          SKYWHISK_INVOKER_SERVICE: 'invokers-fargate',
           SKYWHISK_FLEET_MIN_TASKS: '0',
         }),
       },
@@ -136,7 +136,7 @@ describe('the fleet sleeper', () => {
     expect(policies).toHaveLength(1);
     const statements = policies[0].Properties.PolicyDocument.Statement.map((statement) => ({ actions: [statement.Action].flat(), resource: statement.Resource }));
     expect(statements).toEqual([
-      { actions: ['ecs:DescribeServices', 'ecs:UpdateService'], resource: { Ref: expect.stringMatching(/^InvokersService/) } },
+      { actions: ['ecs:DescribeServices', 'ecs:UpdateService'], resource: stack.resolve(fleet.serviceArn) },
       { actions: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'], resource: { 'Fn::GetAtt': [expect.stringMatching(/^BusInvocations/), 'Arn'] } },
       { actions: ['dynamodb:Query'], resource: { 'Fn::GetAtt': [expect.stringMatching(/^StoreCoordination/), 'Arn'] } },
     ]);

@@ -321,12 +321,17 @@ test('grantWake gives exactly DescribeServices and UpdateService on the service;
   // THEN
   Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
     Roles: [{ Ref: Match.stringLikeRegexp('^Waker') }],
-    PolicyDocument: { Statement: [{ Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('^InvokersService') } }] },
+    PolicyDocument: { Statement: [{ Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Effect: 'Allow', Resource: stack.resolve(fleet.serviceArn) }] },
+  });
+  // Both known without a reference to the service, so nothing that names it waits for a task.
+  expect(stack.resolve(fleet.serviceArn)).toEqual({
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:us-east-1:123456789012:service/', { Ref: expect.stringMatching(/^InvokersCluster/) }, '/invokers-fargate']],
   });
   expect(stack.resolve(fleet.wakeEnvironment)).toEqual({
     SKYWHISK_INVOKER_CLUSTER: { 'Fn::GetAtt': [expect.stringMatching(/^InvokersCluster/), 'Arn'] },
-    SKYWHISK_INVOKER_SERVICE: { 'Fn::GetAtt': [expect.stringMatching(/^InvokersService/), 'Name'] },
+    SKYWHISK_INVOKER_SERVICE: 'invokers-fargate',
   });
+  Template.fromStack(stack).hasResourceProperties('AWS::ECS::Service', { ServiceName: 'invokers-fargate' });
   expect(fleet.mode).toBe('fargate');
 });
 

@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { SkywhiskStack, type SkywhiskStackProps } from '../../infra/skywhisk-stack';
 import { runtimeKindsOf } from '../../lib/model/runtimes';
-import { findDependencyCycle } from '../helpers/template-graph';
+import { dependentsOf, findDependencyCycle } from '../helpers/template-graph';
 
 // The whole stack as `cdk deploy` gets it, in both invoker modes: cdk-nag clean, deployable order
 // (no dependency cycle), the wiring between constructs, and no wildcard actions.
@@ -29,6 +29,11 @@ function template(mode: Mode): Template {
   return templates.get(mode)!;
 }
 
+/** The invoker service's ARN as the stack writes it: from the cluster and the service's fixed name, never a reference to the service. */
+function serviceArn(mode: Mode): unknown {
+  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:eu-west-1:123456789012:service/', { Ref: Match.stringLikeRegexp('^InvokersCluster') }, `/invokers-${mode}`]] };
+}
+
 describe.each<Mode>(['ec2', 'fargate'])('%s mode', (mode) => {
   test('cdk-nag AwsSolutions checks find nothing unacknowledged in the whole stack', () => {
     const { app } = synthesize(mode, true);
@@ -44,25 +49,32 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode', (mode) => {
     expect(findDependencyCycle(template(mode).toJSON())).toBeUndefined();
   });
 
+  test('the API and every function are created beside the invoker service, not after a task of it is up: only its scaling waits for it', () => {
+    const json = template(mode).toJSON() as { Resources: Record<string, { Type: string; Properties?: unknown; DependsOn?: string | string[] }> };
+    const [service] = Object.keys(template(mode).findResources('AWS::ECS::Service'));
+    const waiting = dependentsOf(json, service).map((id) => json.Resources[id].Type);
+    expect(new Set(waiting)).toEqual(new Set(['AWS::ApplicationAutoScaling::ScalableTarget', 'AWS::ApplicationAutoScaling::ScalingPolicy', 'AWS::CloudWatch::Alarm']));
+  });
+
   test('the controller is told which invoker service to wake and may wake only that one', () => {
     const t = template(mode);
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ SKYWHISK_INVOKER_CLUSTER: Match.anyValue(), SKYWHISK_INVOKER_SERVICE: Match.anyValue(), SKYWHISK_MAX_BLOCKING_WAIT_MS: '60000' }) },
+      Environment: { Variables: Match.objectLike({ SKYWHISK_INVOKER_CLUSTER: Match.anyValue(), SKYWHISK_INVOKER_SERVICE: `invokers-${mode}`, SKYWHISK_MAX_BLOCKING_WAIT_MS: '60000' }) },
     });
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyName: Match.stringLikeRegexp('^ControllerFunction'),
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Resource: { Ref: Match.stringLikeRegexp('^Invokers.*Service') } })]) },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Resource: serviceArn(mode) })]) },
     });
   });
 
   test('an alarm fire wakes a fleet at zero too: the fire function is told the invoker service and may wake only that one', () => {
     const t = template(mode);
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ SKYWHISK_ALARM_ROLE_ARN: Match.anyValue(), SKYWHISK_INVOKER_CLUSTER: Match.anyValue(), SKYWHISK_INVOKER_SERVICE: Match.anyValue() }) },
+      Environment: { Variables: Match.objectLike({ SKYWHISK_ALARM_ROLE_ARN: Match.anyValue(), SKYWHISK_INVOKER_CLUSTER: Match.anyValue(), SKYWHISK_INVOKER_SERVICE: `invokers-${mode}` }) },
     });
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyName: Match.stringLikeRegexp('^AlarmsFireFunction'),
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Resource: { Ref: Match.stringLikeRegexp('^Invokers.*Service') } })]) },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: ['ecs:DescribeServices', 'ecs:UpdateService'], Resource: serviceArn(mode) })]) },
     });
   });
 
