@@ -1,9 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, MathExpression, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule } from 'aws-cdk-lib/aws-events';
-import { SnsTopic } from 'aws-cdk-lib/aws-events-targets';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
@@ -39,10 +38,31 @@ export class Operations extends Construct {
   constructor(scope: Construct, id: string, props: OperationsProps) {
     super(scope, id);
     const period = props.period ?? Duration.minutes(5);
-    // CloudWatch and EventBridge cannot publish to a topic under the AWS-managed SNS key: a key of our own, rotated.
+    // CloudWatch cannot publish to a topic under the AWS-managed SNS key: a key of our own, rotated.
     const key = new Key(this, 'AlertsKey', { enableKeyRotation: true, description: 'Skywhisk operator alerts topic' });
-    for (const service of ['cloudwatch.amazonaws.com', 'events.amazonaws.com']) key.grant(new ServicePrincipal(service), 'kms:Decrypt', 'kms:GenerateDataKey*');
     this.topic = new Topic(this, 'Alerts', { enforceSSL: true, masterKey: key });
+    // CloudWatch publishes as its service principal: only for this account's alarms in this region
+    // (the confused deputy), in the key's policy and the topic's (which replaces SNS's default one).
+    const stack = Stack.of(this);
+    const fromOwnAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    };
+    const cloudWatch = new ServicePrincipal('cloudwatch.amazonaws.com');
+    key.addToResourcePolicy(new PolicyStatement({ principals: [cloudWatch], actions: ['kms:Decrypt', 'kms:GenerateDataKey*'], resources: ['*'], conditions: fromOwnAlarms }));
+    this.topic.addToResourcePolicy(new PolicyStatement({ principals: [cloudWatch], actions: ['sns:Publish'], resources: [this.topic.topicArn], conditions: fromOwnAlarms }));
+    // EventBridge's KMS requests carry no source account or ARN to condition on, so its rule
+    // publishes through a role of its own instead of a service principal in either policy.
+    const publisher = new Role(this, 'AlertsPublisher', {
+      description: 'Assumed by EventBridge to send Skywhisk invoker task failures to the alerts topic',
+      assumedBy: new ServicePrincipal('events.amazonaws.com').withConditions({
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'events', resource: 'rule', resourceName: '*' }) },
+      }),
+    });
+    // What publishing to the encrypted topic takes, spelled out (a grant would add a wildcard action).
+    publisher.addToPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
+    publisher.addToPolicy(new PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
     const alarm = (name: string, metric: IMetric, description: string) => {
       const created = new Alarm(this, name, {
         metric,
@@ -81,7 +101,8 @@ export class Operations extends Construct {
         detailType: ['ECS Task State Change'],
         detail: { clusterArn: [props.invokerClusterArn], lastStatus: ['STOPPED'], stopCode: ['EssentialContainerExited', 'TaskFailedToStart'] },
       },
-      targets: [new SnsTopic(this.topic)],
+      // The topic through the role above; events-targets' SnsTopic would grant the role a wildcard KMS action.
+      targets: [{ bind: () => ({ arn: this.topic.topicArn, role: publisher }) }],
     });
   }
 }

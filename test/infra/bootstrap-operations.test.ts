@@ -86,6 +86,46 @@ test('Operations alarms on dead letters, controller errors and invoker error lin
   template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ source: ['aws.ecs'], 'detail-type': ['ECS Task State Change'] }) });
 });
 
+test('only this account’s alarms may use the alerts key and topic, and EventBridge publishes through a role of its own', () => {
+  const template = Template.fromStack(build().stack);
+  const fromOwnAlarms = {
+    StringEquals: { 'aws:SourceAccount': '123456789012' },
+    ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudwatch:us-east-1:123456789012:alarm:*']] } },
+  };
+  type Statement = { Principal?: { Service?: string }; Condition?: unknown; Effect: string; Action: string | string[] };
+  const [key] = Object.values(template.findResources('AWS::KMS::Key')) as Array<{ Properties: { KeyPolicy: { Statement: Statement[] } } }>;
+  const [topicPolicy] = Object.values(template.findResources('AWS::SNS::TopicPolicy')) as Array<{ Properties: { PolicyDocument: { Statement: Statement[] } } }>;
+  const services = (statements: Statement[]) => statements.filter((statement) => statement.Effect === 'Allow' && statement.Principal?.Service);
+  // No service principal is trusted without a condition, and EventBridge is trusted by neither policy.
+  expect(services(key.Properties.KeyPolicy.Statement)).toEqual([expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Condition: fromOwnAlarms })]);
+  expect(services(topicPolicy.Properties.PolicyDocument.Statement)).toEqual([
+    expect.objectContaining({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: 'sns:Publish', Condition: fromOwnAlarms }),
+  ]);
+  template.hasResourceProperties('AWS::Events::Rule', {
+    EventPattern: Match.objectLike({ source: ['aws.ecs'] }),
+    Targets: [Match.objectLike({ Arn: { Ref: Match.stringLikeRegexp('^OperationsAlerts') }, RoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^OperationsAlertsPublisher'), 'Arn'] } })],
+  });
+  template.hasResourceProperties('AWS::IAM::Role', {
+    AssumeRolePolicyDocument: {
+      Statement: [
+        Match.objectLike({
+          Principal: { Service: 'events.amazonaws.com' },
+          Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' }, ArnLike: { 'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':events:us-east-1:123456789012:rule/*']] } } },
+        }),
+      ],
+    },
+  });
+  template.hasResourceProperties('AWS::IAM::Policy', {
+    Roles: [{ Ref: Match.stringLikeRegexp('^OperationsAlertsPublisher') }],
+    PolicyDocument: {
+      Statement: [
+        { Action: 'sns:Publish', Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('^OperationsAlerts') } },
+        { Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^OperationsAlertsKey'), 'Arn'] } },
+      ],
+    },
+  });
+});
+
 test('cdk-nag AwsSolutions finds nothing unacknowledged in Bootstrap and Operations', () => {
   const { app } = build();
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
