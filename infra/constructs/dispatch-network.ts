@@ -1,5 +1,4 @@
 import {
-  GatewayVpcEndpointAwsService,
   InterfaceVpcEndpointAwsService,
   Port,
   SecurityGroup,
@@ -11,6 +10,7 @@ import {
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from '../nag';
+import { platformVpc } from './platform-vpc';
 
 /** The port invokers take direct dispatches on (their task's or instance's private address). */
 export const DISPATCH_PORT = 8081;
@@ -40,20 +40,11 @@ export class DispatchNetwork extends Construct {
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
-    this.vpc = new Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [
-        { name: 'Public', subnetType: SubnetType.PUBLIC, cidrMask: 24 },
-        { name: 'Controller', subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
-      ],
-      // Nothing is placed in the default security group: every resource here has its own.
-      restrictDefaultSecurityGroup: false,
-    });
-    acknowledgeNag(this.vpc, {
-      'AwsSolutions-VPC7': 'The VPC holds the invokers and the controller function; flow logs are an operator choice here, as in the queue-only stack.',
-    });
-    this.vpc.addGatewayEndpoint('DynamoDb', { service: GatewayVpcEndpointAwsService.DYNAMODB, subnets: [this.controllerSubnets] });
+    // With flow logs, and DynamoDB's gateway endpoint in every subnet, the controller's among them.
+    this.vpc = platformVpc(this, 'Vpc', [
+      { name: 'Public', subnetType: SubnetType.PUBLIC, cidrMask: 24 },
+      { name: 'Controller', subnetType: SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+    ]);
     const services = {
       Sqs: InterfaceVpcEndpointAwsService.SQS,
       SecretsManager: InterfaceVpcEndpointAwsService.SECRETS_MANAGER,

@@ -46,6 +46,7 @@ import { FLEET_METRICS_ENV } from '../../lib/fleet/activity-metrics';
 import { RUNTIMES_ENV } from '../../lib/model/runtimes';
 import { ACTION_NETWORK, actionNetworkUserData } from './action-network';
 import type { Bus } from './bus';
+import { platformVpc } from './platform-vpc';
 import { grantDesiredCount, scaleFleet } from './fleet-scaling';
 import { grantInvokerAccess, platformEnvironment } from './platform-access';
 import type { ImageArchitecture, RuntimeImages } from './runtime-images';
@@ -336,17 +337,7 @@ export class InvokerFleet extends Construct {
   }
 
   private defaultVpc(): Vpc {
-    const vpc = new Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'Public', subnetType: SubnetType.PUBLIC, cidrMask: 24 }],
-      // Nothing is placed in the default security group: every resource here has its own.
-      restrictDefaultSecurityGroup: false,
-    });
-    acknowledgeNag(vpc, {
-      'AwsSolutions-VPC7': 'The VPC only holds invokers, which accept no inbound traffic and call AWS APIs and registries; flow logs would cost more than the fleet at rest. Operators can add them.',
-    });
-    return vpc;
+    return platformVpc(this, 'Vpc', [{ name: 'Public', subnetType: SubnetType.PUBLIC, cidrMask: 24 }]);
   }
 
   /**

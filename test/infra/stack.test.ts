@@ -56,6 +56,23 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode', (mode) => {
     expect(new Set(waiting)).toEqual(new Set(['AWS::ApplicationAutoScaling::ScalableTarget', 'AWS::ApplicationAutoScaling::ScalingPolicy', 'AWS::CloudWatch::Alarm']));
   });
 
+  test.each([false, true])('the VPC (direct dispatch %s) logs all its traffic to a log group kept a month, and reaches DynamoDB and S3 through free gateways in every subnet', (direct) => {
+    const t = direct ? Template.fromStack(synthesize(mode, false, ACCOUNT_ENV, true).stack) : template(mode);
+    const [vpcId] = Object.keys(t.findResources('AWS::EC2::VPC'));
+    const [flowLog] = Object.values(t.findResources('AWS::EC2::FlowLog')) as Array<{ Properties: { ResourceId: unknown; TrafficType: string; LogDestinationType: string; LogGroupName: unknown } }>;
+    expect(flowLog.Properties).toMatchObject({ ResourceId: { Ref: vpcId }, ResourceType: 'VPC', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs' });
+    const groups = t.findResources('AWS::Logs::LogGroup') as Record<string, { Properties: { RetentionInDays: number } }>;
+    expect(groups[(flowLog.Properties.LogGroupName as { Ref: string }).Ref].Properties.RetentionInDays).toBe(30);
+    const subnets = Object.keys(t.findResources('AWS::EC2::RouteTable'));
+    for (const service of ['dynamodb', 's3']) {
+      t.hasResourceProperties('AWS::EC2::VPCEndpoint', {
+        VpcEndpointType: 'Gateway',
+        ServiceName: { 'Fn::Join': ['', ['com.amazonaws.', { Ref: 'AWS::Region' }, `.${service}`]] },
+        RouteTableIds: Match.arrayEquals(subnets.map((id) => ({ Ref: id }))),
+      });
+    }
+  });
+
   test('the controller is told which invoker service to wake and may wake only that one', () => {
     const t = template(mode);
     t.hasResourceProperties('AWS::Lambda::Function', {
@@ -144,7 +161,8 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode with direct dispatch', (mode) =
     const endpoints = Object.values(t.findResources('AWS::EC2::VPCEndpoint')) as Array<{ Properties: { ServiceName: unknown; VpcEndpointType?: string } }>;
     const names = endpoints.map((e) => JSON.stringify(e.Properties.ServiceName));
     for (const service of ['dynamodb', 'sqs', 'secretsmanager', 'ecs', 'scheduler']) expect(names.some((n) => n.includes(`.${service}`))).toBe(true);
-    expect(endpoints).toHaveLength(5);
+    // Those five and S3's gateway (image layers).
+    expect(endpoints).toHaveLength(6);
   });
 
   test('private DNS sends the invokers (and their ECS agent) to those endpoints too: they admit the controller and the invokers on 443', () => {
@@ -165,13 +183,14 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode with direct dispatch', (mode) =
     expect(toInvokers[0].Properties).toMatchObject({ IpProtocol: 'tcp', FromPort: 8081, ToPort: 8081, SourceSecurityGroupId: { 'Fn::GetAtt': [expect.stringMatching(/^DispatchControllerSecurityGroup/), 'GroupId'] } });
   });
 
-  test('without it: the controller outside any VPC, no secret, no endpoints, nothing admitted to the invokers', () => {
+  test('without it: the controller outside any VPC, no secret, no interface endpoints, nothing admitted to the invokers', () => {
     const plain = template(mode);
     for (const fn of Object.values(plain.findResources('AWS::Lambda::Function')) as Array<{ Properties: { VpcConfig?: unknown; Environment?: { Variables?: Record<string, unknown> } } }>) {
       expect(fn.Properties.VpcConfig).toBeUndefined();
       expect(fn.Properties.Environment?.Variables?.SKYWHISK_DISPATCH_SECRET_ARN).toBeUndefined();
     }
-    plain.resourceCountIs('AWS::EC2::VPCEndpoint', 0);
+    const endpoints = Object.values(plain.findResources('AWS::EC2::VPCEndpoint')) as Array<{ Properties: { VpcEndpointType: string } }>;
+    expect(endpoints.map((endpoint) => endpoint.Properties.VpcEndpointType)).toEqual(['Gateway', 'Gateway']);
     plain.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
   });
 });
