@@ -182,12 +182,6 @@ export class Controller extends Construct {
     new CfnOutput(this, 'ApiHost', { value: this.apiHost, description: 'The OpenWhisk API host: wsk property set --apihost <this>' });
 
     acknowledgeNag(this.function, LAMBDA_FINDINGS);
-    if (props.directDispatch) {
-      acknowledgeNag(this.function, {
-        'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]':
-          'AWSLambdaVPCAccessExecutionRole only lets Lambda manage the network interfaces of a function in a VPC.',
-      });
-    }
     acknowledgeNag(this.api, {
       'AwsSolutions-APIG2': 'Every request is validated by the controller with zod, answering OpenWhisk-shaped 4xx errors that API Gateway models could not produce.',
       'AwsSolutions-APIG3': 'WAF is an operator choice with its own cost; the stage is throttled and the controller enforces per-namespace limits.',

@@ -2,8 +2,10 @@ import type { Duration } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { acknowledgeNag } from '../nag';
 
 /**
  * How every Skywhisk function is bundled: esbuild (offline, no Docker), source maps, and the AWS
@@ -32,17 +34,40 @@ export interface PlatformFunctionProps {
 }
 
 /**
+ * Lets Lambda manage a function's network interfaces in a VPC: what AWSLambdaVPCAccessExecutionRole
+ * grants but its logs on every group. These EC2 actions have no resource-level permissions.
+ */
+const NETWORK_INTERFACE_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+
+/**
  * A Skywhisk Lambda function: nodejs22.x on arm64, source maps on, its own log group (`Logs`, a
- * sibling in `scope`) with retention.
+ * sibling in `scope`) with retention, and a role (`<id>ServiceRole`) that may write to that log
+ * group only, instead of AWSLambdaBasicExecutionRole's logs on every group.
  */
 export function platformFunction(scope: Construct, id: string, props: PlatformFunctionProps): NodejsFunction {
+  const logGroup = new LogGroup(scope, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
+  const role = new Role(scope, `${id}ServiceRole`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+  // The group's ARN attribute ends in `:*`: its log streams.
+  role.addToPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
+  if (props.network) {
+    role.addToPolicy(new PolicyStatement({ actions: NETWORK_INTERFACE_ACTIONS, resources: ['*'] }));
+    acknowledgeNag(role, { 'AwsSolutions-IAM5[Resource::*]': "Lambda's management of the function's network interfaces in its VPC: these EC2 actions have no resource-level permissions." });
+  }
   return new NodejsFunction(scope, id, {
     entry: props.entry,
     runtime: Runtime.NODEJS_22_X,
     architecture: Architecture.ARM_64,
     memorySize: props.memorySize,
     timeout: props.timeout,
-    logGroup: new LogGroup(scope, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH }),
+    role,
+    logGroup,
     environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
     bundling: { ...FUNCTION_BUNDLING, ...props.bundling },
     ...(props.network ? { vpc: props.network.vpc, vpcSubnets: props.network.subnets, securityGroups: [props.network.securityGroup] } : {}),

@@ -76,7 +76,9 @@ test('the function may read subjects, read and write entities, activations and t
   const readWrite = [...read, 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'].sort();
   // TableV2's read grant adds a statement for streams; the tables have none, so it matches nothing.
   const streams = ['dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
-  expect(actions).toEqual([read, streams, readWrite, streams, readWrite, streams, readWrite, streams, ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']]);
+  // Its own log group first (see the stack test: no function writes to another's).
+  const logs = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+  expect(actions).toEqual([logs, read, streams, readWrite, streams, readWrite, streams, readWrite, streams, ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']]);
   // No statement grants every action.
   expect(actions.flat().some((action) => action.endsWith('*'))).toBe(false);
 });

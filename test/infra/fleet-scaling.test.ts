@@ -136,6 +136,7 @@ describe('the fleet sleeper', () => {
     expect(policies).toHaveLength(1);
     const statements = policies[0].Properties.PolicyDocument.Statement.map((statement) => ({ actions: [statement.Action].flat(), resource: statement.Resource }));
     expect(statements).toEqual([
+      { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resource: { 'Fn::GetAtt': [expect.stringMatching(/^InvokersSleeperLogs/), 'Arn'] } },
       { actions: ['ecs:DescribeServices', 'ecs:UpdateService'], resource: stack.resolve(fleet.serviceArn) },
       { actions: ['sqs:GetQueueUrl', 'sqs:GetQueueAttributes'], resource: { 'Fn::GetAtt': [expect.stringMatching(/^BusInvocations/), 'Arn'] } },
       { actions: ['dynamodb:Query'], resource: { 'Fn::GetAtt': [expect.stringMatching(/^StoreCoordination/), 'Arn'] } },

@@ -73,6 +73,24 @@ describe.each<Mode>(['ec2', 'fargate'])('%s mode', (mode) => {
     }
   });
 
+  test.each([false, true])('every Skywhisk function (direct dispatch %s) has a role of its own with no managed policy, writing to its own log group only', (direct) => {
+    const t = direct ? Template.fromStack(synthesize(mode, false, ACCOUNT_ENV, true).stack) : template(mode);
+    type Fn = { Properties: { Role: { 'Fn::GetAtt': [string, string] }; LoggingConfig: { LogGroup: { Ref: string } }; Environment: { Variables: Record<string, unknown> }; VpcConfig?: unknown } };
+    const functions = (Object.values(t.findResources('AWS::Lambda::Function')) as Fn[]).filter((fn) => fn.Properties.Environment?.Variables?.NODE_OPTIONS === '--enable-source-maps');
+    expect(functions.length).toBe(4);
+    const roles = t.findResources('AWS::IAM::Role') as Record<string, { Properties: { ManagedPolicyArns?: unknown[] } }>;
+    const policies = Object.values(t.findResources('AWS::IAM::Policy')) as Array<{ Properties: { Roles: Array<{ Ref: string }>; PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }>;
+    for (const fn of functions) {
+      const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+      expect(roles[roleId].Properties.ManagedPolicyArns).toBeUndefined();
+      const statements = policies.filter((p) => p.Properties.Roles.some((r) => r.Ref === roleId)).flatMap((p) => p.Properties.PolicyDocument.Statement);
+      const logStatements = statements.filter((statement) => [statement.Action].flat().some((action) => action.startsWith('logs:')));
+      expect(logStatements).toEqual([{ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: { 'Fn::GetAtt': [fn.Properties.LoggingConfig.LogGroup.Ref, 'Arn'] } }]);
+      // Only a function in the VPC manages network interfaces.
+      expect(statements.some((statement) => [statement.Action].flat().includes('ec2:CreateNetworkInterface'))).toBe(fn.Properties.VpcConfig !== undefined);
+    }
+  });
+
   test('the controller is told which invoker service to wake and may wake only that one', () => {
     const t = template(mode);
     t.hasResourceProperties('AWS::Lambda::Function', {
