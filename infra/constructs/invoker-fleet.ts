@@ -175,6 +175,8 @@ export class InvokerFleet extends Construct {
    */
   public readonly serviceName: string;
   public readonly serviceArn: string;
+  /** The fleet's name in its invokers' activity metrics (the `Fleet` dimension of lib/fleet/activity-metrics.ts). */
+  public readonly fleetName: string;
 
   constructor(scope: Construct, id: string, props: InvokerFleetProps) {
     super(scope, id);
@@ -198,6 +200,7 @@ export class InvokerFleet extends Construct {
 
     // The name the invokers' activity metrics carry, which the idle alarm reads.
     const fleetName = Names.uniqueId(this);
+    this.fleetName = fleetName;
     const environment: Record<string, string> = {
       ...platformEnvironment(props.store, props.bus),
       [FLEET_METRICS_ENV]: fleetName,

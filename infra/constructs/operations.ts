@@ -1,5 +1,5 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, MathExpression, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -9,10 +9,13 @@ import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-log
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEAD_LETTERS_RECORDED, FLEET_DIMENSION, FLEET_METRICS_NAMESPACE } from '../../lib/fleet/activity-metrics';
 
 export interface OperationsProps {
   /** Messages here are activations no invoker could take: each one is an alarm. */
   readonly deadLetterQueue: IQueue;
+  /** The invoker fleet's name in its activity metrics (InvokerFleet.fleetName): they count the dead letters recorded. */
+  readonly fleetName: string;
   /** The controller function: its errors are an alarm. */
   readonly controller: IFunction;
   /** The invoker fleet's log group: error lines (pino level 50 and above) are an alarm. */
@@ -63,11 +66,11 @@ export class Operations extends Construct {
     // What publishing to the encrypted topic takes, spelled out (a grant would add a wildcard action).
     publisher.addToPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
     publisher.addToPolicy(new PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
-    const alarm = (name: string, metric: IMetric, description: string) => {
+    const alarm = (name: string, metric: IMetric, description: string, evaluationPeriods = 1) => {
       const created = new Alarm(this, name, {
         metric,
         threshold: 1,
-        evaluationPeriods: 1,
+        evaluationPeriods,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
@@ -75,16 +78,15 @@ export class Operations extends Construct {
       created.addAlarmAction(new SnsAction(this.topic));
       this.alarms.push(created);
     };
-    // The invokers' drainer records each dead letter at once and keeps it hidden for operators: count hidden ones too.
-    const deadLetters = new MathExpression({
-      expression: 'visible + hidden',
-      usingMetrics: {
-        visible: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
-        hidden: props.deadLetterQueue.metricApproximateNumberOfMessagesNotVisible({ period, statistic: 'Maximum' }),
-      },
-      period,
-    });
-    alarm('DeadLetters', deadLetters, 'Activation messages reached the dead-letter queue (their activations are recorded as whisk internal errors).');
+    // New dead letters, as the invokers' drainer records their activations. The queue's depth
+    // would not do: the drainer keeps what it recorded there for operators (hidden), so an alarm on
+    // it stays in ALARM for days after the first and tells of no later one.
+    const recorded = new Metric({ namespace: FLEET_METRICS_NAMESPACE, metricName: DEAD_LETTERS_RECORDED, dimensionsMap: { [FLEET_DIMENSION]: props.fleetName }, period, statistic: 'Sum' });
+    alarm('DeadLetters', recorded, 'Activation messages reached the dead-letter queue: their activations were recorded as whisk internal errors.');
+    // Dead letters nothing takes: visible all through three periods (the drainer takes each within
+    // seconds, also a kept one that shows again when its hiding ends), so no invoker is draining.
+    const undrained = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Minimum' });
+    alarm('DeadLettersUndrained', undrained, 'Messages wait in the dead-letter queue and no invoker records them: their activations have no record yet.', 3);
     alarm('ControllerErrors', props.controller.metricErrors({ period, statistic: 'Sum' }), 'The controller function failed.');
     const invokerErrors = new MetricFilter(this, 'InvokerErrorLines', {
       logGroup: props.invokerLogGroup,

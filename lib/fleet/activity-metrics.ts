@@ -1,6 +1,7 @@
 /**
- * What an invoker tells CloudWatch about its work, so the fleet is not scaled in while it works:
- * direct dispatches never touch the queue, so the queue's metrics alone see a busy fleet as idle.
+ * What an invoker tells CloudWatch about its work, so the fleet is not scaled in while it works
+ * (direct dispatches never touch the queue, so the queue's metrics alone see a busy fleet as idle),
+ * and about the activations dead letters ended, so operators hear of each new one.
  * The figures go out as CloudWatch Embedded Metric Format lines on standard output, which the ECS
  * awslogs driver ships and CloudWatch Logs turns into metrics: no API call, no extra permission.
  */
@@ -13,11 +14,13 @@ export const FLEET_DIMENSION = 'Fleet';
 export const ACTIVATIONS_STARTED = 'ActivationsStarted';
 /** Activations in an invoker's slots when the line was written (Maximum per period: still busy). */
 export const ACTIVATIONS_IN_FLIGHT = 'ActivationsInFlight';
+/** Activations an invoker ended in a record because their message reached the dead-letter queue (Sum per period). */
+export const DEAD_LETTERS_RECORDED = 'DeadLettersRecorded';
 /** Two lines a minute, so every one-minute period of a live invoker has a point even with jitter. */
 export const REPORT_EVERY_MS = 30_000;
 
-/** One EMF line (JSON, no newline) with both figures. */
-export function activityLine(fleet: string, started: number, inFlight: number, at: number): string {
+/** One EMF line (JSON, no newline) with the figures of one interval. */
+export function activityLine(fleet: string, { started, inFlight, deadLetters }: ActivityCounts, at: number): string {
   return JSON.stringify({
     _aws: {
       Timestamp: at,
@@ -28,6 +31,7 @@ export function activityLine(fleet: string, started: number, inFlight: number, a
           Metrics: [
             { Name: ACTIVATIONS_STARTED, Unit: 'Count' },
             { Name: ACTIVATIONS_IN_FLIGHT, Unit: 'Count' },
+            { Name: DEAD_LETTERS_RECORDED, Unit: 'Count' },
           ],
         },
       ],
@@ -35,22 +39,27 @@ export function activityLine(fleet: string, started: number, inFlight: number, a
     [FLEET_DIMENSION]: fleet,
     [ACTIVATIONS_STARTED]: started,
     [ACTIVATIONS_IN_FLIGHT]: inFlight,
+    [DEAD_LETTERS_RECORDED]: deadLetters,
   });
 }
 
-/** What the reporter reads: a count of activations ever started (it only grows) and those in flight now. */
+/**
+ * What the reporter reads: activations ever started and dead letters ever recorded (both only
+ * grow), and the activations in flight now. A line carries the growth since the line before.
+ */
 export interface ActivityCounts {
   started: number;
   inFlight: number;
+  deadLetters: number;
 }
 
 /**
  * Writes an activity line every `everyMs` (idle ones too: zeros are data, and a gap would only look
- * the same) and a last one at stop, each with the activations started since the line before.
+ * the same) and a last one at stop.
  */
 export class FleetActivityReporter {
   private timer: NodeJS.Timeout | undefined;
-  private reportedStarted: number;
+  private reported: ActivityCounts;
 
   constructor(
     private readonly fleet: string,
@@ -59,7 +68,7 @@ export class FleetActivityReporter {
     private readonly everyMs = REPORT_EVERY_MS,
     private readonly now: () => number = Date.now,
   ) {
-    this.reportedStarted = read().started;
+    this.reported = { ...read() };
   }
 
   start(): void {
@@ -75,9 +84,9 @@ export class FleetActivityReporter {
   }
 
   private report(): void {
-    const { started, inFlight } = this.read();
-    const since = started - this.reportedStarted;
-    this.reportedStarted = started;
-    this.write(activityLine(this.fleet, since, inFlight, this.now()));
+    const now = { ...this.read() };
+    const since = { started: now.started - this.reported.started, inFlight: now.inFlight, deadLetters: now.deadLetters - this.reported.deadLetters };
+    this.reported = now;
+    this.write(activityLine(this.fleet, since, this.now()));
   }
 }

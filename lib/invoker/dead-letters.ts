@@ -27,6 +27,8 @@ const RUNNING_RECHECK_S = 30;
  *   message is kept for operators, as is one whose activation already has such a record.
  */
 export class DeadLetterDrainer {
+  /** Activations this drainer ended in a record because their message was dead-lettered. */
+  private recordedCount = 0;
   private stopping = false;
   private loop: Promise<void> | undefined;
   private readonly abort = new AbortController();
@@ -39,6 +41,11 @@ export class DeadLetterDrainer {
 
   start(): void {
     this.loop = this.pollLoop();
+  }
+
+  /** How many activations it ended in a record so far (what operators are told about). */
+  get recorded(): number {
+    return this.recordedCount;
   }
 
   async stop(): Promise<void> {
@@ -90,6 +97,7 @@ export class DeadLetterDrainer {
     }
     const failed = holder ? failedRecord(activation, holder.claimedAt, ABANDONED_ERROR) : failedRecord(activation, Date.now(), DEAD_LETTER_ERROR);
     if (await activations.complete(failed, activation.action.path)) {
+      this.recordedCount++;
       this.log.warn({ activationId, namespace }, 'dead-lettered activation recorded as failed');
       await this.deps.throttles.countOff(namespace).catch(() => undefined);
     }

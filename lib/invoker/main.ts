@@ -174,7 +174,7 @@ async function main(): Promise<void> {
   poolLog.unref();
   // On AWS, the activity the fleet's idle alarm reads (lib/fleet/activity-metrics.ts).
   const fleet = process.env[FLEET_METRICS_ENV];
-  const activity = fleet ? new FleetActivityReporter(fleet, () => invoker.status(), (line) => process.stdout.write(`${line}\n`)) : undefined;
+  const activity = fleet ? new FleetActivityReporter(fleet, () => ({ ...invoker.status(), deadLetters: drainer.recorded }), (line) => process.stdout.write(`${line}\n`)) : undefined;
   activity?.start();
   const drainMs = Number(process.env.SKYWHISK_INVOKER_DRAIN_MS ?? DEFAULT_DRAIN_MS);
   onShutdown(async (reason) => {

@@ -7,6 +7,7 @@ import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Bootstrap } from '../../infra/constructs/bootstrap';
 import { Operations } from '../../infra/constructs/operations';
+import { alarmEntries, alarmStates, type AlarmProperties } from '../helpers/alarm-math';
 import { Store } from '../../infra/constructs/store';
 import { dataLayerStack, standInController } from '../helpers/infra';
 
@@ -21,6 +22,7 @@ function build(): { app: App; stack: Stack } {
   new Bootstrap(stack, 'Bootstrap', { subjectsTable: store.subjects, entitiesTable: store.entities, apiHost: 'https://api.example.com/prod' });
   new Operations(stack, 'Operations', {
     deadLetterQueue: bus.deadLetterQueue,
+    fleetName: 'TestFleet',
     controller,
     invokerLogGroup: new LogGroup(stack, 'InvokerLogs'),
     invokerClusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/invokers',
@@ -68,22 +70,43 @@ test('Bootstrap refuses an invalid namespace', () => {
 
 test('Operations alarms on dead letters, controller errors and invoker error lines, through one encrypted TLS-only topic', () => {
   const template = Template.fromStack(build().stack);
-  template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
-  // Dead letters count whether visible or held hidden by the drainer after it recorded them.
+  template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+  // New dead letters as the invokers record them, and dead letters nothing records.
   template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+    Namespace: 'Skywhisk',
+    MetricName: 'DeadLettersRecorded',
+    Dimensions: [{ Name: 'Fleet', Value: 'TestFleet' }],
+    Statistic: 'Sum',
     Threshold: 1,
     ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-    Metrics: Match.arrayWith([
-      Match.objectLike({ Expression: 'visible + hidden', ReturnData: true }),
-      Match.objectLike({ Id: 'visible', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ApproximateNumberOfMessagesVisible' }) }) }),
-      Match.objectLike({ Id: 'hidden', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ApproximateNumberOfMessagesNotVisible' }) }) }),
-    ]),
   });
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Minimum', EvaluationPeriods: 3 });
   template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda' });
   template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.level >= 50 }', MetricTransformations: [Match.objectLike({ MetricName: 'InvokerErrors' })] });
   template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
   template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
   template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ source: ['aws.ecs'], 'detail-type': ['ECS Task State Change'] }) });
+});
+
+describe('the dead-letter alarms, driven through their synthesized math (5-minute periods)', () => {
+  const template = Template.fromStack(build().stack);
+  type Alarm = { Properties: { MetricName?: string; Namespace?: string; Threshold: number; ComparisonOperator: AlarmProperties['ComparisonOperator']; EvaluationPeriods: number; TreatMissingData: 'notBreaching' } };
+  const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Alarm[];
+  /** A single-metric alarm as the helper takes it: its metric as id `m`. */
+  const asMath = (name: string): AlarmProperties => {
+    const found = alarms.find((a) => a.Properties.MetricName === name)!.Properties;
+    return { ...found, Metrics: [{ Id: 'expr', Expression: 'm' }, { Id: 'm', MetricStat: {} }] };
+  };
+  const DAY = 288;
+  const pointsAt = (periods: number, at: Record<number, number>, otherwise: number | undefined) => Array.from({ length: periods }, (_, i) => at[i] ?? otherwise);
+  test.each<[string, string, Array<number | undefined>, number[]]>([
+    ['one dead letter on day one (kept for operators), another on day three: told twice', 'DeadLettersRecorded', pointsAt(3 * DAY, { 10: 1, [2 * DAY + 5]: 1 }, undefined), [10, 2 * DAY + 5]],
+    ['three at once: told once', 'DeadLettersRecorded', pointsAt(DAY, { 40: 3 }, undefined), [40]],
+    ['a kept one that shows for a moment every 12 hours as the drainer hides it again: never told', 'ApproximateNumberOfMessagesVisible', pointsAt(2 * DAY, {}, 0), []],
+    ['dead letters no invoker records, visible for 20 minutes: told once, after 15', 'ApproximateNumberOfMessagesVisible', pointsAt(DAY, { 100: 2, 101: 2, 102: 2, 103: 2 }, 0), [102]],
+  ])('%s', (_, metric, points, toldAt) => {
+    expect(alarmEntries(alarmStates(asMath(metric), { m: points }, points.length))).toEqual(toldAt);
+  });
 });
 
 test('only this account’s alarms may use the alerts key and topic, and EventBridge publishes through a role of its own', () => {

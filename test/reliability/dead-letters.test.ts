@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { configFromEnv } from '../../lib/config';
 import { newActivationId } from '../../lib/model/activation-id';
@@ -8,14 +11,18 @@ import { startTestPlatform, withInvokerLog, type TestPlatform } from '../helpers
 // whisk internal error record. The messages stay in the dead-letter queue for operators.
 
 let env: TestPlatform;
+let stopped = false;
 const config = configFromEnv({});
+const dataDir = mkdtempSync(join(tmpdir(), 'skywhisk-dead-letters-'));
 
 beforeAll(async () => {
-  env = await startTestPlatform({ SKYWHISK_QUEUE_VISIBILITY_S: '1', SKYWHISK_QUEUE_MAX_RECEIVE: '2' });
+  // With a fleet name the invoker reports what it recorded as metrics (the operators' alarm reads them).
+  env = await startTestPlatform({ SKYWHISK_QUEUE_VISIBILITY_S: '1', SKYWHISK_QUEUE_MAX_RECEIVE: '2', SKYWHISK_FLEET_METRICS: 'dead-letter-test' }, dataDir);
 }, 120_000);
 
 afterAll(async () => {
-  await env?.stop();
+  if (!stopped) await env?.stop();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function queueUrl(name: string): Promise<string> {
@@ -81,3 +88,13 @@ test('a dead letter of an activation that already ran normally is dropped, and i
     const record = (await wsk.activations.get({ name: finished.activationId })) as { response: { result: unknown } };
     expect(record.response.result).toEqual({ ok: true });
   }), 120_000);
+
+test('operators are told of each activation a dead letter ended, once: the invoker reports one (the dropped duplicate is none)', async () => {
+  await env.stop();
+  stopped = true;
+  const reported = readFileSync(join(dataDir, 'logs', 'invoker.log'), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('{"_aws"'))
+    .map((line) => (JSON.parse(line) as { DeadLettersRecorded: number }).DeadLettersRecorded);
+  expect(reported.reduce((sum, count) => sum + count, 0)).toBe(1);
+}, 60_000);
