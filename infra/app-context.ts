@@ -12,7 +12,12 @@ const contextSchema = z.object({
   stackName: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,127}$/, 'a letter, then letters, digits or hyphens').default('Skywhisk'),
   /** Region to deploy to; else the CLI's (AWS_REGION / profile), as CDK resolves it. */
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'an AWS region such as eu-west-1').optional(),
-  invokerMode: z.enum(['ec2', 'fargate']).default('ec2'),
+  /** Where the stack goes: AWS, or a LocalStack (`npm run deploy:local` sets `-c target=localstack`). */
+  target: z.enum(['aws', 'localstack']).default('aws'),
+  /** LocalStack's edge as clients outside it reach it (the API host printed and given to actions). */
+  localstackEdge: z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'a host, or host:port, such as localhost.localstack.cloud:4566').default('localhost.localstack.cloud:4566'),
+  /** ec2 by default on AWS; fargate on LocalStack, which runs no container instances. */
+  invokerMode: z.enum(['ec2', 'fargate']).optional(),
   minInvokers: z.coerce.number().int().min(0).default(0),
   maxInvokers: z.coerce.number().int().min(1).default(4),
   /** ec2 mode: the container instances' type (must match `architecture`). */
@@ -36,7 +41,10 @@ const contextSchema = z.object({
     }),
 });
 
-export type DeploymentContext = Omit<z.infer<typeof contextSchema>, 'removalPolicy' | 'runtimes'> & {
+export type DeploymentContext = Omit<z.infer<typeof contextSchema>, 'removalPolicy' | 'runtimes' | 'invokerMode' | 'localstackEdge'> & {
+  invokerMode: 'ec2' | 'fargate';
+  /** Set for a LocalStack target only. */
+  localstackEdge?: string;
   removalPolicy: RemovalPolicy;
   /** The text of the runtimes manifest `runtimes` names, checked. */
   runtimesManifest?: string;
@@ -50,8 +58,14 @@ export function deploymentContext(read: (key: string) => unknown): DeploymentCon
     throw new Error(`Invalid Skywhisk context:\n${problems.join('\n')}`);
   }
   if (parsed.data.minInvokers > parsed.data.maxInvokers) throw new Error(`Invalid Skywhisk context: minInvokers (${parsed.data.minInvokers}) is above maxInvokers (${parsed.data.maxInvokers}).`);
-  const { runtimes, ...settings } = parsed.data;
-  return { ...settings, removalPolicy: settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN, ...(runtimes ? { runtimesManifest: readManifest(runtimes) } : {}) };
+  const { runtimes, localstackEdge, invokerMode, ...settings } = parsed.data;
+  return {
+    ...settings,
+    invokerMode: invokerMode ?? (settings.target === 'localstack' ? 'fargate' : 'ec2'),
+    ...(settings.target === 'localstack' ? { localstackEdge } : {}),
+    removalPolicy: settings.removalPolicy === 'destroy' ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    ...(runtimes ? { runtimesManifest: readManifest(runtimes) } : {}),
+  };
 }
 
 function readManifest(path: string): string {

@@ -16,4 +16,5 @@ new SkywhiskStack(app, context.stackName, {
   directDispatch: context.directDispatch,
   runtimesManifest: context.runtimesManifest,
   actionLimits: context.actionLimits,
+  localstackEdge: context.localstackEdge,
 });

@@ -66,6 +66,12 @@ export interface SkywhiskStackProps extends StackProps {
    * @default OpenWhisk's: timeout 100 ms..5 min (1 min), memory 128..512 MB (256), logs 0..10 MB, concurrency 1..500
    */
   readonly actionLimits?: string;
+  /**
+   * Deploying to a LocalStack: its edge as clients reach it (`host:port`), for the API host the
+   * stack prints and gives actions (`http://<api id>.execute-api.<edge>/<stage>`).
+   * @default none: AWS's `https://<api id>.execute-api.<region>.amazonaws.com/<stage>`
+   */
+  readonly localstackEdge?: string;
 }
 
 /** What of the environment a manifest may take: a Lambda function's variables hold 4 KB in all. */
@@ -98,6 +104,7 @@ export class SkywhiskStack extends Stack {
     // A bad value fails the synth with its problem, not the controller's first request.
     if (props.actionLimits !== undefined) parseActionLimitRanges(props.actionLimits, 'actionLimits');
     this.controller = new Controller(this, 'Controller', {
+      localstackEdge: props.localstackEdge,
       actionsAsProcesses: mode === 'fargate',
       runtimesManifest,
       actionLimits: props.actionLimits,

@@ -78,6 +78,11 @@ export interface ControllerProps {
   readonly runtimesManifest?: string;
   /** Action limit ranges as JSON, as `SKYWHISK_ACTION_LIMITS`. */
   readonly actionLimits?: string;
+  /**
+   * A LocalStack's edge (`host:port`): the API host is then LocalStack's URL for the API.
+   * @default none: the API's AWS URL
+   */
+  readonly localstackEdge?: string;
 }
 
 /**
@@ -178,7 +183,9 @@ export class Controller extends Construct {
     // From the API's id and the literal stage name only: invokers take this host, and the function
     // takes the invoker service's name, so a reference to the stage (which needs the function's
     // methods) would be a cycle.
-    this.apiHost = `https://${this.api.restApiId}.execute-api.${Stack.of(this).region}.${Aws.URL_SUFFIX}/${stageName}`;
+    this.apiHost = props.localstackEdge
+      ? `http://${this.api.restApiId}.execute-api.${props.localstackEdge}/${stageName}`
+      : `https://${this.api.restApiId}.execute-api.${Stack.of(this).region}.${Aws.URL_SUFFIX}/${stageName}`;
     new CfnOutput(this, 'ApiHost', { value: this.apiHost, description: 'The OpenWhisk API host: wsk property set --apihost <this>' });
 
     acknowledgeNag(this.function, LAMBDA_FINDINGS);

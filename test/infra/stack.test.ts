@@ -264,3 +264,13 @@ test('the dependency-cycle check finds a cycle when there is one', () => {
   expect(findDependencyCycle(cyclic)).toEqual(['Fn', 'Service', 'Api', 'Method', 'Fn']);
   expect(findDependencyCycle({ Resources: { ...cyclic.Resources, Method: { Properties: {} } } })).toBeUndefined();
 });
+
+test('deployed to a LocalStack, the API host printed and given to actions is LocalStack’s URL for the API', () => {
+  const stack = new SkywhiskStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Skywhisk', { env: ACCOUNT_ENV, invokerMode: 'fargate', localstackEdge: 'localhost.localstack.cloud:4566' });
+  const t = Template.fromStack(stack);
+  const [apiId] = Object.keys(t.findResources('AWS::ApiGateway::RestApi'));
+  const host = { 'Fn::Join': ['', ['http://', { Ref: apiId }, '.execute-api.localhost.localstack.cloud:4566/prod']] };
+  expect(Object.values(t.findOutputs('*')).map((output) => output.Value)).toContainEqual(host);
+  const [definition] = Object.values(t.findResources('AWS::ECS::TaskDefinition')) as Array<{ Properties: { ContainerDefinitions: Array<{ Environment: Array<{ Name: string; Value: unknown }> }> } }>;
+  expect(definition.Properties.ContainerDefinitions[0].Environment).toContainEqual({ Name: 'SKYWHISK_API_HOST', Value: host });
+});

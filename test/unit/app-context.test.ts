@@ -9,7 +9,16 @@ import { deploymentContext } from '../../infra/app-context';
 const from = (values: Record<string, unknown>) => deploymentContext((key) => values[key]);
 
 test('defaults: stack Skywhisk, ec2 invokers scaling 0..4 on arm64, tables retained', () => {
-  expect(from({})).toEqual({ stackName: 'Skywhisk', invokerMode: 'ec2', minInvokers: 0, maxInvokers: 4, architecture: 'arm64', removalPolicy: RemovalPolicy.RETAIN, directDispatch: false });
+  expect(from({})).toEqual({ stackName: 'Skywhisk', target: 'aws', invokerMode: 'ec2', minInvokers: 0, maxInvokers: 4, architecture: 'arm64', removalPolicy: RemovalPolicy.RETAIN, directDispatch: false });
+});
+
+test('npm run deploy:local (-c target=localstack): fargate invokers unless told otherwise, and LocalStack’s edge for the API host', () => {
+  expect(from({ target: 'localstack' })).toMatchObject({ target: 'localstack', invokerMode: 'fargate', localstackEdge: 'localhost.localstack.cloud:4566' });
+  expect(from({ target: 'localstack', invokerMode: 'ec2', localstackEdge: 'localstack:4566' })).toMatchObject({ invokerMode: 'ec2', localstackEdge: 'localstack:4566' });
+  // On AWS the edge setting means nothing and is not passed on.
+  expect(from({ localstackEdge: 'localstack:4566' }).localstackEdge).toBeUndefined();
+  expect(() => from({ target: 'localstack', localstackEdge: 'http://x/' })).toThrow(/-c localstackEdge: a host, or host:port/);
+  expect(() => from({ target: 'moon' })).toThrow(/-c target/);
 });
 
 test('action limits are passed on as given once they parse', () => {
