@@ -11,6 +11,7 @@ import { Provider } from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { isValidEntityName } from '../../lib/model/names';
 import { acknowledgeNag, LAMBDA_FINDINGS, wildcardFinding } from '../nag';
+import { grantTable } from './platform-access';
 import { platformFunction } from './platform-function';
 
 export interface BootstrapProps {
@@ -77,8 +78,8 @@ export class Bootstrap extends Construct {
       },
     });
     this.guestSecret.grantRead(this.handler);
-    props.subjectsTable.grantWriteData(this.handler);
-    props.entitiesTable.grantReadWriteData(this.handler);
+    grantTable(this.handler, props.subjectsTable, 'subjects', 'write');
+    grantTable(this.handler, props.entitiesTable, 'entities', 'readWrite');
     const provider = new Provider(this, 'Provider', {
       onEventHandler: this.handler,
       logGroup: new LogGroup(this, 'ProviderLogs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH }),

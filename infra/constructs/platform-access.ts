@@ -1,5 +1,7 @@
-import type { IGrantable } from 'aws-cdk-lib/aws-iam';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
+import { TABLE_OPERATIONS, type TableKey } from '../../lib/store/table-operations';
 import { acknowledgeNag, wildcardFinding } from '../nag';
 import type { Bus } from './bus';
 import type { Store } from './store';
@@ -21,14 +23,14 @@ export function platformEnvironment(store: Store, bus: Bus): Record<string, stri
 
 /**
  * What the controller side needs (controller and alarm-fire functions): read subjects, read and
- * write entities and activations, send invocations.
+ * write entities, activations and the coordination table, send invocations.
  */
 export function grantControllerAccess(grantee: IGrantable & IConstruct, store: Store, bus: Bus): void {
   acknowledgeIndexGrants(grantee, store);
-  store.subjects.grantReadData(grantee);
-  store.entities.grantReadWriteData(grantee);
-  store.activations.grantReadWriteData(grantee);
-  store.coordination.grantReadWriteData(grantee);
+  grantTable(grantee, store.subjects, 'subjects', 'read');
+  grantTable(grantee, store.entities, 'entities', 'readWrite');
+  grantTable(grantee, store.activations, 'activations', 'readWrite');
+  grantTable(grantee, store.coordination, 'coordination', 'readWrite');
   bus.invocationQueue.grantSendMessages(grantee);
 }
 
@@ -40,16 +42,29 @@ export function grantControllerAccess(grantee: IGrantable & IConstruct, store: S
  */
 export function grantInvokerAccess(grantee: IGrantable & IConstruct, store: Store, bus: Bus): void {
   acknowledgeIndexGrants(grantee, store);
-  store.entities.grantReadData(grantee);
-  store.activations.grantReadWriteData(grantee);
-  store.coordination.grantReadWriteData(grantee);
+  grantTable(grantee, store.entities, 'entities', 'read');
+  grantTable(grantee, store.activations, 'activations', 'readWrite');
+  grantTable(grantee, store.coordination, 'coordination', 'readWrite');
   bus.invocationQueue.grantConsumeMessages(grantee);
   // The dead-letter drainer: every dead-lettered activation ends in a record.
   bus.deadLetterQueue.grantConsumeMessages(grantee);
 }
 
-/** L2 table grants cover the table's own indexes (`<table>/index/*`): the queries the code makes. */
+/**
+ * Exactly the operations the code sends to `table` (lib/store/table-operations.ts), reads or reads
+ * and writes, on the table and its own indexes: the L2 grants add scans, batches, streams and
+ * DescribeTable the code never calls.
+ */
+export function grantTable(grantee: IGrantable, table: ITableV2, key: TableKey, access: 'read' | 'write' | 'readWrite'): void {
+  const { read, write } = TABLE_OPERATIONS[key];
+  const operations = [...(access === 'write' ? [] : read), ...(access === 'read' ? [] : write)];
+  grantee.grantPrincipal.addToPrincipalPolicy(
+    new PolicyStatement({ actions: operations.map((operation) => `dynamodb:${operation}`), resources: [table.tableArn, `${table.tableArn}/index/*`] }),
+  );
+}
+
+/** Table grants cover the table's own secondary indexes (`<table>/index/*`): the queries the code makes. */
 function acknowledgeIndexGrants(grantee: IConstruct, store: Store): void {
-  const reason = "The L2 table grant includes that table's own secondary indexes, which the code queries; nothing else.";
-  acknowledgeNag(grantee, Object.fromEntries([store.subjects, store.entities, store.activations].map((table) => [wildcardFinding(table, '/index/*'), reason])));
+  const reason = "The grant includes that table's own secondary indexes, which the code queries; nothing else.";
+  acknowledgeNag(grantee, Object.fromEntries([store.subjects, store.entities, store.activations, store.coordination].map((table) => [wildcardFinding(table, '/index/*'), reason])));
 }

@@ -54,7 +54,7 @@ test('Bootstrap generates the guest key into Secrets Manager, never into the tem
     PolicyDocument: {
       Statement: Match.arrayWith([
         Match.objectLike({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Effect: 'Allow' }),
-        Match.objectLike({ Action: ['dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:DescribeTable'], Effect: 'Allow' }),
+        Match.objectLike({ Action: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^StoreSubjects'), 'Arn'] }, Match.anyValue()] }),
       ]),
     },
   });

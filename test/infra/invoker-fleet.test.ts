@@ -79,9 +79,10 @@ function taskRoleActions(template: Template): unknown[] {
   return policy.Properties.PolicyDocument.Statement.map((statement) => statement.Action);
 }
 
-const TABLE_READ = ['dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable'];
-const TABLE_READ_WRITE = [...TABLE_READ.slice(0, -1), 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:DescribeTable'];
-const STREAM_READ = ['dynamodb:GetRecords', 'dynamodb:GetShardIterator'];
+// Exactly what the code sends to each table (lib/store/table-operations.ts): no scans, batches, streams or DescribeTable it never calls.
+const ENTITIES_READ = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
+const ACTIVATIONS_READ_WRITE = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem'];
+const COORDINATION_READ_WRITE = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 const QUEUE_CONSUME = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
 const ECR_PULL = ['ecr:BatchCheckLayerAvailability', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchGetImage'];
 
@@ -218,7 +219,7 @@ describe('ec2 mode', () => {
   });
 
   test('the task role reads entities, writes activations and coordination, consumes the queue and its dead letters, and pulls the runtime images: exactly these actions', () => {
-    expect(taskRoleActions(template)).toEqual([ECR_PULL, 'ecr:GetAuthorizationToken', TABLE_READ, STREAM_READ, TABLE_READ_WRITE, STREAM_READ, TABLE_READ_WRITE, STREAM_READ, QUEUE_CONSUME, QUEUE_CONSUME]);
+    expect(taskRoleActions(template)).toEqual([ECR_PULL, 'ecr:GetAuthorizationToken', ENTITIES_READ, ACTIVATIONS_READ_WRITE, COORDINATION_READ_WRITE, QUEUE_CONSUME, QUEUE_CONSUME]);
   });
 });
 
@@ -255,7 +256,7 @@ describe('fargate mode', () => {
   });
 
   test('the task role has no ECR access of its own (the execution role pulls the invoker image)', () => {
-    expect(taskRoleActions(template)).toEqual([TABLE_READ, STREAM_READ, TABLE_READ_WRITE, STREAM_READ, TABLE_READ_WRITE, STREAM_READ, QUEUE_CONSUME, QUEUE_CONSUME]);
+    expect(taskRoleActions(template)).toEqual([ENTITIES_READ, ACTIVATIONS_READ_WRITE, COORDINATION_READ_WRITE, QUEUE_CONSUME, QUEUE_CONSUME]);
   });
 });
 
