@@ -3,7 +3,7 @@ import pino from 'pino';
 import { awsClients } from '../../lib/aws-clients';
 import { InvocationQueue } from '../../lib/bus/invocation-queue';
 import { configFromEnv } from '../../lib/config';
-import { isAlarmEntered, sleepIdleFleet, sleeperSettingsFromEnv, type SleepOutcome } from '../../lib/fleet/sleeper';
+import { isSleeperEvent, sleepIdleFleet, sleeperSettingsFromEnv, type SleepOutcome } from '../../lib/fleet/sleeper';
 import { DEFAULT_OFFLINE_AFTER_MS, InvokerRegistry } from '../../lib/store/invoker-registry';
 
 const log = pino({ name: 'fleet-sleeper', level: process.env.SKYWHISK_LOG_LEVEL ?? 'info' });
@@ -18,8 +18,8 @@ const deps = {
   log,
 };
 
-/** The target of the EventBridge rule on the idle alarm's state changes (lib/fleet/sleeper.ts). */
+/** The target of the EventBridge rules on the idle alarm's change into ALARM and on a schedule (lib/fleet/sleeper.ts). */
 export async function handler(event: unknown): Promise<{ outcome: SleepOutcome | 'ignored' }> {
-  if (!isAlarmEntered(event)) return { outcome: 'ignored' };
+  if (!isSleeperEvent(event)) return { outcome: 'ignored' };
   return { outcome: await sleepIdleFleet(deps) };
 }

@@ -3,7 +3,7 @@ import { AdjustmentType, MetricAggregationType, StepScalingAction } from 'aws-cd
 import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { ApplicationScalingAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { BaseService, ICluster } from 'aws-cdk-lib/aws-ecs';
-import { Rule } from 'aws-cdk-lib/aws-events';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant, PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -17,6 +17,8 @@ import type { Store } from './store';
 
 /** Minutes without any activation before the fleet goes back to its minimum. */
 export const SCALE_IN_MINUTES = 15;
+/** How often the sleeper looks again, besides when the idle alarm enters ALARM. */
+const SLEEPER_EVERY_MINUTES = 5;
 
 export interface FleetScalingProps {
   readonly cluster: ICluster;
@@ -45,10 +47,11 @@ export function grantDesiredCount(grantee: IGrantable, serviceArn: string): Gran
  *   further `backlogPerTask` one more, up to `maxTasks`. From zero the controller's waker is faster
  *   (lib/controller/fleet-waker.ts).
  * - In: back to `minTasks` after SCALE_IN_MINUTES in which no activation started or ran anywhere
- *   (the invokers' own metrics, which see direct dispatches the queue never carries) and the queue
- *   held nothing. The idle alarm has no scaling action, which would run again every minute it stays
- *   in ALARM and undo a wake; an EventBridge rule on its change into ALARM runs the sleeper once
- *   (lib/fleet/sleeper.ts), which also checks the fleet itself first.
+ *   and the queue held nothing. The idle alarm reads the invokers' own metrics (they see direct
+ *   dispatches the queue never carries) and has no scaling action, which would run again every
+ *   minute it stays in ALARM and undo a wake. Its change into ALARM, and a schedule every
+ *   SLEEPER_EVERY_MINUTES, run the sleeper (lib/fleet/sleeper.ts), which decides from the
+ *   invokers' heartbeats, the queue and the service.
  */
 export function scaleFleet(scope: Construct, props: FleetScalingProps): void {
   const { service, bus, minTasks, maxTasks, backlogPerTask } = props;
@@ -123,6 +126,7 @@ class FleetSleeper extends Construct {
         SKYWHISK_INVOKER_CLUSTER: props.cluster.clusterArn,
         SKYWHISK_INVOKER_SERVICE: props.serviceName,
         SKYWHISK_FLEET_MIN_TASKS: String(props.minTasks),
+        SKYWHISK_FLEET_IDLE_MINUTES: String(SCALE_IN_MINUTES),
       },
     });
     acknowledgeNag(this.function, LAMBDA_FINDINGS);
@@ -139,6 +143,12 @@ class FleetSleeper extends Construct {
         detail: { state: { value: ['ALARM'] } },
       },
       targets: [new LambdaFunction(this.function, { retryAttempts: 2 })],
+    });
+    // Again and again: a look that found the fleet busy (or starting) is repeated until it is idle.
+    new Rule(this, 'Every5Minutes', {
+      description: 'Runs the fleet sleeper, which scales in only a fleet idle long enough',
+      schedule: Schedule.rate(Duration.minutes(SLEEPER_EVERY_MINUTES)),
+      targets: [new LambdaFunction(this.function, { retryAttempts: 0 })],
     });
   }
 }

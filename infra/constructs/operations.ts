@@ -66,11 +66,11 @@ export class Operations extends Construct {
     // What publishing to the encrypted topic takes, spelled out (a grant would add a wildcard action).
     publisher.addToPolicy(new PolicyStatement({ actions: ['sns:Publish'], resources: [this.topic.topicArn] }));
     publisher.addToPolicy(new PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }));
-    const alarm = (name: string, metric: IMetric, description: string, evaluationPeriods = 1) => {
+    const alarm = (name: string, metric: IMetric, description: string) => {
       const created = new Alarm(this, name, {
         metric,
         threshold: 1,
-        evaluationPeriods,
+        evaluationPeriods: 1,
         comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
@@ -83,10 +83,7 @@ export class Operations extends Construct {
     // it stays in ALARM for days after the first and tells of no later one.
     const recorded = new Metric({ namespace: FLEET_METRICS_NAMESPACE, metricName: DEAD_LETTERS_RECORDED, dimensionsMap: { [FLEET_DIMENSION]: props.fleetName }, period, statistic: 'Sum' });
     alarm('DeadLetters', recorded, 'Activation messages reached the dead-letter queue: their activations were recorded as whisk internal errors.');
-    // Dead letters nothing takes: visible all through three periods (the drainer takes each within
-    // seconds, also a kept one that shows again when its hiding ends), so no invoker is draining.
-    const undrained = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Minimum' });
-    alarm('DeadLettersUndrained', undrained, 'Messages wait in the dead-letter queue and no invoker records them: their activations have no record yet.', 3);
+
     alarm('ControllerErrors', props.controller.metricErrors({ period, statistic: 'Sum' }), 'The controller function failed.');
     const invokerErrors = new MetricFilter(this, 'InvokerErrorLines', {
       logGroup: props.invokerLogGroup,

@@ -2,7 +2,7 @@ import type { Duration } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyDocument, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { acknowledgeNag } from '../nag';
@@ -53,11 +53,15 @@ const NETWORK_INTERFACE_ACTIONS = [
  */
 export function platformFunction(scope: Construct, id: string, props: PlatformFunctionProps): NodejsFunction {
   const logGroup = new LogGroup(scope, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH });
-  const role = new Role(scope, `${id}ServiceRole`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+  // In the role itself, not a separate policy: Lambda checks the network interface rights when it
+  // creates a function in a VPC, which a policy attached a moment earlier may not have reached.
+  const networkInterfaces = props.network
+    ? { NetworkInterfaces: new PolicyDocument({ statements: [new PolicyStatement({ actions: NETWORK_INTERFACE_ACTIONS, resources: ['*'] })] }) }
+    : undefined;
+  const role = new Role(scope, `${id}ServiceRole`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com'), inlinePolicies: networkInterfaces });
   // The group's ARN attribute ends in `:*`: its log streams.
   role.addToPolicy(new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
   if (props.network) {
-    role.addToPolicy(new PolicyStatement({ actions: NETWORK_INTERFACE_ACTIONS, resources: ['*'] }));
     acknowledgeNag(role, { 'AwsSolutions-IAM5[Resource::*]': "Lambda's management of the function's network interfaces in its VPC: these EC2 actions have no resource-level permissions." });
   }
   return new NodejsFunction(scope, id, {

@@ -143,6 +143,8 @@ export class Invoker {
   private inFlight = 0;
   /** Activations ever taken into a slot here: what the fleet's activity metric counts. */
   private started = 0;
+  /** When the last of them was taken (epoch ms), reported in heartbeats. */
+  private lastStartedAt: number | undefined;
   private stopping = false;
   private loop: Promise<void> | undefined;
   private slotFreed: (() => void) | undefined;
@@ -312,6 +314,7 @@ export class Invoker {
         factory: this.options.factory,
         host: hostname(),
         capacity: this.options.maxConcurrent,
+        ...(this.lastStartedAt === undefined ? {} : { lastStartedAt: this.lastStartedAt }),
         ...(this.options.dispatchUrl ? { dispatchUrl: this.options.dispatchUrl } : {}),
       },
       sentAt,
@@ -368,6 +371,7 @@ export class Invoker {
   private occupySlot<T>(work: () => Promise<T>): Promise<T> {
     this.inFlight++;
     this.started++;
+    this.lastStartedAt = Date.now();
     const running = work();
     const task: Promise<void> = running
       .then(

@@ -46,7 +46,9 @@ const ORPHAN_DRAIN_MS = 10_000;
  * activity goes to standard output as CloudWatch metrics every 30 s).
  */
 async function main(): Promise<void> {
-  const log = pino({ name: 'invoker', level: process.env.SKYWHISK_LOG_LEVEL ?? 'info' });
+  // One stream for the log and the activity lines, so neither can land inside the other's.
+  const stdout = pino.destination({ dest: 1, sync: false });
+  const log = pino({ name: 'invoker', level: process.env.SKYWHISK_LOG_LEVEL ?? 'info' }, stdout);
   const config = configFromEnv();
   const { dynamo, sqs } = awsClients();
   const invokerId = await resolveInvokerId(process.env);
@@ -160,6 +162,10 @@ async function main(): Promise<void> {
     log.child({ component: 'dead-letters' }),
   );
   direct.runner = { runDirect: (message, sentAt, onAccepted) => invoker.runDirect(message, sentAt, onAccepted), running: () => invoker.runningDirect(), holder: invoker.holder };
+  // On AWS, the activity the fleet's alarms read (lib/fleet/activity-metrics.ts), counted from
+  // before the first activation can start.
+  const fleet = process.env[FLEET_METRICS_ENV];
+  const activity = fleet ? new FleetActivityReporter(fleet, () => ({ ...invoker.status(), deadLetters: drainer.recorded }), (line) => stdout.write(`${line}\n`)) : undefined;
   await invoker.start();
   drainer.start();
   log.info({ factory: factory.describe }, 'invoker started');
@@ -172,9 +178,6 @@ async function main(): Promise<void> {
     lastLogged = state;
   }, 60_000);
   poolLog.unref();
-  // On AWS, the activity the fleet's idle alarm reads (lib/fleet/activity-metrics.ts).
-  const fleet = process.env[FLEET_METRICS_ENV];
-  const activity = fleet ? new FleetActivityReporter(fleet, () => ({ ...invoker.status(), deadLetters: drainer.recorded }), (line) => process.stdout.write(`${line}\n`)) : undefined;
   activity?.start();
   const drainMs = Number(process.env.SKYWHISK_INVOKER_DRAIN_MS ?? DEFAULT_DRAIN_MS);
   onShutdown(async (reason) => {

@@ -20,6 +20,8 @@ export interface InvokerReport {
   dispatchUrl?: string;
   /** Activations it runs at once. */
   capacity?: number;
+  /** When it last took an activation into a slot (epoch ms); absent: none yet. The fleet sleeper reads it. */
+  lastStartedAt?: number;
 }
 
 /** An invoker as operators see it: `offline` once its heartbeats stopped for the offline window. */

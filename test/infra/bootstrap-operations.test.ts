@@ -70,8 +70,8 @@ test('Bootstrap refuses an invalid namespace', () => {
 
 test('Operations alarms on dead letters, controller errors and invoker error lines, through one encrypted TLS-only topic', () => {
   const template = Template.fromStack(build().stack);
-  template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
-  // New dead letters as the invokers record them, and dead letters nothing records.
+  template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  // New dead letters as the invokers record them.
   template.hasResourceProperties('AWS::CloudWatch::Alarm', {
     Namespace: 'Skywhisk',
     MetricName: 'DeadLettersRecorded',
@@ -80,7 +80,6 @@ test('Operations alarms on dead letters, controller errors and invoker error lin
     Threshold: 1,
     ComparisonOperator: 'GreaterThanOrEqualToThreshold',
   });
-  template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'AWS/SQS', MetricName: 'ApproximateNumberOfMessagesVisible', Statistic: 'Minimum', EvaluationPeriods: 3 });
   template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda' });
   template.hasResourceProperties('AWS::Logs::MetricFilter', { FilterPattern: '{ $.level >= 50 }', MetricTransformations: [Match.objectLike({ MetricName: 'InvokerErrors' })] });
   template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
@@ -88,7 +87,7 @@ test('Operations alarms on dead letters, controller errors and invoker error lin
   template.hasResourceProperties('AWS::Events::Rule', { EventPattern: Match.objectLike({ source: ['aws.ecs'], 'detail-type': ['ECS Task State Change'] }) });
 });
 
-describe('the dead-letter alarms, driven through their synthesized math (5-minute periods)', () => {
+describe('the dead-letter alarm, driven through its synthesized math (5-minute periods)', () => {
   const template = Template.fromStack(build().stack);
   type Alarm = { Properties: { MetricName?: string; Namespace?: string; Threshold: number; ComparisonOperator: AlarmProperties['ComparisonOperator']; EvaluationPeriods: number; TreatMissingData: 'notBreaching' } };
   const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Alarm[];
@@ -102,8 +101,6 @@ describe('the dead-letter alarms, driven through their synthesized math (5-minut
   test.each<[string, string, Array<number | undefined>, number[]]>([
     ['one dead letter on day one (kept for operators), another on day three: told twice', 'DeadLettersRecorded', pointsAt(3 * DAY, { 10: 1, [2 * DAY + 5]: 1 }, undefined), [10, 2 * DAY + 5]],
     ['three at once: told once', 'DeadLettersRecorded', pointsAt(DAY, { 40: 3 }, undefined), [40]],
-    ['a kept one that shows for a moment every 12 hours as the drainer hides it again: never told', 'ApproximateNumberOfMessagesVisible', pointsAt(2 * DAY, {}, 0), []],
-    ['dead letters no invoker records, visible for 20 minutes: told once, after 15', 'ApproximateNumberOfMessagesVisible', pointsAt(DAY, { 100: 2, 101: 2, 102: 2, 103: 2 }, 0), [102]],
   ])('%s', (_, metric, points, toldAt) => {
     expect(alarmEntries(alarmStates(asMath(metric), { m: points }, points.length))).toEqual(toldAt);
   });

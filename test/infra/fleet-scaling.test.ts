@@ -120,6 +120,13 @@ describe('the fleet sleeper', () => {
     });
   });
 
+  test('a schedule runs it every 5 minutes too, so a look that found the fleet busy is repeated', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^InvokersSleeperFunction'), 'Arn'] } })],
+    });
+  });
+
   test('it is told the cluster, the service and the minimum, and may only read and set the service’s count, read the queue’s counts and query the coordination table', () => {
     template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
@@ -127,6 +134,7 @@ describe('the fleet sleeper', () => {
           SKYWHISK_INVOKER_CLUSTER: { 'Fn::GetAtt': [Match.stringLikeRegexp('^InvokersCluster'), 'Arn'] },
           SKYWHISK_INVOKER_SERVICE: 'invokers-fargate',
           SKYWHISK_FLEET_MIN_TASKS: '0',
+          SKYWHISK_FLEET_IDLE_MINUTES: '15',
         }),
       },
     });
@@ -165,7 +173,7 @@ describe('the fleet sleeper', () => {
     outdirs.push(outdir);
     const outfile = join(outdir, 'handler.js');
     buildSync({ entryPoints: [resolve(root, 'functions/fleet-sleeper/handler.ts')], absWorkingDir: root, bundle: true, platform: 'node', outfile, logLevel: 'silent' });
-    const settings = { SKYWHISK_INVOKER_CLUSTER: 'arn:aws:ecs:us-east-1:123456789012:cluster/c', SKYWHISK_INVOKER_SERVICE: 's', SKYWHISK_FLEET_MIN_TASKS: '0', AWS_REGION: 'us-east-1', SKYWHISK_LOG_LEVEL: 'silent' };
+    const settings = { SKYWHISK_INVOKER_CLUSTER: 'arn:aws:ecs:us-east-1:123456789012:cluster/c', SKYWHISK_INVOKER_SERVICE: 's', SKYWHISK_FLEET_MIN_TASKS: '0', SKYWHISK_FLEET_IDLE_MINUTES: '15', AWS_REGION: 'us-east-1', SKYWHISK_LOG_LEVEL: 'silent' };
     const saved = Object.fromEntries(Object.keys(settings).map((name) => [name, process.env[name]]));
     Object.assign(process.env, settings);
     try {

@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { configFromEnv } from '../../lib/config';
+import { InvokerRegistry } from '../../lib/store/invoker-registry';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 
 // An invoker given a fleet name writes its activity as EMF lines on standard output (on ECS the
@@ -15,9 +17,10 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-test('five activations, blocking and not, are five started in the fleet’s lines', async () => {
+test('five activations, blocking and not, are five started in the fleet’s lines, and the heartbeat says when the last started', async () => {
   env = await startTestPlatform({ SKYWHISK_CONTAINER_FACTORY: 'process', SKYWHISK_STEM_CELLS: '', SKYWHISK_FLEET_METRICS: 'test-fleet' }, dataDir);
   const wsk = env.wsk();
+  const before = Date.now();
   await wsk.actions.create({ name: 'counted', action: 'function main() { return { ok: true }; }' });
   for (let i = 0; i < 3; i++) expect((await wsk.actions.invoke({ name: 'counted', blocking: true, result: true })) as unknown).toEqual({ ok: true });
   const ids = [];
@@ -28,6 +31,13 @@ test('five activations, blocking and not, are five started in the fleet’s line
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+  // Its heartbeat says when it last started one: what the fleet sleeper reads.
+  let reported: number | undefined;
+  for (let i = 0; i < 50 && !reported; i++) {
+    reported = (await new InvokerRegistry(env.clients.dynamo, configFromEnv({}).tables.coordination, 10_000).list())[0]?.lastStartedAt;
+    if (!reported) await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(reported).toBeGreaterThanOrEqual(before);
   await env.stop();
   env = undefined;
 

@@ -4,13 +4,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import pino from 'pino';
 import { InvocationQueue } from '../../lib/bus/invocation-queue';
 import { configFromEnv } from '../../lib/config';
-import { isAlarmEntered, sleepIdleFleet, sleeperSettingsFromEnv, type FleetSleeperDeps } from '../../lib/fleet/sleeper';
+import { isSleeperEvent, sleepIdleFleet, sleeperSettingsFromEnv, type FleetSleeperDeps } from '../../lib/fleet/sleeper';
 import { InvokerRegistry, type InvokerReport } from '../../lib/store/invoker-registry';
 import { startEmbeddedEndpoint, type EmbeddedEndpoint } from '../helpers/endpoint';
 
 // The fleet sleeper against the real queue and invoker registry (the embedded endpoint), with ECS
-// mocked (its control plane cannot run here): it scales an idle fleet in once, and leaves alone a
-// fleet that is starting, has work waiting, or has work running.
+// mocked (its control plane cannot run here): it scales an idle fleet in, and leaves alone a fleet
+// woken a moment ago, with work waiting or running, or that started something lately.
 
 const config = configFromEnv({});
 const ecsMock = mockClient(ECSClient);
@@ -26,6 +26,7 @@ beforeAll(async () => {
     cluster: 'arn:aws:ecs:us-east-1:123456789012:cluster/skywhisk',
     service: 'invokers',
     minTasks: 0,
+    idleMs: 15 * 60_000,
     queue: new InvocationQueue(endpoint.clients.sqs, config.queues.invoke),
     registry,
     log: pino({ level: 'silent' }),
@@ -45,7 +46,16 @@ function service(desiredCount: number | undefined, runningCount = desiredCount ?
 }
 
 const updates = () => ecsMock.commandCalls(UpdateServiceCommand).map((call) => call.args[0].input);
-const report = (id: string, inFlight: number, state: InvokerReport['state'] = 'up'): InvokerReport => ({ id, instance: '1', startedAt: Date.now(), state, inFlight, factory: 'test' });
+const LONG_AGO = Date.now() - 60 * 60_000;
+const report = (id: string, inFlight: number, state: InvokerReport['state'] = 'up', times: Partial<Pick<InvokerReport, 'startedAt' | 'lastStartedAt'>> = {}): InvokerReport => ({
+  id,
+  instance: '1',
+  startedAt: LONG_AGO,
+  state,
+  inFlight,
+  factory: 'test',
+  ...times,
+});
 
 test('an idle fleet of one goes back to its minimum, in one UpdateService', async () => {
   service(1);
@@ -63,12 +73,28 @@ test('with a minimum of two, a fleet of three goes back to two; one at two is le
   expect(updates()).toEqual([]);
 });
 
-test('a fleet woken a moment ago (its task still starting) is left to start', async () => {
+test('a fleet woken a moment ago (no task running yet) is left to start; one short of capacity (some tasks pending for good) is not', async () => {
   service(1, 0, 1);
   expect(await sleepIdleFleet(deps)).toBe('starting');
-  service(2, 1, 0);
-  expect(await sleepIdleFleet(deps)).toBe('starting');
   expect(updates()).toEqual([]);
+  service(4, 2, 2);
+  expect(await sleepIdleFleet(deps)).toBe('scaled in');
+  expect(updates()).toEqual([{ cluster: deps.cluster, service: 'invokers', desiredCount: 0 }]);
+});
+
+test('an invoker that started an activation, or was itself started, within the idle time keeps the fleet up for that long', async () => {
+  service(1);
+  await registry.heartbeat(report('recent-work', 0, 'up', { lastStartedAt: Date.now() - 5 * 60_000 }));
+  expect(await sleepIdleFleet(deps)).toBe('recently active');
+  await registry.heartbeat(report('recent-work', 0, 'stopped'));
+  await registry.heartbeat(report('just-woken', 0, 'up', { startedAt: Date.now() - 60_000 }));
+  expect(await sleepIdleFleet(deps)).toBe('recently active');
+  expect(updates()).toEqual([]);
+  await registry.heartbeat(report('just-woken', 0, 'stopped'));
+  // Its last activation 20 minutes ago: idle.
+  await registry.heartbeat(report('quiet', 0, 'up', { lastStartedAt: Date.now() - 20 * 60_000 }));
+  expect(await sleepIdleFleet(deps)).toBe('scaled in');
+  await registry.heartbeat(report('quiet', 0, 'stopped'));
 });
 
 test('a message waiting in the queue keeps the fleet up', async () => {
@@ -92,6 +118,7 @@ test('an invoker reporting activations in flight keeps the fleet up (the metrics
   await registry.heartbeat(report('busy', 0, 'stopped'));
   await registry.heartbeat(report('silent', 3), Date.now() - 30_000);
   expect(await sleepIdleFleet(deps)).toBe('scaled in');
+  await registry.heartbeat(report('silent', 0, 'stopped'));
 });
 
 test('a service that is not there is reported, and nothing is set', async () => {
@@ -102,14 +129,20 @@ test('a service that is not there is reported, and nothing is set', async () => 
 
 test.each([
   ['the idle alarm entering ALARM', true, { source: 'aws.cloudwatch', 'detail-type': 'CloudWatch Alarm State Change', detail: { state: { value: 'ALARM' } } }],
+  ['its schedule', true, { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} }],
   ['the alarm going back to OK', false, { source: 'aws.cloudwatch', detail: { state: { value: 'OK' } } }],
   ['an event from elsewhere', false, { source: 'aws.ecs', detail: { state: { value: 'ALARM' } } }],
   ['no event at all', false, undefined],
 ])('the handler, given %s, acts: %s', (_, acts, event) => {
-  expect(isAlarmEntered(event)).toBe(acts);
+  expect(isSleeperEvent(event)).toBe(acts);
 });
 
 test('its settings are checked at start, each bad one named', () => {
-  expect(sleeperSettingsFromEnv({ SKYWHISK_INVOKER_CLUSTER: 'c', SKYWHISK_INVOKER_SERVICE: 's', SKYWHISK_FLEET_MIN_TASKS: '1' })).toEqual({ cluster: 'c', service: 's', minTasks: 1 });
+  expect(sleeperSettingsFromEnv({ SKYWHISK_INVOKER_CLUSTER: 'c', SKYWHISK_INVOKER_SERVICE: 's', SKYWHISK_FLEET_MIN_TASKS: '1', SKYWHISK_FLEET_IDLE_MINUTES: '15' })).toEqual({
+    cluster: 'c',
+    service: 's',
+    minTasks: 1,
+    idleMs: 900_000,
+  });
   expect(() => sleeperSettingsFromEnv({ SKYWHISK_INVOKER_CLUSTER: 'c', SKYWHISK_FLEET_MIN_TASKS: 'x' })).toThrow(/SKYWHISK_INVOKER_SERVICE.*SKYWHISK_FLEET_MIN_TASKS|SKYWHISK_FLEET_MIN_TASKS.*SKYWHISK_INVOKER_SERVICE/);
 });
