@@ -24,6 +24,8 @@ const contextSchema = z.object({
   instanceType: z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, 'an EC2 instance type such as t4g.large').optional(),
   architecture: z.enum(['arm64', 'x86_64']).default('arm64'),
   removalPolicy: z.enum(['retain', 'destroy']).default('retain'),
+  /** Executions reserved for the controller, and its most; unset by default (new accounts' quota of 10 leaves none to reserve). */
+  controllerConcurrency: z.coerce.number().int().min(1).optional(),
   /** Blocking invokes straight to invokers (the controller in the VPC, with endpoints): `-c directDispatch=true`. */
   directDispatch: z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]).default(false),
   /** A runtimes manifest in OpenWhisk's runtimes.json format: `-c runtimes=path/to/runtimes.json`. */

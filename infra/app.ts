@@ -17,4 +17,5 @@ new SkywhiskStack(app, context.stackName, {
   runtimesManifest: context.runtimesManifest,
   actionLimits: context.actionLimits,
   localstackEdge: context.localstackEdge,
+  controllerConcurrency: context.controllerConcurrency,
 });

@@ -72,6 +72,12 @@ export interface SkywhiskStackProps extends StackProps {
    * @default none: AWS's `https://<api id>.execute-api.<region>.amazonaws.com/<stage>`
    */
   readonly localstackEdge?: string;
+  /**
+   * Concurrent executions reserved for the controller function, which are also its most (see
+   * ControllerProps.reservedConcurrency; the account's quota must be at least this plus 100).
+   * @default none
+   */
+  readonly controllerConcurrency?: number;
 }
 
 /** What of the environment a manifest may take: a Lambda function's variables hold 4 KB in all. */
@@ -105,6 +111,7 @@ export class SkywhiskStack extends Stack {
     if (props.actionLimits !== undefined) parseActionLimitRanges(props.actionLimits, 'actionLimits');
     this.controller = new Controller(this, 'Controller', {
       localstackEdge: props.localstackEdge,
+      reservedConcurrency: props.controllerConcurrency,
       actionsAsProcesses: mode === 'fargate',
       runtimesManifest,
       actionLimits: props.actionLimits,

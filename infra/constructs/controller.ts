@@ -43,6 +43,14 @@ export interface ControllerProps {
    */
   readonly memorySize?: number;
   /**
+   * Concurrent executions reserved for (and the most allowed to) the controller function. Blocking
+   * invokes hold an execution for up to a minute each, so a cold or saturated fleet could otherwise
+   * take the account's whole concurrency from its other functions. Lambda keeps 100 executions
+   * unreserved: the account's quota must be at least this plus 100.
+   * @default none: the controller shares the account's unreserved concurrency
+   */
+  readonly reservedConcurrency?: number;
+  /**
    * Steady-state requests per second the API stage accepts before answering 429.
    * @default 1000
    */
@@ -110,12 +118,16 @@ export class Controller extends Construct {
     if (!(rate > 0) || !Number.isInteger(burst) || burst < 1) {
       throw new Error(`Controller: throttling needs a positive rate and a burst of at least 1; got rate ${rate}, burst ${burst}.`);
     }
+    if (props.reservedConcurrency !== undefined && !(Number.isInteger(props.reservedConcurrency) && props.reservedConcurrency >= 1)) {
+      throw new Error(`Controller: reservedConcurrency must be a whole number of at least 1; got ${props.reservedConcurrency}.`);
+    }
     const retention = props.logRetention ?? RetentionDays.ONE_MONTH;
     const stageName = props.stageName ?? 'prod';
 
     this.function = platformFunction(this, 'Function', {
       entry: 'functions/controller/handler.ts',
       memorySize: props.memorySize ?? 1024,
+      reservedConcurrentExecutions: props.reservedConcurrency,
       // Past the blocking wait, the function still writes its 202 and returns.
       timeout: functionTimeout,
       logRetention: retention,

@@ -25,6 +25,8 @@ export interface PlatformFunctionProps {
   readonly timeout: Duration;
   /** @default 128 (Lambda's default) */
   readonly memorySize?: number;
+  /** @default none: the function shares the account's unreserved concurrency */
+  readonly reservedConcurrentExecutions?: number;
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /** Added to FUNCTION_BUNDLING (e.g. command hooks). */
@@ -69,6 +71,7 @@ export function platformFunction(scope: Construct, id: string, props: PlatformFu
     runtime: Runtime.NODEJS_22_X,
     architecture: Architecture.ARM_64,
     memorySize: props.memorySize,
+    reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     timeout: props.timeout,
     role,
     logGroup,

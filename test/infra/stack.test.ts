@@ -277,3 +277,18 @@ test('deployed to a LocalStack, the API host printed and given to actions is Loc
   const [definition] = Object.values(t.findResources('AWS::ECS::TaskDefinition')) as Array<{ Properties: { ContainerDefinitions: Array<{ Environment: Array<{ Name: string; Value: unknown }> }> } }>;
   expect(definition.Properties.ContainerDefinitions[0].Environment).toContainEqual({ Name: 'SKYWHISK_API_HOST', Value: host });
 });
+
+test('reserved concurrency for the controller only when asked for: none by default, which new accounts (quota 10) need', () => {
+  const controllerOf = (t: Template) =>
+    (Object.values(t.findResources('AWS::Lambda::Function')) as Array<{ Properties: { ReservedConcurrentExecutions?: number; Environment?: { Variables?: Record<string, unknown> } } }>).filter(
+      (fn) => fn.Properties.Environment?.Variables?.SKYWHISK_MAX_BLOCKING_WAIT_MS !== undefined,
+    );
+  const reserved = Template.fromStack(new SkywhiskStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Skywhisk', { env: ACCOUNT_ENV, controllerConcurrency: 200 }));
+  expect(controllerOf(reserved).map((fn) => fn.Properties.ReservedConcurrentExecutions)).toEqual([200]);
+  // No other function reserves any.
+  for (const fn of Object.values(reserved.findResources('AWS::Lambda::Function')) as Array<{ Properties: { ReservedConcurrentExecutions?: number } }>) {
+    if (!controllerOf(reserved).includes(fn)) expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
+  }
+  expect(controllerOf(template('ec2')).map((fn) => fn.Properties.ReservedConcurrentExecutions)).toEqual([undefined]);
+  expect(() => new SkywhiskStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Skywhisk', { env: ACCOUNT_ENV, controllerConcurrency: 0 })).toThrow(/reservedConcurrency must be a whole number/);
+});

@@ -21,6 +21,13 @@ test('npm run deploy:local (-c target=localstack): fargate invokers unless told 
   expect(() => from({ target: 'moon' })).toThrow(/-c target/);
 });
 
+test('the controller’s reserved concurrency is unset unless asked for, and must be a whole number of at least 1', () => {
+  expect(from({}).controllerConcurrency).toBeUndefined();
+  expect(from({ controllerConcurrency: '200' }).controllerConcurrency).toBe(200);
+  expect(() => from({ controllerConcurrency: '0' })).toThrow(/-c controllerConcurrency/);
+  expect(() => from({ controllerConcurrency: 'lots' })).toThrow(/-c controllerConcurrency/);
+});
+
 test('action limits are passed on as given once they parse', () => {
   expect(from({ actionLimits: '{"memory":{"max":4096}}' }).actionLimits).toBe('{"memory":{"max":4096}}');
 });
