@@ -153,7 +153,6 @@ export class SkywhiskStack extends Stack {
 
     this.bootstrap = new Bootstrap(this, 'Bootstrap', { subjectsTable: this.store.subjects, entitiesTable: this.store.entities, apiHost: this.controller.apiHost });
     this.operations = new Operations(this, 'Operations', {
-      deadLetterQueue: this.bus.deadLetterQueue,
       fleetName: this.invokers.fleetName,
       controller: this.controller.function,
       invokerLogGroup: this.invokers.logGroup,

@@ -89,8 +89,8 @@ export class Bootstrap extends Construct {
     });
     acknowledgeNag(this.handler, {
       ...LAMBDA_FINDINGS,
-      [wildcardFinding(props.subjectsTable, '/index/*')]: "The L2 table grant includes the subjects table's own indexes; nothing else.",
-      [wildcardFinding(props.entitiesTable, '/index/*')]: "The L2 table grant includes the entities table's own indexes; nothing else.",
+      [wildcardFinding(props.subjectsTable, '/index/*')]: "The table grant includes the subjects table's own indexes; nothing else.",
+      [wildcardFinding(props.entitiesTable, '/index/*')]: "The table grant includes the entities table's own indexes; nothing else.",
     });
     acknowledgeNag(provider, {
       ...LAMBDA_FINDINGS,

@@ -112,7 +112,7 @@ interface FleetSleeperProps extends FleetScalingProps {
   readonly idleAlarm: Alarm;
 }
 
-/** The function that scales an idle fleet in, run by an EventBridge rule when the idle alarm enters ALARM. */
+/** The function that scales an idle fleet in, run when the idle alarm enters ALARM and every few minutes. */
 class FleetSleeper extends Construct {
   public readonly function: NodejsFunction;
 

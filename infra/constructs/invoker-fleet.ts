@@ -146,6 +146,12 @@ export interface InvokerFleetProps {
 
 /** Seconds ECS waits after SIGTERM before killing an invoker: it drains its activations meanwhile (Fargate's maximum). */
 const STOP_TIMEOUT = Duration.seconds(120);
+/**
+ * How long a stopping invoker waits for its activations (`SKYWHISK_INVOKER_DRAIN_MS`): within
+ * STOP_TIMEOUT with room for removing its containers (20 s), so it records those still running as
+ * unfinished and deregisters itself instead of being killed in the middle.
+ */
+const DRAIN_MS = 90_000;
 /** ec2 mode: the host directory of the runtimes' sockets and tokens, root-only (0700, made by the invoker). */
 const RUNTIME_CHANNEL_DIR = '/var/lib/skywhisk/runtime-channels';
 
@@ -208,6 +214,7 @@ export class InvokerFleet extends Construct {
       SKYWHISK_INVOKER_CONCURRENCY: String(concurrency),
       SKYWHISK_MEMORY_BUDGET_MB: String(actionMemoryMiB),
       SKYWHISK_LOG_LEVEL: props.logLevel ?? 'info',
+      SKYWHISK_INVOKER_DRAIN_MS: String(DRAIN_MS),
       ...(props.runtimesManifest ? { [RUNTIMES_ENV]: props.runtimesManifest } : {}),
       // Controllers dispatch blocking activations to the task's private address (lib/invoker/dispatch-address.ts).
       ...(props.directDispatch ? { SKYWHISK_DISPATCH_HOST: '0.0.0.0', SKYWHISK_DISPATCH_PORT: String(props.directDispatch.port) } : {}),

@@ -7,13 +7,10 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, MetricFilter, type ILogGroup } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
-import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEAD_LETTERS_RECORDED, FLEET_DIMENSION, FLEET_METRICS_NAMESPACE } from '../../lib/fleet/activity-metrics';
 
 export interface OperationsProps {
-  /** Messages here are activations no invoker could take: each one is an alarm. */
-  readonly deadLetterQueue: IQueue;
   /** The invoker fleet's name in its activity metrics (InvokerFleet.fleetName): they count the dead letters recorded. */
   readonly fleetName: string;
   /** The controller function: its errors are an alarm. */
@@ -85,6 +82,8 @@ export class Operations extends Construct {
     alarm('DeadLetters', recorded, 'Activation messages reached the dead-letter queue: their activations were recorded as whisk internal errors.');
 
     alarm('ControllerErrors', props.controller.metricErrors({ period, statistic: 'Sum' }), 'The controller function failed.');
+    // Errors do not count throttles: with a reserved concurrency, API clients then see 500s.
+    alarm('ControllerThrottles', props.controller.metricThrottles({ period, statistic: 'Sum' }), 'The controller function was throttled: API requests were refused.');
     const invokerErrors = new MetricFilter(this, 'InvokerErrorLines', {
       logGroup: props.invokerLogGroup,
       filterPattern: FilterPattern.numberValue('$.level', '>=', 50),

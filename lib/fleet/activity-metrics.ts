@@ -76,6 +76,11 @@ export class FleetActivityReporter {
     this.timer.unref();
   }
 
+  /** Writes a line now with what happened since the last one (a stop begins: it may not end cleanly). */
+  flush(): void {
+    this.report();
+  }
+
   /** Stops the timer and writes what was started since the last line. */
   stop(): void {
     clearInterval(this.timer);

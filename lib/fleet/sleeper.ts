@@ -31,9 +31,10 @@ export type SleepOutcome = 'scaled in' | 'at minimum' | 'starting' | 'queue not 
  * undo a wake before the woken invoker's metrics got the alarm out of it.
  *
  * The fleet is idle when its service runs a task (none running while one is wanted is a wake from
- * zero on its way), the queue is empty, and every live invoker has nothing in flight and has
- * neither started an activation nor been started itself within `idleMs`: a woken or added invoker
- * always gets that long.
+ * zero on its way), the queue is empty, and every invoker within its lease (silent ones too) has
+ * nothing in flight and has neither started an activation nor been started itself within
+ * `idleMs`: a woken or added invoker gets that long once it has registered (until then the
+ * message that woke it keeps the queue from being empty).
  */
 export async function sleepIdleFleet(deps: FleetSleeperDeps): Promise<SleepOutcome> {
   const { ecs, cluster, service, minTasks, log } = deps;
@@ -54,7 +55,9 @@ export async function sleepIdleFleet(deps: FleetSleeperDeps): Promise<SleepOutco
     log.info('the invocation queue holds messages; not scaled in');
     return 'queue not empty';
   }
-  const live = (await deps.registry.holdingLease()).filter((invoker) => invoker.status !== 'offline');
+  // Every invoker within its lease, silent ones too: a stalled process may still be running what it
+  // took (a direct dispatch leaves no trace in the queue), and a wrong "busy" costs only a later look.
+  const live = await deps.registry.holdingLease();
   const busy = live.filter((invoker) => invoker.inFlight > 0);
   if (busy.length) {
     log.info({ invokers: busy.map((invoker) => invoker.id) }, 'invokers report activations in flight; not scaled in');

@@ -184,6 +184,7 @@ async function main(): Promise<void> {
     // An orphan (its supervisor died) has no endpoint to wait for much longer either.
     const bound = reason === 'orphaned' ? ORPHAN_DRAIN_MS : drainMs;
     log.info({ reason, drainMs: bound }, 'invoker stopping: finishing activations in flight');
+    activity?.flush();
     await Promise.all([invoker.stop(bound), drainer.stop()]);
     activity?.stop();
     await dispatchServer?.close();

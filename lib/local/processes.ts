@@ -36,10 +36,16 @@ export async function startProcess(
   });
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
+  // Output can still be on its way at 'exit' (Node closes the pipes after): the log ends once both
+  // pipes have, or a second later if something the process left behind holds them open.
+  const drained = Promise.all([child.stdout!, child.stderr!].map((stream) => new Promise((ended) => stream.once('close', ended))));
+  log.on('error', () => undefined);
   const exited = new Promise<number | string>((done) => {
     child.once('exit', (code, signal) => {
-      log.end();
-      done(code ?? signal ?? 'unknown');
+      void Promise.race([drained, new Promise((r) => setTimeout(r, 1000))]).then(() => {
+        log.end();
+        done(code ?? signal ?? 'unknown');
+      });
     });
   });
   const ready = await new Promise<ReadyMessage>((resolveReady, reject) => {

@@ -16,12 +16,11 @@ import { dataLayerStack, standInController } from '../helpers/infra';
 
 function build(): { app: App; stack: Stack } {
   // GIVEN an app that skips bundling (no esbuild run in these tests)
-  const { app, stack, store, bus } = dataLayerStack();
+  const { app, stack, store } = dataLayerStack();
   const controller = standInController(stack);
   // WHEN
   new Bootstrap(stack, 'Bootstrap', { subjectsTable: store.subjects, entitiesTable: store.entities, apiHost: 'https://api.example.com/prod' });
   new Operations(stack, 'Operations', {
-    deadLetterQueue: bus.deadLetterQueue,
     fleetName: 'TestFleet',
     controller,
     invokerLogGroup: new LogGroup(stack, 'InvokerLogs'),
@@ -70,7 +69,8 @@ test('Bootstrap refuses an invalid namespace', () => {
 
 test('Operations alarms on dead letters, controller errors and invoker error lines, through one encrypted TLS-only topic', () => {
   const template = Template.fromStack(build().stack);
-  template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+  template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+  template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Throttles', Namespace: 'AWS/Lambda', Statistic: 'Sum', Threshold: 1 });
   // New dead letters as the invokers record them.
   template.hasResourceProperties('AWS::CloudWatch::Alarm', {
     Namespace: 'Skywhisk',

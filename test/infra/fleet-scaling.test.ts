@@ -167,7 +167,7 @@ describe('the fleet sleeper', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SKYWHISK_FLEET_MIN_TASKS: '2' }) } });
   });
 
-  test('its bundle loads with the settings the stack gives it and ignores an event that is not the alarm entering ALARM', async () => {
+  test('its bundle loads with the settings the stack gives it and ignores an event that is neither the alarm entering ALARM nor its schedule', async () => {
     const root = resolve(__dirname, '../..');
     const outdir = mkdtempSync(join(tmpdir(), 'skywhisk-sleeper-bundle-'));
     outdirs.push(outdir);

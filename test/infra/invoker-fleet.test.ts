@@ -240,6 +240,9 @@ describe('fargate mode', () => {
       ContainerDefinitions: [Match.objectLike({ MountPoints: Match.absent(), StopTimeout: 120 })],
     });
     expect(environmentOf(template)).toMatchObject({ SKYWHISK_CONTAINER_FACTORY: 'process', SKYWHISK_SANDBOX: 'auto', SKYWHISK_MEMORY_BUDGET_MB: '1536' });
+    // A stop drains for 90 s: with 20 s to remove containers, within ECS's 120 s before SIGKILL.
+    expect(environmentOf(template).SKYWHISK_INVOKER_DRAIN_MS).toBe('90000');
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { ContainerDefinitions: [Match.objectLike({ StopTimeout: 120 })] });
     expect(environmentOf(template).SKYWHISK_RUNTIME_IMAGES).toBeUndefined();
     template.hasResourceProperties('AWS::ECS::Service', {
       LaunchType: 'FARGATE',

@@ -110,13 +110,16 @@ test('a message waiting in the queue keeps the fleet up', async () => {
   }
 });
 
-test('an invoker reporting activations in flight keeps the fleet up (the metrics lag); a silent one’s stale report does not', async () => {
+test('an invoker reporting activations in flight keeps the fleet up (the metrics lag), a silent one within its lease too; one past its lease does not', async () => {
   service(1);
   await registry.heartbeat(report('busy', 2));
   expect(await sleepIdleFleet(deps)).toBe('invokers busy');
   expect(updates()).toEqual([]);
   await registry.heartbeat(report('busy', 0, 'stopped'));
+  // Stalled 30 s (offline to the scheduler) but within its 60 s lease: it may still run them.
   await registry.heartbeat(report('silent', 3), Date.now() - 30_000);
+  expect(await sleepIdleFleet(deps)).toBe('invokers busy');
+  await registry.heartbeat(report('silent', 3), Date.now() - 90_000);
   expect(await sleepIdleFleet(deps)).toBe('scaled in');
   await registry.heartbeat(report('silent', 0, 'stopped'));
 });

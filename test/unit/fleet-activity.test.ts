@@ -32,11 +32,14 @@ test('every 30 s a line with the activations started and dead letters recorded s
   counts.started = 46;
   counts.inFlight = 0;
   counts.deadLetters = 3;
+  // A stop begins (flush), then ends (stop) with nothing new: the last line carries zeros.
+  reporter.flush();
   reporter.stop();
   jest.advanceTimersByTime(REPORT_EVERY_MS * 3);
   expect(lines.map((line) => [line.ActivationsStarted, line.ActivationsInFlight, line.DeadLettersRecorded])).toEqual([
     [5, 3, 0],
     [0, 3, 0],
     [1, 0, 1],
+    [0, 0, 0],
   ]);
 });
