@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { AdjustmentType, MetricAggregationType, StepScalingAction } from 'aws-cdk-lib/aws-applicationautoscaling';
 import { Alarm, ComparisonOperator, MathExpression, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { ApplicationScalingAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { BaseService, ICluster } from 'aws-cdk-lib/aws-ecs';
+import type { BaseService } from 'aws-cdk-lib/aws-ecs';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant, PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -21,11 +21,11 @@ export const SCALE_IN_MINUTES = 15;
 const SLEEPER_EVERY_MINUTES = 5;
 
 export interface FleetScalingProps {
-  readonly cluster: ICluster;
   readonly service: BaseService;
-  /** The service's name and ARN as the fleet knows them without a reference to the service. */
-  readonly serviceName: string;
+  /** The service's ARN as the fleet knows it without a reference to the service. */
   readonly serviceArn: string;
+  /** What names the cluster and the service to whoever sets its count (InvokerFleet.wakeEnvironment). */
+  readonly serviceEnvironment: Record<string, string>;
   readonly store: Store;
   readonly bus: Bus;
   readonly minTasks: number;
@@ -123,8 +123,7 @@ class FleetSleeper extends Construct {
       timeout: Duration.seconds(30),
       environment: {
         ...platformEnvironment(props.store, props.bus),
-        SKYWHISK_INVOKER_CLUSTER: props.cluster.clusterArn,
-        SKYWHISK_INVOKER_SERVICE: props.serviceName,
+        ...props.serviceEnvironment,
         SKYWHISK_FLEET_MIN_TASKS: String(props.minTasks),
         SKYWHISK_FLEET_IDLE_MINUTES: String(SCALE_IN_MINUTES),
       },

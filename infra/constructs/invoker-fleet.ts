@@ -330,9 +330,9 @@ export class InvokerFleet extends Construct {
       'AwsSolutions-IAM5[Resource::*]':
         'ecr:GetAuthorizationToken (the ECR login of the execution role, and in ec2 mode of the task role) has no resource-level permissions; the pulls themselves are limited to the asset repository.',
     });
-    scaleFleet(this, { cluster: this.cluster, service: this.service, serviceName: this.serviceName, serviceArn: this.serviceArn, store: props.store, bus: props.bus, minTasks, maxTasks, backlogPerTask, fleetName });
-
     this.wakeEnvironment = { SKYWHISK_INVOKER_CLUSTER: this.cluster.clusterArn, SKYWHISK_INVOKER_SERVICE: this.serviceName };
+    scaleFleet(this, { service: this.service, serviceArn: this.serviceArn, serviceEnvironment: this.wakeEnvironment, store: props.store, bus: props.bus, minTasks, maxTasks, backlogPerTask, fleetName });
+
   }
 
   /** Lets `peer` (the controllers) reach the invokers' dispatch port, and nothing else of them. */

@@ -1,5 +1,5 @@
 import { DISPATCH_PATH, type DirectRunner, type RunningActivation } from './dispatch-server';
-import type { InvokerRegistry } from '../store/invoker-registry';
+import { invokerIdOf, type InvokerRegistry } from '../store/invoker-registry';
 
 /** How long a live invoker has to list what it runs before the reconciler gives up on this run. */
 const ASK_TIMEOUT_MS = 5000;
@@ -18,7 +18,7 @@ export async function directRunsOfLiveInvokers(
   self: Pick<DirectRunner, 'running' | 'holder'>,
 ): Promise<RunningActivation[] | undefined> {
   const running = [...self.running()];
-  const ownId = self.holder.slice(0, self.holder.lastIndexOf('/'));
+  const ownId = invokerIdOf(self.holder);
   for (const invoker of await registry.holdingLease()) {
     if (invoker.id === ownId || !invoker.dispatchUrl) continue;
     // Silent for a while yet within its lease: it may run what it took, and a process that is

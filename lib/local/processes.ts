@@ -42,7 +42,9 @@ export async function startProcess(
   log.on('error', () => undefined);
   const exited = new Promise<number | string>((done) => {
     child.once('exit', (code, signal) => {
-      void Promise.race([drained, new Promise((r) => setTimeout(r, 1000))]).then(() => {
+      let timer: NodeJS.Timeout | undefined;
+      void Promise.race([drained, new Promise((r) => (timer = setTimeout(r, 1000)))]).then(() => {
+        clearTimeout(timer);
         log.end();
         done(code ?? signal ?? 'unknown');
       });

@@ -104,7 +104,7 @@ export class InvokerRegistry {
    * process at a time uses an id).
    */
   async claimantIsGone(claimant: string, now = Date.now()): Promise<boolean> {
-    const id = claimant.slice(0, claimant.lastIndexOf('/'));
+    const id = invokerIdOf(claimant);
     const instances = (await this.registrations(id)).map((item) => ({ sk: String(item.sk), health: this.health(item, now) }));
     const own = instances.find((instance) => instance.sk === claimant);
     if (!own || !this.holdsLease(own.health, now)) return true;
@@ -171,6 +171,11 @@ export class InvokerRegistry {
     const silent = now - health.heartbeatAt > this.offlineAfterMs;
     return { ...health, status: health.state === 'stopped' ? 'stopped' : silent ? 'offline' : health.state };
   }
+}
+
+/** The invoker id of a process that holds claims (`id/instance`): claimantOf's inverse half. */
+export function invokerIdOf(claimant: string): string {
+  return claimant.slice(0, claimant.lastIndexOf('/'));
 }
 
 export function claimantOf(invoker: { id: string; instance: string }): string {
